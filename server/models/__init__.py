@@ -1,0 +1,32 @@
+"""Every table, importable from one place (Alembic reads Base.metadata from here)."""
+
+from server.models.appointments import Appointment, Source, Ticket, TokenCounter
+from server.models.audit import AuditEvent
+from server.models.base import Base, utcnow
+from server.models.clinic import Department, Doctor, DoctorSession, Room, Slot
+from server.models.clinical import ConsultationNote, Vitals
+from server.models.patients import ContactPreference, Patient
+from server.models.users import ApiToken, Display, Role, User
+
+__all__ = [
+    "ApiToken",
+    "Appointment",
+    "AuditEvent",
+    "Base",
+    "ConsultationNote",
+    "ContactPreference",
+    "Department",
+    "Display",
+    "Doctor",
+    "DoctorSession",
+    "Patient",
+    "Role",
+    "Room",
+    "Slot",
+    "Source",
+    "Ticket",
+    "TokenCounter",
+    "User",
+    "Vitals",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Live screens over Socket.IO."""

@@ -1,0 +1,411 @@
+"""Booking online, registering walk-ins, cancelling and rescheduling."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions.common import audit, change_status, load_ticket, publish
+from server.actions.tokens import next_token_number
+from server.auth.actor import Actor
+from server.errors import APIError, forbidden, not_found
+from server.models import (
+    Appointment,
+    Department,
+    Doctor,
+    DoctorSession,
+    Patient,
+    Role,
+    Slot,
+    Source,
+    Ticket,
+)
+from server.queue.order import Urgency
+from server.queue.state import TicketEvent, TicketStatus
+from server.queue.tokens import format_token
+
+# Score a booking's no-show probability: (session, patient, department_id, scheduled_at, now).
+Scorer = Callable[[AsyncSession, Patient, int, datetime | None, datetime], Awaitable[float]]
+
+
+async def base_rate_scorer(
+    session: AsyncSession,
+    patient: Patient,
+    department_id: int,
+    scheduled_at: datetime | None,
+    now: datetime,
+) -> float:
+    """Score with the department's historical no-show rate (until a model exists)."""
+    rate = await session.scalar(
+        select(Department.base_no_show_rate).where(Department.id == department_id)
+    )
+    return float(rate if rate is not None else 0.2)
+
+
+@dataclass(frozen=True, slots=True)
+class OverbookPolicy:
+    """How far a full slot may be overbooked: expected arrivals stay under capacity + slack."""
+
+    max_expected_excess: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class SlotChoice:
+    """How to find the slot to book: by id, or by doctor and start time."""
+
+    slot_id: int | None = None
+    doctor_id: int | None = None
+    starts_at: datetime | None = None
+
+
+async def find_slot(session: AsyncSession, choice: SlotChoice, now: datetime) -> Slot:
+    """Resolve a slot choice; 404/422 with a code when it cannot be booked."""
+    if choice.slot_id is not None:
+        slot = await session.get(Slot, choice.slot_id)
+        if slot is None:
+            raise not_found("slot", choice.slot_id)
+    elif choice.doctor_id is not None and choice.starts_at is not None:
+        slot = await _slot_at(session, choice.doctor_id, choice.starts_at)
+    else:
+        raise APIError(422, "SLOT_REQUIRED", "give slot_id, or doctor_id and starts_at")
+    if slot.starts_at < now:
+        raise APIError(
+            422,
+            "SLOT_IN_PAST",
+            "that slot has already started",
+            {"starts_at": slot.starts_at.isoformat()},
+        )
+    return slot
+
+
+async def _slot_at(session: AsyncSession, doctor_id: int, starts_at: datetime) -> Slot:
+    doctor = await session.get(Doctor, doctor_id)
+    if doctor is None:
+        raise not_found("doctor", doctor_id)
+    has_session = await session.scalar(
+        select(func.count(DoctorSession.id)).where(
+            DoctorSession.doctor_id == doctor_id, DoctorSession.day == starts_at.date()
+        )
+    )
+    if not has_session:
+        raise APIError(
+            422,
+            "NO_SESSION",
+            f"{doctor.name} has no session on {starts_at.date().isoformat()}",
+            {"doctor_id": doctor_id, "day": starts_at.date().isoformat()},
+        )
+    slot = await session.scalar(
+        select(Slot).where(Slot.doctor_id == doctor_id, Slot.starts_at == starts_at)
+    )
+    if slot is None:
+        raise APIError(
+            404,
+            "SLOT_NOT_FOUND",
+            "no slot starts at that time",
+            {"starts_at": starts_at.isoformat()},
+        )
+    return slot
+
+
+async def take_place(
+    session: AsyncSession, slot: Slot, show_probability: float, policy: OverbookPolicy
+) -> tuple[bool, str]:
+    """Take one place in a slot with a guarded UPDATE; return (overbooked, why) or raise SLOT_FULL.
+
+    The WHERE clause is the guard: the database row lock makes it hold under any concurrency.
+    """
+    shows = round(show_probability * 1000)
+    within = await session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id, Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1, expected_shows_milli=Slot.expected_shows_milli + shows)
+        .execution_options(synchronize_session=False)
+    )
+    if within.rowcount == 1:  # type: ignore[attr-defined]
+        return False, ""
+    limit = Slot.capacity * 1000 + round(policy.max_expected_excess * 1000)
+    over = await session.execute(
+        update(Slot)
+        .where(
+            Slot.id == slot.id,
+            Slot.booked < Slot.capacity + Slot.overbook_cap,
+            Slot.expected_shows_milli + shows <= limit,
+        )
+        .values(booked=Slot.booked + 1, expected_shows_milli=Slot.expected_shows_milli + shows)
+        .execution_options(synchronize_session=False)
+    )
+    if over.rowcount == 1:  # type: ignore[attr-defined]
+        await session.refresh(slot)
+        expected = slot.expected_shows_milli / 1000
+        return True, (
+            f"slot full ({slot.capacity}); expected arrivals {expected:.2f} "
+            f"stay within capacity + {policy.max_expected_excess}"
+        )
+    raise APIError(409, "SLOT_FULL", "that slot is full", {"slot_id": slot.id})
+
+
+async def release_place(session: AsyncSession, slot_id: int, show_probability: float) -> None:
+    """Give a place back to its slot."""
+    await session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.booked > 0)
+        .values(
+            booked=Slot.booked - 1,
+            expected_shows_milli=Slot.expected_shows_milli - round(show_probability * 1000),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def issue_ticket(
+    session: AsyncSession, appointment: Appointment, department: Department, now: datetime
+) -> Ticket:
+    """Give the appointment the next token of its department-day."""
+    number = await next_token_number(session, department.id, appointment.day)
+    ticket = Ticket(
+        appointment=appointment,
+        department_id=department.id,
+        queue_department_id=department.id,
+        day=appointment.day,
+        number=number,
+        token=format_token(department.token_prefix, number),
+        doctor_id=appointment.doctor_id,
+        arrived_at=now if appointment.status is TicketStatus.WAITING else None,
+        created_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+def check_patient_access(actor: Actor, patient_id: int) -> None:
+    """Let patients act only for themselves."""
+    if actor.role is Role.PATIENT and actor.patient_id != patient_id:
+        raise forbidden("patients can only book and see their own appointments")
+
+
+async def book(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    patient_id: int,
+    choice: SlotChoice,
+    now: datetime,
+    urgency: Urgency = Urgency.ROUTINE,
+    reason: str = "",
+    scorer: Scorer = base_rate_scorer,
+    policy: OverbookPolicy = OverbookPolicy(),
+) -> Ticket:
+    """Book a slot for a patient and issue the ticket's token at once."""
+    check_patient_access(actor, patient_id)
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        raise not_found("patient", patient_id)
+    slot = await find_slot(session, choice, now)
+    doctor = await session.get(Doctor, slot.doctor_id)
+    assert doctor is not None
+    await _refuse_duplicate(session, patient_id, slot.id)
+    no_show = await scorer(session, patient, doctor.department_id, slot.starts_at, now)
+    overbooked, why = await take_place(session, slot, 1.0 - no_show, policy)
+    appointment = Appointment(
+        patient=patient,
+        department_id=doctor.department_id,
+        doctor_id=doctor.id,
+        slot_id=slot.id,
+        day=slot.starts_at.date(),
+        scheduled_at=slot.starts_at,
+        source=Source.ONLINE,
+        urgency=urgency,
+        reason=reason,
+        status=TicketStatus.BOOKED,
+        no_show_probability=no_show,
+        overbooked=overbooked,
+        overbook_reason=why,
+        booked_at=now,
+        updated_at=now,
+    )
+    session.add(appointment)
+    ticket = await issue_ticket(session, appointment, await _department(session, doctor), now)
+    audit(
+        session,
+        actor,
+        "book",
+        appointment,
+        to_status=TicketStatus.BOOKED,
+        now=now,
+        details={"slot_id": slot.id, "token": ticket.token, "overbooked": overbooked},
+    )
+    await publish(session, "booked", ticket, now)
+    return ticket
+
+
+async def _refuse_duplicate(session: AsyncSession, patient_id: int, slot_id: int) -> None:
+    taken = await session.scalar(
+        select(func.count(Appointment.id)).where(
+            Appointment.patient_id == patient_id,
+            Appointment.slot_id == slot_id,
+            Appointment.status != TicketStatus.CANCELLED,
+        )
+    )
+    if taken:
+        raise APIError(409, "ALREADY_BOOKED", "the patient already holds this slot")
+
+
+async def register_walk_in(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    patient_id: int,
+    department_id: int,
+    now: datetime,
+    doctor_id: int | None = None,
+    urgency: Urgency = Urgency.ROUTINE,
+    reason: str = "",
+    kind: str = "walk_in",
+) -> Ticket:
+    """Register a patient who came to the desk; the ticket starts waiting."""
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        raise not_found("patient", patient_id)
+    department = await session.get(Department, department_id)
+    if department is None:
+        raise not_found("department", department_id)
+    if doctor_id is not None:
+        await _check_doctor_today(session, doctor_id, department_id, now.date())
+    appointment = Appointment(
+        patient=patient,
+        department_id=department_id,
+        doctor_id=doctor_id,
+        day=now.date(),
+        source=Source.WALK_IN,
+        urgency=urgency,
+        reason=reason,
+        status=TicketStatus.WAITING,
+        booked_at=now,
+        checked_in_at=now,
+        updated_at=now,
+    )
+    session.add(appointment)
+    ticket = await issue_ticket(session, appointment, department, now)
+    audit(
+        session,
+        actor,
+        kind,
+        appointment,
+        to_status=TicketStatus.WAITING,
+        now=now,
+        details={"token": ticket.token, "urgency": urgency.value},
+    )
+    await publish(session, kind, ticket, now)
+    return ticket
+
+
+async def _check_doctor_today(
+    session: AsyncSession, doctor_id: int, department_id: int, day: date
+) -> None:
+    doctor = await session.get(Doctor, doctor_id)
+    if doctor is None:
+        raise not_found("doctor", doctor_id)
+    if doctor.department_id != department_id:
+        raise APIError(
+            422, "DOCTOR_NOT_IN_DEPARTMENT", f"{doctor.name} works in another department"
+        )
+    working = await session.scalar(
+        select(func.count(DoctorSession.id)).where(
+            DoctorSession.doctor_id == doctor_id, DoctorSession.day == day
+        )
+    )
+    if not working:
+        raise APIError(
+            422, "NO_SESSION", f"{doctor.name} has no session today", {"day": day.isoformat()}
+        )
+
+
+async def cancel(
+    session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
+) -> Ticket:
+    """Cancel a booking or a waiting ticket and give its slot place back."""
+    ticket = await load_ticket(session, ticket_id)
+    appointment = ticket.appointment
+    check_patient_access(actor, appointment.patient_id)
+    change_status(session, actor, ticket, TicketEvent.CANCEL, now, reason=reason)
+    if appointment.slot_id is not None:
+        await release_place(
+            session, appointment.slot_id, 1.0 - (appointment.no_show_probability or 0.0)
+        )
+    await publish(session, "cancelled", ticket, now)
+    return ticket
+
+
+async def reschedule(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    ticket_id: int,
+    choice: SlotChoice,
+    now: datetime,
+    policy: OverbookPolicy = OverbookPolicy(),
+) -> Ticket:
+    """Move a booking to another slot; a new day means a new token of that day."""
+    ticket = await load_ticket(session, ticket_id)
+    appointment = ticket.appointment
+    check_patient_access(actor, appointment.patient_id)
+    if appointment.status is not TicketStatus.BOOKED:
+        raise APIError(
+            409,
+            "INVALID_TRANSITION",
+            "only a booking not yet checked in can move",
+            {"status": appointment.status.value, "event": "reschedule"},
+        )
+    slot = await find_slot(session, choice, now)
+    if slot.id == appointment.slot_id:
+        raise APIError(409, "ALREADY_BOOKED", "the booking is already in that slot")
+    doctor = await session.get(Doctor, slot.doctor_id)
+    assert doctor is not None
+    shows = 1.0 - (appointment.no_show_probability or 0.0)
+    overbooked, why = await take_place(session, slot, shows, policy)
+    old_slot, old_day = appointment.slot_id, appointment.day
+    if old_slot is not None:
+        await release_place(session, old_slot, shows)
+    appointment.slot_id, appointment.doctor_id = slot.id, doctor.id
+    appointment.department_id, appointment.scheduled_at = doctor.department_id, slot.starts_at
+    appointment.day, appointment.overbooked, appointment.overbook_reason = (
+        slot.starts_at.date(),
+        overbooked,
+        why,
+    )
+    appointment.updated_at = now
+    ticket.doctor_id = doctor.id
+    if appointment.day != old_day or doctor.department_id != ticket.department_id:
+        await _renumber(session, ticket, await _department(session, doctor), appointment.day)
+    audit(
+        session,
+        actor,
+        "reschedule",
+        appointment,
+        now=now,
+        details={"from_slot_id": old_slot, "to_slot_id": slot.id, "token": ticket.token},
+    )
+    await publish(session, "rescheduled", ticket, now)
+    return ticket
+
+
+async def _renumber(
+    session: AsyncSession, ticket: Ticket, department: Department, day: date
+) -> None:
+    number = await next_token_number(session, department.id, day)
+    ticket.department_id = ticket.queue_department_id = department.id
+    ticket.day, ticket.number = day, number
+    ticket.token = format_token(department.token_prefix, number)
+
+
+async def _department(session: AsyncSession, doctor: Doctor) -> Department:
+    # Not doctor.department: a doctor created in this session has it unloaded, and async
+    # sessions cannot lazy-load.
+    department = await session.get(Department, doctor.department_id)
+    assert department is not None
+    return department

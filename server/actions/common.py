@@ -1,0 +1,140 @@
+"""Pieces every action shares: loading with locks, audit rows, queue events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.actor import Actor
+from server.errors import APIError, not_found
+from server.events import QueueEvent, record
+from server.models import Appointment, AuditEvent, Room, Ticket
+from server.queue.state import InvalidTransition, TicketEvent, TicketStatus, transition
+
+STATUS_TIMESTAMP = {
+    TicketStatus.WAITING: "checked_in_at",
+    TicketStatus.CALLED: "called_at",
+    TicketStatus.IN_CONSULTATION: "started_at",
+    TicketStatus.COMPLETED: "completed_at",
+    TicketStatus.SKIPPED: "skipped_at",
+    TicketStatus.NO_SHOW: "no_show_at",
+    TicketStatus.CANCELLED: "cancelled_at",
+}
+
+
+async def load_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = True) -> Ticket:
+    """Load a ticket with its appointment (joined), locking both rows for this transaction."""
+    query = select(Ticket).where(Ticket.id == ticket_id)
+    if lock:
+        query = query.with_for_update()
+    ticket = (await session.scalars(query)).unique().one_or_none()
+    if ticket is None:
+        raise not_found("ticket", ticket_id)
+    return ticket
+
+
+def audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    appointment: Appointment | None,
+    *,
+    from_status: TicketStatus | None = None,
+    to_status: TicketStatus | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    now: datetime,
+) -> None:
+    """Add one audit row for the change being made."""
+    session.add(
+        AuditEvent(
+            at=now,
+            actor_id=actor.user_id,
+            action=action,
+            appointment_id=appointment.id if appointment else None,
+            from_status=from_status.value if from_status else None,
+            to_status=to_status.value if to_status else None,
+            reason=reason[:500],
+            details=details or {},
+        )
+    )
+
+
+def change_status(
+    session: AsyncSession,
+    actor: Actor,
+    ticket: Ticket,
+    event: TicketEvent,
+    now: datetime,
+    *,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> TicketStatus:
+    """Move a ticket through the state machine, time-stamp it and audit it; 409 if refused."""
+    appointment = ticket.appointment
+    before = appointment.status
+    try:
+        after = transition(before, event)
+    except InvalidTransition as exc:
+        raise APIError(
+            409,
+            "INVALID_TRANSITION",
+            str(exc),
+            {"status": before.value, "event": event.value},
+        ) from None
+    appointment.status = after
+    stamp = STATUS_TIMESTAMP.get(after)
+    if stamp and after is not before:
+        setattr(appointment, stamp, now)
+    appointment.updated_at = now
+    audit(
+        session,
+        actor,
+        event.value,
+        appointment,
+        from_status=before,
+        to_status=after,
+        reason=reason,
+        details=details,
+        now=now,
+    )
+    return before
+
+
+async def room_name(session: AsyncSession, room_id: int | None) -> str | None:
+    """Return a room's display name."""
+    if room_id is None:
+        return None
+    return await session.scalar(select(Room.name).where(Room.id == room_id))
+
+
+async def publish(
+    session: AsyncSession,
+    kind: str,
+    ticket: Ticket,
+    now: datetime,
+    **extra: Any,
+) -> None:
+    """Record a queue event for this ticket, sent to screens after commit."""
+    appointment = ticket.appointment
+    record(
+        session,
+        QueueEvent(
+            kind=kind,
+            department_id=ticket.queue_department_id,
+            day=ticket.day.isoformat(),
+            ticket_id=ticket.id,
+            token=ticket.token,
+            status=appointment.status.value,
+            urgency=appointment.urgency.value,
+            doctor_id=ticket.doctor_id,
+            room=await room_name(session, ticket.room_id),
+            previous_doctor_id=extra.pop("previous_doctor_id", None),
+            previous_department_id=extra.pop("previous_department_id", None),
+            at=now.isoformat(),
+            extra=extra,
+        ),
+    )

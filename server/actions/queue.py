@@ -1,0 +1,318 @@
+"""Moving tickets through the queue: check in, call, start, complete and the rest."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions.booking import register_walk_in
+from server.actions.common import change_status, load_ticket, publish
+from server.auth.actor import Actor
+from server.errors import APIError, forbidden, not_found
+from server.models import Appointment, Department, Doctor, DoctorSession, Role, Ticket
+from server.queue.order import QueueEntry, Urgency, priority_order
+from server.queue.state import TicketEvent, TicketStatus
+
+BUSY = (TicketStatus.CALLED, TicketStatus.IN_CONSULTATION)
+
+
+async def load_doctor(session: AsyncSession, doctor_id: int) -> Doctor:
+    """Load a doctor or raise DOCTOR_NOT_FOUND."""
+    doctor = await session.get(Doctor, doctor_id)
+    if doctor is None:
+        raise not_found("doctor", doctor_id)
+    return doctor
+
+
+def check_own_queue(actor: Actor, doctor_id: int | None) -> None:
+    """Let a doctor act only on their own patients (or the shared queue of their department)."""
+    if actor.role is Role.DOCTOR and doctor_id is not None and actor.doctor_id != doctor_id:
+        raise forbidden("doctors can only move patients in their own queue")
+
+
+def entry_of(ticket: Ticket) -> QueueEntry:
+    """Describe a ticket for the ordering function."""
+    appointment = ticket.appointment
+    return QueueEntry(
+        ticket_id=ticket.id,
+        urgency=appointment.urgency,
+        arrived_at=ticket.arrived_at or appointment.booked_at,
+        scheduled_at=appointment.scheduled_at,
+        plan_rank=ticket.plan_rank,
+    )
+
+
+async def waiting_for_doctor(session: AsyncSession, doctor: Doctor, day: date) -> list[Ticket]:
+    """Return the tickets a doctor may call, in call order (their own and the shared ones)."""
+    tickets = (
+        (
+            await session.scalars(
+                select(Ticket)
+                .join(Appointment, Ticket.appointment_id == Appointment.id)
+                .where(
+                    Ticket.day == day,
+                    Appointment.status == TicketStatus.WAITING,
+                    or_(
+                        Ticket.doctor_id == doctor.id,
+                        and_(
+                            Ticket.doctor_id.is_(None),
+                            Ticket.queue_department_id == doctor.department_id,
+                        ),
+                    ),
+                )
+            )
+        )
+        .unique()
+        .all()
+    )
+    by_id = {t.id: t for t in tickets}
+    return [by_id[e.ticket_id] for e in priority_order(entry_of(t) for t in tickets)]
+
+
+async def doctor_room(session: AsyncSession, doctor: Doctor, day: date) -> int | None:
+    """Return the room of the doctor's session today, else their usual room."""
+    room_id = await session.scalar(
+        select(DoctorSession.room_id)
+        .where(DoctorSession.doctor_id == doctor.id, DoctorSession.day == day)
+        .order_by(DoctorSession.starts_at)
+        .limit(1)
+    )
+    return room_id if room_id is not None else doctor.room_id
+
+
+async def _refuse_if_busy(session: AsyncSession, doctor: Doctor, day: date) -> None:
+    current = await session.scalar(
+        select(Ticket.token)
+        .join(Appointment, Ticket.appointment_id == Appointment.id)
+        .where(Ticket.doctor_id == doctor.id, Ticket.day == day, Appointment.status.in_(BUSY))
+        .limit(1)
+    )
+    if current is not None:
+        raise APIError(
+            409,
+            "DOCTOR_BUSY",
+            f"finish, skip or mark {current} first",
+            {"current_token": current},
+        )
+
+
+async def call_next(
+    session: AsyncSession, actor: Actor, *, doctor_id: int, now: datetime
+) -> Ticket:
+    """Call the head of the doctor's queue to their room."""
+    check_own_queue(actor, doctor_id)
+    doctor = await load_doctor(session, doctor_id)
+    await _refuse_if_busy(session, doctor, now.date())
+    for candidate in await waiting_for_doctor(session, doctor, now.date()):
+        # Claim it with a guarded UPDATE: another doctor sharing the queue may take it first.
+        claimed = await session.execute(
+            update(Appointment)
+            .where(
+                Appointment.id == candidate.appointment_id,
+                Appointment.status == TicketStatus.WAITING,
+            )
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            return await _call(session, actor, candidate.id, doctor, now)
+    raise APIError(409, "QUEUE_EMPTY", "nobody is waiting for this doctor")
+
+
+async def call_ticket(
+    session: AsyncSession, actor: Actor, *, ticket_id: int, doctor_id: int, now: datetime
+) -> Ticket:
+    """Call one particular waiting ticket out of order."""
+    check_own_queue(actor, doctor_id)
+    doctor = await load_doctor(session, doctor_id)
+    await _refuse_if_busy(session, doctor, now.date())
+    return await _call(session, actor, ticket_id, doctor, now)
+
+
+async def _call(
+    session: AsyncSession, actor: Actor, ticket_id: int, doctor: Doctor, now: datetime
+) -> Ticket:
+    ticket = await load_ticket(session, ticket_id)
+    if (
+        ticket.doctor_id not in (None, doctor.id)
+        or ticket.queue_department_id != doctor.department_id
+    ):
+        raise forbidden("that ticket waits for another doctor")
+    change_status(session, actor, ticket, TicketEvent.CALL, now, details={"doctor_id": doctor.id})
+    ticket.doctor_id = doctor.id
+    ticket.room_id = await doctor_room(session, doctor, now.date())
+    ticket.call_count += 1
+    await publish(session, "called", ticket, now)
+    return ticket
+
+
+async def _step(
+    session: AsyncSession,
+    actor: Actor,
+    ticket_id: int,
+    event: TicketEvent,
+    kind: str,
+    now: datetime,
+    reason: str = "",
+) -> Ticket:
+    ticket = await load_ticket(session, ticket_id)
+    check_own_queue(actor, ticket.doctor_id)
+    change_status(session, actor, ticket, event, now, reason=reason)
+    return ticket
+
+
+async def recall(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
+    """Call the same patient again (board and speech repeat the call)."""
+    ticket = await _step(session, actor, ticket_id, TicketEvent.RECALL, "recalled", now)
+    ticket.call_count += 1
+    ticket.appointment.called_at = now
+    await publish(session, "recalled", ticket, now, call_count=ticket.call_count)
+    return ticket
+
+
+async def start(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
+    """The patient came in: the consultation starts."""
+    ticket = await _step(session, actor, ticket_id, TicketEvent.START, "started", now)
+    await publish(session, "started", ticket, now)
+    return ticket
+
+
+async def complete(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
+    """The consultation is over."""
+    ticket = await _step(session, actor, ticket_id, TicketEvent.COMPLETE, "completed", now)
+    await publish(session, "completed", ticket, now)
+    return ticket
+
+
+async def skip(
+    session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
+) -> Ticket:
+    """The called patient did not come; they may be requeued when they turn up."""
+    ticket = await _step(session, actor, ticket_id, TicketEvent.SKIP, "skipped", now, reason)
+    await publish(session, "skipped", ticket, now)
+    return ticket
+
+
+async def mark_no_show(
+    session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
+) -> Ticket:
+    """Record that the patient never came."""
+    ticket = await _step(session, actor, ticket_id, TicketEvent.NO_SHOW, "no_show", now, reason)
+    await publish(session, "no_show", ticket, now)
+    return ticket
+
+
+async def requeue(
+    session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
+) -> Ticket:
+    """Put a called, skipped or no-show ticket back in the queue."""
+    ticket = await _step(session, actor, ticket_id, TicketEvent.REQUEUE, "requeued", now, reason)
+    ticket.room_id = None
+    ticket.arrived_at = now
+    await publish(session, "requeued", ticket, now)
+    return ticket
+
+
+async def check_in(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
+    """The booked patient has arrived: they start waiting."""
+    ticket = await load_ticket(session, ticket_id)
+    if ticket.day != now.date():
+        raise APIError(
+            409,
+            "WRONG_DAY",
+            f"this booking is for {ticket.day.isoformat()}",
+            {"day": ticket.day.isoformat()},
+        )
+    change_status(session, actor, ticket, TicketEvent.CHECK_IN, now)
+    ticket.arrived_at = now
+    await publish(session, "checked_in", ticket, now)
+    return ticket
+
+
+async def transfer(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    ticket_id: int,
+    now: datetime,
+    to_doctor_id: int | None = None,
+    to_department_id: int | None = None,
+    reason: str = "",
+) -> Ticket:
+    """Send a patient to another doctor's or department's queue; they keep their token."""
+    ticket = await load_ticket(session, ticket_id)
+    check_own_queue(actor, ticket.doctor_id)
+    department_id = await _transfer_target(session, to_doctor_id, to_department_id)
+    previous = {
+        "previous_doctor_id": ticket.doctor_id,
+        "previous_department_id": ticket.queue_department_id,
+    }
+    change_status(
+        session,
+        actor,
+        ticket,
+        TicketEvent.TRANSFER,
+        now,
+        reason=reason,
+        details={**previous, "to_doctor_id": to_doctor_id, "to_department_id": department_id},
+    )
+    ticket.doctor_id, ticket.queue_department_id, ticket.room_id = to_doctor_id, department_id, None
+    ticket.appointment.transferred_at = now
+    await publish(session, "transferred", ticket, now, **previous)
+    return ticket
+
+
+async def _transfer_target(
+    session: AsyncSession, to_doctor_id: int | None, to_department_id: int | None
+) -> int:
+    if to_doctor_id is not None:
+        doctor = await load_doctor(session, to_doctor_id)
+        if to_department_id not in (None, doctor.department_id):
+            raise APIError(
+                422, "DOCTOR_NOT_IN_DEPARTMENT", f"{doctor.name} works in another department"
+            )
+        return doctor.department_id
+    if to_department_id is None:
+        raise APIError(422, "TRANSFER_TARGET_REQUIRED", "give to_doctor_id or to_department_id")
+    if await session.get(Department, to_department_id) is None:
+        raise not_found("department", to_department_id)
+    return to_department_id
+
+
+async def insert_emergency(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    now: datetime,
+    department_id: int,
+    patient_id: int | None = None,
+    ticket_id: int | None = None,
+    doctor_id: int | None = None,
+    reason: str = "",
+) -> Ticket:
+    """Put an emergency at the head of a queue: a new patient, or one already waiting."""
+    if ticket_id is None:
+        if patient_id is None:
+            raise APIError(
+                422, "PATIENT_REQUIRED", "give patient_id for a new emergency, or ticket_id"
+            )
+        return await register_walk_in(
+            session,
+            actor,
+            patient_id=patient_id,
+            department_id=department_id,
+            now=now,
+            doctor_id=doctor_id,
+            urgency=Urgency.EMERGENCY,
+            reason=reason,
+            kind="emergency_inserted",
+        )
+    ticket = await load_ticket(session, ticket_id)
+    change_status(session, actor, ticket, TicketEvent.ESCALATE, now, reason=reason)
+    ticket.appointment.urgency = Urgency.EMERGENCY
+    if doctor_id is not None:
+        ticket.doctor_id = doctor_id
+    await publish(session, "emergency_inserted", ticket, now)
+    return ticket

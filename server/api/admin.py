@@ -1,0 +1,175 @@
+"""Administration: departments, doctors, sessions, users, displays, the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, request
+from quart_schema import validate_request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions import admin
+from server.api.schemas import DepartmentIn, DisplayIn, DoctorIn, SessionDelayIn, SessionIn, UserIn
+from server.api.views import department_out, doctor_out, user_out
+from server.auth.passwords import hash_password
+from server.auth.web import actor, requires
+from server.errors import not_found
+from server.events import iso
+from server.models import AuditEvent, Doctor, DoctorSession
+from server.state import clinic
+
+bp = Blueprint("admin", __name__, url_prefix="/api/admin")
+
+
+@bp.post("/departments")
+@requires("admin.manage")
+@validate_request(DepartmentIn)
+async def department(data: DepartmentIn) -> tuple[dict[str, Any], int]:
+    """Add a department with its rooms."""
+    state, who = clinic(), actor()
+    row = await state.run(
+        lambda s: admin.create_department(
+            s,
+            who,
+            code=data.code,
+            name=data.name,
+            token_prefix=data.token_prefix,
+            rooms=data.rooms,
+            now=state.clock(),
+        )
+    )
+    return department_out(row), 201
+
+
+@bp.post("/doctors")
+@requires("admin.manage")
+@validate_request(DoctorIn)
+async def doctor(data: DoctorIn) -> tuple[dict[str, Any], int]:
+    """Add a doctor."""
+    state, who = clinic(), actor()
+
+    async def work(session: AsyncSession) -> Doctor:
+        created = await admin.create_doctor(
+            session,
+            who,
+            department_id=data.department_id,
+            name=data.name,
+            specialty=data.specialty,
+            room_id=data.room_id,
+            user_id=data.user_id,
+            now=state.clock(),
+        )
+        await session.refresh(created, ["room", "department"])
+        return created
+
+    return doctor_out(await state.run(work)), 201
+
+
+@bp.post("/sessions")
+@requires("admin.manage")
+@validate_request(SessionIn)
+async def session_create(data: SessionIn) -> tuple[dict[str, Any], int]:
+    """Open a doctor's session; its slots are created with it."""
+    state, who = clinic(), actor()
+    row = await state.run(
+        lambda s: admin.create_session(s, who, now=state.clock(), **data.model_dump())
+    )
+    return {
+        "id": row.id,
+        "doctor_id": row.doctor_id,
+        "day": row.day.isoformat(),
+        "starts_at": iso(row.starts_at),
+        "ends_at": iso(row.ends_at),
+    }, 201
+
+
+@bp.post("/sessions/<int:session_id>/delay")
+@requires("admin.manage")
+@validate_request(SessionDelayIn)
+async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]:
+    """Record that a doctor starts late; waits and plans move with it."""
+    state = clinic()
+
+    async def work(session: AsyncSession) -> DoctorSession:
+        row = await session.get(DoctorSession, session_id, with_for_update=True)
+        if row is None:
+            raise not_found("session", session_id)
+        row.delay_minutes = data.delay_minutes
+        return row
+
+    row = await state.run(work)
+    return {"id": row.id, "delay_minutes": row.delay_minutes}
+
+
+@bp.post("/users")
+@requires("admin.manage")
+@validate_request(UserIn)
+async def user(data: UserIn) -> tuple[dict[str, Any], int]:
+    """Add a login with a role."""
+    state, who = clinic(), actor()
+    hashed = await hash_password(data.password)
+    row = await state.run(
+        lambda s: admin.create_user(
+            s,
+            who,
+            username=data.username,
+            password_hash=hashed,
+            role=data.role,
+            full_name=data.full_name,
+            now=state.clock(),
+        )
+    )
+    return user_out(row), 201
+
+
+@bp.post("/displays")
+@requires("admin.manage")
+@validate_request(DisplayIn)
+async def display(data: DisplayIn) -> tuple[dict[str, Any], int]:
+    """Register a TV board; its key is shown once."""
+    state, who = clinic(), actor()
+    row, key = await state.run(
+        lambda s: admin.create_display(
+            s,
+            who,
+            name=data.name,
+            department_id=data.department_id,
+            language=data.language,
+            speech=data.speech,
+            now=state.clock(),
+        )
+    )
+    return {
+        "id": row.id,
+        "name": row.name,
+        "key": key,
+        "url": f"{state.settings.public_url}/board?key={key}",
+    }, 201
+
+
+@bp.get("/audit")
+@requires("audit.read")
+async def audit_log() -> dict[str, Any]:
+    """Read the latest audit rows, optionally of one appointment."""
+    appointment_id = request.args.get("appointment_id", type=int)
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)
+    if appointment_id is not None:
+        query = query.where(AuditEvent.appointment_id == appointment_id)
+    rows = await clinic().read(lambda s: s.scalars(query))
+    return {
+        "events": [
+            {
+                "id": e.id,
+                "at": iso(e.at),
+                "actor_id": e.actor_id,
+                "action": e.action,
+                "appointment_id": e.appointment_id,
+                "from": e.from_status,
+                "to": e.to_status,
+                "reason": e.reason,
+                "details": e.details,
+            }
+            for e in rows
+        ]
+    }

@@ -1,0 +1,157 @@
+"""Booking, walk-ins, cancelling and rescheduling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+from quart_schema import validate_request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions import booking
+from server.actions.booking import SlotChoice
+from server.api.schemas import BookingIn, ReasonIn, RescheduleIn, WalkInIn
+from server.api.views import ticket_out
+from server.auth.secrets import sign_ticket
+from server.auth.web import actor, requires
+from server.errors import APIError, forbidden, not_found
+from server.models import Appointment, Role, Ticket
+from server.state import clinic
+
+bp = Blueprint("appointments", __name__, url_prefix="/api")
+
+
+def with_link(ticket: Ticket) -> dict[str, Any]:
+    """Show a ticket with the patient's signed live link."""
+    settings = clinic().settings
+    link = f"{settings.public_url}/t/{sign_ticket(settings.secret_key, ticket.id)}"
+    return {**ticket_out(ticket), "live_link": link}
+
+
+async def ticket_of_appointment(session: AsyncSession, appointment_id: int) -> int:
+    """Return the ticket id of an appointment, checking the caller may see it."""
+    row = (
+        await session.execute(
+            select(Ticket.id, Appointment.patient_id)
+            .join(Appointment, Ticket.appointment_id == Appointment.id)
+            .where(Appointment.id == appointment_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise not_found("appointment", appointment_id)
+    who = actor()
+    if who.role is Role.PATIENT and who.patient_id != row.patient_id:
+        raise not_found("appointment", appointment_id)  # do not even confirm it exists
+    return int(row.id)
+
+
+@bp.post("/appointments")
+@requires("appointment.book")
+@validate_request(BookingIn)
+async def book(data: BookingIn) -> tuple[dict[str, Any], int]:
+    """Book a slot; the answer carries the token and the live link."""
+    state, who = clinic(), actor()
+    patient_id = data.patient_id if data.patient_id is not None else who.patient_id
+    if patient_id is None:
+        raise APIError(422, "PATIENT_REQUIRED", "give patient_id")
+    choice = SlotChoice(data.slot_id, data.doctor_id, data.starts_at)
+    ticket = await state.run(
+        lambda s: booking.book(
+            s,
+            who,
+            patient_id=patient_id,
+            choice=choice,
+            now=state.clock(),
+            urgency=data.urgency,
+            reason=data.reason,
+            scorer=state.scorer,
+        )
+    )
+    return with_link(ticket), 201
+
+
+@bp.get("/appointments")
+@requires("appointment.read")
+async def mine() -> dict[str, Any]:
+    """List the logged-in patient's appointments (staff: use the queue and patient routes)."""
+    who = actor()
+    if who.patient_id is None:
+        raise forbidden("only patients have their own appointments list")
+    rows = await clinic().read(
+        lambda s: s.scalars(
+            select(Ticket)
+            .join(Appointment, Ticket.appointment_id == Appointment.id)
+            .where(Appointment.patient_id == who.patient_id)
+            .order_by(Ticket.day.desc())
+        )
+    )
+    return {"appointments": [with_link(t) for t in rows.unique()]}
+
+
+@bp.get("/appointments/<int:appointment_id>")
+@requires("appointment.read")
+async def read(appointment_id: int) -> dict[str, Any]:
+    """Read one appointment (patients: their own only)."""
+    state = clinic()
+
+    async def work(session: AsyncSession) -> Ticket:
+        ticket = await session.get(Ticket, await ticket_of_appointment(session, appointment_id))
+        assert ticket is not None
+        return ticket
+
+    return with_link(await state.read(work))
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+@requires("appointment.cancel")
+@validate_request(ReasonIn)
+async def cancel(appointment_id: int, data: ReasonIn) -> dict[str, Any]:
+    """Cancel an appointment; its place returns to the slot."""
+    state, who = clinic(), actor()
+
+    async def work(session: AsyncSession) -> Ticket:
+        ticket_id = await ticket_of_appointment(session, appointment_id)
+        return await booking.cancel(
+            session, who, ticket_id=ticket_id, now=state.clock(), reason=data.reason
+        )
+
+    return ticket_out(await state.run(work))
+
+
+@bp.post("/appointments/<int:appointment_id>/reschedule")
+@requires("appointment.reschedule")
+@validate_request(RescheduleIn)
+async def reschedule(appointment_id: int, data: RescheduleIn) -> dict[str, Any]:
+    """Move an appointment to another slot."""
+    state, who = clinic(), actor()
+    choice = SlotChoice(data.slot_id, data.doctor_id, data.starts_at)
+
+    async def work(session: AsyncSession) -> Ticket:
+        ticket_id = await ticket_of_appointment(session, appointment_id)
+        return await booking.reschedule(
+            session, who, ticket_id=ticket_id, choice=choice, now=state.clock()
+        )
+
+    return with_link(await state.run(work))
+
+
+@bp.post("/walk-ins")
+@requires("walk_in.register")
+@validate_request(WalkInIn)
+async def walk_in(data: WalkInIn) -> tuple[dict[str, Any], int]:
+    """Register a walk-in at the desk; the answer carries the token to hand over."""
+    state, who = clinic(), actor()
+    ticket = await state.run(
+        lambda s: booking.register_walk_in(
+            s,
+            who,
+            patient_id=data.patient_id,
+            department_id=data.department_id,
+            now=state.clock(),
+            doctor_id=data.doctor_id,
+            urgency=data.urgency,
+            reason=data.reason,
+        )
+    )
+    return with_link(ticket), 201

@@ -1,0 +1,83 @@
+"""Every error leaves the server as JSON: code, message, details."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from quart import Quart, Response, jsonify, request
+from quart_auth import Unauthorized
+from quart_schema import RequestSchemaValidationError
+from werkzeug.exceptions import HTTPException
+
+from server.errors import APIError
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+}
+
+
+def error_response(error: APIError) -> tuple[Response, int]:
+    """Render an APIError."""
+    return jsonify(error.to_dict()), error.status
+
+
+def _validation_details(error: RequestSchemaValidationError) -> dict[str, Any]:
+    inner = error.validation_error
+    if hasattr(inner, "errors"):
+        return {
+            "errors": [
+                {
+                    "field": ".".join(str(p) for p in e["loc"]),
+                    "problem": e["msg"],
+                    "type": e["type"],
+                }
+                for e in inner.errors()
+            ]
+        }
+    return {"errors": [{"field": "", "problem": str(inner), "type": "invalid"}]}
+
+
+def register_error_handlers(app: Quart) -> None:
+    """Turn every exception into the one JSON error shape."""
+
+    @app.errorhandler(APIError)
+    async def _api_error(error: APIError) -> tuple[Response, int]:
+        return error_response(error)
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def _invalid(error: RequestSchemaValidationError) -> tuple[Response, int]:
+        if isinstance(error.validation_error, TypeError | ValueError) and "JSON" in str(
+            error.validation_error
+        ):
+            return error_response(APIError(400, "MALFORMED_JSON", "the body is not valid JSON"))
+        details = _validation_details(error)
+        return error_response(
+            APIError(400, "VALIDATION_ERROR", "the request is not valid", details)
+        )
+
+    @app.errorhandler(Unauthorized)
+    async def _unauthorized(_: Unauthorized) -> tuple[Response, int]:
+        return error_response(APIError(401, "UNAUTHENTICATED", "log in first"))
+
+    @app.errorhandler(HTTPException)
+    async def _http(error: HTTPException) -> tuple[Response, int]:
+        status = error.code or 500
+        if status == 400 and request.mimetype == "application/json":
+            return error_response(APIError(400, "MALFORMED_JSON", "the body is not valid JSON"))
+        code = HTTP_CODES.get(status, "HTTP_ERROR")
+        return error_response(APIError(status, code, error.description or error.name))
+
+    @app.errorhandler(Exception)
+    async def _crash(error: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
+        return error_response(APIError(500, "INTERNAL", "something went wrong on our side"))

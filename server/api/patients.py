@@ -1,0 +1,116 @@
+"""Patient records: register, find, read."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from quart import Blueprint, request
+from quart_schema import validate_request
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions.clinical import patient_history
+from server.api.schemas import PatientIn
+from server.api.views import note_out, patient_out, vitals_out
+from server.auth.web import actor, requires
+from server.errors import APIError, not_found
+from server.models import Appointment, Patient, Ticket
+from server.queue.tokens import parse_token
+from server.state import clinic
+
+bp = Blueprint("patients", __name__, url_prefix="/api/patients")
+
+
+@bp.post("")
+@requires("patient.create")
+@validate_request(PatientIn)
+async def create(data: PatientIn) -> tuple[dict[str, Any], int]:
+    """Register a patient; a record number is made when none is given."""
+    state = clinic()
+
+    async def work(session: AsyncSession) -> Patient:
+        number = data.record_number or f"MRN-{secrets.token_hex(4).upper()}"
+        if await session.scalar(select(Patient.id).where(Patient.record_number == number)):
+            raise APIError(409, "RECORD_NUMBER_TAKEN", f"record number {number} is taken")
+        patient = Patient(
+            record_number=number,
+            full_name=data.full_name,
+            date_of_birth=data.date_of_birth,
+            sex=data.sex,
+            phone=data.phone,
+            email=str(data.email) if data.email else None,
+            contact_preference=data.contact_preference,
+            created_at=state.clock(),
+        )
+        session.add(patient)
+        await session.flush()
+        return patient
+
+    return patient_out(await state.run(work)), 201
+
+
+@bp.get("")
+@requires("patient.search")
+async def search() -> dict[str, Any]:
+    """Find patients by name, record number, phone or today's token."""
+    q = request.args.get("q", "").strip()
+    if len(q) < 2:
+        raise APIError(400, "BAD_QUERY", "type at least 2 characters", {"field": "q"})
+    state = clinic()
+
+    async def work(session: AsyncSession) -> list[Patient]:
+        try:
+            prefix, number = parse_token(q)
+        except ValueError:
+            like = f"%{q.lower()}%"
+            query = select(Patient).where(
+                or_(
+                    func.lower(Patient.full_name).like(like),
+                    Patient.record_number == q.upper(),
+                    Patient.phone == q,
+                )
+            )
+        else:
+            query = (
+                select(Patient)
+                .join(Appointment, Appointment.patient_id == Patient.id)
+                .join(Ticket, Ticket.appointment_id == Appointment.id)
+                .where(Ticket.token == f"{prefix}-{number:03d}", Ticket.day == state.clock().date())
+            )
+        return list(await session.scalars(query.order_by(Patient.full_name).limit(25)))
+
+    return {"patients": [patient_out(p) for p in await state.read(work)]}
+
+
+@bp.get("/<int:patient_id>")
+@requires("patient.read")
+async def read(patient_id: int) -> dict[str, Any]:
+    """Read one patient record with their appointments."""
+    state = clinic()
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        patient = await session.get(Patient, patient_id)
+        if patient is None:
+            raise not_found("patient", patient_id)
+        tickets = await session.scalars(
+            select(Ticket)
+            .join(Appointment, Ticket.appointment_id == Appointment.id)
+            .where(Appointment.patient_id == patient_id)
+            .order_by(Ticket.day.desc())
+            .limit(20)
+        )
+        from server.api.views import ticket_out
+
+        return {**patient_out(patient), "appointments": [ticket_out(t) for t in tickets.unique()]}
+
+    return await state.read(work)
+
+
+@bp.get("/<int:patient_id>/history")
+@requires("note.read")
+async def history(patient_id: int) -> dict[str, Any]:
+    """Read a patient's recent vitals and consultation notes."""
+    actor()
+    vitals, notes = await clinic().read(lambda s: patient_history(s, patient_id))
+    return {"vitals": [vitals_out(v) for v in vitals], "notes": [note_out(n) for n in notes]}

@@ -1,0 +1,161 @@
+"""Request and response bodies of the REST API."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from server.models import ContactPreference, Role
+from server.queue.order import Urgency
+
+PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class Strict(BaseModel):
+    """Refuse unknown fields, so that a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenIn(Strict):
+    name: str = Field("api", max_length=100)
+
+
+class PatientIn(Strict):
+    full_name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date
+    sex: Literal["F", "M", "X"]
+    phone: str | None = Field(None, description="E.164, like +15551234567")
+    email: EmailStr | None = None
+    contact_preference: ContactPreference = ContactPreference.SMS
+    record_number: str | None = Field(None, max_length=32)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is not None and not PHONE.match(value):
+            raise ValueError("phone must be in E.164 form, like +15551234567")
+        return value
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born(cls, value: date) -> date:
+        if value > date.today() or value.year < 1900:
+            raise ValueError("date of birth must lie between 1900 and today")
+        return value
+
+
+class BookingIn(Strict):
+    patient_id: int | None = Field(None, description="optional for a logged-in patient")
+    slot_id: int | None = None
+    doctor_id: int | None = None
+    starts_at: datetime | None = None
+    urgency: Urgency = Urgency.ROUTINE
+    reason: str = Field("", max_length=500)
+
+
+class RescheduleIn(Strict):
+    slot_id: int | None = None
+    doctor_id: int | None = None
+    starts_at: datetime | None = None
+
+
+class WalkInIn(Strict):
+    patient_id: int
+    department_id: int
+    doctor_id: int | None = None
+    urgency: Urgency = Urgency.ROUTINE
+    reason: str = Field("", max_length=500)
+
+
+class EmergencyIn(Strict):
+    department_id: int
+    patient_id: int | None = None
+    ticket_id: int | None = None
+    doctor_id: int | None = None
+    reason: str = Field("", max_length=500)
+
+
+class ReasonIn(Strict):
+    reason: str = Field("", max_length=500)
+
+
+class TransferIn(Strict):
+    to_doctor_id: int | None = None
+    to_department_id: int | None = None
+    reason: str = Field("", max_length=500)
+
+
+class CallIn(Strict):
+    doctor_id: int | None = Field(None, description="defaults to the calling doctor")
+
+
+class VitalsIn(Strict):
+    temperature_c: float | None = None
+    pulse_bpm: int | None = None
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    spo2_pct: int | None = None
+    height_cm: float | None = None
+    weight_kg: float | None = None
+
+
+class NoteIn(Strict):
+    text: str = Field(min_length=1, max_length=20000)
+
+
+class DepartmentIn(Strict):
+    code: str = Field(min_length=1, max_length=16)
+    name: str = Field(min_length=1, max_length=100)
+    token_prefix: str = Field(pattern=r"^[A-Z]{1,3}$")
+    rooms: list[str] = Field(default_factory=list)
+
+
+class DoctorIn(Strict):
+    department_id: int
+    name: str = Field(min_length=1, max_length=200)
+    specialty: str = Field("", max_length=100)
+    room_id: int | None = None
+    user_id: int | None = None
+
+
+class SessionIn(Strict):
+    doctor_id: int
+    starts_at: datetime
+    ends_at: datetime
+    room_id: int | None = None
+    slot_minutes: int = Field(15, ge=5, le=240)
+    capacity_per_slot: int = Field(1, ge=1, le=20)
+    overbook_cap: int = Field(1, ge=0, le=10)
+
+
+class SessionDelayIn(Strict):
+    delay_minutes: int = Field(ge=0, le=600)
+
+
+class UserIn(Strict):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
+    password: str = Field(min_length=10, max_length=256)
+    role: Role
+    full_name: str = Field(min_length=1, max_length=200)
+
+
+class DisplayIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    department_id: int | None = None
+    language: str = Field("en", max_length=16)
+    speech: bool = True
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)

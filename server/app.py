@@ -1,0 +1,109 @@
+"""The application factory: settings in, a wired Quart app out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from quart import Quart
+from quart.json.provider import DefaultJSONProvider
+from quart_auth import QuartAuth
+from quart_schema import QuartSchema
+from redis.asyncio import Redis
+
+from server.api import admin, appointments, auth, clinic, clinical, patients, queue
+from server.api.errors import register_error_handlers
+from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from server.config import PROJECT_ROOT, Settings
+from server.db import make_engine, make_sessionmaker
+from server.events import EventHub
+from server.pages import bp as pages_bp
+from server.state import ClinicState
+
+log = logging.getLogger(__name__)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Dates as ISO strings, everywhere."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if hasattr(o, "isoformat"):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    """Build the app: extensions, then blueprints, then error handlers, then the lifespan."""
+    settings = settings or Settings()
+    app = Quart(
+        __name__, static_folder=None, template_folder=str(PROJECT_ROOT / "web" / "templates")
+    )
+    app.json = JSONProvider(app)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        QUART_AUTH_COOKIE_SECURE=settings.cookie_secure,
+        QUART_AUTH_DURATION=int(settings.session_lifetime.total_seconds()),
+        QUART_AUTH_COOKIE_NAME="clinic_session",
+        QUART_SCHEMA_SWAGGER_JS_URL="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+        QUART_SCHEMA_SWAGGER_CSS_URL="/vendor/swagger-ui-dist/swagger-ui.css",
+        MAX_CONTENT_LENGTH=1 << 20,
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
+    )
+    QuartAuth(app)
+    QuartSchema(
+        app,
+        info={"title": f"{settings.clinic_name} API", "version": "1"},
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        swagger_ui_path="/api/docs",
+        openapi_path="/api/openapi.json",
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+    )
+    for blueprint in (
+        auth.bp,
+        clinic.bp,
+        patients.bp,
+        appointments.bp,
+        queue.bp,
+        clinical.bp,
+        admin.bp,
+        pages_bp,
+    ):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    engine = make_engine(settings)
+    app.extensions["clinic"] = ClinicState(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        hub=EventHub(),
+        limiter=MemoryLimiter(settings.login_max_failures, settings.login_window_s),
+    )
+    _lifespan(app)
+    return app
+
+
+def _lifespan(app: Quart) -> None:
+    state: ClinicState = app.extensions["clinic"]
+
+    @app.before_serving
+    async def _start() -> None:
+        if state.settings.redis_url:
+            state.redis = Redis.from_url(state.settings.redis_url)
+            state.limiter = _redis_limiter(state.redis, state.settings)
+        for hook in state.extras.get("on_start", []):
+            await hook(state)
+
+    @app.after_serving
+    async def _stop() -> None:
+        for hook in reversed(state.extras.get("on_stop", [])):
+            await hook(state)
+        if state.redis is not None:
+            await state.redis.aclose()
+        await state.engine.dispose()
+
+
+def _redis_limiter(redis: Redis, settings: Settings) -> Limiter:
+    return RedisLimiter(redis, settings.login_max_failures, settings.login_window_s)

@@ -1,0 +1,17 @@
+"""The ASGI entry point: Socket.IO in front, Quart behind."""
+
+from __future__ import annotations
+
+import socketio
+
+from server.app import create_app
+from server.config import Settings
+from server.realtime.server import create_socketio
+
+
+def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
+    """Build the whole served app; lifespan events reach Quart through ASGIApp."""
+    app = create_app(settings)
+    sio = create_socketio(app)
+    app.extensions["socketio"] = sio
+    return socketio.ASGIApp(sio, other_asgi_app=app)

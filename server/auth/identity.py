@@ -1,0 +1,30 @@
+"""Turn a user id or a bearer token into an Actor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.actor import Actor
+from server.auth.secrets import digest
+from server.models import ApiToken, Doctor, Patient, User
+
+
+async def actor_for_user(session: AsyncSession, user_id: int) -> Actor | None:
+    """Load an active user as an Actor, with their doctor or patient record."""
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    doctor_id = await session.scalar(select(Doctor.id).where(Doctor.user_id == user.id))
+    patient_id = await session.scalar(select(Patient.id).where(Patient.user_id == user.id))
+    return Actor(user.id, user.role, user.full_name, doctor_id, patient_id)
+
+
+async def actor_for_token(session: AsyncSession, token: str, now: datetime) -> Actor | None:
+    """Load the Actor behind an unexpired bearer token."""
+    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    if row is None or row.expires_at <= now:
+        return None
+    return await actor_for_user(session, row.user_id)

@@ -1,0 +1,47 @@
+"""Bearer tokens, display keys and signed ticket links."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from server.errors import APIError
+
+TICKET_LINK_SALT = "ticket-link"
+
+
+def new_secret(prefix: str) -> str:
+    """Make a random token that says what it is for (cq_… for APIs, dk_… for displays)."""
+    return f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def digest(secret: str) -> str:
+    """Hash a token for storage; tokens are random, so a plain SHA-256 suffices."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def ticket_link_signer(secret_key: str) -> URLSafeTimedSerializer:
+    """Return the signer of patients' live links."""
+    return URLSafeTimedSerializer(secret_key, salt=TICKET_LINK_SALT)
+
+
+def sign_ticket(secret_key: str, ticket_id: int) -> str:
+    """Sign a ticket id into a link token; it opens that ticket and nothing else."""
+    return ticket_link_signer(secret_key).dumps({"t": ticket_id})
+
+
+def read_ticket_link(secret_key: str, token: str, max_age_s: int) -> int:
+    """Return the ticket id of a valid link; 401 with LINK_EXPIRED or LINK_INVALID."""
+    try:
+        data = ticket_link_signer(secret_key).loads(token, max_age=max_age_s)
+    except SignatureExpired:
+        raise APIError(
+            401, "LINK_EXPIRED", "this link has expired; ask the desk for a new one"
+        ) from None
+    except BadSignature:
+        raise APIError(401, "LINK_INVALID", "this link is not valid") from None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), int):
+        raise APIError(401, "LINK_INVALID", "this link is not valid")
+    return int(data["t"])

@@ -1,0 +1,94 @@
+"""Authentication and permission checks for HTTP routes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from quart import g, request
+from quart_auth import current_user
+
+from server.auth.actor import Actor
+from server.auth.identity import actor_for_token, actor_for_user
+from server.auth.permissions import PERMISSIONS, require
+from server.errors import APIError
+from server.state import clinic
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_COOKIE = "csrf_token"
+
+
+def csrf_token_for(secret_key: str, user_id: int) -> str:
+    """Derive the CSRF token of a logged-in user (sent as a cookie, echoed in a header)."""
+    return hmac.new(secret_key.encode(), f"csrf:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+async def current_actor() -> Actor | None:
+    """Resolve the caller from a bearer token or the session cookie, once per request."""
+    if "actor" in g:
+        return cast(Actor | None, g.actor)
+    state = clinic()
+    header = request.headers.get("Authorization", "")
+    actor: Actor | None = None
+    g.via_cookie = False
+    if header.startswith("Bearer "):
+        token = header.removeprefix("Bearer ").strip()
+        actor = await state.read(lambda s: actor_for_token(s, token, state.clock()))
+        if actor is None:
+            raise APIError(401, "TOKEN_INVALID", "the bearer token is unknown or expired")
+    elif current_user.auth_id is not None and current_user.auth_id.isdigit():
+        user_id = int(current_user.auth_id)
+        actor = await state.read(lambda s: actor_for_user(s, user_id))
+        g.via_cookie = actor is not None
+    g.actor = actor
+    return actor
+
+
+def _check_csrf(actor: Actor) -> None:
+    if request.method not in UNSAFE or not g.get("via_cookie"):
+        return
+    assert actor.user_id is not None
+    expected = csrf_token_for(clinic().settings.secret_key, actor.user_id)
+    if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
+        raise APIError(
+            403, "CSRF_FAILED", f"send the {CSRF_HEADER} header from the {CSRF_COOKIE} cookie"
+        )
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Declare the permission a route needs; refuse 401/403 before the route runs."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            actor = await current_actor()
+            if actor is None:
+                raise APIError(401, "UNAUTHENTICATED", "log in or send a bearer token")
+            require(actor.role, permission)
+            _check_csrf(actor)
+            return await view(*args, **kwargs)
+
+        guarded.permission = permission  # type: ignore[attr-defined]
+        return cast(F, guarded)
+
+    return decorate
+
+
+def public(view: F) -> F:
+    """Declare a route open to anyone (pages, login, health)."""
+    view.permission = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def actor() -> Actor:
+    """Return the actor of a route guarded by `requires`."""
+    value = g.get("actor")
+    assert isinstance(value, Actor), "actor() outside a route guarded by requires()"
+    return value

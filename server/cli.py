@@ -1,0 +1,175 @@
+"""The `clinic` command: serve, migrate, seed, manage users."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+
+import click
+import uvicorn
+
+from server.config import Settings
+
+
+@click.group()
+def main() -> None:
+    """Run and manage the clinic queue."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command()
+@click.option("--host", default=None, help="interface to listen on (default: settings)")
+@click.option("--port", default=None, type=int, help="port (default: settings)")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the app and its sockets."""
+    settings = Settings()
+    uvicorn.run(
+        "server.asgi:create_asgi",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        ws="websockets-sansio",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations under sql/."""
+    from server.migrate import upgrade
+
+    upgrade(Settings().database_url, revision)
+    click.echo("database is at the latest schema")
+
+
+@db.command("ddl")
+def db_ddl() -> None:
+    """Print the schema as MySQL/MariaDB DDL."""
+    from server.migrate import mysql_ddl
+
+    click.echo(mysql_ddl())
+
+
+@main.group()
+def demo() -> None:
+    """The demo clinic."""
+
+
+async def _seed(settings: Settings) -> bool:
+    from server.db import make_engine, make_sessionmaker, transaction
+    from server.demo import is_seeded, seed
+    from server.state import utc_clock
+
+    engine = make_engine(settings)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            if await is_seeded(session):
+                return False
+            await seed(session, utc_clock())
+            return True
+    finally:
+        await engine.dispose()
+
+
+def _print_logins(settings: Settings) -> None:
+    from server.demo import DEMO_DISPLAY_KEY, LOGINS
+
+    click.echo(f"\n  {settings.clinic_name} is at {settings.public_url}\n")
+    for login in LOGINS:
+        click.echo(f"  {login.role:<8} username {login.username:<8} password {login.password}")
+    click.echo(f"  TV board {settings.public_url}/board?key={DEMO_DISPLAY_KEY}")
+    click.echo(f"  API docs {settings.public_url}/api/docs\n")
+
+
+@demo.command("seed")
+def demo_seed() -> None:
+    """Create the demo clinic unless the database already has one."""
+    settings = Settings()
+    created = asyncio.run(_seed(settings))
+    click.echo(
+        "demo clinic created" if created else "the database already holds a clinic; left as it is"
+    )
+    _print_logins(settings)
+
+
+@demo.command("run")
+def demo_run() -> None:
+    """Migrate, seed if empty, print the logins and serve."""
+    from server.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    asyncio.run(_seed(settings))
+    _print_logins(settings)
+    serve.callback(None, None)  # type: ignore[misc]
+
+
+@main.group()
+def user() -> None:
+    """Manage logins."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "doctor", "nurse", "staff", "patient"])
+)
+@click.option("--full-name", default="")
+@click.option("--password", default=None, help="prompted when left out")
+def user_create(username: str, role: str, full_name: str, password: str | None) -> None:
+    """Create a login."""
+    from server.actions.admin import create_user
+    from server.auth.actor import SYSTEM
+    from server.auth.passwords import hash_password_sync
+    from server.db import make_engine, make_sessionmaker, transaction
+    from server.errors import APIError
+    from server.models import Role
+    from server.state import utc_clock
+
+    secret = password or getpass.getpass("password: ")
+    if len(secret) < 10:
+        raise click.UsageError("passwords have at least 10 characters")
+
+    async def run() -> None:
+        engine = make_engine(Settings())
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                await create_user(
+                    session,
+                    SYSTEM,
+                    username=username,
+                    password_hash=hash_password_sync(secret),
+                    role=Role(role),
+                    full_name=full_name or username,
+                    now=utc_clock(),
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except APIError as error:
+        click.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"created {role} {username}")
+
+
+def _register_optional_groups() -> None:
+    try:
+        from server.ml.cli import ml_group
+    except ImportError:  # the ML commands are optional while they are being built
+        return
+    main.add_command(ml_group, "ml")
+
+
+_register_optional_groups()

@@ -1,0 +1,67 @@
+"""Typed settings for the clinic, read from environment variables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything the server, the workers and the CLI need to know."""
+
+    model_config = SettingsConfigDict(env_prefix="CLINIC_", extra="ignore", frozen=True)
+
+    mode: Literal["development", "production", "test"] = "development"
+    secret_key: str = Field(
+        DEFAULT_SECRET, validation_alias=AliasChoices("SECRET_KEY", "CLINIC_SECRET_KEY")
+    )
+    database_url: str = Field(
+        f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'clinic.sqlite3'}",
+        validation_alias=AliasChoices("DATABASE_URL", "CLINIC_DATABASE_URL"),
+    )
+    redis_url: str | None = Field(
+        None, validation_alias=AliasChoices("REDIS_URL", "CLINIC_REDIS_URL")
+    )
+    db_pool_size: int = 20
+    db_max_overflow: int = 20
+    host: str = "127.0.0.1"
+    port: int = 5000
+    public_url: str = "http://localhost:5000"
+    clinic_name: str = "Demo Clinic"
+    language: str = "en"
+    timezone: str = "UTC"
+    var_dir: Path = PROJECT_ROOT / "var"
+    cookie_secure: bool = False
+    session_hours: int = 12
+    api_token_days: int = 30
+    ticket_link_hours: int = 24
+    login_max_failures: int = 5
+    login_window_s: int = 300
+    default_consultation_min: int = 10
+    notifier: Literal["console", "twilio", "smtp"] = "console"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.mode == "production" and (
+            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError("production mode needs SECRET_KEY set to 32 or more random characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def session_lifetime(self) -> timedelta:
+        """Return how long a login cookie lives."""
+        return timedelta(hours=self.session_hours)

@@ -1,0 +1,231 @@
+"""A demo clinic: three departments, six doctors working today, forty patients."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions import admin, booking, queue
+from server.auth.actor import SYSTEM
+from server.auth.passwords import hash_password_sync
+from server.auth.secrets import digest
+from server.models import Appointment, Department, Display, Doctor, Patient, Role, Room, Slot, User
+from server.queue.order import Urgency
+
+DEPARTMENTS = [
+    ("GEN", "General Medicine", "G", ["Room 1", "Room 2"]),
+    ("PED", "Paediatrics", "P", ["Room 3", "Room 4"]),
+    ("CAR", "Cardiology", "C", ["Room 5", "Room 6"]),
+]
+DOCTORS = [
+    "Dr. Amara Okafor",
+    "Dr. Lucas Meyer",
+    "Dr. Sofia Rossi",
+    "Dr. Kenji Watanabe",
+    "Dr. Priya Nair",
+    "Dr. Tomás Silva",
+]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "David",
+    "Elif",
+    "Farah",
+    "George",
+    "Hana",
+    "Ivan",
+    "Julia",
+    "Karim",
+    "Lena",
+    "Mateo",
+    "Nora",
+]
+LAST = [
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Lopez",
+    "Moreau",
+]
+DEMO_DISPLAY_KEY = "dk_demo-waiting-room-board"
+
+
+@dataclass(frozen=True)
+class Login:
+    """A demo login to print at start."""
+
+    role: str
+    username: str
+    password: str
+
+
+LOGINS = [
+    Login("admin", "admin", "demo-admin-pass"),
+    Login("doctor", "doctor", "demo-doctor-pass"),
+    Login("nurse", "nurse", "demo-nurse-pass"),
+    Login("staff", "staff", "demo-staff-pass"),
+    Login("patient", "patient", "demo-patient-pass"),
+]
+
+
+async def is_seeded(session: AsyncSession) -> bool:
+    """Tell whether the database already holds a clinic."""
+    return bool(await session.scalar(select(func.count(Department.id))))
+
+
+def session_window(now: datetime) -> tuple[datetime, datetime]:
+    """Pick today's working hours so that the demo is open whenever it is started."""
+    midnight = datetime.combine(now.date(), time(0), tzinfo=UTC)
+    start = max(midnight, (now - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0))
+    end = min(midnight + timedelta(hours=23, minutes=45), start + timedelta(hours=10))
+    return start, end
+
+
+async def seed(
+    session: AsyncSession, now: datetime, rng: random.Random | None = None
+) -> dict[str, int]:
+    """Create the demo clinic through the same actions the app uses."""
+    rng = rng or random.Random(14)
+    hashes = await asyncio.gather(
+        *(asyncio.to_thread(hash_password_sync, login.password) for login in LOGINS)
+    )
+    users = {}
+    for login, hashed in zip(LOGINS, hashes, strict=True):
+        users[login.role] = await admin.create_user(
+            session,
+            SYSTEM,
+            username=login.username,
+            password_hash=hashed,
+            role=Role(login.role),
+            full_name=f"Demo {login.role}",
+            now=now,
+        )
+    doctors = await _clinic(session, now, users["doctor"])
+    patients = await _patients(session, now, rng, users["patient"])
+    await _bookings(session, now, rng, doctors, patients)
+    session.add(
+        Display(
+            name="Waiting room",
+            department_id=None,
+            key_hash=digest(DEMO_DISPLAY_KEY),
+            created_at=now,
+        )
+    )
+    return {"doctors": len(doctors), "patients": len(patients)}
+
+
+async def _clinic(session: AsyncSession, now: datetime, doctor_user: User) -> list[Doctor]:
+    start, end = session_window(now)
+    doctors: list[Doctor] = []
+    names = iter(DOCTORS)
+    for code, name, prefix, rooms in DEPARTMENTS:
+        department = await admin.create_department(
+            session, SYSTEM, code=code, name=name, token_prefix=prefix, rooms=rooms, now=now
+        )
+        for room in await session.scalars(
+            select(Room).where(Room.department_id == department.id).order_by(Room.name)
+        ):
+            doctor = await admin.create_doctor(
+                session,
+                SYSTEM,
+                department_id=department.id,
+                name=next(names),
+                room_id=room.id,
+                user_id=doctor_user.id if not doctors else None,
+                now=now,
+            )
+            await admin.create_session(
+                session,
+                SYSTEM,
+                doctor_id=doctor.id,
+                starts_at=start,
+                ends_at=end,
+                now=now,
+                slot_minutes=15,
+                capacity_per_slot=1,
+                overbook_cap=1,
+            )
+            doctors.append(doctor)
+    return doctors
+
+
+async def _patients(
+    session: AsyncSession, now: datetime, rng: random.Random, patient_user: User
+) -> list[Patient]:
+    patients = []
+    for index in range(40):
+        born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 80 * 365))
+        patient = Patient(
+            record_number=f"MRN-{1000 + index}",
+            full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            date_of_birth=born,
+            sex=rng.choice("FM"),
+            phone=f"+1555{rng.randrange(1000000, 9999999)}",
+            email=f"patient{index}@example.org",
+            user_id=patient_user.id if index == 0 else None,
+            created_at=now,
+        )
+        session.add(patient)
+        patients.append(patient)
+    await session.flush()
+    return patients
+
+
+async def _bookings(
+    session: AsyncSession,
+    now: datetime,
+    rng: random.Random,
+    doctors: list[Doctor],
+    patients: list[Patient],
+) -> None:
+    """Book 25 patients (12 of them already here), register 15 walk-ins."""
+    early = now - timedelta(hours=1)  # bookings were made before today's clinic opened
+    for index, patient in enumerate(patients[:25]):
+        doctor = doctors[index % len(doctors)]
+        slot = await session.scalar(
+            select(Slot)
+            .where(Slot.doctor_id == doctor.id, Slot.starts_at > now, Slot.booked < Slot.capacity)
+            .order_by(Slot.starts_at)
+            .limit(1)
+        )
+        if slot is None:
+            continue
+        ticket = await booking.book(
+            session,
+            SYSTEM,
+            patient_id=patient.id,
+            choice=booking.SlotChoice(slot_id=slot.id),
+            now=early,
+            reason="Follow-up" if index % 3 else "New complaint",
+        )
+        if index % 2 == 0:
+            await queue.check_in(session, SYSTEM, ticket_id=ticket.id, now=now)
+    for index, patient in enumerate(patients[25:]):
+        department_id = doctors[index % len(doctors)].department_id
+        urgency = Urgency.URGENT if index % 5 == 0 else Urgency.ROUTINE
+        await booking.register_walk_in(
+            session,
+            SYSTEM,
+            patient_id=patient.id,
+            department_id=department_id,
+            now=now,
+            urgency=urgency,
+            reason="Walk-in",
+        )
+
+
+async def appointment_count(session: AsyncSession) -> int:
+    """Count appointments (for the start-up banner)."""
+    return int(await session.scalar(select(func.count(Appointment.id))) or 0)

@@ -1,0 +1,76 @@
+"""Domain events: recorded inside a transaction, delivered only after it commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db import after_commit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEvent:
+    """Something changed in a queue; carries nothing that names the patient."""
+
+    kind: str  # the action: "called", "checked_in", "emergency_inserted", ...
+    department_id: int
+    day: str
+    ticket_id: int
+    token: str
+    status: str
+    urgency: str
+    doctor_id: int | None = None
+    room: str | None = None
+    previous_doctor_id: int | None = None
+    previous_department_id: int | None = None
+    at: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (datetimes are already strings)."""
+        return asdict(self)
+
+
+Subscriber = Callable[[Sequence[QueueEvent]], Awaitable[None]]
+
+
+class EventHub:
+    """Fan events out to subscribers (sockets, job triggers, notifications)."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Add a subscriber; it is awaited for every committed batch."""
+        self._subscribers.append(subscriber)
+
+    async def publish(self, events: Sequence[QueueEvent]) -> None:
+        """Deliver a committed batch to every subscriber; one failing does not stop others."""
+        for subscriber in self._subscribers:
+            try:
+                await subscriber(events)
+            except Exception:
+                log.exception("event subscriber %r failed", subscriber)
+
+
+def record(session: AsyncSession, event: QueueEvent) -> None:
+    """Queue `event` for publication once the session's transaction commits."""
+    pending: list[QueueEvent] | None = session.info.get("events")
+    if pending is None:
+        pending = session.info["events"] = []
+        hub: EventHub | None = session.info.get("hub")
+        if hub is not None:
+            after_commit(session, lambda: hub.publish(list(pending)))
+    pending.append(event)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Render a datetime for payloads that cross Redis as JSON."""
+    return moment.isoformat() if moment is not None else None

@@ -1,0 +1,41 @@
+"""Patients and how they want to be reached."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, UTCDateTime, str_enum, utcnow
+
+
+class ContactPreference(StrEnum):
+    """The channel a patient chose for messages."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    NONE = "none"
+
+
+class Patient(Base):
+    """A person the clinic sees."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_number: Mapped[str] = mapped_column(String(32), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    contact_preference: Mapped[ContactPreference] = mapped_column(
+        str_enum(ContactPreference), default=ContactPreference.SMS
+    )
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True, nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

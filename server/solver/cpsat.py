@@ -1,0 +1,69 @@
+"""Shared CP-SAT plumbing: parameters, first-solution timing, statistics."""
+
+from __future__ import annotations
+
+import time
+
+from ortools.sat.python import cp_model
+
+from server.solver.policy import SolverPolicy
+from server.solver.types import SolveStats, SolveStatus
+
+_STATUS: dict[cp_model.CpSolverStatus, SolveStatus] = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+}
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    """Record when the first feasible solution appears."""
+
+    def __init__(self, started: float) -> None:
+        super().__init__()
+        self._started = started
+        self.first_s: float | None = None
+
+    def on_solution_callback(self) -> None:
+        """Keep the time of the first solution only."""
+        if self.first_s is None:
+            self.first_s = time.perf_counter() - self._started
+
+
+def make_solver(policy: SolverPolicy, time_limit_s: float, seed: int | None) -> cp_model.CpSolver:
+    """Return a solver configured from the policy."""
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = policy.num_workers
+    params.random_seed = policy.random_seed if seed is None else seed
+    params.max_time_in_seconds = time_limit_s
+    params.relative_gap_limit = policy.relative_gap_limit
+    # A stale hint (tickets left, new ones came) is still a useful start once repaired.
+    params.repair_hint = True
+    if policy.deterministic:
+        # Interleaved workers follow one deterministic schedule, so equal seeds
+        # give equal plans unless the wall-clock limit cuts the search short.
+        params.interleave_search = True
+    return solver
+
+
+def solve(
+    model: cp_model.CpModel, policy: SolverPolicy, time_limit_s: float, seed: int | None
+) -> tuple[cp_model.CpSolver, SolveStats]:
+    """Solve the model and return the solver (for values) and its statistics."""
+    solver = make_solver(policy, time_limit_s, seed)
+    started = time.perf_counter()
+    callback = _FirstSolution(started)
+    code = solver.solve(model, callback)
+    final_s = time.perf_counter() - started
+    status = _STATUS.get(code, "unknown")
+    has_solution = status in ("optimal", "feasible")
+    stats = SolveStats(
+        status=status,
+        objective=solver.objective_value if has_solution else 0.0,
+        bound=solver.best_objective_bound if has_solution else 0.0,
+        first_s=callback.first_s,
+        final_s=final_s,
+        seed=solver.parameters.random_seed,
+    )
+    return solver, stats

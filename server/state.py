@@ -1,0 +1,59 @@
+"""The running clinic's shared parts, made once at start-up and reached from anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from quart import current_app
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from server.actions.booking import Scorer, base_rate_scorer
+from server.auth.ratelimit import Limiter
+from server.config import Settings
+from server.db import SessionMaker, run_transaction
+from server.events import EventHub
+
+if TYPE_CHECKING:
+    from quart import Quart
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def utc_clock() -> datetime:
+    """Tell the time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class ClinicState:
+    """What every request, socket and job of one process shares."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionMaker
+    hub: EventHub
+    limiter: Limiter
+    redis: Redis | None = None
+    clock: Clock = utc_clock
+    scorer: Scorer = base_rate_scorer
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one transaction whose events reach the hub after commit."""
+        return await run_transaction(self.sessions, work, hub=self.hub)
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run a read-only `work` in its own short transaction."""
+        return await run_transaction(self.sessions, work)
+
+
+def clinic(app: Quart | None = None) -> ClinicState:
+    """Return the clinic state of `app` (default: the current app)."""
+    target = app if app is not None else current_app
+    state: ClinicState = target.extensions["clinic"]
+    return state

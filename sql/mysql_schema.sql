@@ -1,0 +1,287 @@
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 0001
+
+CREATE TABLE departments (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    code VARCHAR(16) NOT NULL, 
+    name VARCHAR(100) NOT NULL, 
+    token_prefix VARCHAR(3) NOT NULL, 
+    base_no_show_rate FLOAT NOT NULL, 
+    CONSTRAINT pk_departments PRIMARY KEY (id), 
+    CONSTRAINT uq_departments_code UNIQUE (code), 
+    CONSTRAINT uq_departments_token_prefix UNIQUE (token_prefix)
+);
+
+CREATE TABLE users (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    username VARCHAR(64) NOT NULL, 
+    password_hash VARCHAR(255) NOT NULL, 
+    `role` VARCHAR(20) NOT NULL, 
+    full_name VARCHAR(200) NOT NULL, 
+    active BOOL NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_users PRIMARY KEY (id), 
+    CONSTRAINT uq_users_username UNIQUE (username)
+);
+
+CREATE TABLE api_tokens (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    user_id INTEGER NOT NULL, 
+    token_hash VARCHAR(64) NOT NULL, 
+    name VARCHAR(100) NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    expires_at DATETIME NOT NULL, 
+    CONSTRAINT pk_api_tokens PRIMARY KEY (id), 
+    CONSTRAINT fk_api_tokens_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_api_tokens_token_hash UNIQUE (token_hash)
+);
+
+CREATE INDEX ix_api_tokens_user_id ON api_tokens (user_id);
+
+CREATE TABLE displays (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(100) NOT NULL, 
+    department_id INTEGER, 
+    key_hash VARCHAR(64) NOT NULL, 
+    language VARCHAR(16) NOT NULL, 
+    speech BOOL NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_displays PRIMARY KEY (id), 
+    CONSTRAINT fk_displays_department_id_departments FOREIGN KEY(department_id) REFERENCES departments (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_displays_key_hash UNIQUE (key_hash), 
+    CONSTRAINT uq_displays_name UNIQUE (name)
+);
+
+CREATE TABLE patients (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    record_number VARCHAR(32) NOT NULL, 
+    full_name VARCHAR(200) NOT NULL, 
+    date_of_birth DATE NOT NULL, 
+    sex VARCHAR(1) NOT NULL, 
+    phone VARCHAR(20), 
+    email VARCHAR(254), 
+    contact_preference VARCHAR(20) NOT NULL, 
+    opted_out BOOL NOT NULL, 
+    user_id INTEGER, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_patients PRIMARY KEY (id), 
+    CONSTRAINT fk_patients_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE SET NULL, 
+    CONSTRAINT uq_patients_record_number UNIQUE (record_number), 
+    CONSTRAINT uq_patients_user_id UNIQUE (user_id)
+);
+
+CREATE INDEX ix_patients_full_name ON patients (full_name);
+
+CREATE INDEX ix_patients_phone ON patients (phone);
+
+CREATE TABLE rooms (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    department_id INTEGER NOT NULL, 
+    name VARCHAR(50) NOT NULL, 
+    CONSTRAINT pk_rooms PRIMARY KEY (id), 
+    CONSTRAINT fk_rooms_department_id_departments FOREIGN KEY(department_id) REFERENCES departments (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_rooms_department_id_name UNIQUE (department_id, name)
+);
+
+CREATE TABLE token_counters (
+    department_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    last_number INTEGER NOT NULL, 
+    CONSTRAINT pk_token_counters PRIMARY KEY (department_id, day), 
+    CONSTRAINT fk_token_counters_department_id_departments FOREIGN KEY(department_id) REFERENCES departments (id)
+);
+
+CREATE TABLE doctors (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    department_id INTEGER NOT NULL, 
+    user_id INTEGER, 
+    name VARCHAR(200) NOT NULL, 
+    specialty VARCHAR(100) NOT NULL, 
+    room_id INTEGER, 
+    active BOOL NOT NULL, 
+    CONSTRAINT pk_doctors PRIMARY KEY (id), 
+    CONSTRAINT fk_doctors_department_id_departments FOREIGN KEY(department_id) REFERENCES departments (id), 
+    CONSTRAINT fk_doctors_room_id_rooms FOREIGN KEY(room_id) REFERENCES rooms (id), 
+    CONSTRAINT fk_doctors_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE SET NULL, 
+    CONSTRAINT uq_doctors_user_id UNIQUE (user_id)
+);
+
+CREATE INDEX ix_doctors_department_id ON doctors (department_id);
+
+CREATE TABLE doctor_sessions (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    doctor_id INTEGER NOT NULL, 
+    room_id INTEGER, 
+    day DATE NOT NULL, 
+    starts_at DATETIME NOT NULL, 
+    ends_at DATETIME NOT NULL, 
+    slot_minutes INTEGER NOT NULL, 
+    capacity_per_slot INTEGER NOT NULL, 
+    overbook_cap INTEGER NOT NULL, 
+    delay_minutes INTEGER NOT NULL, 
+    closed_early_at DATETIME, 
+    CONSTRAINT pk_doctor_sessions PRIMARY KEY (id), 
+    CONSTRAINT ck_doctor_sessions_capacity CHECK (capacity_per_slot >= 1), 
+    CONSTRAINT ck_doctor_sessions_ends_after_start CHECK (ends_at > starts_at), 
+    CONSTRAINT ck_doctor_sessions_overbook_cap CHECK (overbook_cap >= 0), 
+    CONSTRAINT ck_doctor_sessions_slot_minutes CHECK (slot_minutes BETWEEN 5 AND 240), 
+    CONSTRAINT fk_doctor_sessions_doctor_id_doctors FOREIGN KEY(doctor_id) REFERENCES doctors (id), 
+    CONSTRAINT fk_doctor_sessions_room_id_rooms FOREIGN KEY(room_id) REFERENCES rooms (id), 
+    CONSTRAINT uq_doctor_sessions_doctor_id_starts_at UNIQUE (doctor_id, starts_at)
+);
+
+CREATE INDEX ix_doctor_sessions_day ON doctor_sessions (day);
+
+CREATE INDEX ix_doctor_sessions_doctor_id ON doctor_sessions (doctor_id);
+
+CREATE TABLE slots (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    session_id INTEGER NOT NULL, 
+    doctor_id INTEGER NOT NULL, 
+    starts_at DATETIME NOT NULL, 
+    ends_at DATETIME NOT NULL, 
+    capacity INTEGER NOT NULL, 
+    overbook_cap INTEGER NOT NULL, 
+    booked INTEGER NOT NULL, 
+    expected_shows_milli INTEGER NOT NULL, 
+    CONSTRAINT pk_slots PRIMARY KEY (id), 
+    CONSTRAINT ck_slots_booked_within_cap CHECK (booked <= capacity + overbook_cap), 
+    CONSTRAINT ck_slots_booked_nonnegative CHECK (booked >= 0), 
+    CONSTRAINT fk_slots_doctor_id_doctors FOREIGN KEY(doctor_id) REFERENCES doctors (id), 
+    CONSTRAINT fk_slots_session_id_doctor_sessions FOREIGN KEY(session_id) REFERENCES doctor_sessions (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_slots_session_id_starts_at UNIQUE (session_id, starts_at)
+);
+
+CREATE INDEX ix_slots_doctor_id ON slots (doctor_id);
+
+CREATE INDEX ix_slots_session_id ON slots (session_id);
+
+CREATE INDEX ix_slots_starts_at ON slots (starts_at);
+
+CREATE TABLE appointments (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    patient_id INTEGER NOT NULL, 
+    department_id INTEGER NOT NULL, 
+    doctor_id INTEGER, 
+    slot_id INTEGER, 
+    day DATE NOT NULL, 
+    scheduled_at DATETIME, 
+    source VARCHAR(20) NOT NULL, 
+    urgency VARCHAR(20) NOT NULL, 
+    reason VARCHAR(500) NOT NULL, 
+    status VARCHAR(20) NOT NULL, 
+    no_show_probability FLOAT, 
+    overbooked BOOL NOT NULL, 
+    overbook_reason VARCHAR(300) NOT NULL, 
+    booked_at DATETIME NOT NULL, 
+    checked_in_at DATETIME, 
+    called_at DATETIME, 
+    started_at DATETIME, 
+    completed_at DATETIME, 
+    skipped_at DATETIME, 
+    no_show_at DATETIME, 
+    cancelled_at DATETIME, 
+    transferred_at DATETIME, 
+    updated_at DATETIME NOT NULL, 
+    CONSTRAINT pk_appointments PRIMARY KEY (id), 
+    CONSTRAINT fk_appointments_department_id_departments FOREIGN KEY(department_id) REFERENCES departments (id), 
+    CONSTRAINT fk_appointments_doctor_id_doctors FOREIGN KEY(doctor_id) REFERENCES doctors (id), 
+    CONSTRAINT fk_appointments_patient_id_patients FOREIGN KEY(patient_id) REFERENCES patients (id), 
+    CONSTRAINT fk_appointments_slot_id_slots FOREIGN KEY(slot_id) REFERENCES slots (id)
+);
+
+CREATE INDEX ix_appointments_patient_id ON appointments (patient_id);
+
+CREATE INDEX ix_appointments_slot_id ON appointments (slot_id);
+
+CREATE TABLE audit_events (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    at DATETIME NOT NULL, 
+    actor_id INTEGER, 
+    action VARCHAR(40) NOT NULL, 
+    appointment_id INTEGER, 
+    from_status VARCHAR(20), 
+    to_status VARCHAR(20), 
+    reason VARCHAR(500) NOT NULL, 
+    details JSON NOT NULL, 
+    CONSTRAINT pk_audit_events PRIMARY KEY (id), 
+    CONSTRAINT fk_audit_events_actor_id_users FOREIGN KEY(actor_id) REFERENCES users (id), 
+    CONSTRAINT fk_audit_events_appointment_id_appointments FOREIGN KEY(appointment_id) REFERENCES appointments (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_audit_events_appointment_id ON audit_events (appointment_id);
+
+CREATE INDEX ix_audit_events_at ON audit_events (at);
+
+CREATE TABLE consultation_notes (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    appointment_id INTEGER NOT NULL, 
+    patient_id INTEGER NOT NULL, 
+    author_id INTEGER, 
+    created_at DATETIME NOT NULL, 
+    text TEXT NOT NULL, 
+    CONSTRAINT pk_consultation_notes PRIMARY KEY (id), 
+    CONSTRAINT fk_consultation_notes_appointment_id_appointments FOREIGN KEY(appointment_id) REFERENCES appointments (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_consultation_notes_author_id_users FOREIGN KEY(author_id) REFERENCES users (id), 
+    CONSTRAINT fk_consultation_notes_patient_id_patients FOREIGN KEY(patient_id) REFERENCES patients (id)
+);
+
+CREATE INDEX ix_consultation_notes_appointment_id ON consultation_notes (appointment_id);
+
+CREATE INDEX ix_consultation_notes_patient_id ON consultation_notes (patient_id);
+
+CREATE TABLE tickets (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    appointment_id INTEGER NOT NULL, 
+    department_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    number INTEGER NOT NULL, 
+    token VARCHAR(8) NOT NULL, 
+    queue_department_id INTEGER NOT NULL, 
+    doctor_id INTEGER, 
+    room_id INTEGER, 
+    arrived_at DATETIME, 
+    call_count INTEGER NOT NULL, 
+    plan_rank INTEGER, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_tickets PRIMARY KEY (id), 
+    CONSTRAINT ck_tickets_number_positive CHECK (number >= 1), 
+    CONSTRAINT fk_tickets_appointment_id_appointments FOREIGN KEY(appointment_id) REFERENCES appointments (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_tickets_department_id_departments FOREIGN KEY(department_id) REFERENCES departments (id), 
+    CONSTRAINT fk_tickets_doctor_id_doctors FOREIGN KEY(doctor_id) REFERENCES doctors (id), 
+    CONSTRAINT fk_tickets_queue_department_id_departments FOREIGN KEY(queue_department_id) REFERENCES departments (id), 
+    CONSTRAINT fk_tickets_room_id_rooms FOREIGN KEY(room_id) REFERENCES rooms (id), 
+    CONSTRAINT uq_tickets_appointment_id UNIQUE (appointment_id), 
+    CONSTRAINT uq_tickets_department_id_day_number UNIQUE (department_id, day, number)
+);
+
+CREATE INDEX ix_tickets_queue ON tickets (department_id, day, doctor_id);
+
+CREATE INDEX ix_tickets_queue_department_id ON tickets (queue_department_id);
+
+CREATE TABLE vitals (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    appointment_id INTEGER NOT NULL, 
+    recorded_by INTEGER, 
+    recorded_at DATETIME NOT NULL, 
+    temperature_c FLOAT, 
+    pulse_bpm INTEGER, 
+    systolic_mmhg INTEGER, 
+    diastolic_mmhg INTEGER, 
+    spo2_pct INTEGER, 
+    height_cm FLOAT, 
+    weight_kg FLOAT, 
+    CONSTRAINT pk_vitals PRIMARY KEY (id), 
+    CONSTRAINT fk_vitals_appointment_id_appointments FOREIGN KEY(appointment_id) REFERENCES appointments (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_vitals_recorded_by_users FOREIGN KEY(recorded_by) REFERENCES users (id)
+);
+
+CREATE INDEX ix_vitals_appointment_id ON vitals (appointment_id);
+
+INSERT INTO alembic_version (version_num) VALUES ('0001');
+
+
