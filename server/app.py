@@ -18,6 +18,7 @@ from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
 from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
+from server.jobs import ArqJobs, InProcessJobs
 from server.pages import bp as pages_bp
 from server.state import ClinicState
 
@@ -93,6 +94,11 @@ def _lifespan(app: Quart) -> None:
         if state.settings.redis_url:
             state.redis = Redis.from_url(state.settings.redis_url)
             state.limiter = _redis_limiter(state.redis, state.settings)
+            state.jobs = await ArqJobs.connect(state.settings.redis_url)
+        else:
+            from workers.jobs import FUNCTIONS
+
+            state.jobs = InProcessJobs(functions=FUNCTIONS, ctx={"state": state})
         for hook in state.extras.get("on_start", []):
             await hook(state)
 
@@ -100,6 +106,8 @@ def _lifespan(app: Quart) -> None:
     async def _stop() -> None:
         for hook in reversed(state.extras.get("on_stop", [])):
             await hook(state)
+        if state.jobs is not None:
+            await state.jobs.close()
         if state.redis is not None:
             await state.redis.aclose()
         await state.engine.dispose()

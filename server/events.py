@@ -39,17 +39,24 @@ class QueueEvent:
 
 
 Subscriber = Callable[[Sequence[QueueEvent]], Awaitable[None]]
+# Runs inside the action's transaction: writes that must commit or roll back with the change.
+TxListener = Callable[[AsyncSession, QueueEvent], Awaitable[None]]
 
 
 class EventHub:
-    """Fan events out to subscribers (sockets, job triggers, notifications)."""
+    """Fan events out to in-transaction listeners and after-commit subscribers."""
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self.tx_listeners: list[TxListener] = []
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Add a subscriber; it is awaited for every committed batch."""
         self._subscribers.append(subscriber)
+
+    def listen_in_transaction(self, listener: TxListener) -> None:
+        """Add a listener awaited inside the action's transaction, for writes that go with it."""
+        self.tx_listeners.append(listener)
 
     async def publish(self, events: Sequence[QueueEvent]) -> None:
         """Deliver a committed batch to every subscriber; one failing does not stop others."""
@@ -60,15 +67,18 @@ class EventHub:
                 log.exception("event subscriber %r failed", subscriber)
 
 
-def record(session: AsyncSession, event: QueueEvent) -> None:
-    """Queue `event` for publication once the session's transaction commits."""
+async def record(session: AsyncSession, event: QueueEvent) -> None:
+    """Run the in-transaction listeners now; publish `event` once the transaction commits."""
+    hub: EventHub | None = session.info.get("hub")
     pending: list[QueueEvent] | None = session.info.get("events")
     if pending is None:
         pending = session.info["events"] = []
-        hub: EventHub | None = session.info.get("hub")
         if hub is not None:
             after_commit(session, lambda: hub.publish(list(pending)))
     pending.append(event)
+    if hub is not None:
+        for listener in hub.tx_listeners:
+            await listener(session, event)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from contextlib import redirect_stdout
-
 from pathlib import Path
 
 from alembic import command

@@ -16,6 +16,7 @@ from server.auth.ratelimit import Limiter
 from server.config import Settings
 from server.db import SessionMaker, run_transaction
 from server.events import EventHub
+from server.jobs import JobQueue
 
 if TYPE_CHECKING:
     from quart import Quart
@@ -39,6 +40,7 @@ class ClinicState:
     hub: EventHub
     limiter: Limiter
     redis: Redis | None = None
+    jobs: JobQueue | None = None
     clock: Clock = utc_clock
     scorer: Scorer = base_rate_scorer
     extras: dict[str, Any] = field(default_factory=dict)
@@ -46,6 +48,12 @@ class ClinicState:
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction whose events reach the hub after commit."""
         return await run_transaction(self.sessions, work, hub=self.hub)
+
+    async def enqueue(self, function: str, *args: Any, key: str | None = None) -> None:
+        """Send a job to the worker (or run it in-process when embedded)."""
+        if self.jobs is None:
+            raise RuntimeError("the job queue starts with the app; use app.test_app() in tests")
+        await self.jobs.enqueue(function, *args, key=key)
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run a read-only `work` in its own short transaction."""

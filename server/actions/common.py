@@ -120,7 +120,7 @@ async def publish(
 ) -> None:
     """Record a queue event for this ticket, sent to screens after commit."""
     appointment = ticket.appointment
-    record(
+    await record(
         session,
         QueueEvent(
             kind=kind,

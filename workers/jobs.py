@@ -1,0 +1,11 @@
+"""Every background job, by name: thin functions that call into server code.
+
+Each takes arq's context (`ctx["state"]` is the worker's ClinicState) and plain arguments,
+so the same function runs under an arq worker or in-process when embedded.
+"""
+
+from __future__ import annotations
+
+from server.jobs import JobFunction
+
+FUNCTIONS: dict[str, JobFunction] = {}

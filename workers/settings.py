@@ -1,0 +1,52 @@
+"""arq worker settings: `clinic worker` (or `arq workers.settings.WorkerSettings`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.connections import RedisSettings
+
+from server.auth.ratelimit import MemoryLimiter
+from server.config import Settings
+from server.db import make_engine, make_sessionmaker
+from server.events import EventHub
+from server.jobs import ArqJobs
+from server.state import ClinicState
+from workers.jobs import FUNCTIONS
+
+_settings = Settings()
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Open the database and the job queue once per worker process."""
+    engine = make_engine(_settings)
+    state = ClinicState(
+        settings=_settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        hub=EventHub(),
+        limiter=MemoryLimiter(1, 1),
+        redis=ctx["redis"],
+    )
+    state.jobs = ArqJobs(ctx["redis"])
+    for hook in state.extras.get("on_start", []):
+        await hook(state)
+    ctx["state"] = state
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Close what startup opened."""
+    state: ClinicState = ctx["state"]
+    await state.engine.dispose()
+
+
+class WorkerSettings:
+    """What `arq` reads to run a worker."""
+
+    functions = list(FUNCTIONS.values())
+    on_startup = startup
+    on_shutdown = shutdown
+    redis_settings = RedisSettings.from_dsn(_settings.redis_url or "redis://127.0.0.1:6379/0")
+    max_jobs = 20
+    job_timeout = 60
+    keep_result = 0
