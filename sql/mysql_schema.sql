@@ -284,4 +284,35 @@ CREATE INDEX ix_vitals_appointment_id ON vitals (appointment_id);
 
 INSERT INTO alembic_version (version_num) VALUES ('0001');
 
+-- Running upgrade 0001 -> 0002
+
+CREATE TABLE outbox (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    idem_key VARCHAR(191) NOT NULL, 
+    appointment_id INTEGER, 
+    kind VARCHAR(32) NOT NULL, 
+    channel VARCHAR(8) NOT NULL, 
+    to_address VARCHAR(254) NOT NULL, 
+    subject VARCHAR(200) NOT NULL, 
+    body TEXT NOT NULL, 
+    status VARCHAR(10) NOT NULL, 
+    attempts INTEGER NOT NULL, 
+    next_attempt_at DATETIME NOT NULL, 
+    claim VARCHAR(36), 
+    lease_until DATETIME, 
+    last_error VARCHAR(500) NOT NULL, 
+    provider_id VARCHAR(64), 
+    created_at DATETIME NOT NULL, 
+    sent_at DATETIME, 
+    CONSTRAINT pk_outbox PRIMARY KEY (id), 
+    CONSTRAINT fk_outbox_appointment_id_appointments FOREIGN KEY(appointment_id) REFERENCES appointments (id) ON DELETE SET NULL, 
+    CONSTRAINT uq_outbox_idem_key UNIQUE (idem_key)
+);
+
+CREATE INDEX ix_outbox_appointment_id ON outbox (appointment_id);
+
+CREATE INDEX ix_outbox_due ON outbox (status, next_attempt_at);
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
 
