@@ -1,0 +1,71 @@
+"""The staff and booking screens: login, doctor console, desk, booking, admin, and their assets."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, render_template, send_from_directory
+
+from server.auth.web import public
+from server.config import PROJECT_ROOT
+from server.state import clinic
+
+bp = Blueprint("screens", __name__)
+
+STATIC = PROJECT_ROOT / "web" / "static"
+# page path -> (template, title); each page checks its user through the API it calls.
+PAGES = {
+    "login": ("login.html", "Log in"),
+    "console": ("console.html", "Doctor console"),
+    "desk": ("desk.html", "Staff and nurse desk"),
+    "book": ("book.html", "Book an appointment"),
+    "admin": ("admin.html", "Administration"),
+}
+
+
+async def _page(name: str) -> str:
+    template, title = PAGES[name]
+    return await render_template(
+        template, page=name, title=title, clinic_name=clinic().settings.clinic_name
+    )
+
+
+@bp.get("/login")
+@public
+async def login() -> str:
+    """Show the login form; it returns to `next` after a successful login."""
+    return await _page("login")
+
+
+@bp.get("/console")
+@public
+async def console() -> str:
+    """Show the doctor console (the page is open; its API calls need a doctor)."""
+    return await _page("console")
+
+
+@bp.get("/desk")
+@public
+async def desk() -> str:
+    """Show the staff and nurse desk."""
+    return await _page("desk")
+
+
+@bp.get("/book")
+@public
+async def book() -> str:
+    """Show the patients' online booking page."""
+    return await _page("book")
+
+
+@bp.get("/admin")
+@public
+async def admin() -> str:
+    """Show the administration page."""
+    return await _page("admin")
+
+
+@bp.get("/static/<path:filename>")
+@public
+async def static(filename: str) -> Response:
+    """Serve the screens' own scripts and styles from web/static."""
+    # send_from_directory refuses paths that leave the folder, so this serves nothing else.
+    return await send_from_directory(STATIC, filename)

@@ -1,0 +1,159 @@
+// The REST client and small page helpers shared by the staff and booking screens.
+
+/** An API refusal: the server's {code, message, details}. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `the server answered ${status}`);
+    this.status = status;
+    this.code = body?.code || "HTTP_" + status;
+    this.details = body?.details || {};
+  }
+}
+
+let csrfFallback = "";
+
+function cookie(name) {
+  const found = document.cookie.split("; ").find((part) => part.startsWith(name + "="));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
+
+/** Call the API with the session cookie; writes carry the CSRF header. */
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRF-Token"] = cookie("csrf_token") || csrfFallback;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { code: "OFFLINE", message: "The server cannot be reached. Try again." });
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+/** Where each role starts after logging in. */
+export const HOME = { doctor: "/console", nurse: "/desk", staff: "/desk", patient: "/book", admin: "/admin" };
+
+/** Return the logged-in user, or go to the login page; refuse roles the page is not for. */
+export async function requireRole(roles) {
+  let me;
+  try {
+    me = await api("/api/auth/me");
+  } catch (error) {
+    if (error.status === 401) {
+      location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+      return new Promise(() => {}); // the page is leaving: nothing else should run
+    }
+    throw error;
+  }
+  csrfFallback = me.csrf_token;
+  showUser(me);
+  if (!roles.includes(me.role)) {
+    document.getElementById("gate-text").textContent =
+      `You are logged in as ${me.name} (${me.role}). This page is for: ${roles.join(", ")}.`;
+    document.getElementById("gate").hidden = false;
+    return new Promise(() => {});
+  }
+  return me;
+}
+
+function showUser(me) {
+  document.getElementById("who-name").textContent = `${me.name} · ${me.role}`;
+  document.getElementById("who").hidden = false;
+  document.getElementById("logout").addEventListener("click", async () => {
+    await api("/api/auth/logout", { method: "POST" }).catch(() => null);
+    location.assign("/login");
+  });
+}
+
+/** Build an element: el("td", {class: "x"}, "text", child). Text is never parsed as HTML. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+/** Show a short message in the corner. */
+export function toast(message, kind = "success") {
+  const body = el("div", { class: "d-flex" },
+    el("div", { class: "toast-body" }, message),
+    el("button", { type: "button", class: "btn-close btn-close-white me-2 m-auto", "data-bs-dismiss": "toast", "aria-label": "Close" }));
+  const node = el("div", { class: `toast align-items-center text-bg-${kind} border-0`, role: "alert" }, body);
+  document.getElementById("toasts").append(node);
+  node.addEventListener("hidden.bs.toast", () => node.remove());
+  new window.bootstrap.Toast(node, { delay: kind === "danger" ? 6000 : 3000 }).show();
+}
+
+/** Show an API error's message to the user. */
+export function showError(error) {
+  toast(error.message || String(error), "danger");
+}
+
+/** Run an async action from a button: disable it meanwhile, toast failures. */
+export async function act(button, work) {
+  if (button) button.disabled = true;
+  try {
+    return await work();
+  } catch (error) {
+    showError(error);
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+const URGENCY_CLASS = { emergency: "text-bg-danger", urgent: "text-bg-warning", routine: "text-bg-secondary" };
+const STATUS_LABEL = {
+  booked: "Booked", waiting: "Waiting", called: "Called", in_consultation: "In consultation",
+  completed: "Completed", no_show: "No-show", skipped: "Skipped", cancelled: "Cancelled",
+};
+const STATUS_CLASS = {
+  booked: "text-bg-light border", waiting: "text-bg-info", called: "text-bg-primary",
+  in_consultation: "text-bg-success", completed: "text-bg-secondary", no_show: "text-bg-dark",
+  skipped: "text-bg-dark", cancelled: "text-bg-dark",
+};
+
+/** A badge for an urgency. */
+export function urgencyBadge(urgency) {
+  return el("span", { class: `badge ${URGENCY_CLASS[urgency] || "text-bg-secondary"}` }, urgency);
+}
+
+/** A badge for a ticket status. */
+export function statusBadge(status) {
+  return el("span", { class: `badge ${STATUS_CLASS[status] || "text-bg-light"}` }, STATUS_LABEL[status] || status);
+}
+
+/** Minutes since an ISO time, as "12 min" or "1 h 05". */
+export function waited(iso, now = Date.now()) {
+  if (!iso) return "–";
+  const minutes = Math.max(0, Math.floor((now - Date.parse(iso)) / 60000));
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")}`;
+}
+
+/** A time of day in the browser's locale. */
+export function clockTime(iso) {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "–";
+}
+
+/** Read a form's fields as an object, leaving out blanks. */
+export function formData(form) {
+  const out = {};
+  for (const [key, value] of new FormData(form).entries()) {
+    if (typeof value === "string" && value.trim() !== "") out[key] = value.trim();
+  }
+  return out;
+}

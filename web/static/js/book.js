@@ -1,0 +1,127 @@
+// The patients' booking page: department, doctor, day, a free time; then the token and live link.
+import { act, api, clockTime, el, requireRole, statusBadge, toast } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const CANCELLABLE = ["booked"];
+const FOLLOWABLE = ["booked", "waiting", "called", "in_consultation"];
+
+await requireRole(["patient"]);
+const [{ departments }, { doctors }] = await Promise.all([api("/api/departments"), api("/api/doctors")]);
+const doctorName = (id) => doctors.find((d) => d.id === id)?.name || "";
+const departmentName = (id) => departments.find((d) => d.id === id)?.name || "";
+let chosen = null;
+$("book").hidden = false;
+
+function localDay(date = new Date()) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** The patient's live page on this site (the API's link names the configured public host). */
+function followHref(link) {
+  const url = new URL(link, location.href);
+  return url.pathname + url.search;
+}
+
+$("book-department").replaceChildren(...departments.map((d) => el("option", { value: d.id }, d.name)));
+$("book-day").value = localDay();
+$("book-day").min = localDay();
+
+function fillDoctors() {
+  const departmentId = Number($("book-department").value);
+  $("book-doctor").replaceChildren(el("option", { value: "" }, "Any doctor"),
+    ...doctors.filter((d) => d.department_id === departmentId).map((d) => el("option", { value: d.id }, d.name)));
+}
+
+function choose(slot, button) {
+  chosen = slot;
+  for (const other of $("slots").querySelectorAll(".btn")) {
+    other.classList.replace("btn-primary", "btn-outline-primary");
+    other.setAttribute("aria-checked", "false");
+  }
+  button.classList.replace("btn-outline-primary", "btn-primary");
+  button.setAttribute("aria-checked", "true");
+  $("book-choice").textContent = `${clockTime(slot.starts_at)} with ${doctorName(slot.doctor_id)}`;
+  $("book-submit").disabled = false;
+}
+
+function slotButton(slot) {
+  const button = el("button", {
+    type: "button", class: "btn btn-outline-primary", role: "radio", "aria-checked": "false",
+    dataset: { slotId: slot.id },
+  }, el("div", { class: "fw-semibold" }, clockTime(slot.starts_at)),
+  el("div", { class: "small text-truncate" }, doctorName(slot.doctor_id)));
+  button.addEventListener("click", () => choose(slot, button));
+  return button;
+}
+
+async function loadSlots() {
+  chosen = null;
+  $("book-submit").disabled = true;
+  $("book-choice").textContent = "Choose a free time.";
+  const query = new URLSearchParams({ department_id: $("book-department").value, date: $("book-day").value });
+  if ($("book-doctor").value) query.set("doctor_id", $("book-doctor").value);
+  try {
+    const { slots } = await api(`/api/slots?${query}`);
+    $("slots").replaceChildren(...slots.map(slotButton));
+    $("slots-empty").hidden = slots.length > 0;
+  } catch (error) {
+    $("slots").replaceChildren();
+    $("slots-empty").hidden = false;
+    toast(error.message, "danger");
+  }
+}
+
+$("book-department").addEventListener("change", () => { fillDoctors(); loadSlots(); });
+$("book-doctor").addEventListener("change", loadSlots);
+$("book-day").addEventListener("change", loadSlots);
+
+$("book-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!chosen) return;
+  act($("book-submit"), async () => {
+    const ticket = await api("/api/appointments", {
+      method: "POST", body: { slot_id: chosen.id, reason: $("book-reason").value.trim() },
+    });
+    $("booked-token").textContent = ticket.token;
+    $("booked-when").textContent = `${new Date(ticket.scheduled_at).toLocaleDateString()} at ${clockTime(ticket.scheduled_at)}`;
+    $("booked-where").textContent = `${departmentName(ticket.department_id)} · ${doctorName(ticket.doctor_id)}`;
+    $("booked-link").href = followHref(ticket.live_link);
+    $("booked").hidden = false;
+    $("book-reason").value = "";
+    toast(`Booked: ${ticket.token}`);
+    await Promise.all([loadSlots(), loadMine()]);
+  });
+});
+
+function appointmentItem(a) {
+  const actions = [];
+  if (FOLLOWABLE.includes(a.status)) {
+    actions.push(el("a", { class: "btn btn-sm btn-outline-success", href: followHref(a.live_link) }, "Follow"));
+  }
+  if (CANCELLABLE.includes(a.status)) {
+    actions.push(el("button", {
+      class: "btn btn-sm btn-outline-danger", type: "button",
+      onclick: (event) => act(event.currentTarget, async () => {
+        await api(`/api/appointments/${a.appointment_id}/cancel`, { method: "POST", body: { reason: "cancelled by the patient" } });
+        toast(`${a.token} cancelled`);
+        await Promise.all([loadSlots(), loadMine()]);
+      }),
+    }, "Cancel"));
+  }
+  const when = a.scheduled_at ? `${new Date(a.scheduled_at).toLocaleDateString()} ${clockTime(a.scheduled_at)}` : a.day;
+  return el("li", { class: "list-group-item", dataset: { appointmentId: a.appointment_id } },
+    el("div", { class: "d-flex align-items-center gap-2" },
+      el("span", { class: "font-monospace fw-semibold" }, a.token), statusBadge(a.status),
+      el("span", { class: "ms-auto d-flex gap-1" }, actions)),
+    el("div", { class: "small text-body-secondary mt-1" }, `${when} · ${departmentName(a.department_id)}${a.doctor_id ? " · " + doctorName(a.doctor_id) : ""}`));
+}
+
+async function loadMine() {
+  const { appointments } = await api("/api/appointments");
+  $("mine").replaceChildren(...(appointments.length ? appointments.map(appointmentItem)
+    : [el("li", { class: "list-group-item text-body-secondary" }, "No appointments yet.")]));
+}
+
+fillDoctors();
+await Promise.all([loadSlots(), loadMine()]);

@@ -1,0 +1,220 @@
+// The doctor console: the doctor's current patient and queue, live, with keyboard shortcuts.
+import {
+  act, api, el, requireRole, statusBadge, toast, urgencyBadge, waited,
+} from "./api.js";
+import { watchDepartment } from "./feed.js";
+
+const $ = (id) => document.getElementById(id);
+const BUSY = ["called", "in_consultation"];
+
+const me = await requireRole(["doctor", "admin"]);
+const doctorId = me.doctor_id ?? Number(new URLSearchParams(location.search).get("doctor"));
+if (!doctorId) {
+  $("gate-text").textContent =
+    "Your login is not linked to a doctor. Open the console as /console?doctor=<doctor id>.";
+  $("gate").hidden = false;
+  throw new Error("no doctor");
+}
+
+const [{ doctors }, { departments }] = await Promise.all([
+  api("/api/doctors"), api("/api/departments"),
+]);
+const doctor = doctors.find((d) => d.id === doctorId);
+const department = departments.find((d) => d.id === doctor?.department_id);
+let snapshot = null;
+let current = null;
+let historyOf = null;
+
+$("doctor-name").textContent = doctor ? doctor.name : `Doctor ${doctorId}`;
+$("doctor-where").textContent = [department?.name, doctor?.room].filter(Boolean).join(" · ");
+$("console").hidden = false;
+
+/** The waiting tickets this doctor may call: their own and the department's shared ones. */
+function myQueue() {
+  return (snapshot?.tickets || []).filter(
+    (t) => t.status === "waiting" && (t.doctor_id === doctorId || t.doctor_id === null));
+}
+
+function render(next) {
+  snapshot = next;
+  current = snapshot.tickets.find((t) => t.doctor_id === doctorId && BUSY.includes(t.status)) || null;
+  renderCurrent();
+  renderQueue();
+}
+
+function renderCurrent() {
+  const card = $("current");
+  card.dataset.status = current?.status || "";
+  card.dataset.ticketId = current?.ticket_id || "";
+  $("current-empty").hidden = Boolean(current);
+  $("current-patient").hidden = !current;
+  $("current-status").replaceChildren(current ? statusBadge(current.status) : "");
+  if (current) {
+    $("current-token").textContent = current.token;
+    $("current-name").textContent = current.patient?.name || "";
+    $("current-record").textContent = current.patient?.record_number || "";
+    $("current-reason").textContent = current.reason || "no reason given";
+    $("current-urgency").replaceChildren(urgencyBadge(current.urgency));
+  }
+  const status = current?.status;
+  $("do-start").disabled = status !== "called";
+  $("do-recall").disabled = status !== "called";
+  $("do-no-show").disabled = status !== "called";
+  $("do-complete").disabled = status !== "in_consultation";
+  $("do-transfer").disabled = !current;
+  $("call-next").disabled = Boolean(current);
+  const patientId = current?.patient?.id ?? null;
+  if (patientId !== historyOf) loadHistory(patientId);
+}
+
+function queueRow(ticket, index) {
+  const call = el("button", {
+    class: "btn btn-sm btn-outline-primary", type: "button", "aria-label": `Call ${ticket.token}`,
+    disabled: Boolean(current),
+    onclick: (event) => act(event.currentTarget, () => callTicket(ticket)),
+  }, "Call");
+  return el("tr", {
+    class: ticket.urgency === "emergency" ? "table-danger" : undefined,
+    dataset: { ticketId: ticket.ticket_id, token: ticket.token, urgency: ticket.urgency },
+  },
+  el("td", { class: "text-body-secondary" }, String(index + 1)),
+  el("td", { class: "fw-semibold font-monospace" }, ticket.token),
+  el("td", {}, ticket.patient?.name || "", el("div", { class: "small text-body-secondary" }, ticket.patient?.record_number || "")),
+  el("td", {}, urgencyBadge(ticket.urgency)),
+  el("td", { class: "text-nowrap", dataset: { since: ticket.arrived_at || "" } }, waited(ticket.arrived_at)),
+  el("td", { class: "d-none d-md-table-cell small" }, ticket.reason || ""),
+  el("td", { class: "text-end" }, call));
+}
+
+function renderQueue() {
+  const rows = myQueue().map(queueRow);
+  $("queue-rows").replaceChildren(...rows);
+  $("queue-empty").hidden = rows.length > 0;
+  $("queue-count").textContent = `${rows.length} waiting`;
+}
+
+async function loadHistory(patientId) {
+  historyOf = patientId;
+  $("history").hidden = patientId === null;
+  if (patientId === null) return;
+  try {
+    const history = await api(`/api/patients/${patientId}/history`);
+    if (historyOf === patientId) renderHistory(history);
+  } catch (error) {
+    toast(error.message, "danger");
+  }
+}
+
+const VITALS = [
+  ["temperature_c", "Temp", "°C"], ["pulse_bpm", "Pulse", "bpm"], ["spo2_pct", "SpO₂", "%"],
+  ["height_cm", "Height", "cm"], ["weight_kg", "Weight", "kg"],
+];
+
+function renderHistory({ vitals, notes }) {
+  const latest = vitals[0];
+  if (!latest) {
+    $("vitals").replaceChildren(el("p", { class: "text-body-secondary small mb-0" }, "No vitals recorded."));
+  } else {
+    const cells = VITALS.filter(([key]) => latest[key] !== null).map(([key, label, unit]) =>
+      el("div", { class: "vital" }, el("div", { class: "vital-label" }, label), el("div", { class: "vital-value" }, `${latest[key]} ${unit}`)));
+    if (latest.systolic_mmhg !== null) {
+      cells.splice(2, 0, el("div", { class: "vital" }, el("div", { class: "vital-label" }, "BP"),
+        el("div", { class: "vital-value" }, `${latest.systolic_mmhg}/${latest.diastolic_mmhg ?? "–"} mmHg`)));
+    }
+    $("vitals").replaceChildren(...cells);
+  }
+  $("notes").replaceChildren(...(notes.length ? notes.map((n) => el("li", { class: "note" },
+    el("div", { class: "text-body-secondary" }, new Date(n.created_at).toLocaleString()), n.text))
+    : [el("li", { class: "text-body-secondary" }, "No previous notes.")]));
+}
+
+async function callNext() {
+  const ticket = await api(`/api/doctors/${doctorId}/call-next`, { method: "POST" });
+  toast(`Called ${ticket.token}`);
+}
+
+async function callTicket(ticket) {
+  await api(`/api/tickets/${ticket.ticket_id}/call`, { method: "POST", body: { doctor_id: doctorId } });
+  toast(`Called ${ticket.token}`);
+}
+
+function step(verb, message, body) {
+  return async () => {
+    if (!current) return;
+    const token = current.token;
+    await api(`/api/tickets/${current.ticket_id}/${verb}`, { method: "POST", body });
+    toast(`${token}: ${message}`);
+  };
+}
+
+const ACTIONS = {
+  n: ["call-next", callNext],
+  s: ["do-start", step("start", "consultation started")],
+  c: ["do-complete", step("complete", "consultation completed")],
+  r: ["do-recall", step("recall", "called again")],
+  x: ["do-no-show", step("no-show", "marked as no-show", { reason: "did not come" })],
+  t: ["do-transfer", openTransfer],
+};
+
+for (const [button, work] of Object.values(ACTIONS)) {
+  $(button).addEventListener("click", () => act($(button), work));
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+  if (event.target.closest("input, textarea, select, .modal")) return;
+  const action = ACTIONS[event.key.toLowerCase()];
+  if (!action || $(action[0]).disabled) return;
+  event.preventDefault();
+  act($(action[0]), action[1]);
+});
+
+const transferModal = new window.bootstrap.Modal($("transfer-modal"));
+
+function openTransfer() {
+  if (!current) return;
+  $("transfer-token").textContent = current.token;
+  const colleagues = doctors.filter((d) => d.department_id === doctor?.department_id && d.id !== doctorId);
+  const others = departments.filter((d) => d.id !== doctor?.department_id);
+  $("transfer-to").replaceChildren(
+    el("optgroup", { label: "Another doctor" }, colleagues.map((d) =>
+      el("option", { value: `doctor:${d.id}` }, d.room ? `${d.name} (${d.room})` : d.name))),
+    el("optgroup", { label: "Another department" }, others.map((d) =>
+      el("option", { value: `department:${d.id}` }, d.name))));
+  transferModal.show();
+}
+
+$("transfer-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const button = event.submitter;
+  act(button, async () => {
+    const [kind, id] = $("transfer-to").value.split(":");
+    const body = { reason: $("transfer-reason").value.trim() };
+    body[kind === "doctor" ? "to_doctor_id" : "to_department_id"] = Number(id);
+    const token = current.token;
+    await api(`/api/tickets/${current.ticket_id}/transfer`, { method: "POST", body });
+    transferModal.hide();
+    toast(`${token} transferred`);
+  });
+});
+
+$("note-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!current) return;
+  const text = $("note-text").value.trim();
+  if (!text) return;
+  act(event.submitter, async () => {
+    await api(`/api/appointments/${current.appointment_id}/notes`, { method: "POST", body: { text } });
+    $("note-text").value = "";
+    toast("Note saved");
+    historyOf = null;
+    await loadHistory(current.patient.id);
+  });
+});
+
+// The "waited" column moves on with the clock, not only with events.
+setInterval(() => {
+  for (const cell of document.querySelectorAll("[data-since]")) cell.textContent = waited(cell.dataset.since);
+}, 30000);
+
+watchDepartment(doctor.department_id, render, $("live-status"));
