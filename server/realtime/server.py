@@ -1,15 +1,72 @@
-"""The Socket.IO server in front of the Quart app."""
+"""The Socket.IO server in front of the Quart app, and the emitter arq workers use."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import socketio
 from quart import Quart
 
-from server.state import clinic
+from server.realtime.fanout import Emit, Fanout
+from server.realtime.live import LiveRooms
+from server.realtime.namespaces import namespaces
+from server.realtime.sequence import MemorySequencer, RedisSequencer, Sequencer
+from server.realtime.snapshots import SnapshotCache
+from server.state import ClinicState, clinic
 
+DEFAULT_SCOPE = "clinic"  # Redis pub/sub channels ignore the database number: name them apart
 
-def create_socketio(app: Quart) -> socketio.AsyncServer:
-    """Create the Socket.IO server; Redis-backed when REDIS_URL is set, else in memory."""
-    settings = clinic(app).settings
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
-    return socketio.AsyncServer(async_mode="asgi", client_manager=manager, cors_allowed_origins=[])
+def channel(scope: str) -> str:
+    """Name the Redis channel the Socket.IO managers of one deployment share."""
+    return f"{scope}:socketio"
+
+def sequencer_for(state: ClinicState, scope: str) -> Sequencer:
+    """Number rooms through Redis when the app has it, else in this process."""
+    if state.redis is not None:
+        return RedisSequencer(state.redis, prefix=f"{scope}:rt:")
+    return MemorySequencer()
+
+def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncServer:
+    """Create the Socket.IO server and its namespaces; it starts publishing with the app."""
+    state = clinic(app)
+    url = state.settings.redis_url
+    manager = socketio.AsyncRedisManager(url, channel=channel(scope)) if url else None
+    # Same-origin only (the default): pages are served by this app, never from elsewhere.
+    sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager)
+    live = LiveRooms(state, MemorySequencer(), SnapshotCache())
+    for namespace in namespaces(app, live):
+        sio.register_namespace(namespace)
+
+    async def emit(event: str, data: dict[str, Any], namespace: str, room: str) -> None:
+        await sio.emit(event, data, room=room, namespace=namespace)
+
+    async def start(state: ClinicState) -> None:
+        live.sequencer = sequencer_for(state, scope)
+        await _subscribe(state, Fanout(state, emit, live.sequencer, live.cache))
+
+    state.extras.setdefault("on_start", []).append(start)
+    state.extras["live"] = live
+    app.extensions["socketio"] = sio
+    return sio
+
+async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) -> None:
+    """Publish a worker's committed events to every server's screens through Redis."""
+    if not state.settings.redis_url or state.redis is None:
+        raise RuntimeError("a worker emits through Redis: set REDIS_URL")
+    manager = socketio.AsyncRedisManager(
+        state.settings.redis_url, channel=channel(scope), write_only=True
+    )
+
+    async def emit(event: str, data: dict[str, Any], namespace: str, room: str) -> None:
+        await manager.emit(event, data, namespace=namespace, room=room)
+
+    await _subscribe(state, Fanout(state, emit, sequencer_for(state, scope), SnapshotCache()))
+
+async def _subscribe(state: ClinicState, fanout: Fanout) -> None:
+    state.hub.subscribe(fanout)
+
+    async def stop(_state: ClinicState) -> None:
+        await fanout.close()  # every committed change reaches the screens before we exit
+
+    state.extras.setdefault("on_stop", []).append(stop)
+

@@ -1,0 +1,124 @@
+"""Who is connecting: a staff cookie or token, a display key, a patient's signed link."""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from quart import Quart
+from quart_auth import QuartAuth
+from socketio.exceptions import ConnectionRefusedError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.actor import Actor
+from server.auth.identity import actor_for_token, actor_for_user
+from server.auth.secrets import digest, read_ticket_link
+from server.errors import APIError, not_found
+from server.models import Department, Display, Role, Ticket
+from server.state import clinic
+
+COOKIE = "clinic_session"
+
+
+def refusal(error: APIError) -> ConnectionRefusedError:
+    """Turn an APIError into the reason a client's connect_error carries as `data`."""
+    return ConnectionRefusedError(error.message, {"code": error.code, "message": error.message})
+
+
+def bad_request(message: str) -> APIError:
+    """Build the error for a malformed `auth` object."""
+    return APIError(400, "BAD_REQUEST", message)
+
+
+def cookie_user_id(app: Quart, environ: dict[str, Any]) -> int | None:
+    """Read the logged-in user id from the session cookie, as quart-auth signed it."""
+    try:
+        cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+    except CookieError:
+        return None
+    morsel = cookie.get(COOKIE)
+    if morsel is None:
+        return None
+    auth: QuartAuth = app.extensions["QUART_AUTH"][0]
+    user_id = auth.load_token(morsel.value, app)
+    return int(user_id) if user_id is not None and user_id.isdigit() else None
+
+
+async def connecting_actor(app: Quart, environ: dict[str, Any], auth: dict[str, Any]) -> Actor:
+    """Resolve `auth.token` or the session cookie to an Actor; 401 if neither is valid."""
+    state = clinic(app)
+    token = auth.get("token")
+    if token is not None:
+        if not isinstance(token, str):
+            raise bad_request("auth.token must be a string")
+        actor = await state.read(lambda s: actor_for_token(s, token, state.clock()))
+        if actor is None:
+            raise APIError(401, "TOKEN_INVALID", "the bearer token is unknown or expired")
+        return actor
+    user_id = cookie_user_id(app, environ)
+    actor = await state.read(lambda s: actor_for_user(s, user_id)) if user_id else None
+    if actor is None:
+        raise APIError(401, "AUTH_REQUIRED", "log in, or connect with auth.token")
+    return actor
+
+
+def require_role(actor: Actor, roles: frozenset[Role]) -> None:
+    """Refuse 403 unless the actor has one of `roles`."""
+    if actor.role not in roles:
+        raise APIError(403, "FORBIDDEN", f"a {actor.role.value} may not watch this screen")
+
+
+def int_field(auth: dict[str, Any], name: str) -> int | None:
+    """Read an optional integer from `auth`; 400 when it is there but not an integer."""
+    value = auth.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad_request(f"auth.{name} must be an integer")
+    return value
+
+
+async def department_ids(session: AsyncSession, wanted: list[int] | None = None) -> list[int]:
+    """Return the given departments (404 for an unknown one), or every department."""
+    known = list((await session.scalars(select(Department.id).order_by(Department.id))).all())
+    if wanted is None:
+        return known
+    missing = [d for d in wanted if d not in known]
+    if missing:
+        raise not_found("department", missing[0])
+    return wanted
+
+
+async def display_for_key(session: AsyncSession, key: Any) -> Display:
+    """Return the display a key opens; 401 DISPLAY_KEY_INVALID otherwise."""
+    if not isinstance(key, str) or not key:
+        raise APIError(401, "AUTH_REQUIRED", "a board connects with auth.key (its display key)")
+    display = await session.scalar(select(Display).where(Display.key_hash == digest(key)))
+    if display is None:
+        raise APIError(401, "DISPLAY_KEY_INVALID", "this display key is not known")
+    return display
+
+
+async def linked_ticket(app: Quart, link: Any) -> int:
+    """Return the ticket a signed link opens; 401 LINK_INVALID or LINK_EXPIRED otherwise."""
+    if not isinstance(link, str):
+        raise bad_request("auth.link must be a string")
+    settings = clinic(app).settings
+    return read_ticket_link(settings.secret_key, link, settings.ticket_link_hours * 3600)
+
+
+async def existing_ticket(session: AsyncSession, ticket_id: int) -> Ticket:
+    """Return a ticket; 404 TICKET_NOT_FOUND if it is gone."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise not_found("ticket", ticket_id)
+    return ticket
+
+
+async def own_ticket(session: AsyncSession, actor: Actor, ticket_id: int) -> int:
+    """Return `ticket_id` if it is the patient's own; 403 otherwise (404 if unknown)."""
+    ticket = await existing_ticket(session, ticket_id)
+    if actor.role is not Role.PATIENT or ticket.appointment.patient_id != actor.patient_id:
+        raise APIError(403, "FORBIDDEN", "this ticket is not yours")
+    return ticket_id

@@ -1,0 +1,163 @@
+"""One Socket.IO namespace per audience: board, console, desk, patient."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import socketio
+from quart import Quart
+
+from server.auth.actor import Actor
+from server.auth.permissions import DESK as DESK_ROLES
+from server.errors import APIError
+from server.models import Doctor, Role
+from server.realtime import auth as who
+from server.realtime.live import LiveRooms
+from server.realtime.rooms import BOARD, CONSOLE, DESK, PATIENT, department_room, ticket_room
+from server.state import clinic
+
+RESYNCS_PER_WINDOW = 10
+RESYNC_WINDOW_S = 10.0
+CONSOLE_ROLES = frozenset({Role.DOCTOR, Role.ADMIN})
+
+
+class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """Admit a socket to its rooms; send snapshots on `join` and `resync`."""
+
+    def __init__(self, namespace: str, app: Quart, live: LiveRooms) -> None:
+        super().__init__(namespace)
+        self.app, self.live = app, live
+
+    async def admit(self, environ: dict[str, Any], auth: dict[str, Any]) -> tuple[list[str], Any]:
+        """Check who connects; return their rooms and what `hello` tells them."""
+        raise NotImplementedError
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        """Admit or refuse with {code, message}; join the rooms at once so no update is missed."""
+        if auth is not None and not isinstance(auth, dict):
+            raise who.refusal(who.bad_request("auth must be an object"))
+        try:
+            rooms, extra = await self.admit(environ, auth or {})
+        except APIError as error:
+            raise who.refusal(error) from None
+        await self.save_session(sid, {"rooms": rooms, "extra": extra, "resyncs": []})
+        for room in rooms:
+            await self.enter_room(sid, room)
+
+    async def on_join(self, sid: str, _data: Any = None) -> None:
+        """Send `hello` and then one `snapshot` per room (the client asks once connected)."""
+        session = await self.get_session(sid)
+        snapshots = [await self.live.snapshot(self.namespace, r) for r in session["rooms"]]
+        epoch = snapshots[0]["epoch"] if snapshots else ""
+        hello = {"epoch": epoch, "rooms": session["rooms"], **(session["extra"] or {})}
+        await self.emit("hello", hello, to=sid)
+        for snapshot in snapshots:
+            await self.emit("snapshot", snapshot, to=sid)
+
+    async def on_resync(self, sid: str, data: Any = None) -> None:
+        """Send a fresh snapshot of one of the socket's rooms."""
+        session = await self.get_session(sid)
+        room = data.get("room") if isinstance(data, dict) else None
+        if not isinstance(room, str) or room not in session["rooms"]:
+            await self._error(sid, "FORBIDDEN", "resync only a room this socket joined")
+            return
+        recent = [t for t in session["resyncs"] if t > time.monotonic() - RESYNC_WINDOW_S]
+        if len(recent) >= RESYNCS_PER_WINDOW:
+            await self._error(sid, "RATE_LIMITED", "too many resyncs; wait a few seconds")
+            return
+        session["resyncs"] = [*recent, time.monotonic()]
+        await self.save_session(sid, session)
+        await self.emit("snapshot", await self.live.snapshot(self.namespace, room), to=sid)
+
+    async def _error(self, sid: str, code: str, message: str) -> None:
+        await self.emit("error", {"code": code, "message": message}, to=sid)
+
+
+class BoardNamespace(LiveNamespace):
+    """TV boards: a display key; payloads without names."""
+
+    async def admit(self, environ: dict[str, Any], auth: dict[str, Any]) -> tuple[list[str], Any]:
+        """Open the display's department, or the asked ones (default all) for a hall display."""
+        wanted = auth.get("departments")
+        if wanted is not None and (
+            not isinstance(wanted, list) or not all(type(d) is int for d in wanted)
+        ):
+            raise who.bad_request("auth.departments must be a list of department ids")
+
+        async def work(session: Any) -> tuple[list[str], Any]:
+            display = await who.display_for_key(session, auth.get("key"))
+            fixed = [display.department_id] if display.department_id is not None else None
+            ids = await who.department_ids(session, fixed or wanted)
+            shown = {"name": display.name, "language": display.language, "speech": display.speech}
+            return [department_room(d) for d in ids], {"display": shown}
+
+        return await clinic(self.app).read(work)
+
+
+class StaffNamespace(LiveNamespace):
+    """Console and desk: a logged-in or token-bearing member of staff; payloads with names."""
+
+    roles: frozenset[Role] = frozenset()
+
+    async def admit(self, environ: dict[str, Any], auth: dict[str, Any]) -> tuple[list[str], Any]:
+        """Open the asked department, or the actor's default ones."""
+        actor = await who.connecting_actor(self.app, environ, auth)
+        who.require_role(actor, self.roles)
+        asked = who.int_field(auth, "department_id")
+        default = await self.default_departments(actor)
+        wanted = [asked] if asked is not None else default
+        ids = await clinic(self.app).read(lambda s: who.department_ids(s, wanted))
+        user = {"id": actor.user_id, "role": actor.role.value, "doctor_id": actor.doctor_id}
+        return [department_room(d) for d in ids], {"user": user}
+
+    async def default_departments(self, actor: Actor) -> list[int] | None:
+        """Return the departments to open when none is asked for (None: every one)."""
+        return None
+
+
+class ConsoleNamespace(StaffNamespace):
+    """Doctors' consoles: their own department by default."""
+
+    roles = CONSOLE_ROLES
+
+    async def default_departments(self, actor: Actor) -> list[int] | None:
+        """Return the doctor's department; an admin must ask for one."""
+        if actor.doctor_id is None:
+            raise who.bad_request("auth.department_id is needed for a user who is not a doctor")
+        doctor = await clinic(self.app).read(lambda s: s.get(Doctor, actor.doctor_id))
+        return [doctor.department_id] if doctor is not None else []
+
+
+class DeskNamespace(StaffNamespace):
+    """Staff and nurses' desks: every department unless one is asked for."""
+
+    roles = DESK_ROLES
+
+
+class PatientNamespace(LiveNamespace):
+    """A patient's phone: one ticket, by signed link or as the logged-in patient."""
+
+    async def admit(self, environ: dict[str, Any], auth: dict[str, Any]) -> tuple[list[str], Any]:
+        """Open the linked ticket, or the logged-in patient's own `ticket_id`."""
+        state = clinic(self.app)
+        if "link" in auth:
+            ticket_id = await who.linked_ticket(self.app, auth["link"])
+            await state.read(lambda s: who.existing_ticket(s, ticket_id))
+        else:
+            actor = await who.connecting_actor(self.app, environ, auth)
+            asked = who.int_field(auth, "ticket_id")
+            if asked is None:
+                raise who.bad_request("auth.ticket_id is needed without a link")
+            ticket_id = await state.read(lambda s: who.own_ticket(s, actor, asked))
+        return [ticket_room(ticket_id)], {}
+
+
+def namespaces(app: Quart, live: LiveRooms) -> list[LiveNamespace]:
+    """Build the four namespaces of the live screens."""
+    return [
+        BoardNamespace(BOARD, app, live),
+        ConsoleNamespace(CONSOLE, app, live),
+        DeskNamespace(DESK, app, live),
+        PatientNamespace(PATIENT, app, live),
+    ]

@@ -1,0 +1,195 @@
+"""A live server (uvicorn on a free port) and Socket.IO screen clients, for any test to reuse."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import socketio
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.app import create_app
+from server.config import Settings
+from server.realtime.server import create_socketio
+from server.state import ClinicState, clinic
+from tests.conftest import Clock
+
+WAIT_S = 5.0
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URL and its shared state."""
+
+    url: str
+    state: ClinicState
+
+
+async def serve(settings: Settings, clock: Clock, scope: str = "test") -> AsyncIterator[LiveServer]:
+    """Run the whole ASGI app under uvicorn on a free port until the generator is closed."""
+    app = create_app(settings)
+    clinic(app).clock = clock
+    sio = create_socketio(app, scope=scope)
+    config = uvicorn.Config(
+        socketio.ASGIApp(sio, other_asgi_app=app),
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_level="warning",
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", clinic(app))
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def live_server(
+    settings: Settings, engine: AsyncEngine, clock: Clock
+) -> AsyncIterator[LiveServer]:
+    """Yield a live server on the emptied test database, at T0, embedded (no Redis)."""
+    async for server in serve(settings, clock):
+        yield server
+
+
+@dataclass
+class Screen:
+    """One Socket.IO client on one namespace that records what it receives, in order."""
+
+    namespace: str
+    client: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient())
+    inbox: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
+    refusal: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("hello", "snapshot", "update", "error"):
+            self.client.on(name, self._recorder(name), namespace=self.namespace)
+        self.client.on("connect_error", self._refused, namespace=self.namespace)
+
+    def _recorder(self, name: str) -> Callable[[Any], Awaitable[None]]:
+        async def record(data: Any) -> None:
+            await self.inbox.put((name, data))
+
+        return record
+
+    async def _refused(self, data: Any) -> None:
+        # The server's reason {code, message} arrives as `data` beside socket.io's `message`.
+        self.refusal = data.get("data") if isinstance(data, dict) else None
+
+    async def connect(
+        self, url: str, auth: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        """Connect over WebSocket; raises socketio.exceptions.ConnectionError when refused."""
+        await self.client.connect(
+            url,
+            namespaces=[self.namespace],
+            auth=auth,
+            headers=headers or {},
+            transports=["websocket"],
+            wait_timeout=WAIT_S,
+        )
+
+    async def join(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Ask for the snapshots; return `hello` and one snapshot per room."""
+        await self.client.emit("join", namespace=self.namespace)
+        hello = await self.next("hello")
+        snapshots = [await self.next("snapshot") for _ in hello["rooms"]]
+        return hello, snapshots
+
+    async def next(self, name: str) -> Any:
+        """Return the next message, which must be a `name`."""
+        got, data = await asyncio.wait_for(self.inbox.get(), WAIT_S)
+        assert got == name, f"expected {name}, got {got}: {data}"
+        return data
+
+    async def quiet(self, seconds: float = 0.3) -> bool:
+        """Tell whether nothing arrives for a while."""
+        try:
+            await asyncio.wait_for(self.inbox.get(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    async def close(self) -> None:
+        """Disconnect."""
+        await self.client.disconnect()
+
+
+@pytest.fixture
+async def screens() -> AsyncIterator[Callable[[str], Screen]]:
+    """Make screens for a namespace; all are disconnected at the end of the test."""
+    made: list[Screen] = []
+
+    def make(namespace: str) -> Screen:
+        screen = Screen(namespace)
+        made.append(screen)
+        return screen
+
+    yield make
+    for screen in made:
+        await screen.close()
+
+
+@dataclass
+class ClinicDay:
+    """A department open today: a doctor (with a login), a TV display, patients waiting."""
+
+    department_id: int
+    doctor_id: int
+    doctor_token: str
+    display_key: str
+    tickets: list[int]
+    patient_tokens: list[str]
+
+
+async def open_clinic(state: ClinicState, waiting: int = 2) -> ClinicDay:
+    """Open a department with a doctor in session and `waiting` walk-ins with patient logins."""
+    from server.actions import admin, booking
+    from server.auth.actor import SYSTEM
+    from server.models import Role
+    from tests import factories
+
+    async def work(session: Any) -> ClinicDay:
+        department = await factories.make_department(session)
+        user = await factories.make_user(session, Role.DOCTOR)
+        doctor = await factories.make_doctor(session, department, user_id=user.id)
+        await factories.make_session(session, doctor)
+        _display, key = await admin.create_display(
+            session, SYSTEM, name=f"Board {department.code}", department_id=department.id,
+            now=state.clock(),
+        )
+        tickets, tokens = [], []
+        for _ in range(waiting):
+            patient_user = await factories.make_user(session, Role.PATIENT)
+            patient = await factories.make_patient(session, user_id=patient_user.id)
+            ticket = await booking.register_walk_in(
+                session, SYSTEM, patient_id=patient.id, department_id=department.id,
+                now=state.clock(),
+            )
+            tickets.append(ticket.id)
+            tokens.append(await factories.make_token(session, patient_user))
+        return ClinicDay(
+            department.id, doctor.id, await factories.make_token(session, user), key, tickets,
+            tokens,
+        )
+
+    return await state.run(work)
+
+
+@pytest.fixture
+async def clinic_day(live_server: LiveServer) -> ClinicDay:
+    """Open a small clinic on the live server."""
+    return await open_clinic(live_server.state)
