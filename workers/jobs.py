@@ -7,5 +7,8 @@ so the same function runs under an arq worker or in-process when embedded.
 from __future__ import annotations
 
 from server.jobs import JobFunction
+from workers.notify_jobs import deliver_outbox, send_due_reminders
 
 FUNCTIONS: dict[str, JobFunction] = {}
+FUNCTIONS["deliver_outbox"] = deliver_outbox
+FUNCTIONS["send_due_reminders"] = send_due_reminders

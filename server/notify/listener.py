@@ -1,0 +1,108 @@
+"""Turn queue events into outbox rows inside the action's own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.events import QueueEvent
+from server.notify.compose import Composer
+from server.notify.waits import grown_waits
+from server.queries.queues import department_snapshot
+
+# The event kinds that send their own patient a message, and the template each uses.
+DIRECT = {
+    "booked": "confirmation",
+    "walk_in": "confirmation",
+    "rescheduled": "rescheduled",
+    "cancelled": "cancelled",
+    "called": "called",
+    "recalled": "called",
+}
+# The kinds after which someone may have come within N of the head of a line.
+QUEUE_SHIFTS = frozenset(
+    {"called", "cancelled", "transferred", "checked_in", "walk_in", "requeued", "no_show"}
+)
+DeliverAfterCommit = Callable[[AsyncSession], None]
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyListener:
+    """The hub's in-transaction listener for notifications."""
+
+    composer: Composer
+    deliver_after_commit: DeliverAfterCommit
+
+    async def __call__(self, session: AsyncSession, event: QueueEvent) -> None:
+        """Write the messages `event` calls for; schedule delivery after commit."""
+        now = datetime.fromisoformat(event.at)
+        wrote = False
+        template = DIRECT.get(event.kind)
+        if template is not None:
+            # Each call, reschedule or booking is its own occasion: its time names it.
+            occasion = "once" if template in ("confirmation", "cancelled") else event.at
+            wrote = await self.composer.to_ticket(session, event.ticket_id, template, occasion, now)
+        if event.kind in QUEUE_SHIFTS:
+            wrote = await self.ahead(session, event, now) or wrote
+        if event.kind == "emergency_inserted":
+            wrote = await self.delayed(session, event, now) or wrote
+        if wrote:
+            self.deliver_after_commit(session)
+
+    async def ahead(self, session: AsyncSession, event: QueueEvent, now: datetime) -> bool:
+        """Tell each patient once when N or fewer are ahead of them in their line."""
+        limit = self.composer.config.ahead_threshold
+        snapshot = await department_snapshot(
+            session,
+            event.department_id,
+            date.fromisoformat(event.day),
+            now,
+            names=False,
+            default_min=self.composer.settings.default_consultation_min,
+        )
+        wrote = False
+        for ticket in snapshot["tickets"]:
+            position = ticket["position"]
+            if ticket["status"] == "waiting" and position is not None and position - 1 <= limit:
+                wrote = (
+                    await self.composer.to_ticket(
+                        session,
+                        ticket["ticket_id"],
+                        "ahead",
+                        f"dept{event.department_id}",
+                        now,
+                        ahead=position - 1,
+                    )
+                    or wrote
+                )
+        return wrote
+
+    async def delayed(self, session: AsyncSession, event: QueueEvent, now: datetime) -> bool:
+        """Tell the patients an emergency pushes back by at least the notice threshold."""
+        grown = await grown_waits(
+            session,
+            event.department_id,
+            date.fromisoformat(event.day),
+            event.ticket_id,
+            now,
+            self.composer.settings.default_consultation_min,
+        )
+        wrote = False
+        for ticket_id, (before, after) in grown.items():
+            if after - before >= self.composer.config.delay_notice_min:
+                wrote = (
+                    await self.composer.to_ticket(
+                        session,
+                        ticket_id,
+                        "delayed",
+                        f"emergency{event.ticket_id}",
+                        now,
+                        later_by_min=round(after - before),
+                        wait_min=round(after),
+                    )
+                    or wrote
+                )
+        return wrote

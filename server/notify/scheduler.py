@@ -1,0 +1,91 @@
+"""Time-driven notification work: reminders, delivery runs, and notices of big moves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.notify.delivery import Report, deliver_due
+from server.notify.reminders import queue_due_reminders
+from server.notify.runtime import notifications
+from server.state import ClinicState
+
+log = logging.getLogger(__name__)
+TASK = "notify_scheduler"
+
+
+async def deliver_outbox(ctx: dict[str, Any]) -> Report:
+    """Job: send every message that is due now."""
+    state: ClinicState = ctx["state"]
+    runtime = notifications(state)
+    return await deliver_due(state, runtime.transports(), runtime.config)
+
+
+async def send_due_reminders(ctx: dict[str, Any]) -> int:
+    """Job (cron): write the reminders due now, then start delivery if there are any."""
+    state: ClinicState = ctx["state"]
+    runtime = notifications(state)
+    now = state.clock()
+    count = await state.run(lambda s: queue_due_reminders(s, runtime.composer, now))
+    if count:
+        await runtime.kick()
+    return count
+
+
+async def notify_moved(
+    session: AsyncSession,
+    state: ClinicState,
+    *,
+    ticket_id: int,
+    later_by_min: float,
+    occasion: str,
+    now: datetime,
+) -> bool:
+    """Tell a patient the scheduler moved them back a lot; call inside the move's transaction.
+
+    `occasion` names the move (for example the plan's revision) so that a retry of the same
+    move never sends twice. Moves below the configured threshold send nothing.
+    """
+    runtime = notifications(state)
+    if later_by_min < runtime.config.moved_notice_min:
+        return False
+    wrote = await runtime.composer.to_ticket(
+        session, ticket_id, "moved", occasion, now, later_by_min=round(later_by_min)
+    )
+    if wrote:
+        runtime.deliver_after_commit(session)
+    return wrote
+
+
+async def run_scheduler(state: ClinicState) -> None:
+    """Embedded mode's cron: reminders and retries every scheduler_interval_s, until cancelled."""
+    runtime = notifications(state)
+    while True:
+        try:
+            await send_due_reminders({"state": state})
+            await runtime.kick()  # picks up retries whose backoff has run out
+        except Exception:
+            log.exception("notification scheduler tick failed")
+        await asyncio.sleep(runtime.config.scheduler_interval_s)
+
+
+async def start_scheduler(state: ClinicState) -> None:
+    """Start hook: run the scheduler in this process when there is no arq worker (no Redis)."""
+    if state.settings.redis_url:
+        return
+    state.extras[TASK] = asyncio.create_task(run_scheduler(state))
+    state.extras.setdefault("on_stop", []).append(stop_scheduler)
+
+
+async def stop_scheduler(state: ClinicState) -> None:
+    """Stop hook: cancel the scheduler task."""
+    task: asyncio.Task[None] | None = state.extras.pop(TASK, None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
