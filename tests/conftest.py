@@ -10,7 +10,7 @@ from pathlib import Path
 import pymysql
 import pytest
 from quart import Quart
-from quart.typing import TestClientProtocol
+from quart.typing import TestClientProtocol as Client
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -44,12 +44,16 @@ class Clock:
 def _recreate_mysql(url: str) -> None:
     parsed = make_url(url)
     connection = pymysql.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 3306, user=parsed.username or "root",
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 3306,
+        user=parsed.username or "root",
         password=parsed.password or "",
     )
     with connection.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS `{parsed.database}`")
-        cursor.execute(f"CREATE DATABASE `{parsed.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        cursor.execute(
+            f"CREATE DATABASE `{parsed.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
     connection.close()
 
 
@@ -75,8 +79,12 @@ def is_mysql(database_url: str) -> bool:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """Return test settings on the test database."""
     return Settings(
-        database_url=database_url, secret_key=TEST_SECRET, mode="test", var_dir=tmp_path,
-        public_url="http://clinic.test", redis_url=None,
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        mode="test",
+        var_dir=tmp_path,
+        public_url="http://clinic.test",
+        redis_url=None,
     )
 
 
@@ -120,7 +128,7 @@ def state(app: Quart) -> ClinicState:
 
 
 @pytest.fixture
-def client(app: Quart) -> TestClientProtocol:
+def client(app: Quart) -> Client:
     """Return a test client of the app."""
     return app.test_client()
 

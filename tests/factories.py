@@ -15,13 +15,19 @@ from server.models import ApiToken, Department, Doctor, DoctorSession, Patient, 
 from tests.conftest import T0
 
 _seq = itertools.count(1)
-PREFIXES = iter(f"{a}{b}" for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+PREFIXES = iter(
+    f"{a}{b}" for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 
 async def make_department(session: AsyncSession, **overrides: Any) -> Department:
     n = next(_seq)
-    values: dict[str, Any] = {"code": f"D{n}", "name": f"Department {n}", "token_prefix": next(PREFIXES),
-                              "rooms": [f"Room {n}A", f"Room {n}B"]}
+    values: dict[str, Any] = {
+        "code": f"D{n}",
+        "name": f"Department {n}",
+        "token_prefix": next(PREFIXES),
+        "rooms": [f"Room {n}A", f"Room {n}B"],
+    }
     values.update(overrides)
     return await admin.create_department(session, SYSTEM, now=T0, **values)
 
@@ -33,7 +39,9 @@ async def make_room(session: AsyncSession, department: Department, name: str | N
     return room
 
 
-async def make_doctor(session: AsyncSession, department: Department | None = None, **overrides: Any) -> Doctor:
+async def make_doctor(
+    session: AsyncSession, department: Department | None = None, **overrides: Any
+) -> Doctor:
     department = department or await make_department(session)
     room = await make_room(session, department)
     values: dict[str, Any] = {"name": f"Dr. Test {next(_seq)}", "room_id": room.id}
@@ -42,17 +50,28 @@ async def make_doctor(session: AsyncSession, department: Department | None = Non
 
 
 async def make_session(session: AsyncSession, doctor: Doctor, **overrides: Any) -> DoctorSession:
-    values: dict[str, Any] = {"starts_at": T0, "ends_at": T0 + timedelta(hours=4), "slot_minutes": 15,
-                              "capacity_per_slot": 1, "overbook_cap": 1}
+    values: dict[str, Any] = {
+        "starts_at": T0,
+        "ends_at": T0 + timedelta(hours=4),
+        "slot_minutes": 15,
+        "capacity_per_slot": 1,
+        "overbook_cap": 1,
+    }
     values.update(overrides)
     return await admin.create_session(session, SYSTEM, doctor_id=doctor.id, now=T0, **values)
 
 
 async def make_patient(session: AsyncSession, **overrides: Any) -> Patient:
     n = next(_seq)
-    values: dict[str, Any] = {"record_number": f"MRN-T{n}", "full_name": f"Patient {n}",
-                              "date_of_birth": date(1980, 1, 1) + timedelta(days=n), "sex": "F",
-                              "phone": f"+1555{n:07d}", "email": f"p{n}@example.org", "created_at": T0}
+    values: dict[str, Any] = {
+        "record_number": f"MRN-T{n}",
+        "full_name": f"Patient {n}",
+        "date_of_birth": date(1980, 1, 1) + timedelta(days=n),
+        "sex": "F",
+        "phone": f"+1555{n:07d}",
+        "email": f"p{n}@example.org",
+        "created_at": T0,
+    }
     values.update(overrides)
     patient = Patient(**values)
     session.add(patient)
@@ -62,8 +81,13 @@ async def make_patient(session: AsyncSession, **overrides: Any) -> Patient:
 
 async def make_user(session: AsyncSession, role: Role, **overrides: Any) -> User:
     n = next(_seq)
-    values: dict[str, Any] = {"username": f"{role.value}{n}", "password_hash": "not-a-hash", "role": role,
-                              "full_name": f"{role.value.title()} {n}", "created_at": T0}
+    values: dict[str, Any] = {
+        "username": f"{role.value}{n}",
+        "password_hash": "not-a-hash",
+        "role": role,
+        "full_name": f"{role.value.title()} {n}",
+        "created_at": T0,
+    }
     values.update(overrides)
     user = User(**values)
     session.add(user)
@@ -74,11 +98,23 @@ async def make_user(session: AsyncSession, role: Role, **overrides: Any) -> User
 async def make_token(session: AsyncSession, user: User, expires: datetime | None = None) -> str:
     """Give a user a bearer token; return the secret for an Authorization header."""
     secret = new_secret("cq")
-    session.add(ApiToken(user_id=user.id, token_hash=digest(secret), created_at=T0,
-                         expires_at=expires or T0 + timedelta(days=1)))
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=digest(secret),
+            created_at=T0,
+            expires_at=expires or T0 + timedelta(days=1),
+        )
+    )
     await session.flush()
     return secret
 
 
 def actor_of(user: User, doctor: Doctor | None = None, patient: Patient | None = None) -> Actor:
-    return Actor(user.id, user.role, user.full_name, doctor.id if doctor else None, patient.id if patient else None)
+    return Actor(
+        user.id,
+        user.role,
+        user.full_name,
+        doctor.id if doctor else None,
+        patient.id if patient else None,
+    )

@@ -1,0 +1,117 @@
+"""Every bad request gets the one JSON error shape, and a clear code."""
+
+from __future__ import annotations
+
+import pytest
+from quart.typing import TestClientProtocol as Client
+
+from server.models import Role
+from tests.api.conftest import Clinic
+
+
+def shape(payload: dict[str, object]) -> set[str]:
+    return set(payload)
+
+
+async def test_malformed_json_is_a_400_with_a_code(clinic_day: Clinic, client: Client) -> None:
+    response = await client.post(
+        "/api/walk-ins",
+        data=b"{not json",
+        headers={**clinic_day.headers(Role.STAFF), "Content-Type": "application/json"},
+    )
+    payload = await response.get_json()
+    assert response.status_code == 400 and payload["code"] == "MALFORMED_JSON"
+    assert shape(payload) == {"code", "message", "details"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"patient_id": "seven", "department_id": 1}, "patient_id"),
+        ({"department_id": 1}, "patient_id"),
+        ({"patient_id": 1, "department_id": 1, "urgency": "whenever"}, "urgency"),
+        ({"patient_id": 1, "department_id": 1, "colour": "red"}, "colour"),
+    ],
+)
+async def test_wrong_types_and_unknown_fields_name_the_field(
+    body: dict[str, object], field: str, clinic_day: Clinic, client: Client
+) -> None:
+    response = await client.post("/api/walk-ins", json=body, headers=clinic_day.headers(Role.STAFF))
+    payload = await response.get_json()
+    assert response.status_code == 400 and payload["code"] == "VALIDATION_ERROR"
+    assert field in [e["field"] for e in payload["details"]["errors"]]
+
+
+async def test_an_unknown_route_is_a_json_404(client: Client) -> None:
+    response = await client.get("/api/nothing-here")
+    assert response.status_code == 404 and (await response.get_json())["code"] == "NOT_FOUND"
+
+
+async def test_a_wrong_method_is_a_json_405(client: Client) -> None:
+    response = await client.delete("/api/departments")
+    assert (
+        response.status_code == 405 and (await response.get_json())["code"] == "METHOD_NOT_ALLOWED"
+    )
+
+
+async def test_a_bad_query_argument_is_a_400(clinic_day: Clinic, client: Client) -> None:
+    response = await client.get("/api/slots?doctor_id=abc", headers=clinic_day.headers(Role.STAFF))
+    assert response.status_code == 400 and (await response.get_json())["code"] == "BAD_QUERY"
+
+
+async def test_an_invalid_transition_is_a_409_and_the_ticket_is_unchanged(
+    clinic_day: Clinic, client: Client
+) -> None:
+    ticket = await clinic_day.walk_in()
+    response = await client.post(
+        f"/api/tickets/{ticket.id}/complete", headers=clinic_day.headers(Role.DOCTOR)
+    )
+    assert (
+        response.status_code == 409 and (await response.get_json())["code"] == "INVALID_TRANSITION"
+    )
+    after = await (
+        await client.get(f"/api/tickets/{ticket.id}", headers=clinic_day.headers(Role.STAFF))
+    ).get_json()
+    assert after["ticket"]["status"] == "waiting"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"temperature_c": 375}, "temperature_c"),
+        ({"systolic_mmhg": 80, "diastolic_mmhg": 95}, "diastolic_mmhg"),
+        ({}, "vitals"),
+    ],
+)
+async def test_implausible_vitals_are_refused_field_by_field(
+    body: dict[str, object], code: str, clinic_day: Clinic, client: Client
+) -> None:
+    ticket = await clinic_day.walk_in()
+    response = await client.post(
+        f"/api/appointments/{ticket.appointment_id}/vitals",
+        json=body,
+        headers=clinic_day.headers(Role.NURSE),
+    )
+    payload = await response.get_json()
+    assert response.status_code == 422 and payload["code"] == "VITALS_OUT_OF_RANGE"
+    assert code in payload["details"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "0555 123"),
+        ("email", "not-an-address"),
+        ("date_of_birth", "2999-01-01"),
+        ("sex", "Q"),
+    ],
+)
+async def test_a_patient_with_bad_contact_details_is_refused_at_entry(
+    field: str, value: str, clinic_day: Clinic, client: Client
+) -> None:
+    body = {"full_name": "A Person", "date_of_birth": "1990-01-01", "sex": "F", field: value}
+    response = await client.post("/api/patients", json=body, headers=clinic_day.headers(Role.STAFF))
+    payload = await response.get_json()
+    assert response.status_code == 400 and field in [
+        e["field"] for e in payload["details"]["errors"]
+    ]

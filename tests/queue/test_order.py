@@ -1,0 +1,111 @@
+"""Queue order, positions and wait estimates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from server.queue.forecast import DoctorClock, forecast
+from server.queue.order import (
+    QueueEntry,
+    Urgency,
+    estimate_waits,
+    expected_duration,
+    priority_order,
+    remaining_minutes,
+)
+
+NOON = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def entry(ticket_id: int, **overrides: Any) -> QueueEntry:
+    values: dict[str, Any] = {
+        "ticket_id": ticket_id,
+        "urgency": Urgency.ROUTINE,
+        "arrived_at": NOON,
+    }
+    values.update(overrides)
+    return QueueEntry(**values)
+
+
+def at(minutes: int) -> datetime:
+    return NOON + timedelta(minutes=minutes)
+
+
+def ids(entries: list[QueueEntry]) -> list[int]:
+    return [e.ticket_id for e in entries]
+
+
+def test_emergency_then_urgent_then_routine_whatever_the_arrival() -> None:
+    queue = [
+        entry(1, arrived_at=at(0)),
+        entry(2, urgency=Urgency.URGENT, arrived_at=at(5)),
+        entry(3, urgency=Urgency.EMERGENCY, arrived_at=at(30)),
+    ]
+    assert ids(priority_order(queue)) == [3, 2, 1]
+
+
+def test_booked_patients_keep_their_appointment_time_walk_ins_their_arrival() -> None:
+    booked_late_arrival = entry(1, arrived_at=at(20), scheduled_at=at(0))
+    walk_in_early = entry(2, arrived_at=at(10))
+    booked_later = entry(3, arrived_at=at(1), scheduled_at=at(15))
+    assert ids(priority_order([walk_in_early, booked_later, booked_late_arrival])) == [1, 2, 3]
+
+
+def test_the_scheduler_plan_orders_within_an_urgency_but_never_above_an_emergency() -> None:
+    queue = [
+        entry(1, plan_rank=2),
+        entry(2, plan_rank=1, arrived_at=at(40)),
+        entry(3, urgency=Urgency.EMERGENCY, arrived_at=at(50)),
+    ]
+    assert ids(priority_order(queue)) == [3, 2, 1]
+
+
+def test_equal_tickets_keep_a_stable_order_by_id() -> None:
+    assert ids(priority_order([entry(9), entry(4), entry(7)])) == [4, 7, 9]
+
+
+def test_waits_grow_by_one_consultation_per_place_shared_by_doctors() -> None:
+    queue = [entry(i) for i in range(1, 6)]
+    estimates = estimate_waits(queue, per_patient_min=12, doctors=2, busy_remaining_min=3)
+    assert [e.position for e in estimates] == [1, 2, 3, 4, 5]
+    assert [e.wait_min for e in estimates] == [3, 3, 15, 15, 27]
+
+
+def test_duration_is_the_median_of_recent_consultations_ignoring_outliers() -> None:
+    assert expected_duration([8, 10, 12, 600, 0], default_min=15) == 10
+    assert expected_duration([9], default_min=15) == 15  # too few to trust
+
+
+def test_remaining_time_of_the_current_consultation() -> None:
+    assert remaining_minutes(at(0), at(4), per_patient_min=10) == 6
+    assert remaining_minutes(at(0), at(25), per_patient_min=10) == 0
+    assert remaining_minutes(None, at(0), per_patient_min=10) == 0
+
+
+def test_forecast_sends_shared_tickets_to_whoever_is_free_first() -> None:
+    doctors = [
+        DoctorClock(1, free_in_min=10, per_patient_min=10),
+        DoctorClock(2, free_in_min=0, per_patient_min=20),
+    ]
+    queue = [entry(1, arrived_at=at(0)), entry(2, arrived_at=at(1)), entry(3, arrived_at=at(2))]
+    places = {f.ticket_id: f for f in forecast(queue, {}, doctors)}
+    assert (places[1].doctor_id, places[1].wait_min) == (2, 0)
+    assert (places[2].doctor_id, places[2].wait_min) == (1, 10)
+    assert (places[3].doctor_id, places[3].wait_min, places[3].position) == (1, 20, 2)
+
+
+def test_forecast_keeps_assigned_tickets_with_their_doctor() -> None:
+    doctors = [DoctorClock(1, 0, 10), DoctorClock(2, 0, 10)]
+    queue = [entry(1), entry(2), entry(3)]
+    places = forecast(queue, {1: 2, 2: 2, 3: 2}, doctors)
+    assert [(f.doctor_id, f.position, f.wait_min) for f in places] == [
+        (2, 1, 0),
+        (2, 2, 10),
+        (2, 3, 20),
+    ]
+
+
+def test_forecast_without_doctors_gives_positions_but_no_wait() -> None:
+    places = forecast([entry(1), entry(2)], {}, [])
+    assert [(f.position, f.wait_min) for f in places] == [(1, None), (2, None)]
