@@ -33,6 +33,10 @@ class SolverPolicy:
     # Expected arrivals may exceed capacity by at most this many patients.
     max_expected_excess: float = 0.3
 
+    # Slots whose possible sets of new bookings number more than this are modelled
+    # with a knapsack row instead of enumerated sets (weaker, but bounded in size).
+    max_bundles_per_slot: int = 5000
+
     # --- re-sequencing: cost of one place a patient is moved back, in the same units
     # as one routine patient-minute of lateness.
     disruption_penalty: int = 10
