@@ -65,7 +65,7 @@ async def admin() -> str:
 
 @bp.get("/static/<path:filename>")
 @public
-async def static(filename: str) -> Response:
+async def asset(filename: str) -> Response:
     """Serve the screens' own scripts and styles from web/static."""
     # send_from_directory refuses paths that leave the folder, so this serves nothing else.
     return await send_from_directory(STATIC, filename)

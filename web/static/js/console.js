@@ -29,10 +29,15 @@ $("doctor-name").textContent = doctor ? doctor.name : `Doctor ${doctorId}`;
 $("doctor-where").textContent = [department?.name, doctor?.room].filter(Boolean).join(" · ");
 $("console").hidden = false;
 
-/** The waiting tickets this doctor may call: their own and the department's shared ones. */
+const RANK = { emergency: 0, urgent: 1, routine: 2 };
+const reference = (t) => Date.parse(t.scheduled_at || t.arrived_at || 0);
+
+/** The waiting tickets this doctor may call, their own and the shared ones, in call order. */
 function myQueue() {
-  return (snapshot?.tickets || []).filter(
-    (t) => t.status === "waiting" && (t.doctor_id === doctorId || t.doctor_id === null));
+  // The server's call order: urgency, then appointment or arrival time (server/queue/order.py).
+  return (snapshot?.tickets || [])
+    .filter((t) => t.status === "waiting" && (t.doctor_id === doctorId || t.doctor_id === null))
+    .sort((a, b) => RANK[a.urgency] - RANK[b.urgency] || reference(a) - reference(b) || a.ticket_id - b.ticket_id);
 }
 
 function render(next) {
@@ -71,7 +76,7 @@ function queueRow(ticket, index) {
   const call = el("button", {
     class: "btn btn-sm btn-outline-primary", type: "button", "aria-label": `Call ${ticket.token}`,
     disabled: Boolean(current),
-    onclick: (event) => act(event.currentTarget, () => callTicket(ticket)),
+    onclick: (event) => run(event.currentTarget, () => callTicket(ticket)),
   }, "Call");
   return el("tr", {
     class: ticket.urgency === "emergency" ? "table-danger" : undefined,
@@ -156,8 +161,14 @@ const ACTIONS = {
   t: ["do-transfer", openTransfer],
 };
 
+/** Run a console action; the buttons then follow the queue's state again, not act()'s reset. */
+async function run(button, work) {
+  await act(button, work);
+  if (snapshot) render(snapshot);
+}
+
 for (const [button, work] of Object.values(ACTIONS)) {
-  $(button).addEventListener("click", () => act($(button), work));
+  $(button).addEventListener("click", () => run($(button), work));
 }
 
 document.addEventListener("keydown", (event) => {
@@ -166,7 +177,7 @@ document.addEventListener("keydown", (event) => {
   const action = ACTIONS[event.key.toLowerCase()];
   if (!action || $(action[0]).disabled) return;
   event.preventDefault();
-  act($(action[0]), action[1]);
+  run($(action[0]), action[1]);
 });
 
 const transferModal = new window.bootstrap.Modal($("transfer-modal"));

@@ -72,7 +72,9 @@ function renderQueues() {
   const snapshot = snapshots.get(shownDepartment);
   if (!snapshot) return;
   $("doctor-cards").replaceChildren(...snapshot.doctors.map((d) => doctorCard(d, snapshot.tickets)));
-  const waiting = snapshot.tickets.filter((t) => t.status === "waiting");
+  // Emergencies on top; then the server's order, by expected time of call.
+  const waiting = snapshot.tickets.filter((t) => t.status === "waiting")
+    .sort((a, b) => (b.urgency === "emergency") - (a.urgency === "emergency"));
   $("desk-rows").replaceChildren(...waiting.map(queueRow));
   $("desk-empty").hidden = waiting.length > 0;
   $("waiting-count").textContent = String(waiting.length);
@@ -236,7 +238,7 @@ setInterval(() => {
   for (const cell of document.querySelectorAll("[data-since]")) cell.textContent = waited(cell.dataset.since);
 }, 30000);
 
-watchDepartments("/desk", {}, departments.map((d) => d.id), (departmentId, data) => {
+watchDepartments("/desk", {}, (departmentId, data) => {
   snapshots.set(departmentId, data);
   if (departmentId === shownDepartment) renderQueues();
 }, $("live-status"));

@@ -1,32 +1,37 @@
-// Department snapshots for the staff screens. TEMPORARY: polls the REST snapshot until live.js lands.
-import { api } from "./api.js";
+// Department snapshots for the staff screens, kept live over Socket.IO by live.js.
 
-const POLL_MS = 3000;
+const STATUS = {
+  connecting: ["Connecting…", "secondary"],
+  online: ["Live", "success"],
+  offline: ["Offline · reconnecting", "danger"],
+  refused: ["Not connected", "danger"],
+};
 
-function setStatus(badge, state) {
-  if (!badge) return;
-  const [text, kind] = { live: ["Live", "success"], offline: ["Offline", "danger"], connecting: ["Connecting…", "secondary"] }[state];
+function setStatus(badge, status, detail) {
+  const [text, kind] = STATUS[status] || STATUS.offline;
   badge.textContent = text;
   badge.className = `badge text-bg-${kind}`;
-  badge.dataset.state = state;
+  badge.dataset.state = status;
+  badge.title = detail?.message || "";
 }
 
-/** Call onData(departmentId, snapshot) with each department's state, now and on every change. */
-export function watchDepartments(namespace, auth, departmentIds, onData, badge) {
-  setStatus(badge, "connecting");
-  const poll = async () => {
-    try {
-      for (const id of departmentIds) onData(id, await api(`/api/departments/${id}/queue`));
-      setStatus(badge, "live");
-    } catch {
-      setStatus(badge, "offline");
-    }
-  };
-  poll();
-  return setInterval(poll, POLL_MS);
+/**
+ * Call onData(departmentId, snapshot, events) with each department room's whole state: once on
+ * connect, after every change, and again after a reconnect or a missed update.
+ */
+export function watchDepartments(namespace, auth, onData, badge) {
+  return window.Live.connect({
+    namespace,
+    auth,
+    onState(room, data, events) {
+      const [kind, id] = room.split(":");
+      if (kind === "department") onData(Number(id), data, events);
+    },
+    onStatus: (status, detail) => setStatus(badge, status, detail),
+  });
 }
 
 /** Watch one department on the doctor console. */
 export function watchDepartment(departmentId, render, badge) {
-  return watchDepartments("/console", { department_id: departmentId }, [departmentId], (_, data) => render(data), badge);
+  return watchDepartments("/console", { department_id: departmentId }, (_, data) => render(data), badge);
 }
