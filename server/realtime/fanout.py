@@ -114,7 +114,7 @@ class Fanout:
             except Exception:
                 log.exception("live update of %d events failed", len(batch.events))
 
-    async def close(self) -> None:
+    async def wait_idle(self) -> None:
         """Wait until every committed batch has gone out."""
         while self._runner is not None and not self._runner.done():
             await self._runner

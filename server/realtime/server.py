@@ -7,7 +7,7 @@ from typing import Any
 import socketio
 from quart import Quart
 
-from server.realtime.fanout import Emit, Fanout
+from server.realtime.fanout import Fanout
 from server.realtime.live import LiveRooms
 from server.realtime.namespaces import namespaces
 from server.realtime.sequence import MemorySequencer, RedisSequencer, Sequencer
@@ -16,15 +16,18 @@ from server.state import ClinicState, clinic
 
 DEFAULT_SCOPE = "clinic"  # Redis pub/sub channels ignore the database number: name them apart
 
+
 def channel(scope: str) -> str:
     """Name the Redis channel the Socket.IO managers of one deployment share."""
     return f"{scope}:socketio"
+
 
 def sequencer_for(state: ClinicState, scope: str) -> Sequencer:
     """Number rooms through Redis when the app has it, else in this process."""
     if state.redis is not None:
         return RedisSequencer(state.redis, prefix=f"{scope}:rt:")
     return MemorySequencer()
+
 
 def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncServer:
     """Create the Socket.IO server and its namespaces; it starts publishing with the app."""
@@ -49,6 +52,7 @@ def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncSer
     app.extensions["socketio"] = sio
     return sio
 
+
 async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) -> None:
     """Publish a worker's committed events to every server's screens through Redis."""
     if not state.settings.redis_url or state.redis is None:
@@ -62,11 +66,12 @@ async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) 
 
     await _subscribe(state, Fanout(state, emit, sequencer_for(state, scope), SnapshotCache()))
 
+
 async def _subscribe(state: ClinicState, fanout: Fanout) -> None:
     state.hub.subscribe(fanout)
+    state.extras["fanout"] = fanout
 
     async def stop(_state: ClinicState) -> None:
-        await fanout.close()  # every committed change reaches the screens before we exit
+        await fanout.wait_idle()  # every committed change reaches the screens before we exit
 
     state.extras.setdefault("on_stop", []).append(stop)
-

@@ -115,13 +115,16 @@ class Screen:
         assert got == name, f"expected {name}, got {got}: {data}"
         return data
 
-    async def quiet(self, seconds: float = 0.3) -> bool:
-        """Tell whether nothing arrives for a while."""
-        try:
-            await asyncio.wait_for(self.inbox.get(), seconds)
-        except TimeoutError:
-            return True
-        return False
+    async def drain(self, name: str = "update", seconds: float = 0.3) -> list[Any]:
+        """Return every `name` message that arrives until none has come for a while."""
+        got = []
+        while True:
+            try:
+                kind, data = await asyncio.wait_for(self.inbox.get(), seconds)
+            except TimeoutError:
+                return got
+            assert kind == name, f"expected {name}, got {kind}: {data}"
+            got.append(data)
 
     async def close(self) -> None:
         """Disconnect."""
@@ -168,7 +171,10 @@ async def open_clinic(state: ClinicState, waiting: int = 2) -> ClinicDay:
         doctor = await factories.make_doctor(session, department, user_id=user.id)
         await factories.make_session(session, doctor)
         _display, key = await admin.create_display(
-            session, SYSTEM, name=f"Board {department.code}", department_id=department.id,
+            session,
+            SYSTEM,
+            name=f"Board {department.code}",
+            department_id=department.id,
             now=state.clock(),
         )
         tickets, tokens = [], []
@@ -176,17 +182,31 @@ async def open_clinic(state: ClinicState, waiting: int = 2) -> ClinicDay:
             patient_user = await factories.make_user(session, Role.PATIENT)
             patient = await factories.make_patient(session, user_id=patient_user.id)
             ticket = await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient.id, department_id=department.id,
+                session,
+                SYSTEM,
+                patient_id=patient.id,
+                department_id=department.id,
                 now=state.clock(),
             )
             tickets.append(ticket.id)
             tokens.append(await factories.make_token(session, patient_user))
         return ClinicDay(
-            department.id, doctor.id, await factories.make_token(session, user), key, tickets,
+            department.id,
+            doctor.id,
+            await factories.make_token(session, user),
+            key,
+            tickets,
             tokens,
         )
 
-    return await state.run(work)
+    day = await state.run(work)
+    await settled(state)
+    return day
+
+
+async def settled(state: ClinicState) -> None:
+    """Wait until the committed changes have reached the screens."""
+    await state.extras["fanout"].wait_idle()
 
 
 @pytest.fixture

@@ -34,12 +34,19 @@ async def test_board_with_its_key_gets_its_department_without_names(
 
 @pytest.mark.parametrize(
     ("auth", "code"),
-    [(None, "AUTH_REQUIRED"), ({"key": "dk_wrong"}, "DISPLAY_KEY_INVALID"),
-     ({"key": 5}, "AUTH_REQUIRED"), ({"key": "x", "departments": "all"}, "BAD_REQUEST")],
+    [
+        (None, "AUTH_REQUIRED"),
+        ({"key": "dk_wrong"}, "DISPLAY_KEY_INVALID"),
+        ({"key": 5}, "AUTH_REQUIRED"),
+        ({"key": "x", "departments": "all"}, "BAD_REQUEST"),
+    ],
 )
 async def test_board_without_a_valid_key_is_refused(
-    live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen,
-    auth: dict[str, object] | None, code: str,
+    live_server: LiveServer,
+    clinic_day: ClinicDay,
+    screens: MakeScreen,
+    auth: dict[str, object] | None,
+    code: str,
 ) -> None:
     assert await refused(screens("/board"), live_server.url, auth) == code
 

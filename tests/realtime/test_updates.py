@@ -1,0 +1,139 @@
+"""Updates after commit: numbered per room, in order, the same as a fresh snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.actions import queue
+from server.auth.actor import SYSTEM
+from server.config import Settings
+from server.state import ClinicState
+from tests.conftest import Clock
+from tests.realtime.conftest import ClinicDay, LiveServer, Screen, open_clinic, serve, settled
+
+MakeScreen = Callable[[str], Screen]
+
+
+async def call_next(state: ClinicState, day: ClinicDay) -> int:
+    """Call the doctor's next patient; return the ticket id."""
+    ticket = await state.run(
+        lambda s: queue.call_next(s, SYSTEM, doctor_id=day.doctor_id, now=state.clock())
+    )
+    return ticket.id
+
+
+async def test_a_call_reaches_the_board_with_the_room_and_the_next_number(
+    live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
+) -> None:
+    board = screens("/board")
+    await board.connect(live_server.url, {"key": clinic_day.display_key})
+    _hello, [snapshot] = await board.join()
+    await call_next(live_server.state, clinic_day)
+    update = await board.next("update")
+    assert update["seq"] == snapshot["seq"] + 1
+    [called] = update["data"]["serving"]
+    assert called["status"] == "called" and called["room"]
+    assert [e["kind"] for e in update["events"]] == ["called"]
+    assert update["data"]["waiting"] == 1
+    assert "patient" not in repr(update)
+
+
+async def test_updates_come_in_order_and_end_where_a_fresh_screen_starts(
+    live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
+) -> None:
+    state = live_server.state
+    console = screens("/console")
+    await console.connect(live_server.url, {"token": clinic_day.doctor_token})
+    _hello, [snapshot] = await console.join()
+    first = await call_next(state, clinic_day)
+    await state.run(lambda s: queue.start(s, SYSTEM, ticket_id=first, now=state.clock()))
+    await state.run(lambda s: queue.complete(s, SYSTEM, ticket_id=first, now=state.clock()))
+    await call_next(state, clinic_day)
+    await settled(state)
+    updates = await console.drain()
+    # Batches that commit while one is going out are merged, so there may be fewer than four.
+    assert [u["seq"] for u in updates] == [snapshot["seq"] + n for n in range(1, len(updates) + 1)]
+    assert [e["kind"] for u in updates for e in u["events"]] == [
+        "called",
+        "started",
+        "completed",
+        "called",
+    ]
+    fresh = screens("/console")
+    await fresh.connect(live_server.url, {"token": clinic_day.doctor_token})
+    _hello, [now] = await fresh.join()
+    assert now["seq"] == updates[-1]["seq"]
+    assert now["data"]["tickets"] == updates[-1]["data"]["tickets"]
+
+
+async def test_a_screen_that_saw_a_gap_gets_a_snapshot_on_resync(
+    live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
+) -> None:
+    board = screens("/board")
+    await board.connect(live_server.url, {"key": clinic_day.display_key})
+    _hello, [old] = await board.join()
+    await call_next(live_server.state, clinic_day)
+    missed = await board.next("update")  # say this one was lost: the next would show a gap
+    await board.client.emit("resync", {"room": old["room"]}, namespace="/board")
+    snapshot = await board.next("snapshot")
+    assert snapshot["seq"] == missed["seq"]
+    assert snapshot["data"]["serving"] == missed["data"]["serving"]
+
+
+async def test_resync_of_a_room_not_joined_is_an_error(
+    live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
+) -> None:
+    board = screens("/board")
+    await board.connect(live_server.url, {"key": clinic_day.display_key})
+    await board.join()
+    await board.client.emit("resync", {"room": "department:999"}, namespace="/board")
+    assert (await board.next("error"))["code"] == "FORBIDDEN"
+
+
+async def test_the_patient_sees_their_turn_come_and_the_room_to_go_to(
+    live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
+) -> None:
+    first, second = clinic_day.tickets
+    phone = screens("/patient")
+    await phone.connect(
+        live_server.url, {"token": clinic_day.patient_tokens[1], "ticket_id": second}
+    )
+    _hello, [snapshot] = await phone.join()
+    assert snapshot["data"]["ticket"]["position"] == 2
+    await call_next(live_server.state, clinic_day)  # the first patient goes in
+    moved = await phone.next("update")
+    assert moved["data"]["ticket"]["position"] == 1 and moved["events"] == []
+    await call_next_after_first(live_server.state, clinic_day, first)
+    await settled(live_server.state)
+    called = (await phone.drain())[-1]
+    assert called["data"]["ticket"]["status"] == "called"
+    assert called["data"]["ticket"]["room"]
+    assert called["events"][0]["kind"] == "called"
+
+
+async def call_next_after_first(state: ClinicState, day: ClinicDay, first: int) -> None:
+    """Finish the first patient and call the next."""
+    await state.run(lambda s: queue.start(s, SYSTEM, ticket_id=first, now=state.clock()))
+    await state.run(lambda s: queue.complete(s, SYSTEM, ticket_id=first, now=state.clock()))
+    await call_next(state, day)
+
+
+async def test_a_restarted_server_numbers_under_a_new_epoch_and_higher(
+    settings: Settings, engine: AsyncEngine, clock: Clock, screens: MakeScreen
+) -> None:
+    seen: list[dict[str, Any]] = []
+    day: ClinicDay | None = None
+    for _boot in range(2):
+        async for server in serve(settings, clock):
+            day = day or await open_clinic(server.state, waiting=1)
+            board = screens("/board")
+            await board.connect(server.url, {"key": day.display_key})
+            _hello, [snapshot] = await board.join()
+            seen.append(snapshot)
+            await board.close()
+    assert seen[0]["epoch"] != seen[1]["epoch"]
+    assert seen[1]["seq"] > seen[0]["seq"]
+    assert seen[1]["data"]["next"] == seen[0]["data"]["next"]
