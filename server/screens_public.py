@@ -1,0 +1,92 @@
+"""The screens opened without a staff login: the TV board and the patient's phone page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from quart import Blueprint, Response, abort, redirect, render_template, send_from_directory
+from quart.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.secrets import read_ticket_link
+from server.auth.web import current_actor, public
+from server.config import PROJECT_ROOT
+from server.errors import APIError
+from server.models import Appointment, Role, Ticket
+from server.queue.state import TicketStatus
+from server.state import clinic
+
+bp = Blueprint("screens_public", __name__)
+
+DISPLAYS = PROJECT_ROOT / "displays"
+BOARD_FILES = frozenset({"board.js", "board.css"})
+FINISHED = (TicketStatus.COMPLETED, TicketStatus.CANCELLED)
+# Board and patient URLs carry secrets (a display key, a ticket link): never leak them onward.
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@bp.get("/board")
+@public
+async def board() -> Response:
+    """Show the TV board; its display key comes in the query string (?key=dk_…)."""
+    response = await send_from_directory(DISPLAYS, "board.html")
+    response.headers.update(PRIVATE)
+    return response
+
+
+@bp.get("/displays/<name>")
+@public
+async def board_asset(name: str) -> Response:
+    """Serve the board's own script and style."""
+    if name not in BOARD_FILES:
+        abort(404)
+    return await send_from_directory(DISPLAYS, name)
+
+
+async def _patient_page(status: int = 200, **context: object) -> tuple[str, int, dict[str, str]]:
+    name = clinic().settings.clinic_name
+    return await render_template("patient.html", clinic_name=name, **context), status, PRIVATE
+
+
+@bp.get("/t/<link>")
+@public
+async def ticket_link(link: str) -> tuple[str, int, dict[str, str]]:
+    """Show a patient their ticket from the signed link they were sent; no password needed."""
+    settings = clinic().settings
+    try:
+        read_ticket_link(settings.secret_key, link, settings.ticket_link_hours * 3600)
+    except APIError as error:
+        return await _patient_page(error.status, problem=error.message)
+    return await _patient_page(link=link)
+
+
+async def todays_ticket(session: AsyncSession, patient_id: int, day: date) -> int | None:
+    """Return the patient's ticket of today that is still going on (the latest), if any."""
+    return await session.scalar(
+        select(Ticket.id)
+        .join(Appointment, Ticket.appointment_id == Appointment.id)
+        .where(
+            Appointment.patient_id == patient_id,
+            Ticket.day == day,
+            Appointment.status.not_in(FINISHED),
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+
+
+@bp.get("/my")
+@public
+async def my_ticket() -> ResponseReturnValue:
+    """Show the logged-in patient their ticket of today."""
+    actor = await current_actor()
+    if actor is None:
+        return redirect("/login?next=/my")
+    if actor.role is not Role.PATIENT or actor.patient_id is None:
+        return await _patient_page(403, problem="This page shows a patient's own ticket.")
+    state, patient_id = clinic(), actor.patient_id
+    ticket_id = await state.read(lambda s: todays_ticket(s, patient_id, state.clock().date()))
+    if ticket_id is None:
+        return await _patient_page(problem="You have no ticket today.")
+    return await _patient_page(ticket_id=ticket_id)

@@ -1,0 +1,60 @@
+/* The patient's phone page: one ticket, live (token, status, position, wait, room). */
+(function () {
+  "use strict";
+  const body = document.body;
+  const auth = body.dataset.link
+    ? { link: body.dataset.link }
+    : { ticket_id: Number(body.dataset.ticket) };
+  const $ = function (id) { return document.getElementById(id); };
+  const card = $("card");
+  let lastStatus = null;
+
+  const HEADLINES = {
+    booked: "Booked: check in at the desk when you arrive",
+    waiting: "You are in the queue",
+    called: "It is your turn",
+    in_consultation: "You are with the doctor",
+    completed: "Your visit is complete",
+    skipped: "You were called but not found: please see the desk",
+    no_show: "You were called but not found: please see the desk",
+    cancelled: "This appointment was cancelled",
+  };
+
+  function minutes(value) {
+    if (value === null || value === undefined) return "";
+    const rounded = Math.max(0, Math.round(value));
+    return rounded < 1 ? "any moment now" : "about " + rounded + " min";
+  }
+
+  function detail(ticket) {
+    if (ticket.status === "called") return "Go to " + (ticket.room || "the desk") + " now";
+    if (ticket.status === "in_consultation" && ticket.room) return ticket.room;
+    if (ticket.status !== "waiting") return "";
+    const ahead = ticket.position > 1 ? (ticket.position - 1) + " ahead of you" : "You are next";
+    const wait = minutes(ticket.wait_min);
+    return wait ? ahead + " · wait " + wait : ahead;
+  }
+
+  function draw(_room, data) {
+    const ticket = data.ticket;
+    $("department").textContent = data.department.name;
+    $("token").textContent = ticket.token;
+    $("headline").textContent = HEADLINES[ticket.status] || ticket.status;
+    $("detail").textContent = detail(ticket);
+    const called = ticket.status === "called";
+    card.classList.toggle("called", called);
+    card.classList.toggle("text-white", called);
+    if (called && lastStatus !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+    lastStatus = ticket.status;
+    document.title = ticket.token + " · " + (HEADLINES[ticket.status] || ticket.status);
+  }
+
+  function status(state, info) {
+    $("offline").hidden = state !== "offline";
+    const refused = $("refused");
+    refused.hidden = state !== "refused";
+    if (state === "refused") refused.textContent = info.message;
+  }
+
+  window.Live.connect({ namespace: "/patient", auth: auth, onState: draw, onStatus: status });
+})();
