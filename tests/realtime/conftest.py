@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ class LiveServer:
     state: ClinicState
 
 
+@asynccontextmanager
 async def serve(settings: Settings, clock: Clock, scope: str = "test") -> AsyncIterator[LiveServer]:
     """Run the whole ASGI app under uvicorn on a free port until the generator is closed."""
     app = create_app(settings)
@@ -61,7 +63,7 @@ async def live_server(
     settings: Settings, engine: AsyncEngine, clock: Clock
 ) -> AsyncIterator[LiveServer]:
     """Yield a live server on the emptied test database, at T0, embedded (no Redis)."""
-    async for server in serve(settings, clock):
+    async with serve(settings, clock) as server:
         yield server
 
 

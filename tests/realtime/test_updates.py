@@ -127,7 +127,7 @@ async def test_a_restarted_server_numbers_under_a_new_epoch_and_higher(
     seen: list[dict[str, Any]] = []
     day: ClinicDay | None = None
     for _boot in range(2):
-        async for server in serve(settings, clock):
+        async with serve(settings, clock) as server:
             day = day or await open_clinic(server.state, waiting=1)
             board = screens("/board")
             await board.connect(server.url, {"key": day.display_key})
