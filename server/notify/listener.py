@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.events import QueueEvent
+from server.models import Ticket
 from server.notify.compose import Composer
 from server.notify.waits import grown_waits
 from server.queries.queues import department_snapshot
@@ -42,8 +43,7 @@ class NotifyListener:
         wrote = False
         template = DIRECT.get(event.kind)
         if template is not None:
-            # Each call, reschedule or booking is its own occasion: its time names it.
-            occasion = "once" if template in ("confirmation", "cancelled") else event.at
+            occasion = await self.occasion(session, event, template)
             wrote = await self.composer.to_ticket(session, event.ticket_id, template, occasion, now)
         if event.kind in QUEUE_SHIFTS:
             wrote = await self.ahead(session, event, now) or wrote
@@ -51,6 +51,15 @@ class NotifyListener:
             wrote = await self.delayed(session, event, now) or wrote
         if wrote:
             self.deliver_after_commit(session)
+
+    async def occasion(self, session: AsyncSession, event: QueueEvent, template: str) -> str:
+        """Name what this message is about, so that the same occasion never sends twice."""
+        if template == "called":
+            ticket = await session.get(Ticket, event.ticket_id)
+            return f"call{ticket.call_count if ticket else 0}"
+        if template == "rescheduled":
+            return event.at  # each move is its own news, even back to an earlier slot
+        return "once"
 
     async def ahead(self, session: AsyncSession, event: QueueEvent, now: datetime) -> bool:
         """Tell each patient once when N or fewer are ahead of them in their line."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import after_commit
+from server.events import QueueEvent
 from server.notify.channels import Transport, make_transports
 from server.notify.compose import Composer
 from server.notify.listener import NotifyListener
@@ -17,6 +18,7 @@ from server.state import ClinicState
 
 log = logging.getLogger(__name__)
 EXTRA = "notify"
+ATTACHED = "notify_attached"
 DELIVER_JOB = "deliver_outbox"
 
 
@@ -53,12 +55,16 @@ class Notifications:
             self._transports = None
 
 
-def notifications(state: ClinicState, config: NotifySettings | None = None) -> Notifications:
-    """Return the process's notifications, making them on first use."""
+def notifications(state: ClinicState) -> Notifications:
+    """Return the process's notifications, made from the environment on first use."""
     found = state.extras.get(EXTRA)
     if isinstance(found, Notifications):
         return found
-    config = config or NotifySettings()
+    return configure(state, NotifySettings())
+
+
+def configure(state: ClinicState, config: NotifySettings) -> Notifications:
+    """Make this process's notifications with `config` (replacing any made before)."""
     settings = state.settings
     made = Notifications(
         state=state,
@@ -71,8 +77,16 @@ def notifications(state: ClinicState, config: NotifySettings | None = None) -> N
 
 async def attach(state: ClinicState) -> None:
     """Start hook: write messages with every action, and close the transports at stop."""
-    runtime = notifications(state)
-    state.hub.listen_in_transaction(NotifyListener(runtime.composer, runtime.deliver_after_commit))
+    if state.extras.get(ATTACHED):
+        return
+    state.extras[ATTACHED] = True
+    notifications(state).transports()  # bad provider settings fail at start, not at a booking
+
+    async def listen(session: AsyncSession, event: QueueEvent) -> None:
+        runtime = notifications(state)
+        await NotifyListener(runtime.composer, runtime.deliver_after_commit)(session, event)
+
+    state.hub.listen_in_transaction(listen)
     state.extras.setdefault("on_stop", []).append(detach)
 
 
