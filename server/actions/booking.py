@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.actions.common import audit, change_status, load_ticket, publish
 from server.actions.tokens import next_token_number
@@ -166,8 +167,10 @@ async def issue_ticket(
 ) -> Ticket:
     """Give the appointment the next token of its department-day."""
     number = await next_token_number(session, department.id, appointment.day)
+    if appointment.id is None:
+        await session.flush([appointment])
     ticket = Ticket(
-        appointment=appointment,
+        appointment_id=appointment.id,
         department_id=department.id,
         queue_department_id=department.id,
         day=appointment.day,
@@ -179,6 +182,10 @@ async def issue_ticket(
     )
     session.add(ticket)
     await session.flush()
+    # Fill both sides of the pair by hand: assigning the relationship would make SQLAlchemy
+    # load the appointment's (empty) ticket first, one more query on the booking path.
+    set_committed_value(ticket, "appointment", appointment)
+    set_committed_value(appointment, "ticket", ticket)
     return ticket
 
 

@@ -12,6 +12,7 @@ from quart import g, request
 from quart_auth import current_user
 
 from server.auth.actor import Actor
+from server.auth.cache import ActorCache
 from server.auth.identity import actor_for_token, actor_for_user
 from server.auth.permissions import PERMISSIONS, require
 from server.errors import APIError
@@ -37,15 +38,24 @@ async def current_actor() -> Actor | None:
     actor: Actor | None = None
     g.via_cookie = False
     if header.startswith("Bearer "):
-        token = header.removeprefix("Bearer ").strip()
-        actor = await state.read(lambda s: actor_for_token(s, token, state.clock()))
-        if actor is None:
-            raise APIError(401, "TOKEN_INVALID", "the bearer token is unknown or expired")
+        actor = await _actor_for_bearer(header.removeprefix("Bearer ").strip())
     elif current_user.auth_id is not None and current_user.auth_id.isdigit():
         user_id = int(current_user.auth_id)
         actor = await state.read(lambda s: actor_for_user(s, user_id))
         g.via_cookie = actor is not None
     g.actor = actor
+    return actor
+
+
+async def _actor_for_bearer(token: str) -> Actor:
+    state = clinic()
+    cache: ActorCache = state.extras.setdefault("actor_cache", ActorCache())
+    actor = cache.get(token)
+    if actor is None:
+        actor = await state.read(lambda s: actor_for_token(s, token, state.clock()))
+        if actor is None:
+            raise APIError(401, "TOKEN_INVALID", "the bearer token is unknown or expired")
+        cache.put(token, actor)
     return actor
 
 

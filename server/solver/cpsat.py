@@ -51,8 +51,8 @@ def make_solver(
         params.root_lp_iterations = 200_000
         params.cut_level = 0
         return solver
-    # A stale hint (tickets left, new ones came) is still a useful start once repaired.
-    params.repair_hint = True
+    # No repair_hint: with it CP-SAT 9.15 aborted the whole process on our models
+    # ("Check failed: heuristics.fixed_search != nullptr"). Hints are made complete instead.
     if policy.deterministic:
         # Interleaved workers follow one deterministic schedule, so equal seeds
         # give equal plans unless the wall-clock limit cuts the search short.

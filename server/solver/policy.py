@@ -45,6 +45,12 @@ class SolverPolicy:
     max_moveback: int = 3
     # Walk-ins count as late from arrival plus this many minutes.
     walk_in_grace_min: int = 0
+    # Cost of each minute a patient is planned to start after the doctor's session end.
+    overtime_penalty: int = 2
+
+    # A ticket any of many doctors may see is offered to at most this many in CP-SAT:
+    # its previous doctor, the greedy plan's, then the least loaded.
+    max_doctor_options: int = 1
 
     # --- solver: CP-SAT settings shared by both models.
     resequence_time_limit_s: float = 1.0

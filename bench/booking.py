@@ -1,0 +1,212 @@
+"""Booking throughput over HTTP on MariaDB: many clients booking at once, nobody double-booked.
+
+With no arguments it creates a `clinic_bench` database on the local MariaDB, fills a clinic,
+starts the server, drives it with concurrent HTTP clients, checks the database afterwards and
+prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pymysql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._support import free_port, percentile, server
+
+DB = "clinic_bench"
+URL = f"mysql+aiomysql://root@127.0.0.1/{DB}"
+
+
+def recreate_database() -> None:
+    """Drop and create the bench database, then migrate it."""
+    from server.migrate import upgrade
+
+    connection = pymysql.connect(host="127.0.0.1", user="root")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {DB}")
+        cursor.execute(f"CREATE DATABASE {DB} CHARACTER SET utf8mb4")
+    connection.close()
+    upgrade(URL)
+
+
+async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list[int]]:
+    """Create doctors with a day of slots, patients and a staff token."""
+    from sqlalchemy import select
+
+    from server.actions import admin
+    from server.auth.actor import SYSTEM
+    from server.auth.secrets import digest, new_secret
+    from server.config import Settings
+    from server.db import make_engine, make_sessionmaker, transaction
+    from server.models import ApiToken, Patient, Role, Slot
+
+    now = datetime.now(UTC)
+    start = (now + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
+    engine = make_engine(Settings(database_url=URL))
+    token = new_secret("cq")
+    async with transaction(make_sessionmaker(engine)) as session:
+        department = await admin.create_department(
+            session, SYSTEM, code="BEN", name="Bench", token_prefix="B", rooms=[], now=now
+        )
+        for index in range(doctors):
+            doctor = await admin.create_doctor(
+                session, SYSTEM, department_id=department.id, name=f"Dr {index}", now=now
+            )
+            await admin.create_session(
+                session,
+                SYSTEM,
+                doctor_id=doctor.id,
+                starts_at=start,
+                ends_at=start + timedelta(hours=12),
+                now=now,
+                slot_minutes=10,
+                capacity_per_slot=2,
+                overbook_cap=1,
+            )
+        user = await admin.create_user(
+            session,
+            SYSTEM,
+            username="bench",
+            password_hash="x",
+            role=Role.STAFF,
+            full_name="Bench",
+            now=now,
+        )
+        session.add(
+            ApiToken(
+                user_id=user.id,
+                token_hash=digest(token),
+                created_at=now,
+                expires_at=now + timedelta(days=1),
+            )
+        )
+        session.add_all(
+            Patient(
+                record_number=f"B{i}",
+                full_name=f"Bench {i}",
+                date_of_birth=datetime(1980, 1, 1).date(),
+                sex="F",
+                created_at=now,
+            )
+            for i in range(patients)
+        )
+    async with make_sessionmaker(engine)() as session:
+        slots = list(await session.scalars(select(Slot.id)))
+        people = list(await session.scalars(select(Patient.id)))
+    await engine.dispose()
+    return token, slots, people
+
+
+async def drive(
+    url: str, token: str, slots: list[int], patients: list[int], total: int, concurrency: int
+) -> dict[str, object]:
+    """Send `total` bookings from `concurrency` clients; collect latencies and outcomes."""
+    rng = random.Random(7)
+    jobs = [(rng.choice(slots), patients[i % len(patients)]) for i in range(total)]
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(url, headers=headers, connector=connector) as http:
+
+        async def worker() -> None:
+            while jobs:
+                slot_id, patient_id = jobs.pop()
+                began = time.perf_counter()
+                async with http.post(
+                    "/api/appointments", json={"patient_id": patient_id, "slot_id": slot_id}
+                ) as response:
+                    body = await response.json()
+                latencies.append((time.perf_counter() - began) * 1000)
+                key = "booked" if response.status == 201 else body.get("code", str(response.status))
+                outcomes[key] = outcomes.get(key, 0) + 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return {"elapsed": elapsed, "latencies": latencies, "outcomes": outcomes}
+
+
+def double_bookings() -> int:
+    """Count overfull slots, counters that disagree with rows, repeated tokens and bookings."""
+    connection = pymysql.connect(host="127.0.0.1", user="root", database=DB)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM slots WHERE booked > capacity + overbook_cap")
+        over = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT COUNT(*) FROM slots s WHERE s.booked <> (SELECT COUNT(*) FROM appointments a "
+            "WHERE a.slot_id = s.id AND a.status <> 'cancelled')"
+        )
+        drift = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) - COUNT(DISTINCT department_id, day, number) FROM tickets")
+        repeated = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT COUNT(*) FROM (SELECT patient_id, slot_id FROM appointments "
+            "WHERE status <> 'cancelled' GROUP BY patient_id, slot_id HAVING COUNT(*) > 1) d"
+        )
+        same_patient = cursor.fetchone()[0]
+    connection.close()
+    return int(over + drift + repeated + same_patient)
+
+
+def main() -> None:
+    """Run the benchmark and print its JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bookings", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--doctors", type=int, default=20)
+    args = parser.parse_args()
+    recreate_database()
+    token, slots, patients = asyncio.run(fill_clinic(args.doctors, patients=args.bookings))
+    port = free_port()
+    env = {
+        "DATABASE_URL": URL,
+        "SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
+        "CLINIC_DB_POOL_SIZE": "10",
+    }
+    os.environ.pop("REDIS_URL", None)
+    with server(env, port, workers=args.workers) as url:
+        asyncio.run(
+            drive(url, token, slots, patients, total=200, concurrency=8)
+        )  # warm up pools and caches
+        result = asyncio.run(
+            drive(url, token, slots, patients, total=args.bookings, concurrency=args.concurrency)
+        )
+    latencies = result["latencies"]
+    outcomes = result["outcomes"]
+    assert isinstance(latencies, list) and isinstance(outcomes, dict)
+    refused_full = outcomes.get("SLOT_FULL", 0) + outcomes.get("ALREADY_BOOKED", 0)
+    print(
+        json.dumps(
+            {
+                "bookings_per_s": round(len(latencies) / float(result["elapsed"]), 1),  # type: ignore[arg-type]
+                "p50_ms": round(percentile(latencies, 50), 1),
+                "p99_ms": round(percentile(latencies, 99), 1),
+                "errors": sum(outcomes.values()) - outcomes.get("booked", 0) - refused_full,
+                "double_bookings": double_bookings(),
+                "requests": len(latencies),
+                "booked": outcomes.get("booked", 0),
+                "refused_full": refused_full,
+                "outcomes": outcomes,
+                "concurrency": args.concurrency,
+                "server_processes": args.workers,
+                "database": "mariadb",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""Re-sequencing model: the department's waiting tickets into each doctor's queue order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import combinations
+from typing import TypeVar
+
+from ortools.sat.python import cp_model
+
+from server.solver.cpsat import solve
+from server.solver.greedy import greedy_orders
+from server.solver.plans import build_plan, plan_cost
+from server.solver.policy import SolverPolicy
+from server.solver.sequencing import Prepared, lateness_due, prepare
+from server.solver.types import Plan, QueueState, SolveStats, WaitingTicket
+
+Lit = cp_model.LiteralT
+K = TypeVar("K")
+
+
+@dataclass
+class _Model:
+    """The CP-SAT model and the variables needed to read a plan back."""
+
+    prep: Prepared
+    policy: SolverPolicy
+    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    # (ticket_id, doctor_id) -> the ticket is seen by that doctor.
+    on: dict[tuple[int, int], Lit] = field(default_factory=dict)
+    # (i, j, doctor_id) -> i is ahead of j in that doctor's queue.
+    ahead: dict[tuple[int, int, int], Lit] = field(default_factory=dict)
+    start: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    rank: dict[int, cp_model.LinearExpr] = field(default_factory=dict)
+    late: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    overtime: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    moved: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    queues: dict[int, list[WaitingTicket]] = field(default_factory=dict)
+
+
+def resequence(
+    state: QueueState,
+    policy: SolverPolicy | None = None,
+    *,
+    hint: Plan | None = None,
+    seed: int | None = None,
+) -> Plan:
+    """Return the CP-SAT plan (or the greedy one if CP-SAT finds none in time)."""
+    policy = policy or SolverPolicy()
+    prep = prepare(state)
+    orders = greedy_orders(prep, policy)
+    greedy = build_plan(prep, orders, "greedy", _no_stats())
+    greedy = replace(greedy, stats=replace(greedy.stats, objective=plan_cost(prep, greedy, policy)))
+    m = _build(_narrow_doctors(prep, orders, policy), policy)
+    _add_hint(m, _usable_hint(m, hint) or greedy)
+    solver, stats = solve(m.model, policy, policy.resequence_time_limit_s, seed)
+    if stats.status not in ("optimal", "feasible"):
+        return replace(greedy, stats=replace(greedy.stats, final_s=stats.final_s))
+    plan = build_plan(prep, _decode(m, solver), "cpsat", stats)
+    # The model's objective is plan_cost by construction; recomputing guards that claim.
+    return replace(plan, stats=replace(stats, objective=float(plan_cost(prep, plan, policy))))
+
+
+def _narrow_doctors(
+    prep: Prepared, orders: dict[int, list[WaitingTicket]], policy: SolverPolicy
+) -> Prepared:
+    """Offer a flexible ticket only a few doctors: its own, greedy's, the least loaded."""
+    # Every walk-in eligible for every doctor makes the model several times larger
+    # for little gain: moving a patient to a busier doctor never helps them.
+    load = {
+        d: prep.base_free[d] + sum(t.expected_duration_min for t in q) for d, q in orders.items()
+    }
+    greedy_doctor = {t.ticket_id: d for d, q in orders.items() for t in q}
+    by_load = sorted(prep.doctors, key=lambda d: (load[d], d))
+    narrowed = dict(prep.candidates)
+    for t in prep.others:
+        options = prep.candidates[t.ticket_id]
+        if len(options) <= policy.max_doctor_options:
+            continue
+        keep = [d for d in (t.previous_doctor_id, greedy_doctor[t.ticket_id]) if d in options]
+        keep += [d for d in by_load if d in options]
+        narrowed[t.ticket_id] = tuple(dict.fromkeys(keep))[: policy.max_doctor_options]
+    return replace(prep, candidates=narrowed)
+
+
+def _build(prep: Prepared, policy: SolverPolicy) -> _Model:
+    """Build the doctor choice, the pairwise order per doctor, and the costs."""
+    m = _Model(prep, policy)
+    for d in sorted(prep.doctors):
+        m.queues[d] = [t for t in prep.others if d in prep.candidates[t.ticket_id]]
+    horizon = _horizon(prep)
+    for t in prep.others:
+        _add_doctor_choice(m, t)
+        m.start[t.ticket_id] = m.model.new_int_var(0, horizon, f"s_{t.ticket_id}")
+    for d, queue in m.queues.items():
+        for i, j in combinations(queue, 2):
+            _add_pair(m, i, j, d)
+    for t in prep.others:
+        _add_ticket_costs(m, t, horizon)
+    m.model.minimize(_objective(m))
+    return m
+
+
+def _add_doctor_choice(m: _Model, t: WaitingTicket) -> None:
+    """Let the ticket be seen by exactly one of its doctors."""
+    options = m.prep.candidates[t.ticket_id]
+    if len(options) == 1:
+        m.on[t.ticket_id, options[0]] = m.model.new_constant(1)
+        return
+    literals = [m.model.new_bool_var(f"on_{t.ticket_id}_{d}") for d in options]
+    m.model.add_exactly_one(literals)
+    for d, lit in zip(options, literals, strict=True):
+        m.on[t.ticket_id, d] = lit
+
+
+def _add_pair(m: _Model, i: WaitingTicket, j: WaitingTicket, d: int) -> None:
+    """Order two tickets that may share doctor d, consistently with their starts."""
+    a, b = i.ticket_id, j.ticket_id
+    if len(m.prep.candidates[a]) == len(m.prep.candidates[b]) == 1:
+        first = m.model.new_bool_var(f"a_{a}_{b}")
+        m.ahead[a, b, d], m.ahead[b, a, d] = first, ~first
+    else:
+        on_a, on_b = m.on[a, d], m.on[b, d]
+        ab = m.model.new_bool_var(f"a_{a}_{b}_{d}")
+        ba = m.model.new_bool_var(f"a_{b}_{a}_{d}")
+        # Exactly one order when both are on d; neither otherwise.
+        for lit in (ab, ba):
+            m.model.add_implication(lit, on_a)
+            m.model.add_implication(lit, on_b)
+        m.model.add_at_most_one(ab, ba)
+        m.model.add_bool_or(ab, ba, ~on_a, ~on_b)
+        m.ahead[a, b, d], m.ahead[b, a, d] = ab, ba
+    # Starts follow the order; this also rules out cycles in the pairwise order.
+    m.model.add(m.start[b] >= m.start[a] + i.expected_duration_min).only_enforce_if(
+        m.ahead[a, b, d]
+    )
+    m.model.add(m.start[a] >= m.start[b] + j.expected_duration_min).only_enforce_if(
+        m.ahead[b, a, d]
+    )
+
+
+def _add_ticket_costs(m: _Model, t: WaitingTicket, horizon: int) -> None:
+    """Define start, rank, lateness, overtime and places moved back, all linear."""
+    prep, policy = m.prep, m.policy
+    tid = t.ticket_id
+    options = prep.candidates[tid]
+    on = [(d, m.on[tid, d]) for d in options]
+    ahead = [(o, m.ahead[o.ticket_id, tid, d]) for d in options for o in m.queues[d] if o is not t]
+    # Start = the doctor's free minute + the durations of everyone ahead: exact for a
+    # queue without idle time, and linear, so the LP sees lateness without big-M.
+    m.model.add(
+        m.start[tid]
+        == _wsum(on, lambda d: prep.base_free[d]) + _wsum(ahead, lambda o: o.expected_duration_min)
+    )
+    m.rank[tid] = _wsum(on, lambda d: len(prep.emergencies[d])) + _wsum(ahead, lambda _: 1)
+    m.late[tid] = m.model.new_int_var(0, horizon, f"late_{tid}")
+    m.model.add(m.late[tid] >= m.start[tid] - lateness_due(t, policy))
+    m.overtime[tid] = m.model.new_int_var(0, horizon, f"over_{tid}")
+    session_end = _wsum(on, lambda d: prep.doctors[d].session_end)
+    m.model.add(m.overtime[tid] >= m.start[tid] - session_end)
+    rank = prep.previous_rank[tid]
+    if rank is not None:
+        # Places moved back beyond those newly inserted emergencies explain; at most K.
+        allowed = _wsum(on, lambda d: prep.new_emergencies[d]) + rank
+        m.moved[tid] = m.model.new_int_var(0, policy.max_moveback, f"back_{tid}")
+        m.model.add(m.moved[tid] >= m.rank[tid] - allowed)
+
+
+def _wsum(pairs: Sequence[tuple[K, Lit]], coefficient: Callable[[K], int]) -> cp_model.LinearExpr:
+    """Return the sum of literals weighted by a coefficient of what each stands for."""
+    return cp_model.LinearExpr.weighted_sum(
+        [lit for _, lit in pairs], [coefficient(k) for k, _ in pairs]
+    )
+
+
+def _objective(m: _Model) -> cp_model.LinearExprT:
+    """Return weighted lateness + overtime + disruption, plus the fixed emergency costs."""
+    policy = m.policy
+    terms: list[cp_model.LinearExprT] = []
+    for t in m.prep.others:
+        tid = t.ticket_id
+        terms += [policy.weight(t.urgency) * m.late[tid], policy.overtime_penalty * m.overtime[tid]]
+        if tid in m.moved:
+            terms.append(policy.disruption_penalty * m.moved[tid])
+    return cp_model.LinearExpr.sum(terms) + _emergency_cost(m.prep, policy)
+
+
+def _horizon(prep: Prepared) -> int:
+    """Return a minute no planned start can pass."""
+    total = sum(t.expected_duration_min for t in prep.state.tickets)
+    return max(prep.base_free.values(), default=0) + total
+
+
+def _emergency_cost(prep: Prepared, policy: SolverPolicy) -> int:
+    """Return the lateness and overtime of the emergencies, fixed before the solve."""
+    cost = 0
+    for d, emergencies in prep.emergencies.items():
+        start = prep.base_free[d] - sum(e.expected_duration_min for e in emergencies)
+        for e in emergencies:
+            cost += policy.weight("emergency") * max(0, start - lateness_due(e, policy))
+            cost += policy.overtime_penalty * max(0, start - prep.doctors[d].session_end)
+            start += e.expected_duration_min
+    return cost
+
+
+def _usable_hint(m: _Model, plan: Plan | None) -> Plan | None:
+    """Return the plan if it places every ticket somewhere the model allows, else None."""
+    if plan is None:
+        return None
+    placed = {e.ticket_id: e.doctor_id for e in plan.entries}
+    ok = all((t.ticket_id, placed.get(t.ticket_id, -1)) in m.on for t in m.prep.others)
+    return plan if ok else None
+
+
+def _add_hint(m: _Model, plan: Plan) -> None:
+    """Warm-start from a plan: a value for every variable, so CP-SAT starts from it."""
+    # Positions are recomputed from the plan's order, so a plan from an older state
+    # (tickets since called or added) still gives a consistent, complete hint.
+    entries = sorted(plan.entries, key=lambda e: (e.doctor_id, e.position))
+    order = {e.ticket_id: (e.doctor_id, k) for k, e in enumerate(entries)}
+    orders: dict[int, list[WaitingTicket]] = {d: [] for d in m.prep.doctors}
+    for t in sorted(m.prep.others, key=lambda t: order[t.ticket_id][1]):
+        orders[order[t.ticket_id][0]].append(t)
+    _hint_values(m, build_plan(m.prep, orders, "greedy", _no_stats()))
+
+
+def _hint_values(m: _Model, plan: Plan) -> None:
+    """Hint every variable from a plan that the model can represent."""
+    prep, policy = m.prep, m.policy
+    where = {e.ticket_id: e for e in plan.entries}
+    for (tid, d), lit in m.on.items():
+        if isinstance(lit, cp_model.IntVar) and len(prep.candidates[tid]) > 1:
+            m.model.add_hint(lit, where[tid].doctor_id == d)
+    for (a, b, d), lit in m.ahead.items():
+        if isinstance(lit, cp_model.IntVar):
+            ea, eb = where[a], where[b]
+            m.model.add_hint(lit, ea.doctor_id == eb.doctor_id == d and ea.position < eb.position)
+    for t in prep.others:
+        e = where[t.ticket_id]
+        m.model.add_hint(m.start[t.ticket_id], e.start_min)
+        m.model.add_hint(m.late[t.ticket_id], max(0, e.start_min - lateness_due(t, policy)))
+        end = prep.doctors[e.doctor_id].session_end
+        m.model.add_hint(m.overtime[t.ticket_id], max(0, e.start_min - end))
+        if t.ticket_id in m.moved:
+            back = prep.moved_back(t, e.doctor_id, e.position)
+            m.model.add_hint(m.moved[t.ticket_id], min(back, policy.max_moveback))
+
+
+def _decode(m: _Model, solver: cp_model.CpSolver) -> dict[int, list[WaitingTicket]]:
+    """Return each doctor's non-emergency queue, ordered by solved start."""
+    orders: dict[int, list[WaitingTicket]] = {d: [] for d in m.prep.doctors}
+    for t in m.prep.others:
+        d = next(
+            d for d in m.prep.candidates[t.ticket_id] if solver.boolean_value(m.on[t.ticket_id, d])
+        )
+        orders[d].append(t)
+    for queue in orders.values():
+        queue.sort(key=lambda t: (solver.value(m.start[t.ticket_id]), t.ticket_id))
+    return orders
+
+
+def _no_stats() -> SolveStats:
+    """Return placeholder statistics for a plan about to be costed."""
+    return SolveStats("greedy", 0.0, 0.0, 0.0, 0.0)

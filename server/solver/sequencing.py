@@ -1,0 +1,140 @@
+"""Shared rules of re-sequencing: emergency placement, previous ranks, move-back limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.solver.policy import SolverPolicy
+from server.solver.types import (
+    URGENCY_RANK,
+    DoctorAvailability,
+    QueueState,
+    WaitingTicket,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A queue state with emergencies placed and every ticket's limits worked out."""
+
+    state: QueueState
+    doctors: dict[int, DoctorAvailability]
+    # Emergencies per doctor, in the order they go first.
+    emergencies: dict[int, tuple[WaitingTicket, ...]]
+    # Minute each doctor is free for non-emergencies (after now and its emergencies).
+    base_free: dict[int, int]
+    # Emergencies on each doctor that were not ahead there in the previous plan.
+    new_emergencies: dict[int, int]
+    # Non-emergency tickets that some available doctor can see, and their doctors.
+    others: tuple[WaitingTicket, ...]
+    candidates: dict[int, tuple[int, ...]]
+    # Previous queue rank counting only tickets still waiting (None: no previous place).
+    previous_rank: dict[int, int | None]
+    unplaced: tuple[int, ...]
+
+    def max_position(
+        self, ticket: WaitingTicket, doctor_id: int, policy: SolverPolicy
+    ) -> int | None:
+        """Return the last queue position this ticket may take on this doctor (None: any)."""
+        rank = self.previous_rank[ticket.ticket_id]
+        if rank is None:
+            return None
+        return rank + policy.max_moveback + self.new_emergencies[doctor_id]
+
+    def moved_back(self, ticket: WaitingTicket, doctor_id: int, position: int) -> int:
+        """Return places moved back that no newly inserted emergency explains."""
+        rank = self.previous_rank[ticket.ticket_id]
+        if rank is None:
+            return 0
+        return max(0, position - rank - self.new_emergencies[doctor_id])
+
+
+def lateness_due(ticket: WaitingTicket, policy: SolverPolicy) -> int:
+    """Return the minute lateness counts from: the appointment, else arrival plus grace."""
+    if ticket.appointment_at is not None:
+        return ticket.appointment_at
+    return ticket.arrived_at + policy.walk_in_grace_min
+
+
+def priority_key(ticket: WaitingTicket) -> tuple[int, int, int, int]:
+    """Return the greedy order: urgency, then appointment (booked) or arrival (walk-in)."""
+    return (URGENCY_RANK[ticket.urgency], ticket.due_min, ticket.arrived_at, ticket.ticket_id)
+
+
+def prepare(state: QueueState) -> Prepared:
+    """Place emergencies, then work out what constrains every other ticket."""
+    doctors = {d.doctor_id: d for d in state.doctors}
+    candidates: dict[int, tuple[int, ...]] = {}
+    unplaced: list[int] = []
+    for t in state.tickets:
+        ok = tuple(d for d in dict.fromkeys(t.candidate_doctors()) if d in doctors)
+        if ok:
+            candidates[t.ticket_id] = ok
+        else:
+            unplaced.append(t.ticket_id)
+    placeable = [t for t in state.tickets if t.ticket_id in candidates]
+    emergencies = _place_emergencies(placeable, doctors, candidates, state.now_min)
+    base_free = {
+        d: max(a.free_at, state.now_min) + sum(e.expected_duration_min for e in emergencies[d])
+        for d, a in doctors.items()
+    }
+    new_emergencies = {
+        d: sum(1 for e in es if e.previous_doctor_id != d) for d, es in emergencies.items()
+    }
+    others = tuple(sorted((t for t in placeable if t.urgency != "emergency"), key=priority_key))
+    return Prepared(
+        state=state,
+        doctors=doctors,
+        emergencies=emergencies,
+        base_free=base_free,
+        new_emergencies=new_emergencies,
+        others=others,
+        candidates=candidates,
+        previous_rank=_previous_ranks(state.tickets, candidates),
+        unplaced=tuple(unplaced),
+    )
+
+
+def _place_emergencies(
+    tickets: list[WaitingTicket],
+    doctors: dict[int, DoctorAvailability],
+    candidates: dict[int, tuple[int, ...]],
+    now_min: int,
+) -> dict[int, tuple[WaitingTicket, ...]]:
+    """Keep placed emergencies where they were; put new ones on the doctor free soonest."""
+    free = {d: max(a.free_at, now_min) for d, a in doctors.items()}
+    placed: dict[int, list[WaitingTicket]] = {d: [] for d in doctors}
+    emergencies = [t for t in tickets if t.urgency == "emergency"]
+    # Emergencies already in the plan keep their order; new ones follow by arrival.
+    emergencies.sort(
+        key=lambda t: (t.previous_position is None, t.previous_position or 0, t.arrived_at)
+    )
+    for e in emergencies:
+        options = candidates[e.ticket_id]
+        if e.previous_doctor_id in options:
+            doctor = e.previous_doctor_id
+        else:
+            doctor = min(options, key=lambda d: (free[d], d))
+        placed[doctor].append(e)
+        free[doctor] += e.expected_duration_min
+    return {d: tuple(es) for d, es in placed.items()}
+
+
+def _previous_ranks(
+    tickets: tuple[WaitingTicket, ...], candidates: dict[int, tuple[int, ...]]
+) -> dict[int, int | None]:
+    """Return each ticket's previous rank among the tickets still waiting on that doctor."""
+    # Tickets that left (called, cancelled) no longer count as ahead: moving up
+    # because they left is not a move.
+    ranks: dict[int, int | None] = {t.ticket_id: None for t in tickets}
+    queues: dict[int, list[tuple[int, int]]] = {}
+    for t in tickets:
+        # A ticket that can no longer stay with that doctor (transferred, pinned
+        # elsewhere, doctor gone) has no previous place and is not ahead of anyone.
+        doctor = t.previous_doctor_id
+        if t.previous_position is not None and doctor in candidates.get(t.ticket_id, ()):
+            queues.setdefault(doctor, []).append((t.previous_position, t.ticket_id))
+    for queue in queues.values():
+        for rank, (_, ticket_id) in enumerate(sorted(queue)):
+            ranks[ticket_id] = rank
+    return ranks
