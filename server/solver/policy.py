@@ -58,8 +58,10 @@ class SolverPolicy:
     relative_gap_limit: float = 0.01
     num_workers: int = 2
     random_seed: int = 0
-    # True: interleaved search, so a fixed seed gives the same plan (needs no proof).
+    # True: one worker limited by deterministic time, so a fixed seed gives the same
+    # plan; False: `num_workers` workers limited by wall time only.
     deterministic: bool = True
+    deterministic_time_limit: float = 0.5
 
     def weight(self, urgency: Urgency) -> int:
         """Return the integer weight of an urgency class."""
