@@ -92,7 +92,8 @@ def _build(prep: Prepared, policy: SolverPolicy) -> _Model:
     horizon = _horizon(prep)
     for t in prep.others:
         _add_doctor_choice(m, t)
-        m.start[t.ticket_id] = m.model.new_int_var(0, horizon, f"s_{t.ticket_id}")
+        start = m.model.new_int_var(prep.base_free[_first(prep, t)], horizon, f"s_{t.ticket_id}")
+        m.start[t.ticket_id] = start
     for d, queue in m.queues.items():
         for i, j in combinations(queue, 2):
             _add_pair(m, i, j, d)
@@ -154,9 +155,11 @@ def _add_ticket_costs(m: _Model, t: WaitingTicket, horizon: int) -> None:
         == _wsum(on, lambda d: prep.base_free[d]) + _wsum(ahead, lambda o: o.expected_duration_min)
     )
     m.rank[tid] = _wsum(on, lambda d: len(prep.emergencies[d])) + _wsum(ahead, lambda _: 1)
-    m.late[tid] = m.model.new_int_var(0, horizon, f"late_{tid}")
-    m.model.add(m.late[tid] >= m.start[tid] - lateness_due(t, policy))
-    m.overtime[tid] = m.model.new_int_var(0, horizon, f"over_{tid}")
+    due = lateness_due(t, policy)
+    m.late[tid] = m.model.new_int_var(0, max(0, horizon - due), f"late_{tid}")
+    m.model.add(m.late[tid] >= m.start[tid] - due)
+    ends = [prep.doctors[d].session_end for d in options]
+    m.overtime[tid] = m.model.new_int_var(0, max(0, horizon - min(ends)), f"over_{tid}")
     session_end = _wsum(on, lambda d: prep.doctors[d].session_end)
     m.model.add(m.overtime[tid] >= m.start[tid] - session_end)
     rank = prep.previous_rank[tid]
@@ -184,6 +187,11 @@ def _objective(m: _Model) -> cp_model.LinearExprT:
         if tid in m.moved:
             terms.append(policy.disruption_penalty * m.moved[tid])
     return cp_model.LinearExpr.sum(terms) + _emergency_cost(m.prep, policy)
+
+
+def _first(prep: Prepared, t: WaitingTicket) -> int:
+    """Return the ticket's doctor that is free soonest (its earliest possible start)."""
+    return min(prep.candidates[t.ticket_id], key=lambda d: prep.base_free[d])
 
 
 def _horizon(prep: Prepared) -> int:
