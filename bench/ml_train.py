@@ -1,0 +1,62 @@
+"""Time no-show training on 100,000 synthetic appointments and single-booking latency.
+
+Prints one JSON object. Run: .venv/bin/python bench/ml_train.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from server.ml.features import ApptRecord
+from server.ml.predict import ModelPredictor
+from server.ml.synth import generate
+from server.ml.training import select_and_train
+
+N_PATIENTS = 25_000
+DAYS = 80
+LATENCY_CALLS = 1000
+
+
+def main() -> None:
+    """Train on about 100,000 rows, then time predict_one on single bookings."""
+    records = generate(N_PATIENTS, DAYS, seed=1)[:100_000]
+    started = time.perf_counter()
+    selection = select_and_train(records)
+    train_seconds = time.perf_counter() - started
+    best = selection.best
+    predictor = ModelPredictor.compiled(best.estimator, best.name, best.base_rate)
+    by_patient: dict[str, list[ApptRecord]] = defaultdict(list)
+    for r in records:
+        by_patient[r.patient_key].append(r)
+    timings = []
+    for r in records[-LATENCY_CALLS:]:
+        t = time.perf_counter()
+        predictor.predict_one(r, by_patient[r.patient_key])
+        timings.append((time.perf_counter() - t) * 1000)
+    print(
+        json.dumps(
+            {
+                "n_rows": len(records),
+                "train_seconds": round(train_seconds, 1),
+                "model": best.name,
+                "fast_path": predictor.fast is not None,
+                "predict_ms_per_row": {
+                    "p50": round(float(np.percentile(timings, 50)), 3),
+                    "p99": round(float(np.percentile(timings, 99)), 3),
+                },
+                "validation": selection.validation,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

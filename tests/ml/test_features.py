@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+import pytest
+
+from server.ml.features import (
+    CONTEXT_FEATURES,
+    FEATURE_NAMES,
+    HISTORY_FEATURES,
+    ApptRecord,
+    build_features,
+    build_features_for,
+    feature_row,
+    known_at,
+    lead_days,
+)
+
+HISTORY_IDX = [FEATURE_NAMES.index(n) for n in HISTORY_FEATURES]
+
+
+def appt(
+    key: str, day: date, booked: datetime, no_show: bool | None, patient: str = "p"
+) -> ApptRecord:
+    return ApptRecord(
+        patient_key=patient,
+        appointment_key=key,
+        booked_at=booked,
+        appointment_day=day,
+        no_show=no_show,
+    )
+
+
+def value(row: list[float], name: str) -> float:
+    return row[FEATURE_NAMES.index(name)]
+
+
+def test_same_day_booking_has_lead_zero_not_negative() -> None:
+    # The day has no time, so booking at 18:00 on the day itself is a raw -18 h difference.
+    r = appt("a", date(2016, 5, 2), datetime(2016, 5, 2, 18, 0), None)
+    assert lead_days(r) == 0
+    assert value(feature_row(r, []), "same_day_booking") == 1.0
+
+
+def test_history_counts_only_earlier_days() -> None:
+    d = date(2025, 3, 10)
+    earlier = appt("e", d - timedelta(3), datetime(2025, 3, 1, 9), True)
+    same_day = appt("s", d, datetime(2025, 3, 1, 9), True)
+    later = appt("l", d + timedelta(2), datetime(2025, 3, 1, 9), True)
+    target = appt("t", d, datetime(2025, 3, 2, 9), False)
+    row = feature_row(target, [earlier, same_day, later, target])
+    assert value(row, "prior_appts") == 1
+    assert value(row, "prior_no_shows") == 1
+    assert value(row, "days_since_last_visit") == 3
+    assert value(row, "same_day_appts") == 2  # a count of bookings, not of outcomes
+
+
+def _mutate_future(
+    target: ApptRecord, records: list[ApptRecord], rng: random.Random
+) -> list[ApptRecord]:
+    """Flip every outcome the target must not see and add a booking it cannot know of."""
+    out = [
+        replace(r, no_show=rng.random() < 0.5)
+        if r.patient_key == target.patient_key and r.appointment_day >= target.appointment_day
+        else r
+        for r in records
+    ]
+    late = known_at(target) + timedelta(minutes=1)
+    out.append(appt("late", target.appointment_day, late, True, target.patient_key))
+    return out
+
+
+def test_no_feature_sees_its_own_or_a_later_outcome(small_history: list[ApptRecord]) -> None:
+    rng = random.Random(0)
+    base = build_features(small_history).values
+    # Patients with several appointments are the ones a leak would show up for.
+    counts: dict[str, int] = {}
+    for r in small_history:
+        counts[r.patient_key] = counts.get(r.patient_key, 0) + 1
+    targets = [i for i, r in enumerate(small_history) if counts[r.patient_key] >= 3]
+    assert len(targets) > 50
+    for i in rng.sample(targets, 80):
+        target = small_history[i]
+        mutated = _mutate_future(target, small_history, rng)
+        patient = [r for r in mutated if r.patient_key == target.patient_key]
+        assert feature_row(target, patient) == list(base[i]), target
+
+
+def test_history_features_ignore_later_appointments_entirely(
+    small_history: list[ApptRecord],
+) -> None:
+    base = build_features(small_history).values
+    by_patient: dict[str, list[ApptRecord]] = {}
+    for r in small_history:
+        by_patient.setdefault(r.patient_key, []).append(r)
+    for i, target in enumerate(small_history[::7]):
+        earlier = [
+            r for r in by_patient[target.patient_key] if r.appointment_day < target.appointment_day
+        ]
+        row = np.asarray(feature_row(target, earlier))
+        np.testing.assert_array_equal(row[HISTORY_IDX], base[i * 7][HISTORY_IDX])
+
+
+def test_single_booking_features_match_the_batch(small_history: list[ApptRecord]) -> None:
+    batch = build_features(small_history).values
+    for i in range(0, len(small_history), 11):
+        one = build_features_for(small_history[i], small_history)
+        np.testing.assert_array_equal(one[0], batch[i])
+
+
+def test_feature_names_are_unique_and_complete() -> None:
+    assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
+    assert set(HISTORY_FEATURES) | set(CONTEXT_FEATURES) <= set(FEATURE_NAMES)
+
+
+def test_other_patients_never_count() -> None:
+    d = date(2025, 3, 10)
+    other = appt("o", d - timedelta(1), datetime(2025, 3, 1, 9), True, patient="q")
+    target = appt("t", d, datetime(2025, 3, 2, 9), None)
+    assert value(feature_row(target, [other]), "prior_appts") == 0
+
+
+@pytest.mark.parametrize(("age", "band"), [(None, -1), (-1, -1), (0, 0), (5, 1), (40, 6), (99, 10)])
+def test_age_band(age: int | None, band: int) -> None:
+    r = replace(appt("a", date(2025, 1, 6), datetime(2025, 1, 1, 8), None), age=age)
+    assert value(feature_row(r, []), "age_band") == band
+
+
+def test_unknown_time_of_day_is_marked_missing() -> None:
+    r = appt("a", date(2025, 1, 6), datetime(2025, 1, 1, 8), None)
+    assert value(feature_row(r, []), "appt_hour") == -1
+    timed = replace(r, appointment_time=time(14, 30))
+    assert value(feature_row(timed, []), "appt_hour") == 14.5
