@@ -218,6 +218,15 @@ function openVitals(appointmentId, name) {
   vitalsModal.show();
 }
 
+/** Show the API's message and, per field, what was wrong, named as the form names it. */
+function showFieldErrors(error) {
+  const label = (field) => document.querySelector(`#vitals-form [name="${field}"]`)?.labels?.[0]?.textContent || field;
+  const problems = Object.entries(error.details || {}).filter(([, text]) => typeof text === "string");
+  $("vitals-error").replaceChildren(el("div", {}, error.message),
+    problems.length ? el("ul", { class: "mb-0 ps-3" }, problems.map(([field, text]) => el("li", {}, `${label(field)}: ${text}`))) : null);
+  $("vitals-error").hidden = false;
+}
+
 $("vitals-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const body = Object.fromEntries(Object.entries(formData(event.target)).map(([k, v]) => [k, Number(v)]));
@@ -225,8 +234,7 @@ $("vitals-form").addEventListener("submit", (event) => {
     try {
       await api(`/api/appointments/${vitalsFor}/vitals`, { method: "POST", body });
     } catch (error) {
-      $("vitals-error").textContent = error.message;
-      $("vitals-error").hidden = false;
+      showFieldErrors(error);
       return;
     }
     vitalsModal.hide();

@@ -1,0 +1,124 @@
+"""Browser fixtures: a real server on a demo clinic, Debian's headless chromium, logged-in pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+from tests.browser.server import ServerProcess
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORDS = {
+    "admin": "demo-admin-pass",
+    "doctor": "demo-doctor-pass",
+    "nurse": "demo-nurse-pass",
+    "staff": "demo-staff-pass",
+    "patient": "demo-patient-pass",
+}
+BOARD_KEY = "dk_demo-waiting-room-board"
+TIMEOUT_MS = 10_000
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: apt-get install -y chromium (never playwright install)",
+        allow_module_level=True,
+    )
+
+OpenPage = Callable[..., Page]
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a migrated SQLite file holding the demo clinic, made once per run."""
+    seeder = ServerProcess(tmp_path_factory.mktemp("demo"))
+    seeder.seed()
+    return seeder.database
+
+
+@pytest.fixture
+def server(tmp_path: Path, demo_database: Path) -> Iterator[ServerProcess]:
+    """Yield a running `clinic serve` on a fresh copy of the demo clinic."""
+    process = ServerProcess(tmp_path)
+    process.copy_database(demo_database)
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """Yield the Playwright driver (it drives the system chromium; it downloads nothing)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture
+def open_page(
+    playwright: Playwright, server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OpenPage]:
+    """Yield open_page(path, user=None): a page in its own fresh profile, logged in as `user`."""
+    contexts: list[BrowserContext] = []
+
+    def open_(path: str, user: str | None = None, width: int = 1600, height: int = 900) -> Page:
+        profile = tmp_path_factory.mktemp("chromium-profile")
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": width, "height": height},
+        )
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.pages[0] if context.pages else context.new_page()
+        if user is not None:
+            login(page, server.url, user, path)
+        else:
+            page.goto(server.url + path)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def login(page: Page, base: str, user: str, path: str) -> None:
+    """Log in through the login form and land on `path`."""
+    page.goto(f"{base}/login?next={path}")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORDS[user])
+    page.click("#login-submit")
+    page.wait_for_url(f"{base}{path}")
+
+
+@pytest.fixture
+def api_as(server: ServerProcess) -> Iterator[Callable[[str], httpx.Client]]:
+    """Yield api_as(user): an HTTP client logged in as a demo user, sending the CSRF header."""
+    clients: list[httpx.Client] = []
+
+    def client_for(user: str) -> httpx.Client:
+        client = httpx.Client(base_url=server.url, timeout=10)
+        login = {"username": user, "password": PASSWORDS[user]}
+        answer = client.post("/api/auth/login", json=login)
+        answer.raise_for_status()
+        client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        clients.append(client)
+        return client
+
+    yield client_for
+    for client in clients:
+        client.close()

@@ -1,0 +1,53 @@
+"""The doctor console: a whole consultation from the keyboard, live."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import OpenPage
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_consultation_runs_from_the_keyboard(open_page: OpenPage) -> None:
+    console = open_page("/console", user="doctor")
+    first = console.locator("#queue-rows tr").first
+    expect(first).to_be_visible()
+    token = first.get_attribute("data-token")
+
+    console.keyboard.press("n")
+    expect(console.locator("#current-token")).to_have_text(token or "")
+    expect(console.locator("#current-status")).to_have_text("Called")
+    expect(console.locator(f'#queue-rows tr[data-token="{token}"]')).to_have_count(0)
+
+    console.keyboard.press("s")
+    expect(console.locator("#current-status")).to_have_text("In consultation")
+    console.fill("#note-text", "Mild fever; fluids and rest.")
+    console.click("#note-form button[type=submit]")
+    expect(console.locator("#notes")).to_contain_text("Mild fever; fluids and rest.")
+
+    console.keyboard.press("c")
+    expect(console.locator("#current-empty")).to_be_visible()
+    expect(console.locator("#toasts")).to_contain_text(f"{token}: consultation completed")
+
+
+def test_a_refused_step_shows_the_servers_message(
+    open_page: OpenPage, api_as: Callable[[str], httpx.Client]
+) -> None:
+    console = open_page("/console", user="doctor")
+    expect(console.locator("#queue-rows tr").first).to_be_visible()
+    console.click("#call-next")
+    expect(console.locator("#current-status")).to_have_text("Called")
+    # Someone else (the admin, at another screen) starts the consultation meanwhile.
+    ticket_id = console.locator("#current").get_attribute("data-ticket-id")
+    api_as("admin").post(f"/api/tickets/{ticket_id}/start").raise_for_status()
+    expect(console.locator("#current-status")).to_have_text("In consultation")
+    # A stale tab then tries to call again: the API's message reaches the doctor.
+    console.evaluate("document.getElementById('do-recall').disabled = false")
+    console.click("#do-recall")
+    expect(console.locator("#toasts .text-bg-danger")).to_contain_text(re.compile("cannot recall"))

@@ -1,0 +1,72 @@
+"""The patient's phone page counts down as the patients ahead are seen, then calls them in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import OpenPage
+from tests.browser.screens import patients_ahead
+
+pytestmark = pytest.mark.browser
+GENERAL, OKAFOR, MEYER = 1, 1, 2  # the demo's General Medicine and its two doctors' ids
+AHEAD_BELOW = """limit => {
+  const found = document.getElementById("detail").textContent.match(/(\\d+) ahead of you/);
+  return (found ? Number(found[1]) : 0) < limit;
+}"""
+
+
+def see_next_patient(staff: httpx.Client, doctor_id: int) -> None:
+    """Let a doctor call, start and complete the head of their queue."""
+    called = staff.post(f"/api/doctors/{doctor_id}/call-next")
+    called.raise_for_status()
+    ticket_id = called.json()["ticket_id"]
+    for step in ("start", "complete"):
+        staff.post(f"/api/tickets/{ticket_id}/{step}").raise_for_status()
+
+
+def walk_in_for_okafor(desk: httpx.Client) -> dict[str, str]:
+    """Register a new patient as a walk-in for Dr. Okafor; return the ticket with its link."""
+    patient = desk.post(
+        "/api/patients",
+        json={"full_name": "Paula Phone", "date_of_birth": "1990-02-03", "sex": "F"},
+    ).json()
+    answer = desk.post(
+        "/api/walk-ins",
+        json={"patient_id": patient["id"], "department_id": GENERAL, "doctor_id": OKAFOR},
+    )
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def open_phone(open_page: OpenPage, ticket: dict[str, str]) -> Page:
+    """Open the patient's signed link on a phone-sized screen."""
+    phone = open_page(httpx.URL(ticket["live_link"]).path, width=390, height=844)
+    expect(phone.locator("#token")).to_have_text(ticket["token"])
+    expect(phone.locator("#detail")).to_contain_text("ahead of you")
+    return phone
+
+
+def test_the_patients_position_falls_as_patients_ahead_are_seen(
+    open_page: OpenPage, api_as: Callable[[str], httpx.Client]
+) -> None:
+    admin = api_as("admin")  # works both of the department's doctors
+    phone = open_phone(open_page, walk_in_for_okafor(api_as("staff")))
+    ahead = patients_ahead(phone)
+    assert ahead >= 1
+
+    for _ in range(ahead):
+        see_next_patient(admin, OKAFOR)
+        see_next_patient(admin, MEYER)
+        phone.wait_for_function(AHEAD_BELOW, arg=ahead)
+        ahead = patients_ahead(phone)
+        if ahead == 0:
+            break
+    expect(phone.locator("#detail")).to_contain_text("You are next")
+
+    admin.post(f"/api/doctors/{OKAFOR}/call-next").raise_for_status()
+    expect(phone.locator("#headline")).to_have_text("It is your turn")
+    expect(phone.locator("#detail")).to_have_text("Go to Room 1 now")
