@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -14,7 +15,7 @@ from server.solver.bundles import (
     request_value,
     slot_bundles,
 )
-from server.solver.cpsat import solve
+from server.solver.cpsat import remaining, solve
 from server.solver.overbooking import slot_load
 from server.solver.policy import PROB_SCALE, SolverPolicy, scale_prob
 from server.solver.types import (
@@ -46,6 +47,7 @@ def allocate(
     seed: int | None = None,
 ) -> AllocationResult:
     """Assign requests to slots, maximising urgency-weighted value minus overbooking cost."""
+    started = time.perf_counter()
     policy = policy or SolverPolicy()
     m = _Model()
     for slot, candidates in _candidates(slots, requests, policy).items():
@@ -58,7 +60,9 @@ def allocate(
         if len(literals) > 1:
             m.model.add_at_most_one(literals)
     m.model.maximize(cp_model.LinearExpr.sum(m.objective))
-    solver, stats = solve(m.model, policy, policy.allocation_time_limit_s, seed, lp_heavy=True)
+    solver, stats = solve(
+        m.model, policy, remaining(policy.allocation_time_limit_s, started), seed, lp_heavy=True
+    )
     solved = stats.status in ("optimal", "feasible")
     chosen = _decode(m, solver) if solved else {}
     return AllocationResult(

@@ -30,6 +30,11 @@ class _FirstSolution(cp_model.CpSolverSolutionCallback):
             self.first_s = time.perf_counter() - self._started
 
 
+def remaining(budget_s: float, started: float) -> float:
+    """Return what is left of a wall-time budget, so model building counts against it."""
+    return max(0.05, budget_s - (time.perf_counter() - started))
+
+
 def make_solver(
     policy: SolverPolicy, time_limit_s: float, seed: int | None, *, lp_heavy: bool = False
 ) -> cp_model.CpSolver:

@@ -52,7 +52,8 @@ class SolverPolicy:
     # its previous doctor, the greedy plan's, then the least loaded.
     max_doctor_options: int = 1
 
-    # --- solver: CP-SAT settings shared by both models.
+    # --- solver: CP-SAT settings. Time limits are wall budgets that include building
+    # the model, so a caller waits at most this long.
     resequence_time_limit_s: float = 1.0
     allocation_time_limit_s: float = 5.0
     relative_gap_limit: float = 0.01

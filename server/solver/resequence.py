@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import combinations
@@ -9,7 +10,7 @@ from typing import TypeVar
 
 from ortools.sat.python import cp_model
 
-from server.solver.cpsat import solve
+from server.solver.cpsat import remaining, solve
 from server.solver.greedy import greedy_orders
 from server.solver.plans import build_plan, plan_cost
 from server.solver.policy import SolverPolicy
@@ -47,6 +48,7 @@ def resequence(
     seed: int | None = None,
 ) -> Plan:
     """Return the CP-SAT plan (or the greedy one if CP-SAT finds none in time)."""
+    started = time.perf_counter()
     policy = policy or SolverPolicy()
     prep = prepare(state)
     orders = greedy_orders(prep, policy)
@@ -54,7 +56,7 @@ def resequence(
     greedy = replace(greedy, stats=replace(greedy.stats, objective=plan_cost(prep, greedy, policy)))
     m = _build(_narrow_doctors(prep, orders, policy), policy)
     _add_hint(m, _usable_hint(m, hint) or greedy)
-    solver, stats = solve(m.model, policy, policy.resequence_time_limit_s, seed)
+    solver, stats = solve(m.model, policy, remaining(policy.resequence_time_limit_s, started), seed)
     if stats.status not in ("optimal", "feasible"):
         return replace(greedy, stats=replace(greedy.stats, final_s=stats.final_s))
     plan = build_plan(prep, _decode(m, solver), "cpsat", stats)
