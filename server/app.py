@@ -19,6 +19,9 @@ from server.config import PROJECT_ROOT, Settings
 from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
 from server.jobs import ArqJobs, InProcessJobs
+from server.notify import api as notify_api
+from server.notify.runtime import attach as attach_notifications
+from server.notify.scheduler import start_scheduler
 from server.pages import bp as pages_bp
 from server.state import ClinicState
 
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         queue.bp,
         clinical.bp,
         admin.bp,
+        notify_api.bp,
         pages_bp,
     ):
         app.register_blueprint(blueprint)
@@ -82,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         hub=EventHub(),
         limiter=MemoryLimiter(settings.login_max_failures, settings.login_window_s),
     )
+    app.extensions["clinic"].extras["on_start"] = [attach_notifications, start_scheduler]
     _lifespan(app)
     return app
 
@@ -104,10 +109,10 @@ def _lifespan(app: Quart) -> None:
 
     @app.after_serving
     async def _stop() -> None:
+        if state.jobs is not None:  # first, so that no job reopens what the hooks close
+            await state.jobs.close()
         for hook in reversed(state.extras.get("on_stop", [])):
             await hook(state)
-        if state.jobs is not None:
-            await state.jobs.close()
         if state.redis is not None:
             await state.redis.aclose()
         await state.engine.dispose()

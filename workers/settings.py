@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from arq import cron
 from arq.connections import RedisSettings
 
 from server.auth.ratelimit import MemoryLimiter
@@ -11,8 +12,10 @@ from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
 from server.jobs import ArqJobs
+from server.notify.runtime import attach as attach_notifications
 from server.state import ClinicState
 from workers.jobs import FUNCTIONS
+from workers.notify_jobs import deliver_outbox, send_due_reminders
 
 _settings = Settings()
 
@@ -29,6 +32,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         redis=ctx["redis"],
     )
     state.jobs = ArqJobs(ctx["redis"])
+    state.extras["on_start"] = [attach_notifications]
     for hook in state.extras.get("on_start", []):
         await hook(state)
     ctx["state"] = state
@@ -37,6 +41,8 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what startup opened."""
     state: ClinicState = ctx["state"]
+    for hook in reversed(state.extras.get("on_stop", [])):
+        await hook(state)
     await state.engine.dispose()
 
 
@@ -50,3 +56,7 @@ class WorkerSettings:
     max_jobs = 20
     job_timeout = 60
     keep_result = 0
+    cron_jobs = [
+        cron(send_due_reminders, second={0}, run_at_startup=True),
+        cron(deliver_outbox, second={15, 45}),  # picks up retries whose backoff has passed
+    ]

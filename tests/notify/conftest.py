@@ -9,22 +9,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from quart import Quart
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.actions import booking
 from server.actions.booking import SlotChoice
+from server.app import create_app
 from server.auth.actor import SYSTEM
 from server.config import Settings
 from server.jobs import InProcessJobs
 from server.models import Doctor, Patient, Slot, Ticket
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify.delivery import Report
-from server.notify.runtime import Notifications, attach, configure
+from server.notify.runtime import Notifications, attach, configure, notifications
 from server.notify.scheduler import deliver_outbox
 from server.notify.settings import NotifySettings
 from server.state import ClinicState
-from tests.conftest import T0, TEST_SECRET
+from server.state import clinic as clinic_state
+from tests.conftest import T0, TEST_SECRET, Clock
 from tests.factories import make_department, make_doctor, make_patient, make_session
 from tests.notify.fake_twilio import FakeTwilio
 from tests.notify.smtp_server import Inbox, PortZeroController
@@ -85,11 +88,23 @@ def notify_config(fake_twilio: FakeTwilio, smtp: tuple[Inbox, int]) -> NotifySet
 
 
 @pytest.fixture
-async def notify(state: ClinicState, notify_config: NotifySettings) -> Notifications:
-    """Attach notifications to the app's state with the test configuration."""
-    runtime = configure(state, notify_config)
-    await attach(state)
-    return runtime
+async def app(
+    settings: Settings, engine: AsyncEngine, clock: Clock, notify_config: NotifySettings
+) -> AsyncIterator[Quart]:
+    """Yield the app configured for the fakes before its start hooks attach notifications."""
+    app = create_app(settings)
+    state = clinic_state(app)
+    state.clock = clock
+    configure(state, notify_config)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+async def notify(state: ClinicState) -> Notifications:
+    """Return the notifications the app attached at start, with the test configuration."""
+    await attach(state)  # already attached at start; a second call changes nothing
+    return notifications(state)
 
 
 @dataclass
