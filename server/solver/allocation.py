@@ -61,7 +61,12 @@ def allocate(
             m.model.add_at_most_one(literals)
     m.model.maximize(cp_model.LinearExpr.sum(m.objective))
     solver, stats = solve(
-        m.model, policy, remaining(policy.allocation_time_limit_s, started), seed, lp_heavy=True
+        m.model,
+        policy,
+        remaining(policy.allocation_time_limit_s, started),
+        seed,
+        # Knapsack rows need presolve and cuts; enumerated bundles need neither.
+        lp_heavy=not m.singles,
     )
     solved = stats.status in ("optimal", "feasible")
     chosen = _decode(m, solver) if solved else {}
