@@ -15,14 +15,33 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.ml.features import ApptRecord
+from server.ml.features import ApptRecord, build_features
 from server.ml.predict import ModelPredictor
 from server.ml.synth import generate
-from server.ml.training import select_and_train
+from server.ml.training import select_and_train, train_one
 
 N_PATIENTS = 25_000
 DAYS = 80
 LATENCY_CALLS = 1000
+
+
+def _latency(
+    estimator: object,
+    base_rate: float,
+    records: list[ApptRecord],
+    by_patient: dict[str, list[ApptRecord]],
+) -> dict[str, object]:
+    predictor = ModelPredictor.compiled(estimator, "bench", base_rate)
+    timings = []
+    for r in records[-LATENCY_CALLS:]:
+        t = time.perf_counter()
+        predictor.predict_one(r, by_patient[r.patient_key])
+        timings.append((time.perf_counter() - t) * 1000)
+    return {
+        "fast_path": predictor.fast is not None,
+        "p50": round(float(np.percentile(timings, 50)), 3),
+        "p99": round(float(np.percentile(timings, 99)), 3),
+    }
 
 
 def main() -> None:
@@ -32,26 +51,23 @@ def main() -> None:
     selection = select_and_train(records)
     train_seconds = time.perf_counter() - started
     best = selection.best
-    predictor = ModelPredictor.compiled(best.estimator, best.name, best.base_rate)
     by_patient: dict[str, list[ApptRecord]] = defaultdict(list)
     for r in records:
         by_patient[r.patient_key].append(r)
-    timings = []
-    for r in records[-LATENCY_CALLS:]:
-        t = time.perf_counter()
-        predictor.predict_one(r, by_patient[r.patient_key])
-        timings.append((time.perf_counter() - t) * 1000)
+    # The real data choose gradient boosting; time it too whatever the synthetic data choose.
+    hgb = (
+        best
+        if best.name == "hgb"
+        else train_one("hgb", records, build_features(records).values, {})
+    )
+    latency = {m.name: _latency(m.estimator, m.base_rate, records, by_patient) for m in (best, hgb)}
     print(
         json.dumps(
             {
                 "n_rows": len(records),
                 "train_seconds": round(train_seconds, 1),
                 "model": best.name,
-                "fast_path": predictor.fast is not None,
-                "predict_ms_per_row": {
-                    "p50": round(float(np.percentile(timings, 50)), 3),
-                    "p99": round(float(np.percentile(timings, 99)), 3),
-                },
+                "predict_ms_per_row": latency,
                 "validation": selection.validation,
             }
         )
