@@ -36,7 +36,12 @@ def remaining(budget_s: float, started: float) -> float:
 
 
 def make_solver(
-    policy: SolverPolicy, time_limit_s: float, seed: int | None, *, lp_heavy: bool = False
+    policy: SolverPolicy,
+    time_limit_s: float,
+    seed: int | None,
+    *,
+    lp_heavy: bool = False,
+    share: float = 1.0,
 ) -> cp_model.CpSolver:
     """Return a solver configured from the policy."""
     solver = cp_model.CpSolver()
@@ -63,7 +68,7 @@ def make_solver(
         # (interleave_search with two workers was 10x slower in wall time here.) The wall
         # limit stays as a cap: on an overloaded machine it may cut in first.
         params.num_workers = 1
-        params.max_deterministic_time = policy.deterministic_time_limit
+        params.max_deterministic_time = policy.deterministic_time_limit * share
     return solver
 
 
@@ -74,9 +79,11 @@ def solve(
     seed: int | None,
     *,
     lp_heavy: bool = False,
+    share: float = 1.0,
 ) -> tuple[cp_model.CpSolver, SolveStats]:
     """Solve the model and return the solver (for values) and its statistics."""
-    solver = make_solver(policy, time_limit_s, seed, lp_heavy=lp_heavy)
+    # `share`: the fraction of the deterministic time limit this model may use.
+    solver = make_solver(policy, time_limit_s, seed, lp_heavy=lp_heavy, share=share)
     started = time.perf_counter()
     callback = _FirstSolution(started)
     code = solver.solve(model, callback)

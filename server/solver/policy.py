@@ -62,7 +62,7 @@ class SolverPolicy:
     # True: one worker limited by deterministic time, so a fixed seed gives the same
     # plan; False: `num_workers` workers limited by wall time only.
     deterministic: bool = True
-    deterministic_time_limit: float = 0.5
+    deterministic_time_limit: float = 2.0
 
     def weight(self, urgency: Urgency) -> int:
         """Return the integer weight of an urgency class."""

@@ -54,14 +54,116 @@ def resequence(
     orders = greedy_orders(prep, policy)
     greedy = build_plan(prep, orders, "greedy", _no_stats())
     greedy = replace(greedy, stats=replace(greedy.stats, objective=plan_cost(prep, greedy, policy)))
-    m = _build(_narrow_doctors(prep, orders, policy), policy)
-    _add_hint(m, _usable_hint(m, hint) or greedy)
-    solver, stats = solve(m.model, policy, remaining(policy.resequence_time_limit_s, started), seed)
+    narrowed = _narrow_doctors(prep, orders, policy)
+    parts = _solve_parts(_split(narrowed), policy, (hint, greedy), seed, started)
+    solved = [p for p in parts if p.orders is not None]
+    if not solved:
+        return replace(greedy, stats=replace(greedy.stats, final_s=time.perf_counter() - started))
+    merged = {d: list(q) for d, q in orders.items()}
+    for p in solved:
+        merged.update(p.orders or {})
+    plan = build_plan(prep, merged, "cpsat", _no_stats())
+    return replace(plan, stats=_merge_stats(parts, plan_cost(prep, plan, policy), started, seed))
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The outcome of solving one independent group of doctors."""
+
+    orders: dict[int, list[WaitingTicket]] | None
+    stats: SolveStats
+    bound: float
+    first_at: float | None
+
+
+def _split(prep: Prepared) -> list[Prepared]:
+    """Split into groups of doctors no ticket can move between; each is solved alone."""
+    # With one doctor per ticket (the default) every doctor is its own small problem,
+    # which proves a 1 % gap far sooner than one model of ten unrelated queues.
+    group = {d: d for d in prep.doctors}
+
+    def root(d: int) -> int:
+        while group[d] != d:
+            d = group[d]
+        return d
+
+    for t in prep.others:
+        first, *rest = prep.candidates[t.ticket_id]
+        for d in rest:
+            group[root(d)] = root(first)
+    members: dict[int, list[int]] = {}
+    for d in sorted(prep.doctors):
+        members.setdefault(root(d), []).append(d)
+    return [_restrict(prep, set(ds)) for ds in members.values()]
+
+
+def _restrict(prep: Prepared, doctors: set[int]) -> Prepared:
+    """Return the part of a prepared state that concerns only these doctors."""
+    return replace(
+        prep,
+        doctors={d: a for d, a in prep.doctors.items() if d in doctors},
+        emergencies={d: e for d, e in prep.emergencies.items() if d in doctors},
+        base_free={d: f for d, f in prep.base_free.items() if d in doctors},
+        new_emergencies={d: n for d, n in prep.new_emergencies.items() if d in doctors},
+        others=tuple(t for t in prep.others if prep.candidates[t.ticket_id][0] in doctors),
+    )
+
+
+def _solve_parts(
+    preps: list[Prepared],
+    policy: SolverPolicy,
+    hints: tuple[Plan | None, Plan],
+    seed: int | None,
+    started: float,
+) -> list[_Part]:
+    """Solve the groups one after another, each with its share of the remaining time."""
+    # Shares follow ticket counts; time a part leaves unused passes to the next ones.
+    parts = []
+    for k, prep in enumerate(preps):
+        later = sum(len(p.others) for p in preps[k:])
+        share = len(prep.others) / later if later else 1.0
+        parts.append(_solve_part(prep, policy, hints, seed, started, share))
+    return parts
+
+
+def _solve_part(
+    prep: Prepared,
+    policy: SolverPolicy,
+    hints: tuple[Plan | None, Plan],
+    seed: int | None,
+    started: float,
+    share: float,
+) -> _Part:
+    """Solve one group of doctors within its share of the remaining time."""
+    if not prep.others:
+        cost = float(_emergency_cost(prep, policy))
+        return _Part(
+            {d: [] for d in prep.doctors}, SolveStats("optimal", cost, cost, 0, 0), cost, 0
+        )
+    m = _build(prep, policy)
+    # The caller's hint if it fits the current tickets, else the greedy plan.
+    _add_hint(m, _usable_hint(m, hints[0]) or hints[1])
+    budget = remaining(policy.resequence_time_limit_s, started)
+    offset = time.perf_counter() - started
+    solver, stats = solve(m.model, policy, budget * share, seed, share=share)
     if stats.status not in ("optimal", "feasible"):
-        return replace(greedy, stats=replace(greedy.stats, final_s=stats.final_s))
-    plan = build_plan(prep, _decode(m, solver), "cpsat", stats)
-    # The model's objective is plan_cost by construction; recomputing guards that claim.
-    return replace(plan, stats=replace(stats, objective=float(plan_cost(prep, plan, policy))))
+        return _Part(None, stats, 0.0, None)
+    first_at = offset + stats.first_s if stats.first_s is not None else None
+    return _Part(_decode(m, solver), stats, stats.bound, first_at)
+
+
+def _merge_stats(parts: list[_Part], cost: int, started: float, seed: int | None) -> SolveStats:
+    """Combine the parts: the plan's cost, the sum of lower bounds, the last first solution."""
+    statuses = {p.stats.status for p in parts}
+    firsts = [p.first_at for p in parts]
+    return SolveStats(
+        status="optimal" if statuses == {"optimal"} else "feasible",
+        objective=float(cost),
+        bound=sum(p.bound for p in parts),
+        first_s=None if None in firsts else max(f for f in firsts if f is not None),
+        final_s=time.perf_counter() - started,
+        seed=seed,
+    )
 
 
 def _narrow_doctors(
