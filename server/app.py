@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from server.notify import api as notify_api
 from server.notify.runtime import attach as attach_notifications
 from server.notify.scheduler import start_scheduler
 from server.pages import bp as pages_bp
+from server.scoring import ModelScorer
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,9 @@ def _lifespan(app: Quart) -> None:
             from workers.jobs import FUNCTIONS
 
             state.jobs = InProcessJobs(functions=FUNCTIONS, ctx={"state": state})
+        state.scorer = await asyncio.to_thread(
+            ModelScorer, state.settings.models_path, state.settings.model_check_s
+        )
         for hook in state.extras.get("on_start", []):
             await hook(state)
 

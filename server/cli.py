@@ -11,6 +11,7 @@ import click
 import uvicorn
 
 from server.config import Settings
+from server.scoring import ModelScorer
 
 
 @click.group()
@@ -70,15 +71,31 @@ async def _seed(settings: Settings) -> bool:
     from server.demo import is_seeded, seed
     from server.state import utc_clock
 
+    scorer = await _demo_model(settings)
     engine = make_engine(settings)
     try:
         async with transaction(make_sessionmaker(engine)) as session:
             if await is_seeded(session):
                 return False
-            await seed(session, utc_clock())
+            await seed(session, utc_clock(), scorer=scorer)
             return True
     finally:
         await engine.dispose()
+
+
+async def _demo_model(settings: Settings) -> ModelScorer:
+    """Train a no-show model on synthetic history the first time, so the demo scores bookings."""
+    from server.ml.jobs import retrain_if_better
+    from server.ml.registry import active_version
+    from server.ml.synth import generate
+
+    if active_version(settings.models_path) is None:
+        click.echo("training a first no-show model on synthetic history (once)…")
+        result = await retrain_if_better(
+            generate(n_patients=1500, days=40, seed=1), settings.models_path
+        )
+        click.echo(f"  {result.reason}")
+    return ModelScorer(settings.models_path)
 
 
 def _print_logins(settings: Settings) -> None:

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     login_window_s: int = 300
     default_consultation_min: int = 10
     notifier: Literal["console", "twilio", "smtp"] = "console"
+    # Where trained no-show models live; None means var_dir / "models".
+    model_dir: Path | None = None
+    model_check_s: float = 60.0
+
+    @property
+    def models_path(self) -> Path:
+        """Return the no-show model registry directory."""
+        return self.model_dir or self.var_dir / "models"
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -94,7 +94,10 @@ def session_window(now: datetime) -> tuple[datetime, datetime]:
 
 
 async def seed(
-    session: AsyncSession, now: datetime, rng: random.Random | None = None
+    session: AsyncSession,
+    now: datetime,
+    rng: random.Random | None = None,
+    scorer: booking.Scorer = booking.base_rate_scorer,
 ) -> dict[str, int]:
     """Create the demo clinic through the same actions the app uses."""
     rng = rng or random.Random(14)
@@ -114,7 +117,7 @@ async def seed(
         )
     doctors = await _clinic(session, now, users["doctor"])
     patients = await _patients(session, now, rng, users["patient"])
-    await _bookings(session, now, rng, doctors, patients)
+    await _bookings(session, now, rng, doctors, patients, scorer)
     session.add(
         Display(
             name="Waiting room",
@@ -189,6 +192,7 @@ async def _bookings(
     rng: random.Random,
     doctors: list[Doctor],
     patients: list[Patient],
+    scorer: booking.Scorer,
 ) -> None:
     """Book 25 patients (12 of them already here), register 15 walk-ins."""
     early = now - timedelta(hours=1)  # bookings were made before today's clinic opened
@@ -209,6 +213,7 @@ async def _bookings(
             choice=booking.SlotChoice(slot_id=slot.id),
             now=early,
             reason="Follow-up" if index % 3 else "New complaint",
+            scorer=scorer,
         )
         if index % 2 == 0:
             await queue.check_in(session, SYSTEM, ticket_id=ticket.id, now=now)

@@ -7,8 +7,11 @@ so the same function runs under an arq worker or in-process when embedded.
 from __future__ import annotations
 
 from server.jobs import JobFunction
+from workers.ml_jobs import rescore_bookings, retrain_no_show
 from workers.notify_jobs import deliver_outbox, send_due_reminders
 
 FUNCTIONS: dict[str, JobFunction] = {}
 FUNCTIONS["deliver_outbox"] = deliver_outbox
 FUNCTIONS["send_due_reminders"] = send_due_reminders
+FUNCTIONS["retrain_no_show"] = retrain_no_show
+FUNCTIONS["rescore_bookings"] = rescore_bookings

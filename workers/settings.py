@@ -15,6 +15,7 @@ from server.jobs import ArqJobs
 from server.notify.runtime import attach as attach_notifications
 from server.state import ClinicState
 from workers.jobs import FUNCTIONS
+from workers.ml_jobs import retrain_no_show
 from workers.notify_jobs import deliver_outbox, send_due_reminders
 
 _settings = Settings()
@@ -59,4 +60,5 @@ class WorkerSettings:
     cron_jobs = [
         cron(send_due_reminders, second={0}, run_at_startup=True),
         cron(deliver_outbox, second={15, 45}),  # picks up retries whose backoff has passed
+        cron(retrain_no_show, hour={2}, minute={30}, timeout=1800),  # nightly, then re-scores
     ]

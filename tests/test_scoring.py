@@ -1,0 +1,71 @@
+"""Each booking is scored by the active no-show model, or by its department's rate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions import booking
+from server.auth.actor import SYSTEM
+from server.ml.jobs import retrain_if_better
+from server.ml.synth import generate
+from server.scoring import ModelScorer
+from tests.conftest import T0
+from tests.factories import make_department, make_doctor, make_patient, make_session
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import asyncio
+
+    directory = tmp_path_factory.mktemp("models")
+    result = asyncio.run(retrain_if_better(generate(n_patients=400, days=30, seed=3), directory))
+    assert result.activated, result.reason
+    return directory
+
+
+async def book_with(session: AsyncSession, scorer: ModelScorer, rate: float = 0.2) -> float | None:
+    department = await make_department(session)
+    department.base_no_show_rate = rate
+    doctor = await make_doctor(session, department)
+    await make_session(session, doctor)
+    patient = await make_patient(session)
+    ticket = await booking.book(
+        session,
+        SYSTEM,
+        patient_id=patient.id,
+        choice=booking.SlotChoice(doctor_id=doctor.id, starts_at=T0 + timedelta(hours=1)),
+        now=T0 - timedelta(days=10),
+        scorer=scorer,
+    )
+    return ticket.appointment.no_show_probability
+
+
+async def test_a_booking_is_scored_by_the_active_model(
+    session: AsyncSession, registry: Path
+) -> None:
+    scorer = ModelScorer(registry)
+    probability = await book_with(session, scorer, rate=0.5)
+    assert scorer.predictor.version != "base-rate"
+    assert probability is not None and 0.0 < probability < 1.0 and probability != 0.5
+
+
+async def test_without_a_model_the_department_rate_is_used(
+    session: AsyncSession, tmp_path: Path
+) -> None:
+    assert await book_with(session, ModelScorer(tmp_path / "empty"), rate=0.35) == 0.35
+
+
+async def test_a_corrupted_model_file_leaves_the_department_rate(
+    session: AsyncSession, registry: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in registry.iterdir():
+        (broken / path.name).write_bytes(path.read_bytes())
+    for model in broken.glob("*.skops"):
+        model.write_bytes(b"not a model")
+    assert await book_with(session, ModelScorer(broken), rate=0.3) == 0.3
