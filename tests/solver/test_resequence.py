@@ -124,3 +124,19 @@ def test_plan_carries_the_state_version_and_etas() -> None:
     (entry,) = plan.entries
     assert plan.state_version == 42
     assert (entry.start_min, entry.end_min, entry.eta_wait_min) == (15, 27, 10)
+
+
+def test_walk_in_moves_to_an_idle_doctor_when_offered_more_than_one() -> None:
+    busy, idle = make_doctor(doctor_id=1), make_doctor(doctor_id=2, free_at=0)
+    queue = [make_ticket(ticket_id=k, previous_position=k, previous_doctor_id=1) for k in range(3)]
+    walk_in = make_ticket(
+        ticket_id=9, eligible_doctor_ids=(1, 2), previous_position=3, previous_doctor_id=1
+    )
+    state = make_state([*queue, walk_in], [busy, idle])
+
+    kept = resequence(state, fast_policy())
+    freed = resequence(state, fast_policy(max_doctor_options=2))
+
+    assert kept.entry(9).doctor_id == 1  # type: ignore[union-attr]
+    assert freed.entry(9).doctor_id == 2  # type: ignore[union-attr]
+    assert freed.stats.objective < kept.stats.objective
