@@ -59,13 +59,18 @@ async def test_without_a_model_the_department_rate_is_used(
     assert await book_with(session, ModelScorer(tmp_path / "empty"), rate=0.35) == 0.35
 
 
-async def test_a_corrupted_model_file_leaves_the_department_rate(
-    session: AsyncSession, registry: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def broken_registry(registry: Path, tmp_path: Path) -> Path:
     broken = tmp_path / "broken"
     broken.mkdir()
     for path in registry.iterdir():
         (broken / path.name).write_bytes(path.read_bytes())
     for model in broken.glob("*.skops"):
         model.write_bytes(b"not a model")
-    assert await book_with(session, ModelScorer(broken), rate=0.3) == 0.3
+    return broken
+
+
+async def test_a_corrupted_model_file_leaves_the_department_rate(
+    session: AsyncSession, broken_registry: Path
+) -> None:
+    assert await book_with(session, ModelScorer(broken_registry), rate=0.3) == 0.3
