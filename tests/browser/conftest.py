@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.browser.server import ServerProcess
 
@@ -29,7 +29,6 @@ PASSWORDS = {
     "staff": "demo-staff-pass",
     "patient": "demo-patient-pass",
 }
-BOARD_KEY = "dk_demo-waiting-room-board"
 TIMEOUT_MS = 10_000
 
 if not Path(CHROMIUM).exists():
@@ -39,6 +38,8 @@ if not Path(CHROMIUM).exists():
     )
 
 OpenPage = Callable[..., Page]
+# The machine may be busy (2 cores, other suites): wait for screens longer than the default 5 s.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,7 @@ class ServerProcess:
             if source.exists():
                 shutil.copyfile(source, self.database.with_name(self.database.name + suffix))
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         """Start serving and wait until the health check answers."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
