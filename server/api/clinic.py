@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from quart import Blueprint, request
@@ -96,7 +96,5 @@ async def slots() -> dict[str, Any]:
     }
 
 
-def _midnight(day: date) -> Any:
-    from datetime import UTC, datetime, time
-
+def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.clinical import patient_history
 from server.api.schemas import PatientIn
-from server.api.views import note_out, patient_out, vitals_out
+from server.api.views import note_out, patient_out, ticket_out, vitals_out
 from server.auth.web import actor, requires
 from server.errors import APIError, not_found
 from server.models import Appointment, Patient, Ticket
@@ -100,8 +100,6 @@ async def read(patient_id: int) -> dict[str, Any]:
             .order_by(Ticket.day.desc())
             .limit(20)
         )
-        from server.api.views import ticket_out
-
         return {**patient_out(patient), "appointments": [ticket_out(t) for t in tickets.unique()]}
 
     return await state.read(work)
