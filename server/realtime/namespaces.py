@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -17,6 +18,8 @@ from server.realtime.live import LiveRooms
 from server.realtime.rooms import BOARD, CONSOLE, DESK, PATIENT, department_room, ticket_room
 from server.state import clinic
 
+log = logging.getLogger(__name__)
+UNAVAILABLE = APIError(503, "UNAVAILABLE", "the server is busy; trying again shortly")
 RESYNCS_PER_WINDOW = 10
 RESYNC_WINDOW_S = 10.0
 CONSOLE_ROLES = frozenset({Role.DOCTOR, Role.ADMIN})
@@ -38,9 +41,14 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if auth is not None and not isinstance(auth, dict):
             raise who.refusal(who.bad_request("auth must be an object"))
         try:
-            rooms, extra = await self.admit(environ, auth or {})
+            # A restart brings every screen back at once: admit a few at a time, not all.
+            async with self.live.gate:
+                rooms, extra = await self.admit(environ, auth or {})
         except APIError as error:
             raise who.refusal(error) from None
+        except Exception:
+            log.exception("admitting a socket to %s failed", self.namespace)
+            raise who.refusal(UNAVAILABLE) from None
         await self.save_session(sid, {"rooms": rooms, "extra": extra, "resyncs": []})
         for room in rooms:
             await self.enter_room(sid, room)
