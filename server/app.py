@@ -24,6 +24,7 @@ from server.notify import api as notify_api
 from server.notify.runtime import attach as attach_notifications
 from server.notify.scheduler import start_scheduler
 from server.pages import bp as pages_bp
+from server.scheduling.hooks import attach as attach_scheduler
 from server.scoring import ModelScorer
 from server.state import ClinicState
 
@@ -88,7 +89,11 @@ def create_app(settings: Settings | None = None) -> Quart:
         hub=EventHub(),
         limiter=MemoryLimiter(settings.login_max_failures, settings.login_window_s),
     )
-    app.extensions["clinic"].extras["on_start"] = [attach_notifications, start_scheduler]
+    app.extensions["clinic"].extras["on_start"] = [
+        attach_scheduler,
+        attach_notifications,
+        start_scheduler,
+    ]
     _lifespan(app)
     return app
 

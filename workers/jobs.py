@@ -9,9 +9,11 @@ from __future__ import annotations
 from server.jobs import JobFunction
 from workers.ml_jobs import rescore_bookings, retrain_no_show
 from workers.notify_jobs import deliver_outbox, send_due_reminders
+from workers.queue_jobs import resequence_queue
 
 FUNCTIONS: dict[str, JobFunction] = {}
 FUNCTIONS["deliver_outbox"] = deliver_outbox
 FUNCTIONS["send_due_reminders"] = send_due_reminders
 FUNCTIONS["retrain_no_show"] = retrain_no_show
 FUNCTIONS["rescore_bookings"] = rescore_bookings
+FUNCTIONS["resequence"] = resequence_queue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 
 from server.auth.ratelimit import MemoryLimiter
@@ -13,6 +13,7 @@ from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
 from server.jobs import ArqJobs
 from server.notify.runtime import attach as attach_notifications
+from server.scheduling.hooks import attach as attach_scheduler
 from server.state import ClinicState
 from workers.jobs import FUNCTIONS
 from workers.ml_jobs import retrain_no_show
@@ -33,7 +34,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         redis=ctx["redis"],
     )
     state.jobs = ArqJobs(ctx["redis"])
-    state.extras["on_start"] = [attach_notifications]
+    state.extras["on_start"] = [attach_notifications, attach_scheduler]
     for hook in state.extras.get("on_start", []):
         await hook(state)
     ctx["state"] = state
@@ -50,7 +51,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 class WorkerSettings:
     """What `arq` reads to run a worker."""
 
-    functions = list(FUNCTIONS.values())
+    # Registered under the names the server enqueues them by.
+    functions = [func(job, name=name) for name, job in FUNCTIONS.items()]  # type: ignore[arg-type]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(_settings.redis_url or "redis://127.0.0.1:6379/0")

@@ -12,7 +12,9 @@ from server.actions.common import change_status, load_ticket, publish
 from server.auth.actor import Actor
 from server.errors import APIError, forbidden, not_found
 from server.models import Appointment, Department, Doctor, DoctorSession, Role, Ticket
-from server.queue.order import QueueEntry, Urgency, priority_order
+from server.queries.entries import entry_of
+from server.queries.queues import soonest_free_doctor
+from server.queue.order import Urgency, priority_order
 from server.queue.state import TicketEvent, TicketStatus
 
 BUSY = (TicketStatus.CALLED, TicketStatus.IN_CONSULTATION)
@@ -30,18 +32,6 @@ def check_own_queue(actor: Actor, doctor_id: int | None) -> None:
     """Let a doctor act only on their own patients (or the shared queue of their department)."""
     if actor.role is Role.DOCTOR and doctor_id is not None and actor.doctor_id != doctor_id:
         raise forbidden("doctors can only move patients in their own queue")
-
-
-def entry_of(ticket: Ticket) -> QueueEntry:
-    """Describe a ticket for the ordering function."""
-    appointment = ticket.appointment
-    return QueueEntry(
-        ticket_id=ticket.id,
-        urgency=appointment.urgency,
-        arrived_at=ticket.arrived_at or appointment.booked_at,
-        scheduled_at=appointment.scheduled_at,
-        plan_rank=ticket.plan_rank,
-    )
 
 
 async def waiting_for_doctor(session: AsyncSession, doctor: Doctor, day: date) -> list[Ticket]:
@@ -292,7 +282,12 @@ async def insert_emergency(
     doctor_id: int | None = None,
     reason: str = "",
 ) -> Ticket:
-    """Put an emergency at the head of a queue: a new patient, or one already waiting."""
+    """Put an emergency at the head of a queue: a new patient, or one already waiting.
+
+    Without a doctor named, it goes to the department's doctor who will be free first.
+    """
+    if doctor_id is None:
+        doctor_id = await soonest_free_doctor(session, department_id, now)
     if ticket_id is None:
         if patient_id is None:
             raise APIError(
@@ -310,6 +305,8 @@ async def insert_emergency(
             kind="emergency_inserted",
         )
     ticket = await load_ticket(session, ticket_id)
+    if ticket.queue_department_id != department_id:
+        raise APIError(422, "WRONG_DEPARTMENT", "that ticket waits in another department")
     change_status(session, actor, ticket, TicketEvent.ESCALATE, now, reason=reason)
     ticket.appointment.urgency = Urgency.EMERGENCY
     if doctor_id is not None:

@@ -7,6 +7,7 @@ from server.models.clinic import Department, Doctor, DoctorSession, Room, Slot
 from server.models.clinical import ConsultationNote, Vitals
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
+from server.models.planning import QueuePlan
 from server.models.users import ApiToken, Display, Role, User
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Patient",
+    "QueuePlan",
     "Role",
     "Room",
     "Slot",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.actions.queue import entry_of
+from server.queries.entries import entry_of
 from server.queries.queues import doctors_today, live_tickets
 from server.queue.forecast import forecast
 from server.queue.order import QueueEntry, Urgency

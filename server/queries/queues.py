@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.actions.queue import entry_of
 from server.errors import not_found
 from server.events import iso
 from server.models import Appointment, Department, Doctor, DoctorSession, Room, Ticket
+from server.queries.entries import entry_of
 from server.queue.forecast import DoctorClock, Forecast, forecast
 from server.queue.order import expected_duration, remaining_minutes
 from server.queue.state import TicketStatus
@@ -231,3 +231,14 @@ async def ticket_snapshot(
         "day": snapshot["day"],
         "generated_at": snapshot["generated_at"],
     }
+
+
+async def soonest_free_doctor(
+    session: AsyncSession, department_id: int, now: datetime, default_min: float = 10.0
+) -> int | None:
+    """Return the department's working doctor who will be free first (None if nobody works)."""
+    tickets = await live_tickets(session, department_id, now.date())
+    doctors = await doctors_today(session, department_id, now.date(), tickets, now, default_min)
+    if not doctors:
+        return None
+    return min(doctors, key=lambda d: (d.clock.free_in_min, d.doctor.id)).doctor.id

@@ -1,0 +1,12 @@
+"""Plug the scheduler into a process's event hub (server or worker)."""
+
+from __future__ import annotations
+
+from server.scheduling import triggers, versions
+from server.state import ClinicState
+
+
+async def attach(state: ClinicState) -> None:
+    """Version every queue change in its transaction; re-plan after commits that need it."""
+    state.hub.listen_in_transaction(versions.on_event)
+    state.hub.subscribe(triggers.subscriber(state))

@@ -1,0 +1,35 @@
+"""Scheduler settings from CLINIC_SOLVER_* environment variables, mapped onto SolverPolicy."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from server.solver.policy import SolverPolicy
+
+
+class SolverSettings(BaseSettings):
+    """The knobs an admin tunes; every one documented in docs/scheduling.md."""
+
+    model_config = SettingsConfigDict(env_prefix="CLINIC_SOLVER_", extra="ignore", frozen=True)
+
+    # Overbooking: alpha_k = alpha_start + alpha_step * k (k = slot's index in its session).
+    alpha_start: int = 40
+    alpha_step: int = 5
+    max_overbook_per_slot: int = 1
+    max_expected_excess: float = 0.3
+    # Re-sequencing: cost per place moved back; never more than max_moveback places.
+    disruption_penalty: int = 10
+    max_moveback: int = 3
+    # CP-SAT budgets (seconds of wall time, model building included).
+    resequence_time_limit_s: float = 1.0
+    allocation_time_limit_s: float = 5.0
+    relative_gap_limit: float = 0.01
+    num_workers: int = 2
+    deterministic: bool = True
+
+    def policy(self) -> SolverPolicy:
+        """Return the solver policy with these values, defaults for the rest."""
+        names = {f.name for f in fields(SolverPolicy)}
+        return SolverPolicy(**{k: v for k, v in self.model_dump().items() if k in names})

@@ -1,0 +1,52 @@
+"""Re-plan a department's day whenever something the plan assumed stops being true."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from server.events import QueueEvent
+from server.state import ClinicState
+
+# An emergency, a no-show, a skip, a cancellation, a walk-in, an arrival or a transfer.
+TRIGGERS = frozenset(
+    {
+        "emergency_inserted",
+        "no_show",
+        "skipped",
+        "cancelled",
+        "walk_in",
+        "checked_in",
+        "transferred",
+        "requeued",
+    }
+)
+JOB = "resequence"
+
+
+def job_key(department_id: int, day: date | str) -> str:
+    """Name the coalescing key: one queued re-plan per department-day."""
+    return f"{JOB}:{department_id}:{day}"
+
+
+async def request_resequence(state: ClinicState, department_id: int, day: date | str) -> None:
+    """Queue a re-plan of one department-day (coalesced with any already queued)."""
+    await state.enqueue(JOB, department_id, str(day), key=job_key(department_id, day))
+
+
+def subscriber(state: ClinicState):  # type: ignore[no-untyped-def]
+    """Return the after-commit subscriber that turns trigger events into re-plans."""
+
+    async def on_commit(events: Sequence[QueueEvent]) -> None:
+        today = state.clock().date().isoformat()
+        wanted = {
+            (department, event.day)
+            for event in events
+            if event.kind in TRIGGERS and event.day == today
+            for department in {event.department_id, event.previous_department_id}
+            if department is not None
+        }
+        for department_id, day in sorted(wanted):
+            await request_resequence(state, department_id, day)
+
+    return on_commit

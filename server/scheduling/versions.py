@@ -1,0 +1,51 @@
+"""Every change to a queue bumps its version, in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.events import QueueEvent
+from server.models import QueuePlan, utcnow
+
+# Changes the scheduler makes itself do not make its own plan stale.
+OWN_KINDS = frozenset({"resequenced"})
+
+
+async def bump(session: AsyncSession, department_id: int, day: date) -> None:
+    """Increase a department-day's version (creating its row on first use)."""
+    values = {"department_id": department_id, "day": day, "version": 1, "updated_at": utcnow()}
+    if session.get_bind().dialect.name == "sqlite":
+        sqlite_stmt = sqlite_insert(QueuePlan).values(values)
+        sqlite_stmt = sqlite_stmt.on_conflict_do_update(
+            index_elements=["department_id", "day"], set_={"version": QueuePlan.version + 1}
+        )
+        await session.execute(sqlite_stmt)
+        return
+    mysql_stmt = mysql_insert(QueuePlan).values(values)
+    await session.execute(mysql_stmt.on_duplicate_key_update(version=QueuePlan.version + 1))
+
+
+async def on_event(session: AsyncSession, event: QueueEvent) -> None:
+    """In-transaction listener: the queues this event touched are now a newer state."""
+    if event.kind in OWN_KINDS:
+        return
+    day = date.fromisoformat(event.day)
+    await bump(session, event.department_id, day)
+    previous = event.previous_department_id
+    if previous is not None and previous != event.department_id:
+        await bump(session, previous, day)
+
+
+async def current(
+    session: AsyncSession, department_id: int, day: date, *, lock: bool = False
+) -> QueuePlan | None:
+    """Return the department-day's version row (locked when about to apply a plan)."""
+    query = select(QueuePlan).where(QueuePlan.department_id == department_id, QueuePlan.day == day)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)

@@ -1,0 +1,132 @@
+"""The scheduler's plans: versioned by every change, never applied over a newer state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from quart import Quart
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions import booking, queue
+from server.auth.actor import SYSTEM
+from server.jobs import InProcessJobs
+from server.models import Doctor, Ticket
+from server.scheduling import versions
+from server.scheduling.applying import Applied, apply
+from server.scheduling.reading import read_queue
+from server.solver import greedy_plan
+from server.state import ClinicState
+from tests.conftest import T0
+from tests.factories import make_department, make_doctor, make_patient, make_session
+
+
+async def open_department(state: ClinicState, doctors: int = 2, walk_ins: int = 4) -> int:
+    async def work(session: AsyncSession) -> int:
+        department = await make_department(session)
+        for _ in range(doctors):
+            await make_session(session, await make_doctor(session, department))
+        for _ in range(walk_ins):
+            patient = await make_patient(session)
+            await booking.register_walk_in(
+                session, SYSTEM, patient_id=patient.id, department_id=department.id, now=T0
+            )
+        return department.id
+
+    return await state.run(work)
+
+
+async def version_of(state: ClinicState, department_id: int) -> int:
+    row = await state.read(lambda s: versions.current(s, department_id, T0.date()))
+    return row.version if row else 0
+
+
+async def settle(state: ClinicState) -> None:
+    assert isinstance(state.jobs, InProcessJobs)
+    await state.jobs.drain()
+
+
+async def test_every_change_to_a_queue_raises_its_version(app: Quart, state: ClinicState) -> None:
+    department_id = await open_department(state, walk_ins=2)
+    before = await version_of(state, department_id)
+    assert before == 2  # two walk-ins
+    tickets = list(await state.read(lambda s: s.scalars(select(Ticket.id).order_by(Ticket.id))))
+    await state.run(lambda s: booking.cancel(s, SYSTEM, ticket_id=tickets[0], now=T0))
+    assert await version_of(state, department_id) == before + 1
+
+
+async def test_a_plan_from_an_older_state_is_refused_and_changes_nothing(
+    app: Quart, state: ClinicState
+) -> None:
+    department_id = await open_department(state)
+    await settle(state)
+    reading = await state.read(lambda s: read_queue(s, department_id, T0.date(), T0, 10))
+    assert reading is not None
+    plan = greedy_plan(reading.state)
+    patient = await state.run(lambda s: make_patient(s))
+    await state.run(
+        lambda s: booking.register_walk_in(
+            s, SYSTEM, patient_id=patient.id, department_id=department_id, now=T0
+        )
+    )
+    await settle(state)  # the walk-in's own re-plan has run
+    ranks_before = list(
+        await state.read(lambda s: s.scalars(select(Ticket.plan_rank).order_by(Ticket.id)))
+    )
+    outcome = await state.run(lambda s: apply(s, department_id, T0.date(), plan, T0))
+    assert outcome is Applied.STALE
+    assert (
+        list(await state.read(lambda s: s.scalars(select(Ticket.plan_rank).order_by(Ticket.id))))
+        == ranks_before
+    )
+
+
+async def test_an_emergency_is_planned_first_and_announced(app: Quart, state: ClinicState) -> None:
+    department_id = await open_department(state, doctors=1, walk_ins=5)
+    await settle(state)
+    seen: list[str] = []
+
+    async def listen(events: object) -> None:
+        seen.extend(e.kind for e in events)  # type: ignore[attr-defined]
+
+    state.hub.subscribe(listen)
+    patient = await state.run(lambda s: make_patient(s))
+    emergency = await state.run(
+        lambda s: queue.insert_emergency(
+            s,
+            SYSTEM,
+            now=T0 + timedelta(minutes=1),
+            department_id=department_id,
+            patient_id=patient.id,
+        )
+    )
+    await settle(state)
+    plan = await state.read(lambda s: versions.current(s, department_id, T0.date()))
+    assert plan is not None and plan.plan is not None and plan.plan_version == plan.version
+    first = await state.read(lambda s: s.scalar(select(Ticket.id).where(Ticket.plan_rank == 1)))
+    assert first == emergency.id
+    assert "resequenced" in seen
+    assert emergency.doctor_id is not None
+    doctor_id = emergency.doctor_id
+    called = await state.run(
+        lambda s: queue.call_next(s, SYSTEM, doctor_id=doctor_id, now=T0 + timedelta(minutes=2))
+    )
+    assert called.id == emergency.id
+
+
+async def test_an_emergency_goes_to_the_doctor_free_first(app: Quart, state: ClinicState) -> None:
+    department_id = await open_department(state, doctors=2, walk_ins=2)
+    first_doctor = await state.read(
+        lambda s: s.scalar(
+            select(Doctor.id).where(Doctor.department_id == department_id).order_by(Doctor.id)
+        )
+    )
+    assert first_doctor is not None
+    busy = await state.run(lambda s: queue.call_next(s, SYSTEM, doctor_id=first_doctor, now=T0))
+    patient = await state.run(lambda s: make_patient(s))
+    emergency = await state.run(
+        lambda s: queue.insert_emergency(
+            s, SYSTEM, now=T0, department_id=department_id, patient_id=patient.id
+        )
+    )
+    assert emergency.doctor_id is not None and emergency.doctor_id != busy.doctor_id
