@@ -38,6 +38,18 @@ def serve(host: str | None, port: int | None) -> None:
     )
 
 
+@main.command()
+def worker() -> None:
+    """Run an arq worker against REDIS_URL: re-plans, messages, nightly retraining."""
+    from arq import run_worker
+
+    if not Settings().redis_url:
+        raise click.UsageError("a worker needs REDIS_URL; without it the server runs jobs itself")
+    from workers.settings import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
 @main.group()
 def db() -> None:
     """Manage the database schema."""

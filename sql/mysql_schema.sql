@@ -315,4 +315,19 @@ CREATE INDEX ix_outbox_due ON outbox (status, next_attempt_at);
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+CREATE TABLE queue_plans (
+    department_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    version INTEGER NOT NULL, 
+    plan_version INTEGER, 
+    plan JSON, 
+    updated_at DATETIME NOT NULL, 
+    CONSTRAINT pk_queue_plans PRIMARY KEY (department_id, day), 
+    CONSTRAINT fk_queue_plans_department_id_departments FOREIGN KEY(department_id) REFERENCES departments (id)
+);
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 

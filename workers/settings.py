@@ -13,6 +13,7 @@ from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
 from server.jobs import ArqJobs
 from server.notify.runtime import attach as attach_notifications
+from server.realtime.server import attach_worker_emitter
 from server.scheduling.hooks import attach as attach_scheduler
 from server.state import ClinicState
 from workers.jobs import FUNCTIONS
@@ -34,7 +35,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         redis=ctx["redis"],
     )
     state.jobs = ArqJobs(ctx["redis"])
-    state.extras["on_start"] = [attach_notifications, attach_scheduler]
+    state.extras["on_start"] = [attach_scheduler, attach_notifications, attach_worker_emitter]
     for hook in state.extras.get("on_start", []):
         await hook(state)
     ctx["state"] = state
