@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from server.ml.fastpath import compile_scorer
 from server.ml.features import build_features
 from server.ml.predict import BaseRatePredictor, ModelPredictor
 from server.ml.registry import (
@@ -104,3 +105,28 @@ def test_missing_description_is_refused(tmp_path: Path, trained_hgb: TrainedMode
     (tmp_path / f"{meta.version}.json").unlink()
     with pytest.raises(ModelFileError, match="unreadable"):
         load_model(tmp_path / f"{meta.version}.skops")
+
+
+@pytest.mark.parametrize("name", ["logreg", "svm"])
+def test_every_candidate_gets_a_numpy_scorer_that_matches(
+    tmp_path: Path, small_history: list, name: str
+) -> None:
+    x = build_features(small_history).values
+    trained = train_one(name, small_history, x, {})
+    meta = save_model(tmp_path, trained)
+    predictor, _ = load_model(tmp_path / f"{meta.version}.skops")
+    assert predictor.fast is not None
+    expected = trained.estimator.predict_proba(x[:200])[:, 1]
+    got = [predictor.predict_one(r, small_history) for r in small_history[:200]]
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_scorer_is_refused_when_it_disagrees_with_the_library(
+    small_history: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = build_features(small_history).values
+    estimator = train_one("logreg", small_history, x, {}).estimator
+    assert compile_scorer(estimator, x.shape[1]) is not None
+    original = estimator.predict_proba
+    monkeypatch.setattr(estimator, "predict_proba", lambda rows: original(rows) * 0.999)
+    assert compile_scorer(estimator, x.shape[1]) is None
