@@ -177,6 +177,7 @@ def baseline_app() -> Any:
         return None
 
     sio.on("connect", connect, namespace="/board")
+    sent = {"seq": 0}
 
     async def http(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -184,7 +185,8 @@ def baseline_app() -> Any:
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
-        message = {"seq": 0, "sent_at": time.time(), "data": PAYLOAD, "events": []}
+        sent["seq"] += 1
+        message = {"room": "all", "seq": sent["seq"], "sent_at": time.time(), "data": PAYLOAD}
         await sio.emit("update", message, namespace="/board")
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
@@ -208,7 +210,7 @@ async def one_client(
     import websockets
 
     prefix = f"42{namespace},"
-    got: list[float] = []
+    got: list[list[Any]] = []  # [latency ms, room, seq] per update
     out["clients"].append(got)
     async with gate:
         ws = await websockets.connect(
@@ -236,7 +238,7 @@ async def one_client(
             received = time.time()
             event, data = json.loads(message[len(prefix) :])
             if event == "update":
-                got.append((received - data["sent_at"]) * 1000)
+                got.append([(received - data["sent_at"]) * 1000, data["room"], data["seq"]])
             elif event == "snapshot":
                 ready.set()
 
@@ -282,6 +284,29 @@ def start_load(
 # ---------------------------------------------------------------- one measurement
 
 
+def last_numbers(clients: list[list[list[Any]]]) -> dict[str, int]:
+    """Return the last number any client saw in each room."""
+    last: dict[str, int] = {}
+    for got in clients:
+        for _latency, room, seq in got:
+            last[room] = max(seq, last.get(room, seq))
+    return last
+
+
+def every_update(got: list[list[Any]], last: dict[str, int]) -> bool:
+    """Tell whether a client saw its room's updates without a gap, up to the last one sent.
+
+    Batches committed while one is going out are merged into one update, so a client may get
+    fewer updates than there were actions, but never a gap.
+    """
+    seqs = [seq for _latency, _room, seq in got]
+    return (
+        bool(got)
+        and seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        and (seqs[-1] == last[got[0][1]])
+    )
+
+
 def measure(
     url: str, plan: list[tuple[str, dict[str, Any]]], bare: bool, act: Any, server_pid: int
 ) -> dict[str, Any]:
@@ -294,15 +319,16 @@ def measure(
         act()
         time.sleep(GAP_S)
     time.sleep(2 * GAP_S)
-    latencies: list[float] = []
-    complete = refused = 0
+    clients: list[list[list[Any]]] = []
+    refused = 0
     for process in loads:
         out, _ = process.communicate("STOP\n", timeout=120)
         result = json.loads(out.strip().splitlines()[-1])
         refused += result["refused"]
-        for got in result["clients"]:
-            latencies.extend(got)
-            complete += len(got) == ACTIONS
+        clients.extend(result["clients"])
+    latencies = [latency for got in clients for latency, _room, _seq in got]
+    last = last_numbers(clients)
+    complete = sum(every_update(got, last) for got in clients)
     return {
         "p50_ms": round(percentile(latencies, 50), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
