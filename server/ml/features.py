@@ -1,12 +1,15 @@
 """Leak-free no-show features, shared by the database, the CSV loaders and the scorer.
 
-Two kinds of feature use other appointments of the same patient:
+A booking is scored twice: when it is made (``BOOKING``) and the night before its day
+(``NIGHTLY``, what overbooking uses). Two kinds of feature use the patient's other
+appointments, and each score sees only what is known at its own time:
 
-* history features use *outcomes*, and only of appointments whose day is strictly before
-  the predicted one (the night before a day, those outcomes are known);
-* booking-context features (``same_day_appts``) count bookings without looking at any
-  outcome, and only bookings made before the score is last refreshed: the start of the
-  appointment day, or the booking itself for a same-day booking.
+* history features use *outcomes*, only of appointments on days strictly before
+  ``outcomes_before(record, when)``: the appointment day for the nightly score, the booking
+  date for the booking-time score;
+* booking-context features count bookings without looking at any outcome, only bookings
+  made up to ``known_at(record, when)``: the start of the appointment day for the nightly
+  score (or the booking itself for a same-day booking), the booking itself at booking time.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 # Bump when a feature's meaning changes: saved models with another version are refused.
-FEATURE_SET_VERSION = "2"
+FEATURE_SET_VERSION = "3"
 
 # Age bands in years; the band is the index of the first upper bound above the age.
 AGE_BAND_UPPER = (1, 6, 13, 19, 26, 36, 46, 56, 66, 76)
@@ -58,8 +62,16 @@ HISTORY_FEATURES: tuple[str, ...] = (
     "prior_walk_ins",
     "prior_booked_appts",
     "prior_booked_no_shows",
+    "prior_lead_days",
+    "booked_at_visit",
 )
-CONTEXT_FEATURES: tuple[str, ...] = ("same_day_appts",)
+CONTEXT_FEATURES: tuple[str, ...] = (
+    "same_day_appts",
+    "future_appts",
+    "later_bookings",
+    "same_booking_date",
+    "days_since_prev_booking",
+)
 FEATURE_NAMES: tuple[str, ...] = OWN_FEATURES + HISTORY_FEATURES + CONTEXT_FEATURES
 
 # Prior for the smoothed no-show rate: a patient with no history gets about the base rate.
@@ -68,6 +80,9 @@ _RATE_PRIOR = 0.2
 _MISSING = -1.0
 
 FloatArray = npt.NDArray[np.float64]
+ScoreTime = Literal["nightly", "booking"]
+NIGHTLY: ScoreTime = "nightly"
+BOOKING: ScoreTime = "booking"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +133,19 @@ def department_code(department: str | None) -> int:
     return zlib.crc32(department.strip().casefold().encode()) % DEPARTMENT_BUCKETS
 
 
-def known_at(record: ApptRecord) -> datetime:
-    """Return when the record's score is last refreshed: its day's start or its booking."""
+def known_at(record: ApptRecord, when: ScoreTime = NIGHTLY) -> datetime:
+    """Return the latest booking time a score may count: the day's start or the booking."""
+    if when == BOOKING:
+        return record.booked_at
     day_start = datetime.combine(record.appointment_day, time.min, tzinfo=record.booked_at.tzinfo)
     return max(record.booked_at, day_start)
+
+
+def outcomes_before(record: ApptRecord, when: ScoreTime = NIGHTLY) -> date:
+    """Return the first day whose outcomes a score may not see."""
+    if when == BOOKING:
+        return min(record.booked_at.date(), record.appointment_day)
+    return record.appointment_day
 
 
 def _own_values(r: ApptRecord) -> list[float]:
@@ -151,19 +175,26 @@ def _own_values(r: ApptRecord) -> list[float]:
     ]
 
 
-def _history_values(target: ApptRecord, others: Sequence[ApptRecord]) -> list[float]:
+def _history_values(
+    target: ApptRecord, others: Sequence[ApptRecord], when: ScoreTime
+) -> list[float]:
     day = target.appointment_day
-    # Only completed appointments on earlier days: their outcome is known the night before.
-    prior = [o for o in others if o.appointment_day < day and o.no_show is not None]
+    # Only completed appointments on earlier days: their outcome is known at scoring time.
+    seen_before = outcomes_before(target, when)
+    prior = [o for o in others if o.appointment_day < seen_before and o.no_show is not None]
     no_show_days = {o.appointment_day for o in prior if o.no_show}
     booked = [o for o in prior if lead_days(o) > 0]
     n_no_shows = sum(1 for o in prior if o.no_show)
     if prior:
-        last_day = max(o.appointment_day for o in prior)
-        last_no_show = float(last_day in no_show_days)
-        days_since = float((day - last_day).days)
+        last = max(prior, key=lambda o: (o.appointment_day, o.booked_at, o.appointment_key))
+        last_no_show = float(last.appointment_day in no_show_days)
+        days_since = float((day - last.appointment_day).days)
+        last_lead = float(lead_days(last))
+        # Booked while attending an earlier appointment: the patient was at the clinic.
+        booking_day = target.booked_at.date()
+        at_visit = float(any(o.appointment_day == booking_day and not o.no_show for o in prior))
     else:
-        last_no_show = days_since = _MISSING
+        last_no_show = days_since = last_lead = at_visit = _MISSING
     return [
         float(len(prior)),
         float(n_no_shows),
@@ -174,38 +205,57 @@ def _history_values(target: ApptRecord, others: Sequence[ApptRecord]) -> list[fl
         float(len(prior) - len(booked)),
         float(len(booked)),
         float(sum(1 for o in booked if o.no_show)),
+        last_lead,
+        at_visit,
     ]
 
 
-def _context_values(target: ApptRecord, others: Sequence[ApptRecord]) -> list[float]:
-    cutoff = known_at(target)
-    same_day = sum(
-        1 for o in others if o.appointment_day == target.appointment_day and o.booked_at <= cutoff
-    )
-    return [float(1 + same_day)]
+def _context_values(
+    target: ApptRecord, others: Sequence[ApptRecord], when: ScoreTime
+) -> list[float]:
+    # Bookings only, never outcomes, and only those made up to the cut-off.
+    cutoff, day, booked = known_at(target, when), target.appointment_day, target.booked_at
+    known = [o for o in others if o.booked_at <= cutoff]
+    earlier = [o.booked_at for o in known if o.booked_at < booked]
+    since = (booked - max(earlier)).total_seconds() / 86400 if earlier else _MISSING
+    return [
+        float(1 + sum(1 for o in known if o.appointment_day == day)),
+        float(sum(1 for o in known if o.appointment_day > day)),
+        float(sum(1 for o in known if o.booked_at > booked)),
+        float(sum(1 for o in known if o.booked_at.date() == booked.date())),
+        since,
+    ]
 
 
-def feature_row(target: ApptRecord, history: Sequence[ApptRecord]) -> list[float]:
+def feature_row(
+    target: ApptRecord, history: Sequence[ApptRecord], when: ScoreTime = NIGHTLY
+) -> list[float]:
     """Compute one feature row; ``history`` may hold any of the patient's appointments."""
     others = [
         o
         for o in history
         if o.appointment_key != target.appointment_key and o.patient_key == target.patient_key
     ]
-    return _own_values(target) + _history_values(target, others) + _context_values(target, others)
+    return (
+        _own_values(target)
+        + _history_values(target, others, when)
+        + _context_values(target, others, when)
+    )
 
 
-def build_features_for(target: ApptRecord, history: Sequence[ApptRecord]) -> FloatArray:
+def build_features_for(
+    target: ApptRecord, history: Sequence[ApptRecord], when: ScoreTime = NIGHTLY
+) -> FloatArray:
     """Return the 1 x n feature matrix for scoring one booking."""
-    return np.asarray([feature_row(target, history)], dtype=np.float64)
+    return np.asarray([feature_row(target, history, when)], dtype=np.float64)
 
 
-def build_features(records: Sequence[ApptRecord]) -> FeatureMatrix:
-    """Build features for every record, each seeing only what was known before it."""
+def build_features(records: Sequence[ApptRecord], when: ScoreTime = NIGHTLY) -> FeatureMatrix:
+    """Build features for every record, each seeing only what is known at ``when``."""
     by_patient: dict[str, list[ApptRecord]] = defaultdict(list)
     for r in records:
         by_patient[r.patient_key].append(r)
-    rows = [feature_row(r, by_patient[r.patient_key]) for r in records]
+    rows = [feature_row(r, by_patient[r.patient_key], when) for r in records]
     values = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURE_NAMES))
     return FeatureMatrix(values=values)
 

@@ -8,15 +8,19 @@ import numpy as np
 import pytest
 
 from server.ml.features import (
+    BOOKING,
     CONTEXT_FEATURES,
     FEATURE_NAMES,
     HISTORY_FEATURES,
+    NIGHTLY,
     ApptRecord,
+    ScoreTime,
     build_features,
     build_features_for,
     feature_row,
     known_at,
     lead_days,
+    outcomes_before,
 )
 
 HISTORY_IDX = [FEATURE_NAMES.index(n) for n in HISTORY_FEATURES]
@@ -59,23 +63,28 @@ def test_history_counts_only_earlier_days() -> None:
 
 
 def _mutate_future(
-    target: ApptRecord, records: list[ApptRecord], rng: random.Random
+    target: ApptRecord, records: list[ApptRecord], rng: random.Random, when: ScoreTime
 ) -> list[ApptRecord]:
-    """Flip every outcome the target must not see and add a booking it cannot know of."""
+    """Flip every outcome the target must not see and add bookings it cannot know of."""
+    hidden_from = outcomes_before(target, when)
     out = [
         replace(r, no_show=rng.random() < 0.5)
-        if r.patient_key == target.patient_key and r.appointment_day >= target.appointment_day
+        if r.patient_key == target.patient_key and r.appointment_day >= hidden_from
         else r
         for r in records
     ]
-    late = known_at(target) + timedelta(minutes=1)
-    out.append(appt("late", target.appointment_day, late, True, target.patient_key))
+    late = known_at(target, when) + timedelta(minutes=1)
+    for n, day in enumerate((target.appointment_day, target.appointment_day + timedelta(3))):
+        out.append(appt(f"late{n}", day, late, True, target.patient_key))
     return out
 
 
-def test_no_feature_sees_its_own_or_a_later_outcome(small_history: list[ApptRecord]) -> None:
+@pytest.mark.parametrize("when", [NIGHTLY, BOOKING])
+def test_no_feature_sees_its_own_or_a_later_outcome(
+    small_history: list[ApptRecord], when: ScoreTime
+) -> None:
     rng = random.Random(0)
-    base = build_features(small_history).values
+    base = build_features(small_history, when).values
     # Patients with several appointments are the ones a leak would show up for.
     counts: dict[str, int] = {}
     for r in small_history:
@@ -84,9 +93,56 @@ def test_no_feature_sees_its_own_or_a_later_outcome(small_history: list[ApptReco
     assert len(targets) > 50
     for i in rng.sample(targets, 80):
         target = small_history[i]
-        mutated = _mutate_future(target, small_history, rng)
+        mutated = _mutate_future(target, small_history, rng, when)
         patient = [r for r in mutated if r.patient_key == target.patient_key]
-        assert feature_row(target, patient) == list(base[i]), target
+        assert feature_row(target, patient, when) == list(base[i]), target
+
+
+@pytest.mark.parametrize("when", [NIGHTLY, BOOKING])
+def test_booking_counts_use_only_bookings_made_up_to_the_cut_off(when: ScoreTime) -> None:
+    day = date(2025, 3, 10)
+    target = appt("t", day, datetime(2025, 3, 3, 10), None)
+    cutoff = known_at(target, when)
+    assert cutoff == (datetime(2025, 3, 10) if when == NIGHTLY else target.booked_at)
+    names = ("same_day_appts", "future_appts", "later_bookings", "same_booking_date")
+    before = cutoff - timedelta(minutes=1)
+    after = cutoff + timedelta(minutes=1)
+    known = [appt("s", day, before, None), appt("f", day + timedelta(2), before, None)]
+    unknown = [appt("s2", day, after, None), appt("f2", day + timedelta(2), after, None)]
+    row_known = feature_row(target, [target, *known])
+    row_all = feature_row(target, [target, *known, *unknown], when)
+    assert [value(row_all, n) for n in names] == [
+        value(feature_row(target, [target, *known], when), n) for n in names
+    ]
+    assert value(row_all, "same_day_appts") == 2 and value(row_all, "future_appts") == 1
+    if when == NIGHTLY:
+        # Made after this booking and before the night: counted, and on another date.
+        assert value(row_known, "later_bookings") == 2
+        assert value(row_known, "same_booking_date") == 0
+    else:
+        assert value(row_all, "later_bookings") == 0
+        assert value(row_all, "same_booking_date") == 2
+
+
+def test_booking_time_score_ignores_outcomes_after_the_booking() -> None:
+    day = date(2025, 3, 10)
+    target = appt("t", day, datetime(2025, 3, 3, 10), None)
+    seen = appt("a", date(2025, 3, 1), datetime(2025, 2, 20, 9), True)
+    unseen = appt("b", date(2025, 3, 5), datetime(2025, 2, 20, 9), True)
+    at_booking = feature_row(target, [seen, unseen], BOOKING)
+    nightly = feature_row(target, [seen, unseen], NIGHTLY)
+    assert value(at_booking, "prior_appts") == 1 and value(nightly, "prior_appts") == 2
+    assert value(at_booking, "days_since_last_visit") == 9
+
+
+def test_booking_made_at_an_attended_visit_is_marked() -> None:
+    visit = appt("v", date(2025, 3, 3), datetime(2025, 2, 20, 9), False)
+    target = appt("t", date(2025, 3, 10), datetime(2025, 3, 3, 11), None)
+    assert value(feature_row(target, [visit]), "booked_at_visit") == 1
+    missed = replace(visit, no_show=True)
+    assert value(feature_row(target, [missed]), "booked_at_visit") == 0
+    assert value(feature_row(target, []), "booked_at_visit") == -1
+    assert value(feature_row(target, [visit]), "prior_lead_days") == 11
 
 
 def test_history_features_ignore_later_appointments_entirely(

@@ -57,6 +57,8 @@ def test_evaluate_prints_one_json_object(tmp_path: Path, small_history: list[App
     out = json.loads(result.stdout)
     assert {m["model"] for m in out["models"]} == {"svm", "logreg", "hgb"}
     assert out["best"] in {"svm", "logreg", "hgb"}
+    assert out["setting"] == "nightly"
+    assert set(out["booking_time"]) == {"svm", "logreg", "hgb"}
     for row in out["models"]:
         keys = {"auc", "brier", "brier_skill", "logloss", "n_train", "n_test", "base_rate"}
         assert keys <= row.keys()
