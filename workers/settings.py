@@ -16,6 +16,7 @@ from server.notify.runtime import attach as attach_notifications
 from server.realtime.server import attach_worker_emitter
 from server.scheduling.hooks import attach as attach_scheduler
 from server.state import ClinicState
+from workers.allocation_jobs import allocate_upcoming
 from workers.jobs import FUNCTIONS
 from workers.ml_jobs import retrain_no_show
 from workers.notify_jobs import deliver_outbox, send_due_reminders
@@ -64,4 +65,5 @@ class WorkerSettings:
         cron(send_due_reminders, second={0}, run_at_startup=True),
         cron(deliver_outbox, second={15, 45}),  # picks up retries whose backoff has passed
         cron(retrain_no_show, hour={2}, minute={30}, timeout=1800),  # nightly, then re-scores
+        cron(allocate_upcoming, hour={3}, minute={15}),  # after re-scoring: fresh show probs
     ]

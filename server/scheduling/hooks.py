@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from server.scheduling import triggers, versions
+from server.scheduling import allocation, triggers, versions
 from server.state import ClinicState
 
 
 async def attach(state: ClinicState) -> None:
-    """Version every queue change in its transaction; re-plan after commits that need it."""
+    """Version every queue change in its transaction; re-plan and re-allocate after commits."""
     state.hub.listen_in_transaction(versions.on_event)
     state.hub.subscribe(triggers.subscriber(state))
+    state.hub.subscribe(allocation.subscriber(state))

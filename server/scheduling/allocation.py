@@ -1,0 +1,257 @@
+"""Decide each future slot's overbooking allowance with the allocation model; booking enforces it.
+
+The day is planned as if it fills up: every booking not yet checked in is a request near its own
+slot, every free place is a request at the department's base show rate, and as many extra
+requests as the session's expected no-shows may go anywhere in the session. Where the model
+puts bookings beyond capacity (the cheapest alpha_k) becomes the slot's `overbook_cap`; every
+other slot gets none. Existing bookings never move: the assignment itself is thrown away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.events import QueueEvent, Subscriber
+from server.models import Appointment, Department, Doctor, DoctorSession, Slot
+from server.queue.order import Urgency
+from server.queue.state import TicketStatus
+from server.solver import AllocationRequest, AllocationResult, SlotSpec, SolverPolicy, allocate
+from server.state import ClinicState
+
+JOB = "allocate"
+# A booking may move this far in the model (never in reality): demand, not a promise.
+WINDOW_MIN = 60
+# Patients already in the building count as certain arrivals.
+ARRIVED = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.IN_CONSULTATION)
+
+
+def job_key(day: date | str) -> str:
+    """Name the coalescing key: one queued allocation per day."""
+    return f"{JOB}:{day}"
+
+
+@dataclass
+class DayModel:
+    """The allocation input for one day's future slots, and what bounds each slot's cap."""
+
+    slots: list[SlotSpec] = field(default_factory=list)
+    requests: list[AllocationRequest] = field(default_factory=list)
+    # slot_id -> the session's overbook cap: no allowance goes above it.
+    session_caps: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    slot: Slot
+    session: DoctorSession
+    index: int
+    base_show: float
+
+
+async def read_day(session: AsyncSession, day: date, now: datetime) -> DayModel:
+    """Read the day's future slots and bookings as slots and requests for the model."""
+    places = await _future_slots(session, day, now)
+    bookings = await _bookings(session, [p.slot.id for p in places])
+    midnight = datetime.combine(day, time(0), tzinfo=UTC)
+    model = DayModel()
+    by_session: dict[int, list[_Place]] = {}
+    for place in places:
+        by_session.setdefault(place.session.id, []).append(place)
+    synthetic = _Ids()
+    for group in by_session.values():
+        _add_session(model, group, bookings, midnight, synthetic)
+    return model
+
+
+def _add_session(
+    model: DayModel,
+    group: Sequence[_Place],
+    bookings: dict[int, list[Appointment]],
+    midnight: datetime,
+    synthetic: _Ids,
+) -> None:
+    """Add one session's slots, its bookings, its free places and its expected no-shows."""
+    first = _minute(group[0].slot.starts_at, midnight)
+    last = _minute(group[-1].slot.starts_at, midnight)
+    shows: list[float] = []
+    for place in group:
+        slot, mine = place.slot, bookings.get(place.slot.id, [])
+        arrived = [a for a in mine if a.status in ARRIVED]
+        start = _minute(slot.starts_at, midnight)
+        model.session_caps[slot.id] = place.session.overbook_cap
+        model.slots.append(
+            SlotSpec(
+                slot.id,
+                slot.doctor_id,
+                start,
+                capacity=slot.capacity,
+                index_in_session=place.index,
+                booked_show_probs=tuple(1.0 for _ in arrived),
+                max_bookings=slot.capacity + place.session.overbook_cap,
+            )
+        )
+        booked = [a for a in mine if a.status is TicketStatus.BOOKED]
+        for appointment in booked:
+            show = _show(appointment, place.base_show)
+            shows.append(show)
+            model.requests.append(
+                _request(appointment.id, slot.doctor_id, show, start, start, appointment)
+            )
+        for _ in range(max(0, slot.capacity - len(arrived) - len(booked))):
+            shows.append(place.base_show)
+            model.requests.append(_request(synthetic(), slot.doctor_id, place.base_show, start))
+    mean = sum(shows) / len(shows) if shows else group[0].base_show
+    for _ in range(math.floor(sum(1.0 - s for s in shows) + 1e-9)):
+        doctor = group[0].slot.doctor_id
+        model.requests.append(_request(synthetic(), doctor, mean, first, last, window=0))
+
+
+class _Ids:
+    """Hand out ids for the model's hypothetical requests, apart from real appointment ids."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def __call__(self) -> int:
+        self.last -= 1
+        return self.last
+
+
+def _request(
+    request_id: int,
+    doctor_id: int,
+    show: float,
+    start: int,
+    end: int | None = None,
+    appointment: Appointment | None = None,
+    window: int = WINDOW_MIN,
+) -> AllocationRequest:
+    urgent = appointment is not None and appointment.urgency is Urgency.URGENT
+    return AllocationRequest(
+        request_id=request_id,
+        urgency="urgent" if urgent else "routine",
+        show_prob=show,
+        eligible_doctor_ids=(doctor_id,),
+        window_start_min=start - window,
+        window_end_min=(end if end is not None else start) + window,
+        preferred_doctor_id=doctor_id,
+    )
+
+
+def _show(appointment: Appointment, base_show: float) -> float:
+    if appointment.no_show_probability is None:
+        return base_show
+    return 1.0 - appointment.no_show_probability
+
+
+def _minute(moment: datetime, midnight: datetime) -> int:
+    return int((moment - midnight).total_seconds() // 60)
+
+
+async def _future_slots(session: AsyncSession, day: date, now: datetime) -> list[_Place]:
+    """Return the day's slots that have not started, with their session and index in it."""
+    rows = await session.execute(
+        select(Slot, DoctorSession, Department.base_no_show_rate)
+        .join(DoctorSession, Slot.session_id == DoctorSession.id)
+        .join(Doctor, Slot.doctor_id == Doctor.id)
+        .join(Department, Doctor.department_id == Department.id)
+        .where(DoctorSession.day == day)
+        .order_by(DoctorSession.id, Slot.starts_at)
+    )
+    places: list[_Place] = []
+    index: dict[int, int] = {}
+    for slot, doctor_session, rate in rows.tuples():
+        k = index[doctor_session.id] = index.get(doctor_session.id, -1) + 1
+        # alpha_k grows from the session's first slot, started or not.
+        if slot.starts_at > now:
+            places.append(_Place(slot, doctor_session, k, 1.0 - float(rate)))
+    return places
+
+
+async def _bookings(session: AsyncSession, slot_ids: list[int]) -> dict[int, list[Appointment]]:
+    if not slot_ids:
+        return {}
+    rows = await session.scalars(
+        select(Appointment).where(
+            Appointment.slot_id.in_(slot_ids),
+            Appointment.status.in_((TicketStatus.BOOKED, *ARRIVED)),
+        )
+    )
+    out: dict[int, list[Appointment]] = {}
+    for appointment in rows.unique():
+        assert appointment.slot_id is not None
+        out.setdefault(appointment.slot_id, []).append(appointment)
+    return out
+
+
+def allowances(model: DayModel, result: AllocationResult) -> dict[int, int]:
+    """Return each slot's overbooking allowance: the model's bookings beyond capacity, capped."""
+    over = {load.slot_id: max(0, load.bookings - load.capacity) for load in result.slot_loads}
+    return {
+        s.slot_id: min(model.session_caps[s.slot_id], over.get(s.slot_id, 0)) for s in model.slots
+    }
+
+
+async def store(session: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
+    """Write the allowances; a slot already holding more keeps room for what it holds."""
+    if not caps:
+        return {}
+    rows = await session.execute(
+        select(Slot.id, Slot.booked, Slot.capacity).where(Slot.id.in_(caps)).with_for_update()
+    )
+    final = {
+        slot_id: max(caps[slot_id], booked - capacity)
+        for slot_id, booked, capacity in rows.tuples()
+    }
+    await session.execute(
+        update(Slot)
+        .where(Slot.id.in_(final))
+        .values(overbook_cap=case(final, value=Slot.id))
+        .execution_options(synchronize_session=False)
+    )
+    return final
+
+
+async def allocate_day(state: ClinicState, day: date, policy: SolverPolicy) -> dict[int, int]:
+    """Allocate one day and store its allowances; return slot_id -> overbook_cap written."""
+    now = state.clock()
+    model = await state.read(lambda s: read_day(s, day, now))
+    if not model.slots:
+        return {}
+    # CP-SAT releases the GIL: in a thread it never stalls the sockets of this process.
+    result = await asyncio.to_thread(
+        allocate, model.slots, model.requests, policy, seed=policy.random_seed
+    )
+    if result.stats.status not in ("optimal", "feasible"):
+        return {}  # keep the allowances we have rather than write none
+    caps = allowances(model, result)
+    return await state.run(lambda s: store(s, caps))
+
+
+async def request_allocation(state: ClinicState, day: date | str) -> None:
+    """Queue an allocation of one day (coalesced with any already queued)."""
+    await state.enqueue(JOB, str(day), key=job_key(day))
+
+
+def subscriber(state: ClinicState) -> Subscriber:
+    """Return the after-commit subscriber that re-allocates a day after a cancellation."""
+
+    async def on_commit(events: Sequence[QueueEvent]) -> None:
+        today = state.clock().date().isoformat()
+        days = {e.day for e in events if e.kind == "cancelled" and e.day >= today}
+        for day in sorted(days):
+            await request_allocation(state, day)
+
+    return on_commit
+
+
+def upcoming(today: date, days: int) -> list[date]:
+    """Return today and the following days, the nightly run's horizon."""
+    return [today + timedelta(days=n) for n in range(days)]

@@ -1,0 +1,155 @@
+"""The allocation job: overbooking allowed only where the model finds it cheapest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from quart import Quart
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions import booking
+from server.auth.actor import SYSTEM
+from server.errors import APIError
+from server.jobs import InProcessJobs
+from server.models import Slot
+from server.scheduling.settings import SolverSettings
+from server.state import ClinicState
+from tests.conftest import T0
+from tests.factories import make_department, make_doctor, make_patient, make_session
+from workers.allocation_jobs import allocate_day
+
+TOMORROW = T0 + timedelta(days=1)
+
+
+async def open_tomorrow(
+    state: ClinicState, overbook_caps: tuple[int, ...] = (1,), no_show_rate: float = 0.4
+) -> list[list[int]]:
+    """Open one-hour sessions tomorrow (four 15-minute slots each); return their slot ids."""
+
+    async def work(session: AsyncSession) -> list[list[int]]:
+        department = await make_department(session)
+        department.base_no_show_rate = no_show_rate
+        sessions = []
+        for cap in overbook_caps:
+            doctor = await make_doctor(session, department)
+            block = await make_session(
+                session,
+                doctor,
+                starts_at=TOMORROW,
+                ends_at=TOMORROW + timedelta(hours=1),
+                overbook_cap=cap,
+            )
+            ids = await session.scalars(
+                select(Slot.id).where(Slot.session_id == block.id).order_by(Slot.starts_at)
+            )
+            sessions.append(list(ids))
+        return sessions
+
+    return await state.run(work)
+
+
+async def caps_of(state: ClinicState, slot_ids: list[int]) -> list[int]:
+    rows = await state.read(
+        lambda s: s.execute(select(Slot.id, Slot.overbook_cap).where(Slot.id.in_(slot_ids)))
+    )
+    caps = dict(rows.tuples().all())
+    return [caps[i] for i in slot_ids]
+
+
+async def run_job(state: ClinicState, settings: SolverSettings | None = None) -> None:
+    state.extras["solver_settings"] = settings or SolverSettings()
+    await allocate_day({"state": state}, TOMORROW.date().isoformat())
+
+
+async def book(state: ClinicState, slot_id: int) -> bool:
+    """Book a new patient into the slot; return whether the booking is an overbooking."""
+
+    async def work(session: AsyncSession) -> bool:
+        patient = await make_patient(session)
+        ticket = await booking.book(
+            session,
+            SYSTEM,
+            patient_id=patient.id,
+            choice=booking.SlotChoice(slot_id=slot_id),
+            now=T0,
+        )
+        return ticket.appointment.overbooked
+
+    return await state.run(work)
+
+
+async def test_overbooking_is_allowed_early_in_the_session_where_it_costs_least(
+    app: Quart, state: ClinicState
+) -> None:
+    [slots] = await open_tomorrow(state)
+    await run_job(state)
+    # Four places at a 40 % no-show rate: 1.6 expected no-shows, so one extra place, first.
+    assert await caps_of(state, slots) == [1, 0, 0, 0]
+
+
+async def test_a_higher_alpha_moves_the_allowed_overbooking_to_cheaper_slots(
+    app: Quart, state: ClinicState
+) -> None:
+    [slots] = await open_tomorrow(state)
+    # alpha_k falls through the session: the early slots now cost more than the last one.
+    await run_job(state, SolverSettings(alpha_start=100, alpha_step=-20))
+    assert await caps_of(state, slots) == [0, 0, 0, 1]
+
+
+async def test_allowances_never_exceed_the_sessions_cap(app: Quart, state: ClinicState) -> None:
+    none, two = await open_tomorrow(state, overbook_caps=(0, 2), no_show_rate=0.6)
+    await run_job(state)
+    assert await caps_of(state, none) == [0, 0, 0, 0]
+    caps = await caps_of(state, two)
+    assert max(caps) <= 2 and sum(caps) == 2  # 2.4 expected no-shows: two extra places
+
+
+async def test_a_booking_beyond_capacity_is_refused_where_the_allowance_is_zero(
+    app: Quart, state: ClinicState
+) -> None:
+    [slots] = await open_tomorrow(state)
+    await run_job(state)
+    first, last = slots[0], slots[-1]
+    assert await book(state, last) is False
+    with pytest.raises(APIError) as refused:
+        await book(state, last)
+    assert refused.value.code == "SLOT_FULL"
+    assert await book(state, first) is False
+    assert await book(state, first) is True  # the allowed overbooking
+
+
+async def test_existing_bookings_stay_where_they_are(app: Quart, state: ClinicState) -> None:
+    [slots] = await open_tomorrow(state)
+    for slot_id in (slots[-1], slots[-1]):  # overbooked before any allocation
+        await book(state, slot_id)
+    await run_job(state)
+    caps = await caps_of(state, slots)
+    assert caps[-1] == 1  # still holds its two bookings
+    booked = await state.read(
+        lambda s: s.scalars(select(Slot.booked).where(Slot.id.in_(slots)).order_by(Slot.id))
+    )
+    assert list(booked) == [0, 0, 0, 2]
+
+
+async def test_a_cancellation_re_allocates_its_day(app: Quart, state: ClinicState) -> None:
+    [slots] = await open_tomorrow(state)
+    assert await caps_of(state, slots) == [1, 1, 1, 1]  # the session's cap, before allocation
+
+    async def book_and_cancel(session: AsyncSession) -> int:
+        patient = await make_patient(session)
+        ticket = await booking.book(
+            session,
+            SYSTEM,
+            patient_id=patient.id,
+            choice=booking.SlotChoice(slot_id=slots[1]),
+            now=T0,
+        )
+        return ticket.id
+
+    ticket_id = await state.run(book_and_cancel)
+    await state.run(lambda s: booking.cancel(s, SYSTEM, ticket_id=ticket_id, now=T0))
+    assert isinstance(state.jobs, InProcessJobs)
+    await state.jobs.drain()
+    assert await caps_of(state, slots) == [1, 0, 0, 0]

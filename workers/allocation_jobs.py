@@ -1,0 +1,34 @@
+"""Allocation jobs: one day's overbooking allowances, and the nightly run over the days ahead."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from server.scheduling import allocation
+from server.scheduling.settings import SolverSettings
+from server.state import ClinicState
+
+log = logging.getLogger(__name__)
+# The nightly run re-allocates this many days, today included.
+DAYS_AHEAD = 7
+
+
+async def allocate_day(ctx: dict[str, Any], day: str) -> str:
+    """Run the allocation model for one day and store each future slot's overbook cap."""
+    state: ClinicState = ctx["state"]
+    policy = state.extras.setdefault("solver_settings", SolverSettings()).policy()
+    caps = await allocation.allocate_day(state, date.fromisoformat(day), policy)
+    allowed = sum(1 for cap in caps.values() if cap > 0)
+    log.info("allocation for %s: %d slots may overbook, of %d", day, allowed, len(caps))
+    return f"{allowed} of {len(caps)} slots may overbook"
+
+
+async def allocate_upcoming(ctx: dict[str, Any]) -> int:
+    """Queue the allocation of today and the days ahead (the nightly cron)."""
+    state: ClinicState = ctx["state"]
+    days = allocation.upcoming(state.clock().date(), DAYS_AHEAD)
+    for day in days:
+        await allocation.request_allocation(state, day)
+    return len(days)
