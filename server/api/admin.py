@@ -17,6 +17,8 @@ from server.auth.web import actor, requires
 from server.errors import not_found
 from server.events import iso
 from server.models import AuditEvent, Doctor, DoctorSession
+from server.scheduling import versions
+from server.scheduling.triggers import request_resequence
 from server.state import clinic
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
@@ -96,9 +98,12 @@ async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]
         if row is None:
             raise not_found("session", session_id)
         row.delay_minutes = data.delay_minutes
+        # A new version: the plan made before the delay no longer holds.
+        await versions.bump(session, row.doctor.department_id, row.day)
         return row
 
     row = await state.run(work)
+    await request_resequence(state, row.doctor.department_id, row.day)
     return {"id": row.id, "delay_minutes": row.delay_minutes}
 
 

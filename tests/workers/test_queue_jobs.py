@@ -1,0 +1,191 @@
+"""The re-planning job under a real arq worker and Redis, and what triggers it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from arq import Worker, func
+from arq.connections import RedisSettings
+from quart import Quart
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from server.actions import booking
+from server.auth.actor import SYSTEM
+from server.auth.ratelimit import MemoryLimiter
+from server.config import Settings
+from server.db import make_engine, make_sessionmaker
+from server.events import EventHub
+from server.jobs import InProcessJobs, generation_key
+from server.models import DoctorSession, Role
+from server.notify.runtime import attach as attach_notifications
+from server.realtime.server import attach_worker_emitter
+from server.scheduling import versions
+from server.scheduling.hooks import attach as attach_scheduler
+from server.scheduling.reading import plan_from_json
+from server.scheduling.triggers import job_key
+from server.state import ClinicState
+from tests.conftest import T0, Clock
+from tests.factories import (
+    make_department,
+    make_doctor,
+    make_patient,
+    make_session,
+    make_token,
+    make_user,
+)
+from tests.realtime.conftest import Screen, open_clinic, serve, settled
+from workers.jobs import FUNCTIONS
+from workers.queue_jobs import resequence_queue
+
+REDIS_URL = "redis://127.0.0.1:6379/7"  # this module's own database, flushed per test
+BURST = 10
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """Yield the test Redis database, empty."""
+    redis = Redis.from_url(REDIS_URL)
+    await redis.flushdb()
+    yield REDIS_URL
+    await redis.flushdb()
+    await redis.aclose()
+
+
+@pytest.fixture
+def scope() -> str:
+    """Name this test's Socket.IO channel: pub/sub ignores the database number."""
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+async def worker_state(settings: Settings, clock: Clock, scope: str) -> ClinicState:
+    """Build what `workers.settings.startup` builds, on the test database and Redis."""
+    engine = make_engine(settings)
+    state = ClinicState(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        hub=EventHub(),
+        limiter=MemoryLimiter(1, 1),
+        redis=Redis.from_url(REDIS_URL),
+        clock=clock,
+    )
+    await attach_scheduler(state)
+    await attach_notifications(state)
+    await attach_worker_emitter(state, scope=scope)
+    return state
+
+
+async def run_burst(state: ClinicState, runs: list[tuple[int, str]]) -> None:
+    """Run a real arq worker until the queue is empty; record every re-plan it starts."""
+
+    async def counted(ctx: dict[str, Any], department_id: int, day: str) -> str:
+        runs.append((department_id, day))
+        return await resequence_queue(ctx, department_id, day)
+
+    jobs = {**FUNCTIONS, "resequence": counted}
+    worker = Worker(
+        functions=[func(job, name=name) for name, job in jobs.items()],  # type: ignore[arg-type]
+        redis_settings=RedisSettings.from_dsn(REDIS_URL),
+        burst=True,
+        poll_delay=0,
+        handle_signals=False,
+        keep_result=0,
+        ctx={"state": state},
+    )
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    assert worker.jobs_failed == 0
+    await settled(state)
+
+
+async def walk_in(state: ClinicState, department_id: int) -> None:
+    async def work(session: AsyncSession) -> None:
+        patient = await make_patient(session)
+        await booking.register_walk_in(
+            session, SYSTEM, patient_id=patient.id, department_id=department_id, now=T0
+        )
+
+    await state.run(work)
+
+
+@pytest.mark.redis
+async def test_a_burst_of_triggers_is_solved_at_most_twice_and_reaches_the_board(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: Clock,
+    redis_url: str,
+    scope: str,
+    screens: Callable[[str], Screen],
+) -> None:
+    shared = settings.model_copy(update={"redis_url": redis_url})
+    async with serve(shared, clock, scope) as server:
+        day = await open_clinic(server.state, waiting=2)
+        worker = await worker_state(shared, clock, scope)
+        await run_burst(worker, [])  # the opening's own re-plan
+        board = screens("/board")
+        await board.connect(server.url, {"key": day.display_key})
+        await board.join()
+        key = job_key(day.department_id, T0.date())
+        before = int(await worker.redis.get(generation_key(key)) or 0)  # type: ignore[union-attr]
+
+        for _ in range(BURST):
+            await walk_in(server.state, day.department_id)
+        await settled(server.state)
+        runs: list[tuple[int, str]] = []
+        await run_burst(worker, runs)
+
+        after = int(await worker.redis.get(generation_key(key)) or 0)  # type: ignore[union-attr]
+        assert after - before == BURST  # every trigger reached Redis
+        assert 1 <= len(runs) <= 2
+        assert set(runs) == {(day.department_id, T0.date().isoformat())}
+        updates = await board.drain()
+        planned = [u for u in updates if any(e["kind"] == "resequenced" for e in u["events"])]
+        assert planned, "the plan never reached the board"
+        assert planned[-1]["data"]["waiting"] == 2 + BURST
+        assert len(planned[-1]["data"]["next"]) == min(12, 2 + BURST)
+        await worker.redis.aclose()  # type: ignore[union-attr]
+        await worker.engine.dispose()
+
+
+async def test_a_session_delay_re_plans_its_queue_later(app: Quart, state: ClinicState) -> None:
+    async def open_day(session: AsyncSession) -> tuple[int, int, str]:
+        department = await make_department(session)
+        block = await make_session(session, await make_doctor(session, department))
+        for _ in range(3):
+            patient = await make_patient(session)
+            await booking.register_walk_in(
+                session, SYSTEM, patient_id=patient.id, department_id=department.id, now=T0
+            )
+        admin = await make_user(session, Role.ADMIN)
+        return department.id, block.id, await make_token(session, admin)
+
+    department_id, session_id, token = await state.run(open_day)
+    assert isinstance(state.jobs, InProcessJobs)
+    await state.jobs.drain()
+    before = await first_start(state, department_id, T0.date())
+
+    response = await app.test_client().post(
+        f"/api/admin/sessions/{session_id}/delay",
+        json={"delay_minutes": 30},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    await state.jobs.drain()
+    assert await first_start(state, department_id, T0.date()) == before + 30
+    delayed = await state.read(lambda s: s.get(DoctorSession, session_id))
+    assert delayed is not None and delayed.delay_minutes == 30
+
+
+async def first_start(state: ClinicState, department_id: int, day: date) -> int:
+    """Return the planned start minute of the queue's first patient."""
+    row = await state.read(lambda s: versions.current(s, department_id, day))
+    plan = plan_from_json(row.plan if row else None)
+    assert plan is not None and plan.entries
+    return min(e.start_min for e in plan.entries)
