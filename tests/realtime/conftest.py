@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.app import create_app
 from server.config import Settings
+from server.jobs import InProcessJobs
 from server.realtime.server import create_socketio
 from server.state import ClinicState, clinic
 from tests.conftest import Clock
@@ -107,13 +108,15 @@ class Screen:
     async def join(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Ask for the snapshots; return `hello` and one snapshot per room."""
         await self.client.emit("join", namespace=self.namespace)
-        hello = await self.next("hello")
+        hello = await self.next("hello", skip="update")  # updates before hello are stale
         snapshots = [await self.next("snapshot") for _ in hello["rooms"]]
         return hello, snapshots
 
-    async def next(self, name: str) -> Any:
-        """Return the next message, which must be a `name`."""
+    async def next(self, name: str, skip: str | None = None) -> Any:
+        """Return the next message, which must be a `name` (messages named `skip` are passed)."""
         got, data = await asyncio.wait_for(self.inbox.get(), WAIT_S)
+        while got == skip:
+            got, data = await asyncio.wait_for(self.inbox.get(), WAIT_S)
         assert got == name, f"expected {name}, got {got}: {data}"
         return data
 
@@ -207,9 +210,12 @@ async def open_clinic(state: ClinicState, waiting: int = 2) -> ClinicDay:
 
 
 async def settled(state: ClinicState) -> None:
-    """Wait until the committed changes have reached the screens."""
-    if "fanout" in state.extras:  # only a server with Socket.IO publishes
-        await state.extras["fanout"].wait_idle()
+    """Wait until follow-up jobs (re-planning, ...) ran and every change reached the screens."""
+    for _ in range(3):  # a job's commit publishes; a publication may enqueue another job
+        if isinstance(state.jobs, InProcessJobs):
+            await state.jobs.drain()
+        if "fanout" in state.extras:  # only a server with Socket.IO publishes
+            await state.extras["fanout"].wait_idle()
 
 
 @pytest.fixture
