@@ -26,6 +26,8 @@ from server.notify.scheduler import start_scheduler
 from server.pages import bp as pages_bp
 from server.scheduling.hooks import attach as attach_scheduler
 from server.scoring import ModelScorer
+from server.screens import bp as screens_bp
+from server.screens_public import bp as screens_public_bp
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         admin.bp,
         notify_api.bp,
         pages_bp,
+        screens_bp,
+        screens_public_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
