@@ -72,13 +72,14 @@ def _logreg() -> Pipeline:
 
 
 def _hgb() -> HistGradientBoostingClassifier:
-    # Shallow trees, fixed rounds: early stopping would hold out a random (not time) split.
+    # Shallow, strongly regularised trees and fixed rounds: early stopping would hold out a
+    # random (not time) split. Leaves of 300 and L2 5 beat 100 and 1 on 4 of 4 date splits.
     return HistGradientBoostingClassifier(
         learning_rate=0.03,
         max_iter=400,
         max_leaf_nodes=7,
-        min_samples_leaf=100,
-        l2_regularization=1.0,
+        min_samples_leaf=300,
+        l2_regularization=5.0,
         early_stopping=False,
         random_state=0,
     )
