@@ -218,7 +218,7 @@ def _categories(estimator: Any) -> list[tuple[int, Sequence[float]]]:
 
 
 def _probe(estimator: Any, n_features: int) -> FloatArray:
-    """Spread-out rows, half of them with categories the model has seen."""
+    """Return spread-out rows, half of them with categories the model has seen."""
     rng = np.random.default_rng(0)
     probe = rng.normal(0, 20, size=(_CHECK_ROWS, n_features)).round()
     for column, values in _categories(estimator):
