@@ -61,6 +61,8 @@ class WorkerSettings:
     max_jobs = 20
     job_timeout = 60
     keep_result = 0
+    # arq's default (0.5 s) would add up to half a second before a re-plan reaches the screens.
+    poll_delay = 0.05
     cron_jobs = [
         cron(send_due_reminders, second={0}, run_at_startup=True),
         cron(deliver_outbox, second={15, 45}),  # picks up retries whose backoff has passed
