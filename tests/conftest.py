@@ -22,6 +22,10 @@ from server.migrate import upgrade
 from server.models import Base
 from server.state import ClinicState, clinic
 
+# Re-plans run after many actions in these tests; a short CP-SAT budget keeps the suite quick.
+os.environ.setdefault("CLINIC_SOLVER_RESEQUENCE_TIME_LIMIT_S", "0.3")
+os.environ.setdefault("CLINIC_SOLVER_ALLOCATION_TIME_LIMIT_S", "0.5")
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # A Monday morning: clinics are open and nothing depends on when the suite runs.
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
