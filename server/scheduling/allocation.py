@@ -10,8 +10,9 @@ other slot gets none. Existing bookings never move: the assignment itself is thr
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -64,7 +65,7 @@ async def read_day(session: AsyncSession, day: date, now: datetime) -> DayModel:
     by_session: dict[int, list[_Place]] = {}
     for place in places:
         by_session.setdefault(place.session.id, []).append(place)
-    synthetic = _Ids()
+    synthetic = itertools.count(-1, -1)  # hypothetical requests, apart from appointment ids
     for group in by_session.values():
         _add_session(model, group, bookings, midnight, synthetic)
     return model
@@ -75,7 +76,7 @@ def _add_session(
     group: Sequence[_Place],
     bookings: dict[int, list[Appointment]],
     midnight: datetime,
-    synthetic: _Ids,
+    synthetic: Iterator[int],
 ) -> None:
     """Add one session's slots, its bookings, its free places and its expected no-shows."""
     first = _minute(group[0].slot.starts_at, midnight)
@@ -106,22 +107,11 @@ def _add_session(
             )
         for _ in range(max(0, slot.capacity - len(arrived) - len(booked))):
             shows.append(place.base_show)
-            model.requests.append(_request(synthetic(), slot.doctor_id, place.base_show, start))
+            model.requests.append(_request(next(synthetic), slot.doctor_id, place.base_show, start))
     mean = sum(shows) / len(shows) if shows else group[0].base_show
     for _ in range(math.floor(sum(1.0 - s for s in shows) + 1e-9)):
         doctor = group[0].slot.doctor_id
-        model.requests.append(_request(synthetic(), doctor, mean, first, last, window=0))
-
-
-class _Ids:
-    """Hand out ids for the model's hypothetical requests, apart from real appointment ids."""
-
-    def __init__(self) -> None:
-        self.last = 0
-
-    def __call__(self) -> int:
-        self.last -= 1
-        return self.last
+        model.requests.append(_request(next(synthetic), doctor, mean, first, last, window=0))
 
 
 def _request(
