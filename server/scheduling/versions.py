@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.events import QueueEvent
 from server.models import QueuePlan, utcnow
 
-# Changes the scheduler makes itself do not make its own plan stale.
-OWN_KINDS = frozenset({"resequenced"})
+# Changes that leave the waiting line as it was: the scheduler's own plans, and bookings
+# (a booked patient joins the line only when checked in).
+UNCHANGED_LINE = frozenset({"resequenced", "booked", "rescheduled"})
 
 
 async def bump(session: AsyncSession, department_id: int, day: date) -> None:
@@ -32,7 +33,7 @@ async def bump(session: AsyncSession, department_id: int, day: date) -> None:
 
 async def on_event(session: AsyncSession, event: QueueEvent) -> None:
     """In-transaction listener: the queues this event touched are now a newer state."""
-    if event.kind in OWN_KINDS:
+    if event.kind in UNCHANGED_LINE:
         return
     day = date.fromisoformat(event.day)
     await bump(session, event.department_id, day)
