@@ -60,9 +60,10 @@ def server(tmp_path: Path, demo_database: Path) -> Iterator[ServerProcess]:
     process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     """Yield the Playwright driver (it drives the system chromium; it downloads nothing)."""
+    # Module scope: its event loop must be gone before other suites' fixtures call asyncio.run.
     with sync_playwright() as driver:
         yield driver
 

@@ -51,3 +51,36 @@ def test_a_refused_step_shows_the_servers_message(
     console.evaluate("document.getElementById('do-recall').disabled = false")
     console.click("#do-recall")
     expect(console.locator("#toasts .text-bg-danger")).to_contain_text(re.compile("cannot recall"))
+
+
+def test_a_called_patient_who_does_not_come_is_marked_no_show(open_page: OpenPage) -> None:
+    console = open_page("/console", user="doctor")
+    expect(console.locator("#queue-rows tr").first).to_be_visible()
+    console.keyboard.press("n")
+    expect(console.locator("#current-status")).to_have_text("Called")
+    token = console.locator("#current-token").inner_text()
+
+    console.keyboard.press("x")
+
+    expect(console.locator("#toasts")).to_contain_text(f"{token}: marked as no-show")
+    expect(console.locator("#current-empty")).to_be_visible()
+    expect(console.locator("#call-next")).to_be_enabled()
+
+
+def test_a_patient_is_transferred_to_a_colleague(open_page: OpenPage) -> None:
+    console = open_page("/console", user="doctor")
+    desk = open_page("/desk", user="staff")
+    desk.select_option("#queue-department", label="General Medicine")
+    expect(console.locator("#queue-rows tr").first).to_be_visible()
+    console.keyboard.press("n")
+    expect(console.locator("#current-status")).to_have_text("Called")
+    token = console.locator("#current-token").inner_text()
+
+    console.keyboard.press("t")
+    console.select_option("#transfer-to", label="Dr. Lucas Meyer (Room 2)")
+    console.fill("#transfer-reason", "needs a second opinion")
+    console.click("#transfer-form button[type=submit]")
+
+    expect(console.locator("#current-empty")).to_be_visible()
+    expect(console.locator("#toasts")).to_contain_text(f"{token} transferred")
+    expect(desk.locator(f'#desk-rows tr[data-token="{token}"]')).to_contain_text("Dr. Lucas Meyer")

@@ -12,6 +12,9 @@ export class ApiError extends Error {
 
 let csrfFallback = "";
 
+// A page whose start failed (server down, a bug) says so instead of staying blank.
+window.addEventListener("unhandledrejection", (event) => showError(event.reason || "Something went wrong"));
+
 function cookie(name) {
   const found = document.cookie.split("; ").find((part) => part.startsWith(name + "="));
   return found ? decodeURIComponent(found.slice(name.length + 1)) : "";

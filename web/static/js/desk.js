@@ -26,6 +26,9 @@ $("queue-department").replaceChildren(...options(departments, shownDepartment));
 $("queue-department").addEventListener("change", (event) => {
   shownDepartment = Number(event.target.value);
   localStorage.setItem("desk.department", String(shownDepartment));
+  // New visits usually go to the department the desk is looking at.
+  $("visit-department").value = String(shownDepartment);
+  fillDoctors();
   renderQueues();
 });
 
