@@ -11,12 +11,13 @@ from quart import current_app
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from server.actions.booking import Scorer, base_rate_scorer
+from server.actions.booking import OverbookPolicy, Scorer, base_rate_scorer
 from server.auth.ratelimit import Limiter
 from server.config import Settings
 from server.db import SessionMaker, run_transaction
 from server.events import EventHub
 from server.jobs import JobQueue
+from server.scheduling.settings import SolverSettings
 
 if TYPE_CHECKING:
     from quart import Quart
@@ -48,6 +49,12 @@ class ClinicState:
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction whose events reach the hub after commit."""
         return await run_transaction(self.sessions, work, hub=self.hub)
+
+    @property
+    def overbooking(self) -> OverbookPolicy:
+        """Return the booking path's overbooking limit, the one the allocation plans with."""
+        solver: SolverSettings = self.extras.setdefault("solver_settings", SolverSettings())
+        return OverbookPolicy(max_expected_excess=solver.max_expected_excess)
 
     async def enqueue(self, function: str, *args: Any, key: str | None = None) -> None:
         """Send a job to the worker (or run it in-process when embedded)."""

@@ -51,7 +51,7 @@ async def base_rate_scorer(
 class OverbookPolicy:
     """How far a full slot may be overbooked: expected arrivals stay under capacity + slack."""
 
-    max_expected_excess: float = 0.25
+    max_expected_excess: float = 0.3  # SolverSettings.max_expected_excess, the same default
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,7 @@ async def book(data: BookingIn) -> tuple[dict[str, Any], int]:
             urgency=data.urgency,
             reason=data.reason,
             scorer=state.scorer,
+            policy=state.overbooking,
         )
     )
     return with_link(ticket), 201
@@ -130,7 +131,12 @@ async def reschedule(appointment_id: int, data: RescheduleIn) -> dict[str, Any]:
     async def work(session: AsyncSession) -> Ticket:
         ticket_id = await ticket_of_appointment(session, appointment_id)
         return await booking.reschedule(
-            session, who, ticket_id=ticket_id, choice=choice, now=state.clock()
+            session,
+            who,
+            ticket_id=ticket_id,
+            choice=choice,
+            now=state.clock(),
+            policy=state.overbooking,
         )
 
     return with_link(await state.run(work))
