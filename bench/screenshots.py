@@ -140,6 +140,7 @@ def screens(browser: Browser, server: ServerProcess, walk_in: dict[str, Any]) ->
 
     book = page_for(browser, server, "patient", DESKTOP, "/book")
     book.select_option("#book-department", label="Paediatrics")
+    book.wait_for_selector("#slots[aria-busy=false] [data-slot-id]")
     book.locator("#slots [data-slot-id]").nth(2).click()
     book.fill("#book-reason", "Vaccination")
     shoot(book, "booking", written)

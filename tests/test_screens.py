@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from quart import Quart
 from quart.typing import TestClientProtocol as Client
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.app import create_app
-from server.config import Settings
 from server.screens import PAGES
-from server.screens import bp as screens_bp
-
-
-@pytest.fixture
-async def screens_client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Client]:
-    """Yield a client of the app with the screens blueprint (registered here until app.py does)."""
-    app: Quart = create_app(settings)
-    if "screens" not in app.blueprints:
-        app.register_blueprint(screens_bp)
-    async with app.test_app():
-        yield app.test_client()
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
 async def test_each_page_renders_with_its_script_and_vendored_bootstrap(
-    screens_client: Client, page: str
+    client: Client, page: str
 ) -> None:
-    response = await screens_client.get(f"/{page}")
+    response = await client.get(f"/{page}")
     html = await response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'src="/static/js/{page}.js"' in html
@@ -37,9 +20,9 @@ async def test_each_page_renders_with_its_script_and_vendored_bootstrap(
     assert "cdn" not in html.lower() and "https://" not in html
 
 
-async def test_assets_are_served_with_their_type(screens_client: Client) -> None:
-    script = await screens_client.get("/static/js/api.js")
-    style = await screens_client.get("/static/css/screens.css")
+async def test_assets_are_served_with_their_type(client: Client) -> None:
+    script = await client.get("/static/js/api.js")
+    style = await client.get("/static/css/screens.css")
     assert script.status_code == 200 and "javascript" in script.content_type
     assert style.status_code == 200 and "css" in style.content_type
 
@@ -47,6 +30,6 @@ async def test_assets_are_served_with_their_type(screens_client: Client) -> None
 @pytest.mark.parametrize(
     "path", ["/static/../server/config.py", "/static/%2e%2e/pyproject.toml", "/static/js/nope.js"]
 )
-async def test_nothing_outside_web_static_is_served(screens_client: Client, path: str) -> None:
-    response = await screens_client.get(path)
+async def test_nothing_outside_web_static_is_served(client: Client, path: str) -> None:
+    response = await client.get(path)
     assert response.status_code == 404

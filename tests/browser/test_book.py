@@ -19,6 +19,7 @@ def test_a_patient_books_a_free_time_and_follows_it_live(open_page: OpenPage) ->
     book = open_page("/book", user="patient", width=390, height=844)
     book.select_option("#book-department", label=GENERAL)
     book.select_option("#book-doctor", label="Dr. Lucas Meyer")
+    expect(book.locator("#slots")).to_have_attribute("aria-busy", "false")
     slot = book.locator("#slots [data-slot-id]").first
     expect(slot).to_contain_text("Dr. Lucas Meyer")
     slot.click()
@@ -42,8 +43,12 @@ def test_a_time_booked_meanwhile_in_another_tab_is_refused_in_words(
 ) -> None:
     book = open_page("/book", user="patient")
     book.select_option("#book-department", label=GENERAL)
+    book.select_option("#book-doctor", label="Dr. Lucas Meyer")
+    expect(book.locator("#slots")).to_have_attribute("aria-busy", "false")
     slot = book.locator("#slots [data-slot-id]").first
+    expect(slot).to_contain_text("Dr. Lucas Meyer")
     slot.click()
+    expect(slot).to_have_attribute("aria-checked", "true")
     # The same patient books that time from another tab before pressing Book here.
     other_tab = api_as("patient").post(
         "/api/appointments", json={"slot_id": int(slot.get_attribute("data-slot-id") or 0)}

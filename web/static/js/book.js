@@ -55,7 +55,11 @@ function slotButton(slot) {
   return button;
 }
 
+let slotsAsked = 0;
+
 async function loadSlots() {
+  const asked = ++slotsAsked;
+  $("slots").setAttribute("aria-busy", "true");
   chosen = null;
   $("book-submit").disabled = true;
   $("book-choice").textContent = "Choose a free time.";
@@ -63,13 +67,16 @@ async function loadSlots() {
   if ($("book-doctor").value) query.set("doctor_id", $("book-doctor").value);
   try {
     const { slots } = await api(`/api/slots?${query}`);
+    if (asked !== slotsAsked) return; // the patient changed their choice meanwhile
     $("slots").replaceChildren(...slots.map(slotButton));
     $("slots-empty").hidden = slots.length > 0;
   } catch (error) {
+    if (asked !== slotsAsked) return;
     $("slots").replaceChildren();
     $("slots-empty").hidden = false;
     toast(error.message, "danger");
   }
+  $("slots").setAttribute("aria-busy", "false");
 }
 
 $("book-department").addEventListener("change", () => { fillDoctors(); loadSlots(); });

@@ -20,24 +20,31 @@ const [{ doctors }, { departments }] = await Promise.all([
   api("/api/doctors"), api("/api/departments"),
 ]);
 const doctor = doctors.find((d) => d.id === doctorId);
-const department = departments.find((d) => d.id === doctor?.department_id);
+if (!doctor) {
+  $("gate-text").textContent = `There is no active doctor ${doctorId}.`;
+  $("gate").hidden = false;
+  throw new Error("unknown doctor");
+}
+const department = departments.find((d) => d.id === doctor.department_id);
 let snapshot = null;
 let current = null;
 let historyOf = null;
 
-$("doctor-name").textContent = doctor ? doctor.name : `Doctor ${doctorId}`;
-$("doctor-where").textContent = [department?.name, doctor?.room].filter(Boolean).join(" · ");
+$("doctor-name").textContent = doctor.name;
+$("doctor-where").textContent = [department?.name, doctor.room].filter(Boolean).join(" · ");
 $("console").hidden = false;
 
 const RANK = { emergency: 0, urgent: 1, routine: 2 };
-const reference = (t) => Date.parse(t.scheduled_at || t.arrived_at || 0);
 
 /** The waiting tickets this doctor may call, their own and the shared ones, in call order. */
 function myQueue() {
-  // The server's call order: urgency, then appointment or arrival time (server/queue/order.py).
-  return (snapshot?.tickets || [])
+  // The server calls by urgency, then by its plan; the snapshot lists tickets by the planned
+  // (forecast) time of call, so keeping its order within each urgency follows the plan.
+  const tickets = snapshot?.tickets || [];
+  const place = new Map(tickets.map((t, index) => [t.ticket_id, index]));
+  return tickets
     .filter((t) => t.status === "waiting" && (t.doctor_id === doctorId || t.doctor_id === null))
-    .sort((a, b) => RANK[a.urgency] - RANK[b.urgency] || reference(a) - reference(b) || a.ticket_id - b.ticket_id);
+    .sort((a, b) => RANK[a.urgency] - RANK[b.urgency] || place.get(a.ticket_id) - place.get(b.ticket_id));
 }
 
 function render(next) {
@@ -185,8 +192,8 @@ const transferModal = new window.bootstrap.Modal($("transfer-modal"));
 function openTransfer() {
   if (!current) return;
   $("transfer-token").textContent = current.token;
-  const colleagues = doctors.filter((d) => d.department_id === doctor?.department_id && d.id !== doctorId);
-  const others = departments.filter((d) => d.id !== doctor?.department_id);
+  const colleagues = doctors.filter((d) => d.department_id === doctor.department_id && d.id !== doctorId);
+  const others = departments.filter((d) => d.id !== doctor.department_id);
   $("transfer-to").replaceChildren(
     el("optgroup", { label: "Another doctor" }, colleagues.map((d) =>
       el("option", { value: `doctor:${d.id}` }, d.room ? `${d.name} (${d.room})` : d.name))),
