@@ -21,9 +21,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COUNTS = (1000, 5000)
 ACTIONS = 10
 GAP_S = 1.0
-LOAD_PROCESSES = 2
+LOAD_PROCESSES = 1  # with the server, one process per core
 TICKETS = 100
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 PAYLOAD = {"filler": "x" * 900}  # about the size of a board update
@@ -153,6 +154,16 @@ def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.
     raise RuntimeError(f"server {args} did not start")
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server; one that is still closing thousands of sockets after 30 s is killed."""
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 UVICORN = [
     "-m",
     "uvicorn",
@@ -197,68 +208,164 @@ def baseline_app() -> Any:
 # ---------------------------------------------------------------- the load processes
 
 
-async def one_client(
-    url: str,
-    namespace: str,
-    auth: dict[str, Any],
-    bare: bool,
-    ready: asyncio.Event,
-    out: dict[str, Any],
-    gate: asyncio.Semaphore,
-) -> None:
-    """Speak socket.io over a raw WebSocket: connect, join, record every update's latency."""
-    import websockets
+def frame(text: bytes) -> bytes:
+    """Frame a client text message; the mask is all zeros, so the payload goes as it is."""
+    size = len(text)
+    if size < 126:
+        head = bytes((0x81, 0x80 | size))
+    else:
+        head = bytes((0x81, 0x80 | 126)) + size.to_bytes(2, "big")
+    return head + b"\0\0\0\0" + text
 
-    prefix = f"42{namespace},"
-    got: list[list[Any]] = []  # [latency ms, room, seq] per update
-    out["clients"].append(got)
-    async with gate:
-        ws = await websockets.connect(
-            f"{url}/socket.io/?EIO=4&transport=websocket",
-            max_size=None,
-            ping_interval=None,
-            compression=None,
-            open_timeout=60,
+
+def number_after(message: bytes, key: bytes, start: int = 0) -> bytes:
+    """Return the JSON scalar that follows `key` in `message` (a cheap search, no decoding)."""
+    at = message.index(key, start) + len(key)
+    end = at
+    while message[end] not in b",}]":
+        end += 1
+    return message[at:end]
+
+
+class Client(asyncio.Protocol):
+    """One socket.io client over a hand-rolled WebSocket: cheap per frame, so it is not the
+    bottleneck. The receipt time is taken once per read from the socket, before any parsing."""
+
+    def __init__(self, hub: Load, namespace: str, auth: dict[str, Any]) -> None:
+        self.hub, self.auth = hub, auth
+        self.namespace = namespace.encode()
+        self.prefix = b"42" + self.namespace + b","
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.got: list[list[Any]] = []  # [latency ms, room, seq] per update
+        self.connected: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.ready = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(
+            b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         )
-        await ws.recv()  # engine.io "open"
-        await ws.send(f"40{namespace},{json.dumps(auth)}")
-    async for message in ws:
-        if message == "2":
-            await ws.send("3")
-        elif message.startswith("40"):
-            if bare:
-                ready.set()
+
+    def send(self, text: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(frame(text))
+
+    def data_received(self, data: bytes) -> None:
+        received = time.time()
+        buffer = self.buffer
+        buffer += data
+        if not self.upgraded:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buffer.startswith(b"HTTP/1.1 101"):
+                self.fail()
+                return
+            del buffer[: end + 4]
+            self.upgraded = True
+        while len(buffer) >= 2:
+            opcode, size, at = buffer[0] & 0x0F, buffer[1] & 0x7F, 2
+            if size == 126:
+                size, at = int.from_bytes(buffer[2:4], "big"), 4
+            elif size == 127:
+                size, at = int.from_bytes(buffer[2:10], "big"), 10
+            if len(buffer) < at + size:
+                return
+            payload = bytes(buffer[at : at + size])
+            del buffer[: at + size]
+            if opcode == 1:
+                self.message(payload, received)
+            elif opcode == 9:  # a WebSocket ping from uvicorn: pong, masked
+                assert self.transport is not None
+                self.transport.write(bytes((0x8A, 0x80 | size)) + b"\0\0\0\0" + payload)
+            elif opcode == 8:
+                self.fail()
+                return
+
+    def message(self, message: bytes, received: float) -> None:
+        if message.startswith(self.prefix):
+            body = message[len(self.prefix) :]
+            if body.startswith(b'["update"'):
+                sent_at = float(number_after(body, b'"sent_at":', body.rindex(b'"sent_at":')))
+                room = number_after(body, b'"room":').strip(b'"').decode()
+                seq = int(number_after(body, b'"seq":'))
+                self.got.append([(received - sent_at) * 1000, room, seq])
+            elif body.startswith(b'["snapshot"'):
+                self.become_ready()
+        elif message == b"2":
+            self.send(b"3")  # engine.io ping
+        elif message.startswith(b"0"):
+            self.send(b"40" + self.namespace + b"," + json.dumps(self.auth).encode())
+        elif message.startswith(b"40"):
+            self.connected.set_result(None)
+            if self.hub.bare:
+                self.become_ready()
             else:
-                await ws.send(f'{prefix}["join"]')
-        elif message.startswith("44"):
-            out["refused"] += 1
-            ready.set()
-            return
-        elif message.startswith(prefix):
-            received = time.time()
-            event, data = json.loads(message[len(prefix) :])
-            if event == "update":
-                got.append([(received - data["sent_at"]) * 1000, data["room"], data["seq"]])
-            elif event == "snapshot":
-                ready.set()
+                self.send(self.prefix + b'["join"]')
+        elif message.startswith(b"44"):
+            self.fail()
+
+    def become_ready(self) -> None:
+        if not self.ready:
+            self.ready = True
+            self.hub.count_ready()
+
+    def fail(self) -> None:
+        if not self.ready:
+            self.hub.refused += 1
+        if not self.connected.done():
+            self.connected.set_result(None)
+        self.become_ready()
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready:
+            self.fail()
+
+
+class Load:
+    """One load process's clients and how many of them are ready."""
+
+    def __init__(self, bare: bool, total: int) -> None:
+        self.bare, self.total = bare, total
+        self.refused = self.readies = 0
+        self.all_ready = asyncio.Event()
+
+    def count_ready(self) -> None:
+        self.readies += 1
+        if self.readies == self.total:
+            self.all_ready.set()
 
 
 async def load(url: str, plan: list[tuple[str, dict[str, Any]]], bare: bool) -> None:
     """Hold `plan`'s clients; say READY when all joined; report latencies on STOP."""
-    out: dict[str, Any] = {"clients": [], "refused": 0}
+    host, port = url.removeprefix("ws://").split(":")
+    hub = Load(bare, len(plan))
+    loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(50)
-    readies = [asyncio.Event() for _ in plan]
-    tasks = [
-        asyncio.create_task(one_client(url, ns, auth, bare, ready, out, gate))
-        for (ns, auth), ready in zip(plan, readies, strict=True)
-    ]
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 600)
+    clients = [Client(hub, namespace, auth) for namespace, auth in plan]
+
+    async def connect(client: Client) -> None:
+        async with gate:
+            try:
+                await loop.create_connection(lambda: client, host, int(port))
+            except OSError:
+                client.fail()
+            await client.connected
+
+    await asyncio.gather(*(connect(c) for c in clients))
+    await asyncio.wait_for(hub.all_ready.wait(), 600)
     print("READY", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    await asyncio.sleep(0)
-    print(json.dumps(out), flush=True)
-    for task in tasks:
-        task.cancel()
+    await loop.run_in_executor(None, sys.stdin.readline)
+    print(json.dumps({"clients": [c.got for c in clients], "refused": hub.refused}), flush=True)
+    for client in clients:
+        if client.transport is not None:
+            client.transport.close()
 
 
 def start_load(
@@ -354,33 +461,41 @@ def run() -> dict[str, Any]:
         "CLINIC_VAR_DIR": directory,
     }
     env.pop("REDIS_URL", None)
-    real_port, bare_port = free_port(), free_port()
-    real = start_server([*UVICORN, "--factory", "server.asgi:create_asgi"], env, real_port)
-    bare = start_server([*UVICORN, "--factory", "bench.fanout:baseline_app"], env, bare_port)
     http = httpx.Client(timeout=30)
     called = clinic["called"]
     headers = {"Authorization": f"Bearer {clinic['token']}"}
 
-    def recall() -> None:
-        url = f"http://127.0.0.1:{real_port}/api/tickets/{called}/recall"
-        http.post(url, headers=headers).raise_for_status()
-
-    def broadcast() -> None:
-        http.post(f"http://127.0.0.1:{bare_port}/emit").raise_for_status()
-
-    runs = []
-    try:
-        for count in COUNTS:
+    def once(factory: str, count: int, bare: bool) -> dict[str, Any]:
+        # One server at a time, fresh for each count: nothing else competes for the cores.
+        port = free_port()
+        process = start_server([*UVICORN, "--factory", factory], env, port)
+        if bare:
+            plan: list[tuple[str, dict[str, Any]]] = [("/board", {})] * count
+            url = f"http://127.0.0.1:{port}/emit"
+        else:
             plan = [
                 ("/board", {"key": clinic["key"]})
                 if i % 2 == 0
                 else ("/patient", {"link": clinic["links"][i % TICKETS]})
                 for i in range(count)
             ]
-            ours = measure(f"ws://127.0.0.1:{real_port}", plan, False, recall, real.pid)
-            base = measure(
-                f"ws://127.0.0.1:{bare_port}", [("/board", {})] * count, True, broadcast, bare.pid
+            url = f"http://127.0.0.1:{port}/api/tickets/{called}/recall"
+        try:
+            return measure(
+                f"ws://127.0.0.1:{port}",
+                plan,
+                bare,
+                lambda: http.post(url, headers=headers).raise_for_status(),
+                process.pid,
             )
+        finally:
+            stop(process)
+
+    runs = []
+    try:
+        for count in COUNTS:
+            ours = once("server.asgi:create_asgi", count, False)
+            base = once("bench.fanout:baseline_app", count, True)
             ratio = ours["p99_ms"] / base["p99_ms"] if base["p99_ms"] else None
             runs.append(
                 {
@@ -394,9 +509,6 @@ def run() -> dict[str, Any]:
             )
     finally:
         http.close()
-        for process in (real, bare):
-            process.terminate()
-            process.wait(30)
     return {
         "benchmark": "fanout",
         "database": "sqlite (embedded mode, in-memory Socket.IO manager)",
@@ -411,7 +523,7 @@ def run() -> dict[str, Any]:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--load":
         raise_file_limit()
-        asyncio.run(
+        uvloop.run(
             load(
                 sys.argv[2],
                 [(ns, auth) for ns, auth in json.loads(sys.stdin.readline())],
