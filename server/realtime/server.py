@@ -9,6 +9,7 @@ from quart import Quart
 
 from server.realtime.fanout import Fanout
 from server.realtime.live import LiveRooms
+from server.realtime.managers import DirectSend, DirectSendRedis
 from server.realtime.namespaces import namespaces
 from server.realtime.sequence import MemorySequencer, RedisSequencer, Sequencer
 from server.realtime.snapshots import SnapshotCache
@@ -33,7 +34,7 @@ def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncSer
     """Create the Socket.IO server and its namespaces; it starts publishing with the app."""
     state = clinic(app)
     url = state.settings.redis_url
-    manager = socketio.AsyncRedisManager(url, channel=channel(scope)) if url else None
+    manager = DirectSendRedis(url, channel=channel(scope)) if url else DirectSend()
     # Same-origin only (the default): pages are served by this app, never from elsewhere.
     sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager)
     live = LiveRooms(state, MemorySequencer(), SnapshotCache())
