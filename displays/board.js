@@ -16,6 +16,7 @@
   const sections = new Map(); // room name -> section element; one per joined room
   const CALLS = new Set(["called", "recalled"]);
   const MAX_ANNOUNCEMENTS = 4;
+  const NEXT_SHOWN = 8;
   let display = { language: params.get("lang") || "en", speech: params.get("speech") !== "0" };
   let audio = null;
   let announcements = 0;
@@ -65,7 +66,8 @@
       return row;
     });
     node.querySelector(".calls").replaceChildren(...calls);
-    node.querySelector(".next").replaceChildren(...data.next.map(function (t) {
+    // Four rows of two fit a 1080p column under two calls; the rest wait their turn.
+    node.querySelector(".next").replaceChildren(...data.next.slice(0, NEXT_SHOWN).map(function (t) {
       return item("li", t, t.token);
     }));
     node.querySelector(".waiting").textContent = data.waiting + " waiting";

@@ -60,25 +60,25 @@ async def search() -> dict[str, Any]:
     state = clinic()
 
     async def work(session: AsyncSession) -> list[Patient]:
+        like = f"%{q.lower()}%"
+        matches = [
+            func.lower(Patient.full_name).like(like),
+            Patient.record_number == q.upper(),
+            Patient.phone == q,
+        ]
         try:
             prefix, number = parse_token(q)
         except ValueError:
-            like = f"%{q.lower()}%"
-            query = select(Patient).where(
-                or_(
-                    func.lower(Patient.full_name).like(like),
-                    Patient.record_number == q.upper(),
-                    Patient.phone == q,
-                )
-            )
-        else:
-            query = (
-                select(Patient)
-                .join(Appointment, Appointment.patient_id == Patient.id)
+            pass
+        else:  # "MRN-1001" reads like a token too: look for both
+            todays = (
+                select(Appointment.patient_id)
                 .join(Ticket, Ticket.appointment_id == Appointment.id)
                 .where(Ticket.token == f"{prefix}-{number:03d}", Ticket.day == state.clock().date())
             )
-        return list(await session.scalars(query.order_by(Patient.full_name).limit(25)))
+            matches.append(Patient.id.in_(todays))
+        query = select(Patient).where(or_(*matches)).order_by(Patient.full_name).limit(25)
+        return list(await session.scalars(query))
 
     return {"patients": [patient_out(p) for p in await state.read(work)]}
 

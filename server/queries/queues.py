@@ -135,6 +135,7 @@ def ticket_view(
         "scheduled_at": iso(appointment.scheduled_at),
         "called_at": iso(appointment.called_at),
         "call_count": ticket.call_count,
+        "plan_rank": ticket.plan_rank,  # the scheduler's order within an urgency (None: none yet)
     }
     if names:
         view["patient"] = {

@@ -7,6 +7,7 @@ from quart.typing import TestClientProtocol as Client
 
 from server.models import Role
 from tests.api.conftest import Clinic
+from tests.factories import make_patient
 
 
 def shape(payload: dict[str, object]) -> set[str]:
@@ -115,3 +116,18 @@ async def test_a_patient_with_bad_contact_details_is_refused_at_entry(
     assert response.status_code == 400 and field in [
         e["field"] for e in payload["details"]["errors"]
     ]
+
+
+async def test_the_desk_finds_a_patient_by_record_number_that_looks_like_a_token(
+    clinic_day: Clinic, client: Client
+) -> None:
+    patient = await clinic_day.state.run(lambda s: make_patient(s, record_number="MRN-4242"))
+    ticket = await clinic_day.walk_in(clinic_day.other_patient)
+    by_record = await (
+        await client.get("/api/patients?q=MRN-4242", headers=clinic_day.headers(Role.STAFF))
+    ).get_json()
+    by_token = await (
+        await client.get(f"/api/patients?q={ticket.token}", headers=clinic_day.headers(Role.STAFF))
+    ).get_json()
+    assert [p["id"] for p in by_record["patients"]] == [patient.id]
+    assert [p["id"] for p in by_token["patients"]] == [clinic_day.other_patient.id]
