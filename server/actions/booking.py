@@ -6,16 +6,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Executable, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.actions.common import audit, change_status, load_ticket, publish
+from server.actions.rows import insert_loaded
 from server.actions.tokens import next_token_number
 from server.auth.actor import Actor
 from server.errors import APIError, forbidden, not_found
 from server.models import (
     Appointment,
+    AuditEvent,
     Department,
     Doctor,
     DoctorSession,
@@ -41,10 +43,9 @@ async def base_rate_scorer(
     now: datetime,
 ) -> float:
     """Score with the department's historical no-show rate (until a model exists)."""
-    rate = await session.scalar(
-        select(Department.base_no_show_rate).where(Department.id == department_id)
-    )
-    return float(rate if rate is not None else 0.2)
+    # A get, not a SELECT: the booking path has already loaded the department.
+    department = await session.get(Department, department_id)
+    return float(department.base_no_show_rate if department is not None else 0.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,11 @@ async def find_slot(session: AsyncSession, choice: SlotChoice, now: datetime) ->
         slot = await _slot_at(session, choice.doctor_id, choice.starts_at)
     else:
         raise APIError(422, "SLOT_REQUIRED", "give slot_id, or doctor_id and starts_at")
+    _check_not_started(slot, now)
+    return slot
+
+
+def _check_not_started(slot: Slot, now: datetime) -> None:
     if slot.starts_at < now:
         raise APIError(
             422,
@@ -80,7 +86,6 @@ async def find_slot(session: AsyncSession, choice: SlotChoice, now: datetime) ->
             "that slot has already started",
             {"starts_at": slot.starts_at.isoformat()},
         )
-    return slot
 
 
 async def _slot_at(session: AsyncSession, doctor_id: int, starts_at: datetime) -> Slot:
@@ -112,6 +117,26 @@ async def _slot_at(session: AsyncSession, doctor_id: int, starts_at: datetime) -
     return slot
 
 
+def _take(*guards: ColumnElement[bool]) -> Executable:
+    # Built once: constructing a statement per call costs more Python than running it.
+    return (
+        update(Slot)
+        .where(Slot.id == bindparam("slot"), *guards)
+        .values(
+            booked=Slot.booked + 1,
+            expected_shows_milli=Slot.expected_shows_milli + bindparam("shows"),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+TAKE_WITHIN_CAPACITY = _take(Slot.booked < Slot.capacity)
+TAKE_OVERBOOKED = _take(
+    Slot.booked < Slot.capacity + Slot.overbook_cap,
+    Slot.expected_shows_milli + bindparam("shows") <= Slot.capacity * 1000 + bindparam("slack"),
+)
+
+
 async def take_place(
     session: AsyncSession, slot: Slot, show_probability: float, policy: OverbookPolicy
 ) -> tuple[bool, str]:
@@ -120,25 +145,11 @@ async def take_place(
     The WHERE clause is the guard: the database row lock makes it hold under any concurrency.
     """
     shows = round(show_probability * 1000)
-    within = await session.execute(
-        update(Slot)
-        .where(Slot.id == slot.id, Slot.booked < Slot.capacity)
-        .values(booked=Slot.booked + 1, expected_shows_milli=Slot.expected_shows_milli + shows)
-        .execution_options(synchronize_session=False)
-    )
+    within = await session.execute(TAKE_WITHIN_CAPACITY, {"slot": slot.id, "shows": shows})
     if within.rowcount == 1:  # type: ignore[attr-defined]
         return False, ""
-    limit = Slot.capacity * 1000 + round(policy.max_expected_excess * 1000)
-    over = await session.execute(
-        update(Slot)
-        .where(
-            Slot.id == slot.id,
-            Slot.booked < Slot.capacity + Slot.overbook_cap,
-            Slot.expected_shows_milli + shows <= limit,
-        )
-        .values(booked=Slot.booked + 1, expected_shows_milli=Slot.expected_shows_milli + shows)
-        .execution_options(synchronize_session=False)
-    )
+    slack = round(policy.max_expected_excess * 1000)
+    over = await session.execute(TAKE_OVERBOOKED, {"slot": slot.id, "shows": shows, "slack": slack})
     if over.rowcount == 1:  # type: ignore[attr-defined]
         await session.refresh(slot)
         expected = slot.expected_shows_milli / 1000
@@ -166,9 +177,10 @@ async def issue_ticket(
     session: AsyncSession, appointment: Appointment, department: Department, now: datetime
 ) -> Ticket:
     """Give the appointment the next token of its department-day."""
-    number = await next_token_number(session, department.id, appointment.day)
     if appointment.id is None:
         await session.flush([appointment])
+    # The counter row stays locked until commit: take it as late as possible.
+    number = await next_token_number(session, department.id, appointment.day)
     ticket = Ticket(
         appointment_id=appointment.id,
         department_id=department.id,
@@ -180,8 +192,7 @@ async def issue_ticket(
         arrived_at=now if appointment.status is TicketStatus.WAITING else None,
         created_at=now,
     )
-    session.add(ticket)
-    await session.flush()
+    await insert_loaded(session, ticket)
     # Fill both sides of the pair by hand: assigning the relationship would make SQLAlchemy
     # load the appointment's (empty) ticket first, one more query on the booking path.
     set_committed_value(ticket, "appointment", appointment)
@@ -209,17 +220,16 @@ async def book(
 ) -> Ticket:
     """Book a slot for a patient and issue the ticket's token at once."""
     check_patient_access(actor, patient_id)
-    patient = await session.get(Patient, patient_id)
-    if patient is None:
-        raise not_found("patient", patient_id)
-    slot = await find_slot(session, choice, now)
-    doctor = await session.get(Doctor, slot.doctor_id)
-    assert doctor is not None
-    await _refuse_duplicate(session, patient_id, slot.id)
+    if choice.slot_id is None:  # resolving doctor + time takes its own queries
+        await _patient(session, patient_id)
+        slot_id = (await find_slot(session, choice, now)).id
+    else:
+        slot_id = choice.slot_id
+    patient, slot, doctor = await _booking_target(session, patient_id, slot_id, now)
     no_show = await scorer(session, patient, doctor.department_id, slot.starts_at, now)
     overbooked, why = await take_place(session, slot, 1.0 - no_show, policy)
     appointment = Appointment(
-        patient=patient,
+        patient_id=patient.id,
         department_id=doctor.department_id,
         doctor_id=doctor.id,
         slot_id=slot.id,
@@ -235,31 +245,75 @@ async def book(
         booked_at=now,
         updated_at=now,
     )
-    session.add(appointment)
-    ticket = await issue_ticket(session, appointment, await _department(session, doctor), now)
-    audit(
+    await insert_loaded(session, appointment)
+    set_committed_value(appointment, "patient", patient)
+    ticket = await issue_ticket(session, appointment, doctor.department, now)
+    # The audit row of common.audit, inserted at once: a flush at commit would hold the
+    # token counter's lock through the unit of work.
+    await insert_loaded(
         session,
-        actor,
-        "book",
-        appointment,
-        to_status=TicketStatus.BOOKED,
-        now=now,
-        details={"slot_id": slot.id, "token": ticket.token, "overbooked": overbooked},
+        AuditEvent(
+            at=now,
+            actor_id=actor.user_id,
+            action="book",
+            appointment_id=appointment.id,
+            from_status=None,
+            to_status=TicketStatus.BOOKED.value,
+            reason="",
+            details={"slot_id": slot.id, "token": ticket.token, "overbooked": overbooked},
+        ),
     )
     await publish(session, "booked", ticket, now)
     return ticket
 
 
-async def _refuse_duplicate(session: AsyncSession, patient_id: int, slot_id: int) -> None:
-    taken = await session.scalar(
-        select(func.count(Appointment.id)).where(
-            Appointment.patient_id == patient_id,
-            Appointment.slot_id == slot_id,
+async def _patient(session: AsyncSession, patient_id: int) -> Patient:
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        raise not_found("patient", patient_id)
+    return patient
+
+
+# The patient, the slot with its doctor (who brings the department, joined) and the patient's
+# live bookings of the slot, in one round trip; built once, like TAKE_*.
+BOOKING_TARGET = (
+    select(
+        Patient,
+        Slot,
+        Doctor,
+        select(func.count(Appointment.id))
+        .where(
+            Appointment.patient_id == bindparam("patient"),
+            Appointment.slot_id == Slot.id,
             Appointment.status != TicketStatus.CANCELLED,
         )
+        .scalar_subquery(),
     )
+    .select_from(Slot)
+    # Patients first: MySQL's compiler links only a join's direct sides when it checks for
+    # cartesian products, and this ON clause names no slot column.
+    .outerjoin(Patient, Patient.id == bindparam("patient"))
+    .join(Doctor, Doctor.id == Slot.doctor_id)
+    .where(Slot.id == bindparam("slot"))
+)
+
+
+async def _booking_target(
+    session: AsyncSession, patient_id: int, slot_id: int, now: datetime
+) -> tuple[Patient, Slot, Doctor]:
+    """Load what a booking needs in one query and check it: 404, SLOT_IN_PAST, ALREADY_BOOKED."""
+    found = await session.execute(BOOKING_TARGET, {"patient": patient_id, "slot": slot_id})
+    row = found.one_or_none()
+    if row is None:
+        await _patient(session, patient_id)
+        raise not_found("slot", slot_id)
+    patient, slot, doctor, taken = row
+    if patient is None:
+        raise not_found("patient", patient_id)
+    _check_not_started(slot, now)
     if taken:
         raise APIError(409, "ALREADY_BOOKED", "the patient already holds this slot")
+    return patient, slot, doctor
 
 
 async def register_walk_in(
