@@ -7,6 +7,7 @@ from typing import Any
 import socketio
 from quart import Quart
 
+from server.realtime.collector import tune_collector
 from server.realtime.fanout import Fanout
 from server.realtime.live import LiveRooms
 from server.realtime.managers import DirectSend, DirectSendRedis
@@ -45,6 +46,7 @@ def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncSer
         await sio.emit(event, data, room=room, namespace=namespace)
 
     async def start(state: ClinicState) -> None:
+        tune_collector()
         live.sequencer = sequencer_for(state, scope)
         await _subscribe(state, Fanout(state, emit, live.sequencer, live.cache))
 
