@@ -49,6 +49,11 @@ def server(env: dict[str, str], port: int, workers: int = 1) -> Iterator[str]:
         "--log-level",
         "warning",
         "--no-access-log",
+        # Name the fast loop and parser (uvicorn[standard]) so a missing one fails loudly.
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
         "--workers",
         str(workers),
     ]
