@@ -53,8 +53,15 @@ class ClinicState:
     @property
     def overbooking(self) -> OverbookPolicy:
         """Return the booking path's overbooking limit, the one the allocation plans with."""
-        solver: SolverSettings = self.extras.setdefault("solver_settings", SolverSettings())
-        return OverbookPolicy(max_expected_excess=solver.max_expected_excess)
+        return OverbookPolicy(max_expected_excess=self.solver_settings.max_expected_excess)
+
+    @property
+    def solver_settings(self) -> SolverSettings:
+        """Return the scheduler's settings, read from the environment once per process."""
+        found = self.extras.get("solver_settings")
+        if not isinstance(found, SolverSettings):
+            found = self.extras["solver_settings"] = SolverSettings()
+        return found
 
     async def enqueue(self, function: str, *args: Any, key: str | None = None) -> None:
         """Send a job to the worker (or run it in-process when embedded)."""

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from server.scheduling import allocation
-from server.scheduling.settings import SolverSettings
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
@@ -18,7 +17,7 @@ DAYS_AHEAD = 7
 async def allocate_day(ctx: dict[str, Any], day: str) -> str:
     """Run the allocation model for one day and store each future slot's overbook cap."""
     state: ClinicState = ctx["state"]
-    policy = state.extras.setdefault("solver_settings", SolverSettings()).policy()
+    policy = state.solver_settings.policy()
     caps = await allocation.allocate_day(state, date.fromisoformat(day), policy)
     allowed = sum(1 for cap in caps.values() if cap > 0)
     log.info("allocation for %s: %d slots may overbook, of %d", day, allowed, len(caps))

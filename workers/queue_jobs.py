@@ -10,7 +10,6 @@ from typing import Any
 from server.jobs import generation_key
 from server.scheduling.applying import Applied, apply
 from server.scheduling.reading import Reading, read_queue
-from server.scheduling.settings import SolverSettings
 from server.scheduling.triggers import JOB, job_key, request_resequence
 from server.solver import greedy_plan, resequence
 from server.solver.types import Plan
@@ -30,7 +29,7 @@ async def resequence_queue(ctx: dict[str, Any], department_id: int, day: str) ->
 
 
 async def _plan(state: ClinicState, department_id: int, day: date) -> str:
-    policy = state.extras.setdefault("solver_settings", SolverSettings()).policy()
+    policy = state.solver_settings.policy()
     now = state.clock()
     default_min = state.settings.default_consultation_min
     reading: Reading | None = await state.read(

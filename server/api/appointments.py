@@ -10,26 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking
-from server.actions.booking import OverbookPolicy, SlotChoice
+from server.actions.booking import SlotChoice
 from server.api.schemas import BookingIn, ReasonIn, RescheduleIn, WalkInIn
 from server.api.views import ticket_out
 from server.auth.secrets import sign_ticket
 from server.auth.web import actor, requires
 from server.errors import APIError, forbidden, not_found
 from server.models import Appointment, Role, Ticket
-from server.scheduling.settings import SolverSettings
 from server.state import clinic
 
 bp = Blueprint("appointments", __name__, url_prefix="/api")
-
-
-def overbooking() -> OverbookPolicy:
-    """Return the overbooking policy without re-reading the environment on every booking."""
-    state = clinic()
-    solver: SolverSettings | None = state.extras.get("solver_settings")
-    if solver is None:  # the first call creates and keeps the settings
-        return state.overbooking
-    return OverbookPolicy(max_expected_excess=solver.max_expected_excess)
 
 
 def with_link(ticket: Ticket) -> dict[str, Any]:
@@ -76,7 +66,7 @@ async def book(data: BookingIn) -> tuple[dict[str, Any], int]:
             urgency=data.urgency,
             reason=data.reason,
             scorer=state.scorer,
-            policy=overbooking(),
+            policy=clinic().overbooking,
         )
     )
     return with_link(ticket), 201
@@ -146,7 +136,7 @@ async def reschedule(appointment_id: int, data: RescheduleIn) -> dict[str, Any]:
             ticket_id=ticket_id,
             choice=choice,
             now=state.clock(),
-            policy=overbooking(),
+            policy=clinic().overbooking,
         )
 
     return with_link(await state.run(work))
