@@ -113,3 +113,40 @@ class ArqJobs:
 def generation_key(key: str) -> str:
     """Name the Redis counter that tells a running job it was triggered again."""
     return f"clinic:gen:{key}"
+
+
+# Errors that a later attempt may not meet: a lost connection, a restarting database or Redis.
+TRANSIENT: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
+
+
+def retrying(job: JobFunction, tries: int = 5) -> JobFunction:
+    """Let arq run `job` again, later, after a transient failure (arq itself retries none)."""
+    from arq import Retry
+
+    async def run(ctx: dict[str, Any], *args: Any) -> Any:
+        try:
+            return await job(ctx, *args)
+        except Exception as error:
+            attempt = int(ctx.get("job_try", 1))
+            if not transient(error) or attempt >= tries:
+                raise
+            log.warning("job %s: transient failure (%s), retrying", job.__name__, error)
+            raise Retry(defer=2**attempt) from error
+
+    run.__name__ = job.__name__
+    run.__doc__ = job.__doc__
+    return run
+
+
+def transient(error: Exception) -> bool:
+    """Tell a dropped connection or a restarting service from a real bug."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, TRANSIENT):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    text = str(error.orig).lower()
+    return bool(error.connection_invalidated) or any(
+        word in text for word in ("lost connection", "gone away", "can't connect", "deadlock")
+    )

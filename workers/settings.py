@@ -11,7 +11,7 @@ from server.auth.ratelimit import MemoryLimiter
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
-from server.jobs import ArqJobs
+from server.jobs import ArqJobs, retrying
 from server.notify.runtime import attach as attach_notifications
 from server.realtime.server import attach_worker_emitter
 from server.scheduling.hooks import attach as attach_scheduler
@@ -54,7 +54,7 @@ class WorkerSettings:
     """What `arq` reads to run a worker."""
 
     # Registered under the names the server enqueues them by.
-    functions = [func(job, name=name) for name, job in FUNCTIONS.items()]  # type: ignore[arg-type]
+    functions = [func(retrying(job), name=name) for name, job in FUNCTIONS.items()]  # type: ignore[arg-type]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(_settings.redis_url or "redis://127.0.0.1:6379/0")
