@@ -10,14 +10,13 @@ from sqlalchemy import ColumnElement, Executable, bindparam, func, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from server.actions.common import audit, change_status, load_ticket, publish
+from server.actions.common import audit, audit_row, change_status, load_ticket, publish
 from server.actions.rows import insert_loaded
 from server.actions.tokens import next_token_number
 from server.auth.actor import Actor
 from server.errors import APIError, forbidden, not_found
 from server.models import (
     Appointment,
-    AuditEvent,
     Department,
     Doctor,
     DoctorSession,
@@ -250,19 +249,15 @@ async def book(
     ticket = await issue_ticket(session, appointment, doctor.department, now)
     # The audit row of common.audit, inserted at once: a flush at commit would hold the
     # token counter's lock through the unit of work.
-    await insert_loaded(
-        session,
-        AuditEvent(
-            at=now,
-            actor_id=actor.user_id,
-            action="book",
-            appointment_id=appointment.id,
-            from_status=None,
-            to_status=TicketStatus.BOOKED.value,
-            reason="",
-            details={"slot_id": slot.id, "token": ticket.token, "overbooked": overbooked},
-        ),
+    row = audit_row(
+        actor,
+        "book",
+        appointment,
+        to_status=TicketStatus.BOOKED,
+        now=now,
+        details={"slot_id": slot.id, "token": ticket.token, "overbooked": overbooked},
     )
+    await insert_loaded(session, row)
     await publish(session, "booked", ticket, now)
     return ticket
 

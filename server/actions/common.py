@@ -36,6 +36,30 @@ async def load_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = Tru
     return ticket
 
 
+def audit_row(
+    actor: Actor,
+    action: str,
+    appointment: Appointment | None,
+    *,
+    from_status: TicketStatus | None = None,
+    to_status: TicketStatus | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    now: datetime,
+) -> AuditEvent:
+    """Describe one audit row for the change being made."""
+    return AuditEvent(
+        at=now,
+        actor_id=actor.user_id,
+        action=action,
+        appointment_id=appointment.id if appointment else None,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        reason=reason[:500],
+        details=details or {},
+    )
+
+
 def audit(
     session: AsyncSession,
     actor: Actor,
@@ -48,19 +72,18 @@ def audit(
     details: dict[str, Any] | None = None,
     now: datetime,
 ) -> None:
-    """Add one audit row for the change being made."""
-    session.add(
-        AuditEvent(
-            at=now,
-            actor_id=actor.user_id,
-            action=action,
-            appointment_id=appointment.id if appointment else None,
-            from_status=from_status.value if from_status else None,
-            to_status=to_status.value if to_status else None,
-            reason=reason[:500],
-            details=details or {},
-        )
+    """Add one audit row for the change being made (written with the transaction's flush)."""
+    row = audit_row(
+        actor,
+        action,
+        appointment,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        details=details,
+        now=now,
     )
+    session.add(row)
 
 
 def change_status(
