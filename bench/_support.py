@@ -9,9 +9,16 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from server.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -83,3 +90,26 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout_s: float =
             pass
         time.sleep(0.2)
     raise RuntimeError("server did not start")
+
+
+async def bench_login(session: AsyncSession, role: Role, now: datetime, username: str = "") -> str:
+    """Create a user of `role` and return a bearer token for it, valid for a day."""
+    from server.actions import admin
+    from server.auth.actor import SYSTEM
+    from server.auth.secrets import digest, new_secret
+    from server.models import ApiToken
+
+    name = username or f"bench-{role.value}"
+    user = await admin.create_user(
+        session, SYSTEM, username=name, password_hash="-", role=role, full_name=name, now=now
+    )
+    token = new_secret("cq")
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=digest(token),
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+    )
+    return token

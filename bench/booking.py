@@ -23,7 +23,7 @@ import pymysql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import free_port, percentile, server
+from bench._support import bench_login, free_port, percentile, server
 
 DB = "clinic_bench"
 URL = f"mysql+aiomysql://root@127.0.0.1/{DB}"
@@ -47,15 +47,13 @@ async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list
 
     from server.actions import admin
     from server.auth.actor import SYSTEM
-    from server.auth.secrets import digest, new_secret
     from server.config import Settings
     from server.db import make_engine, make_sessionmaker, transaction
-    from server.models import ApiToken, Patient, Role, Slot
+    from server.models import Patient, Role, Slot
 
     now = datetime.now(UTC)
     start = (now + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
     engine = make_engine(Settings(database_url=URL))
-    token = new_secret("cq")
     async with transaction(make_sessionmaker(engine)) as session:
         department = await admin.create_department(
             session, SYSTEM, code="BEN", name="Bench", token_prefix="B", rooms=[], now=now
@@ -75,23 +73,7 @@ async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list
                 capacity_per_slot=2,
                 overbook_cap=1,
             )
-        user = await admin.create_user(
-            session,
-            SYSTEM,
-            username="bench",
-            password_hash="x",
-            role=Role.STAFF,
-            full_name="Bench",
-            now=now,
-        )
-        session.add(
-            ApiToken(
-                user_id=user.id,
-                token_hash=digest(token),
-                created_at=now,
-                expires_at=now + timedelta(days=1),
-            )
-        )
+        token = await bench_login(session, Role.STAFF, now, username="bench")
         session.add_all(
             Patient(
                 record_number=f"B{i}",

@@ -28,7 +28,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
-from bench._support import free_port, percentile
+from bench._support import bench_login, free_port, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTS = (1000, 5000)
@@ -63,10 +63,10 @@ async def seed(database_url: str) -> dict[str, Any]:
 
     from server.actions import admin, booking, queue
     from server.auth.actor import SYSTEM
-    from server.auth.secrets import digest, new_secret, sign_ticket
+    from server.auth.secrets import sign_ticket
     from server.config import Settings
     from server.db import make_engine, make_sessionmaker, transaction
-    from server.models import ApiToken, Patient, Role
+    from server.models import Patient, Role
 
     now = datetime.now(UTC)
     engine = make_engine(Settings(database_url=database_url, secret_key=SECRET))
@@ -109,24 +109,7 @@ async def seed(database_url: str) -> dict[str, Any]:
             )
             tickets.append(ticket.id)
         called = await queue.call_next(session, SYSTEM, doctor_id=doctor.id, now=now)
-        user = await admin.create_user(
-            session,
-            SYSTEM,
-            username="bench",
-            password_hash="-",
-            role=Role.ADMIN,
-            full_name="Bench",
-            now=now,
-        )
-        token = new_secret("cq")
-        session.add(
-            ApiToken(
-                user_id=user.id,
-                token_hash=digest(token),
-                created_at=now,
-                expires_at=now + timedelta(days=1),
-            )
-        )
+        token = await bench_login(session, Role.ADMIN, now, username="bench")
     await engine.dispose()
     return {
         "key": key,

@@ -197,12 +197,12 @@ async def seed_clinic(database_url: str) -> dict[str, Any]:
     """Make a department with two doctors in session, 30 walk-ins waiting, a board, tokens."""
     from datetime import UTC, date, datetime, timedelta
 
+    from bench._support import bench_login
     from server.actions import admin, booking
     from server.auth.actor import SYSTEM
-    from server.auth.secrets import digest, new_secret
     from server.config import Settings
     from server.db import make_engine, make_sessionmaker, transaction
-    from server.models import ApiToken, Patient, Role
+    from server.models import Patient, Role
 
     now = datetime.now(UTC)
     engine = make_engine(Settings(database_url=database_url, secret_key=BENCH_SECRET))
@@ -245,24 +245,7 @@ async def seed_clinic(database_url: str) -> dict[str, Any]:
             )
         tokens = {}
         for role in (Role.STAFF, Role.ADMIN):  # staff insert; an admin plays the doctors
-            user = await admin.create_user(
-                session,
-                SYSTEM,
-                username=f"bench-{role.value}",
-                password_hash="-",
-                role=role,
-                full_name=f"Bench {role.value}",
-                now=now,
-            )
-            tokens[role.value] = new_secret("cq")
-            session.add(
-                ApiToken(
-                    user_id=user.id,
-                    token_hash=digest(tokens[role.value]),
-                    created_at=now,
-                    expires_at=now + timedelta(days=1),
-                )
-            )
+            tokens[role.value] = await bench_login(session, role, now)
     await engine.dispose()
     return {
         "department_id": department.id,
