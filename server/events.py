@@ -31,6 +31,8 @@ class QueueEvent:
     previous_doctor_id: int | None = None
     previous_department_id: int | None = None
     at: str = ""
+    # The action created this ticket: nobody can be watching its own room yet.
+    new_ticket: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

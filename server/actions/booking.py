@@ -258,7 +258,7 @@ async def book(
         details={"slot_id": slot.id, "token": ticket.token, "overbooked": overbooked},
     )
     await insert_loaded(session, row)
-    await publish(session, "booked", ticket, now)
+    await publish(session, "booked", ticket, now, new_ticket=True)
     return ticket
 
 
@@ -356,7 +356,7 @@ async def register_walk_in(
         now=now,
         details={"token": ticket.token, "urgency": urgency.value},
     )
-    await publish(session, kind, ticket, now)
+    await publish(session, kind, ticket, now, new_ticket=True)
     return ticket
 
 

@@ -139,6 +139,8 @@ async def publish(
     kind: str,
     ticket: Ticket,
     now: datetime,
+    *,
+    new_ticket: bool = False,
     **extra: Any,
 ) -> None:
     """Record a queue event for this ticket, sent to screens after commit."""
@@ -158,6 +160,7 @@ async def publish(
             previous_doctor_id=extra.pop("previous_doctor_id", None),
             previous_department_id=extra.pop("previous_department_id", None),
             at=now.isoformat(),
+            new_ticket=new_ticket,
             extra=extra,
         ),
     )

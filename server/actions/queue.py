@@ -250,7 +250,14 @@ async def transfer(
     )
     ticket.doctor_id, ticket.queue_department_id, ticket.room_id = to_doctor_id, department_id, None
     ticket.appointment.transferred_at = now
-    await publish(session, "transferred", ticket, now, **previous)
+    await publish(
+        session,
+        "transferred",
+        ticket,
+        now,
+        previous_doctor_id=previous["previous_doctor_id"],
+        previous_department_id=previous["previous_department_id"],
+    )
     return ticket
 
 

@@ -79,6 +79,15 @@ def departments_today(events: Sequence[QueueEvent], today: date) -> set[int]:
     return found
 
 
+def watchable_tickets(events: Sequence[QueueEvent]) -> set[int]:
+    """Return the tickets of `events` whose rooms may have listeners.
+
+    A ticket created by this batch has no listener yet: its link was not even sent. One who
+    opens it in the meantime reads a snapshot after the commit, which is already current.
+    """
+    return {e.ticket_id for e in events if not e.new_ticket}
+
+
 def targets_for(departments: set[int], tickets: set[int]) -> list[Target]:
     """List the rooms a batch updates: each department's board and staff rooms, each ticket's."""
     rooms = [Target((BOARD,), department_room(d)) for d in sorted(departments)]
@@ -124,8 +133,14 @@ class Fanout:
         state = self.state
         now = state.clock()
         departments = departments_today(events, now.date())
-        live = await state.read(lambda s: live_ticket_ids(s, departments, now.date()))
-        targets = targets_for(departments, set(live) | {e.ticket_id for e in events})
+        live = (
+            await state.read(lambda s: live_ticket_ids(s, departments, now.date()))
+            if departments
+            else []
+        )
+        targets = targets_for(departments, set(live) | watchable_tickets(events))
+        if not targets:
+            return  # e.g. a booking for another day: no screen shows it yet
         # Numbers are taken before the read: the state sent under a number is never older.
         epoch, numbers = await self.sequencer.advance([t.key for t in targets])
         payloads = await state.read(lambda s: self._read(s, targets, events))
