@@ -8,6 +8,7 @@ import socketio
 from quart import Quart
 
 from server.realtime.collector import tune_collector
+from server.realtime.direct import enable_direct_writes
 from server.realtime.fanout import Fanout
 from server.realtime.live import LiveRooms
 from server.realtime.managers import DirectSend, DirectSendRedis
@@ -38,6 +39,7 @@ def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncSer
     manager = DirectSendRedis(url, channel=channel(scope)) if url else DirectSend()
     # Same-origin only (the default): pages are served by this app, never from elsewhere.
     sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager)
+    enable_direct_writes(sio)
     live = LiveRooms(state, MemorySequencer(), SnapshotCache())
     for namespace in namespaces(app, live):
         sio.register_namespace(namespace)
