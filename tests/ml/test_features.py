@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pytest
 
+from server.ml import features
 from server.ml.features import (
     BOOKING,
     CONTEXT_FEATURES,
@@ -63,14 +64,20 @@ def test_history_counts_only_earlier_days() -> None:
 
 
 def _mutate_future(
-    target: ApptRecord, records: list[ApptRecord], rng: random.Random, when: ScoreTime
+    target: ApptRecord,
+    records: list[ApptRecord],
+    rng: random.Random,
+    when: ScoreTime,
+    erase: bool,
 ) -> list[ApptRecord]:
-    """Flip every outcome the target must not see and add bookings it cannot know of."""
+    """Flip or erase (as in production) the outcomes the target may not see; add late bookings."""
     hidden_from = outcomes_before(target, when)
+
+    def hide(r: ApptRecord) -> ApptRecord:
+        return replace(r, no_show=None if erase else rng.random() < 0.5)
+
     out = [
-        replace(r, no_show=rng.random() < 0.5)
-        if r.patient_key == target.patient_key and r.appointment_day >= hidden_from
-        else r
+        hide(r) if r.patient_key == target.patient_key and r.appointment_day >= hidden_from else r
         for r in records
     ]
     late = known_at(target, when) + timedelta(minutes=1)
@@ -79,23 +86,50 @@ def _mutate_future(
     return out
 
 
-@pytest.mark.parametrize("when", [NIGHTLY, BOOKING])
-def test_no_feature_sees_its_own_or_a_later_outcome(
-    small_history: list[ApptRecord], when: ScoreTime
-) -> None:
+def _leaking_rows(history: list[ApptRecord], when: ScoreTime, erase: bool) -> int:
+    """Count sampled rows whose features change when hidden outcomes or late bookings do."""
     rng = random.Random(0)
-    base = build_features(small_history, when).values
+    base = build_features(history, when).values
     # Patients with several appointments are the ones a leak would show up for.
     counts: dict[str, int] = {}
-    for r in small_history:
+    for r in history:
         counts[r.patient_key] = counts.get(r.patient_key, 0) + 1
-    targets = [i for i, r in enumerate(small_history) if counts[r.patient_key] >= 3]
+    targets = [i for i, r in enumerate(history) if counts[r.patient_key] >= 3]
     assert len(targets) > 50
+    changed = 0
     for i in rng.sample(targets, 80):
-        target = small_history[i]
-        mutated = _mutate_future(target, small_history, rng, when)
+        target = history[i]
+        mutated = _mutate_future(target, history, rng, when, erase)
         patient = [r for r in mutated if r.patient_key == target.patient_key]
-        assert feature_row(target, patient, when) == list(base[i]), target
+        changed += feature_row(target, patient, when) != list(base[i])
+    return changed
+
+
+@pytest.mark.parametrize("erase", [False, True], ids=["flipped", "erased"])
+@pytest.mark.parametrize("when", [NIGHTLY, BOOKING])
+def test_no_feature_sees_its_own_or_a_later_outcome(
+    small_history: list[ApptRecord], when: ScoreTime, erase: bool
+) -> None:
+    assert _leaking_rows(small_history, when, erase) == 0
+
+
+@pytest.mark.parametrize(
+    ("rule", "shift"),
+    [("outcomes_before", timedelta(days=1)), ("known_at", timedelta(minutes=5))],
+    ids=["own-day-outcomes", "late-bookings"],
+)
+@pytest.mark.parametrize("when", [NIGHTLY, BOOKING])
+def test_leak_check_notices_a_loosened_rule(
+    small_history: list[ApptRecord],
+    when: ScoreTime,
+    rule: str,
+    shift: timedelta,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The check above is only worth something if it fails once a rule lets the future in.
+    strict = getattr(features, rule)
+    monkeypatch.setattr(features, rule, lambda r, w=NIGHTLY: strict(r, w) + shift)
+    assert _leaking_rows(small_history, when, erase=False) > 0
 
 
 @pytest.mark.parametrize("when", [NIGHTLY, BOOKING])
