@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -193,7 +193,27 @@ def _calibrated_svm_scorer(model: CalibratedClassifierCV) -> RowScorer | None:
     return score
 
 
+def _soft_vote_scorer(model: VotingClassifier) -> RowScorer | None:
+    if model.voting != "soft" or list(model.classes_) != [0, 1]:
+        return None
+    if len(model.estimators_) != len(model.estimators):  # a member was dropped
+        return None
+    weights = [1.0] * len(model.estimators_) if model.weights is None else list(model.weights)
+    members = [_scorer(member) for member in model.estimators_]
+    if any(m is None for m in members):
+        return None
+    total = float(sum(weights))
+    parts = [(m, float(w) / total) for m, w in zip(members, weights, strict=True) if m]
+
+    def score(x: FloatArray) -> float:
+        return sum(w * m(x) for m, w in parts)
+
+    return score
+
+
 def _scorer(estimator: Any) -> RowScorer | None:
+    if isinstance(estimator, VotingClassifier):
+        return _soft_vote_scorer(estimator)
     if isinstance(estimator, HistGradientBoostingClassifier):
         return _hgb_scorer(estimator)
     if isinstance(estimator, Pipeline):
@@ -205,6 +225,8 @@ def _scorer(estimator: Any) -> RowScorer | None:
 
 def _categories(estimator: Any) -> list[tuple[int, Sequence[float]]]:
     """Return (column, categories) of the model's one-hot encoders, for probe rows."""
+    if isinstance(estimator, VotingClassifier):
+        return [c for member in estimator.estimators_ for c in _categories(member)]
     members = getattr(estimator, "calibrated_classifiers_", None)
     pipeline = members[0].estimator if members else estimator
     prep = pipeline.steps[0][1] if isinstance(pipeline, Pipeline) else None

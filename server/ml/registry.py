@@ -38,6 +38,7 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "sklearn.calibration._CalibratedClassifier",
         "sklearn.calibration._SigmoidCalibration",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.utils._bunch.Bunch",
     }
 )
 

@@ -12,6 +12,7 @@ from server.ml.cli import ml_group
 from server.ml.dataset import read_csv, write_csv
 from server.ml.evaluation import split_by_date
 from server.ml.features import ApptRecord
+from server.ml.models import CANDIDATES
 from server.ml.predict import BaseRatePredictor
 from server.ml.registry import active_version, load_active, versions
 from tests.ml.conftest import REAL_DATA
@@ -55,14 +56,48 @@ def test_evaluate_prints_one_json_object(tmp_path: Path, small_history: list[App
     )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert {m["model"] for m in out["models"]} == {"svm", "logreg", "hgb"}
-    assert out["best"] in {"svm", "logreg", "hgb"}
+    assert [m["model"] for m in out["models"]] == list(CANDIDATES)
+    assert out["best"] in CANDIDATES
     assert out["setting"] == "nightly"
-    assert set(out["booking_time"]) == {"svm", "logreg", "hgb"}
+    assert set(out["booking_time"]) == set(CANDIDATES)
     for row in out["models"]:
         keys = {"auc", "brier", "brier_skill", "logloss", "n_train", "n_test", "base_rate"}
         assert keys <= row.keys()
         assert row["n_train"] == len(train) and row["n_test"] == len(test)
+
+
+def test_split_date_and_two_files_print_the_same_figures(
+    tmp_path: Path, small_history: list[ApptRecord]
+) -> None:
+    split = small_history[len(small_history) * 3 // 4].appointment_day
+    train, test = split_by_date(small_history, split)
+    for name, rows in (("all", small_history), ("a", train), ("b", test)):
+        write_csv(tmp_path / f"{name}.csv", rows)
+    runner, models = CliRunner(), ["--models", "logreg,hgb"]
+    by_files = runner.invoke(
+        ml_group,
+        [
+            "evaluate",
+            "--train",
+            str(tmp_path / "a.csv"),
+            "--test",
+            str(tmp_path / "b.csv"),
+            *models,
+        ],
+    )
+    by_date = runner.invoke(
+        ml_group,
+        ["evaluate", "--data", str(tmp_path / "all.csv"), "--split-date", str(split), *models],
+    )
+    assert by_files.exit_code == 0 and by_date.exit_code == 0, by_files.output + by_date.output
+
+    def figures(stdout: str) -> dict[str, object]:
+        out = json.loads(stdout)
+        for row in out["models"]:
+            del row["fit_seconds"]  # wall-clock time, the only figure that may differ
+        return dict(out)
+
+    assert figures(by_files.stdout) == figures(by_date.stdout)
 
 
 def test_train_then_report(tmp_path: Path, small_history: list[ApptRecord]) -> None:

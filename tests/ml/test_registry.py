@@ -9,6 +9,7 @@ import pytest
 
 from server.ml.fastpath import compile_scorer
 from server.ml.features import build_features
+from server.ml.models import BLEND_LOGREG_WEIGHT
 from server.ml.predict import BaseRatePredictor, ModelPredictor
 from server.ml.registry import (
     ModelFileError,
@@ -107,7 +108,7 @@ def test_missing_description_is_refused(tmp_path: Path, trained_hgb: TrainedMode
         load_model(tmp_path / f"{meta.version}.skops")
 
 
-@pytest.mark.parametrize("name", ["logreg", "svm"])
+@pytest.mark.parametrize("name", ["logreg", "svm", "blend"])
 def test_every_candidate_gets_a_numpy_scorer_that_matches(
     tmp_path: Path, small_history: list, name: str
 ) -> None:
@@ -130,3 +131,11 @@ def test_scorer_is_refused_when_it_disagrees_with_the_library(
     original = estimator.predict_proba
     monkeypatch.setattr(estimator, "predict_proba", lambda rows: original(rows) * 0.999)
     assert compile_scorer(estimator, x.shape[1]) is None
+
+
+def test_blend_is_the_weighted_mean_of_its_members(small_history: list) -> None:
+    x = build_features(small_history).values
+    blend = train_one("blend", small_history, x, {}).estimator
+    hgb, logreg = (member.predict_proba(x)[:, 1] for member in blend.estimators_)
+    w = BLEND_LOGREG_WEIGHT
+    np.testing.assert_allclose(blend.predict_proba(x)[:, 1], (1 - w) * hgb + w * logreg)
