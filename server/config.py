@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = 20
     db_max_overflow: int = 20
+    # A pooled MariaDB connection idle longer than this is pinged before use; a busy one is not.
+    db_ping_idle_s: float = 10.0
     host: str = "127.0.0.1"
     port: int = 5000
     public_url: str = "http://localhost:5000"

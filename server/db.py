@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,13 +34,41 @@ def make_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings.database_url, url.database)
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
-        pool_pre_ping=True,
         pool_recycle=280,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        # Every session ends its transaction itself (commit, or rollback on close), so the
+        # pool's own ROLLBACK on return would only repeat it: one more round trip per request.
+        pool_reset_on_return=None,
     )
+    _ping_when_idle(engine, settings.db_ping_idle_s)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
+    """Ping a pooled connection before use only if it sat idle for `idle_s` or more.
+
+    `pool_pre_ping` costs a round trip per request; a connection that was in use a moment
+    ago is known to be alive. One that has been idle may have been closed by a server
+    restart or `wait_timeout`: the failed ping makes the pool replace it, invisibly.
+    """
+    pool, dialect = engine.sync_engine.pool, engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("pooled connection is gone") from exc
 
 
 def _sqlite_engine(url: str, database: str | None) -> AsyncEngine:
