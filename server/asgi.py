@@ -6,12 +6,13 @@ import socketio
 
 from server.app import create_app
 from server.config import Settings
-from server.realtime.server import create_socketio
+from server.realtime.server import DEFAULT_SCOPE, create_socketio
 
 
-def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
+def create_asgi(settings: Settings | None = None, scope: str = DEFAULT_SCOPE) -> socketio.ASGIApp:
     """Build the whole served app; lifespan events reach Quart through ASGIApp."""
     app = create_app(settings)
-    sio = create_socketio(app)
+    # `scope` names the deployment's Redis channel and keys: test runs sharing a Redis differ.
+    sio = create_socketio(app, scope=scope)
     app.extensions["socketio"] = sio
     return socketio.ASGIApp(sio, other_asgi_app=app)
