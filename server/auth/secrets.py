@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -22,6 +23,7 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@cache  # one per key: building a serializer costs more than signing with it
 def ticket_link_signer(secret_key: str) -> URLSafeTimedSerializer:
     """Return the signer of patients' live links."""
     return URLSafeTimedSerializer(secret_key, salt=TICKET_LINK_SALT)
