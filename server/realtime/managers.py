@@ -7,6 +7,7 @@ from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
+from engineio.exceptions import SocketIsClosedError
 from socketio import packet
 
 from server.realtime.direct import send_message, write_frame
@@ -54,9 +55,12 @@ class DirectSend(socketio.AsyncManager):  # type: ignore[misc]
             socket = sockets.get(eio_sid)
             if message is not None and socket is not None and write_frame(socket, message, now):
                 continue
-            for frame in frames:
-                # Queues a frame for the socket's writer task; it does not wait for the write.
-                await self.server._send_eio_packet(eio_sid, frame)
+            try:
+                for frame in frames:
+                    # Queues a frame for the socket's writer task; it does not wait for the write.
+                    await self.server._send_eio_packet(eio_sid, frame)
+            except SocketIsClosedError:
+                continue  # closed while leaving its rooms: the others still get theirs
 
 
 class DirectSendRedis(socketio.AsyncRedisManager, DirectSend):  # type: ignore[misc]

@@ -219,3 +219,12 @@ async def test_a_client_that_went_away_does_not_stop_a_broadcast(harness: Harnes
     gone.gone = True
     await harness.broadcast({"seq": 1})
     assert present.events() == [("update", {"seq": 1})]
+
+
+async def test_a_socket_closed_but_still_in_the_room_does_not_stop_a_broadcast(
+    harness: Harness,
+) -> None:
+    closed, present = await harness.connect(), await harness.connect()
+    harness.socket(closed).closed = True  # engine.io refuses to queue for it
+    await harness.broadcast({"seq": 1})
+    assert present.events() == [("update", {"seq": 1})]
