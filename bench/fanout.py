@@ -6,6 +6,8 @@ bare python-socketio server as the baseline, each in its own process, then for e
 count starts load processes holding raw socket.io-over-WebSocket clients (half on `/board`, half
 on `/patient` with signed ticket links). Each action is a REST `recall`; its latency is the
 client's receive time minus the server's wall-clock time right after commit (`sent_at`).
+Then the scaled mode: two server processes sharing rooms through Redis (the bench's own
+database and channel), the clients split between them, every action posted to the first.
 Prints one JSON object.
 """
 
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,12 +41,21 @@ LOAD_PROCESSES = 1  # with the server, one process per core
 TICKETS = 100
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 PAYLOAD = {"filler": "x" * 900}  # about the size of a board update
+SCALED_SERVERS = 2
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/9"  # the bench's own Redis database, flushed
+SCOPE_VARIABLE = "FANOUT_SCOPE"
 
 
 def raise_file_limit() -> None:
     """Allow as many sockets as the hard limit does (inherited by the child processes)."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def cpu_s(pid: int) -> float:
+    """Return the CPU time (user + system) a process has used, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid: int) -> int:
@@ -188,6 +200,13 @@ def baseline_app() -> Any:
     return socketio.ASGIApp(sio, other_asgi_app=http)
 
 
+def scaled_app() -> Any:
+    """The production app with the bench's own Redis channel (others may share the server)."""
+    from server.asgi import create_asgi
+
+    return create_asgi(scope=os.environ[SCOPE_VARIABLE])
+
+
 # ---------------------------------------------------------------- the load processes
 
 
@@ -325,15 +344,18 @@ class Load:
             self.all_ready.set()
 
 
-async def load(url: str, plan: list[tuple[str, dict[str, Any]]], bare: bool) -> None:
+Plan = list[tuple[str, str, dict[str, Any]]]  # (ws://host:port, namespace, auth) per client
+
+
+async def load(plan: Plan, bare: bool) -> None:
     """Hold `plan`'s clients; say READY when all joined; report latencies on STOP."""
-    host, port = url.removeprefix("ws://").split(":")
     hub = Load(bare, len(plan))
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(50)
-    clients = [Client(hub, namespace, auth) for namespace, auth in plan]
+    clients = [(url, Client(hub, namespace, auth)) for url, namespace, auth in plan]
 
-    async def connect(client: Client) -> None:
+    async def connect(url: str, client: Client) -> None:
+        host, port = url.removeprefix("ws://").split(":")
         async with gate:
             try:
                 await loop.create_connection(lambda: client, host, int(port))
@@ -341,22 +363,20 @@ async def load(url: str, plan: list[tuple[str, dict[str, Any]]], bare: bool) -> 
                 client.fail()
             await client.connected
 
-    await asyncio.gather(*(connect(c) for c in clients))
+    await asyncio.gather(*(connect(url, c) for url, c in clients))
     await asyncio.wait_for(hub.all_ready.wait(), 600)
     print("READY", flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)
-    print(json.dumps({"clients": [c.got for c in clients], "refused": hub.refused}), flush=True)
-    for client in clients:
+    print(json.dumps({"clients": [c.got for _, c in clients], "refused": hub.refused}), flush=True)
+    for _, client in clients:
         if client.transport is not None:
             client.transport.close()
 
 
-def start_load(
-    url: str, plan: list[tuple[str, dict[str, Any]]], bare: bool
-) -> subprocess.Popen[str]:
+def start_load(plan: Plan, bare: bool) -> subprocess.Popen[str]:
     """Start one load process with its share of the clients."""
     process = subprocess.Popen(
-        [sys.executable, __file__, "--load", url, "1" if bare else "0"],
+        [sys.executable, __file__, "--load", "1" if bare else "0"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -397,18 +417,19 @@ def every_update(got: list[list[Any]], last: dict[str, int]) -> bool:
     )
 
 
-def measure(
-    url: str, plan: list[tuple[str, dict[str, Any]]], bare: bool, act: Any, server_pid: int
-) -> dict[str, Any]:
-    """Connect the clients, fire the actions, gather latencies and memory."""
-    before = rss_kb(server_pid)
+def measure(plan: Plan, bare: bool, act: Any, server_pids: list[int]) -> dict[str, Any]:
+    """Connect the clients, fire the actions, gather latencies, server CPU and memory."""
+    before = sum(rss_kb(pid) for pid in server_pids)
     share = [plan[i::LOAD_PROCESSES] for i in range(LOAD_PROCESSES)]
-    loads = [start_load(url, part, bare) for part in share]
-    after = rss_kb(server_pid)
+    loads = [start_load(part, bare) for part in share]
+    after = sum(rss_kb(pid) for pid in server_pids)
+    cpu_before = sum(cpu_s(pid) for pid in server_pids)
     for _ in range(ACTIONS):
         act()
         time.sleep(GAP_S)
     time.sleep(2 * GAP_S)
+    # Includes each action's HTTP request and the sockets' pings in the same seconds.
+    cpu_ms = (sum(cpu_s(pid) for pid in server_pids) - cpu_before) * 1000 / ACTIONS
     clients: list[list[list[Any]]] = []
     refused = 0
     for process in loads:
@@ -425,6 +446,7 @@ def measure(
         "max_ms": round(max(latencies, default=float("nan")), 1),
         "received_all": complete == len(plan) and refused == 0,
         "kb_per_connection": round((after - before) / len(plan), 1),
+        "server_cpu_ms_per_action": round(cpu_ms, 1),
     }
 
 
@@ -448,33 +470,56 @@ def run() -> dict[str, Any]:
     called = clinic["called"]
     headers = {"Authorization": f"Bearer {clinic['token']}"}
 
+    def poster(url: str) -> Any:
+        return lambda: http.post(url, headers=headers).raise_for_status()
+
+    def clients(count: int, urls: list[str]) -> Plan:
+        # Half boards, half phones; consecutive clients go to different servers.
+        return [
+            (urls[i % len(urls)], "/board", {"key": clinic["key"]})
+            if (i // len(urls)) % 2 == 0
+            else (urls[i % len(urls)], "/patient", {"link": clinic["links"][i % TICKETS]})
+            for i in range(count)
+        ]
+
     def once(factory: str, count: int, bare: bool) -> dict[str, Any]:
         # One server at a time, fresh for each count: nothing else competes for the cores.
         port = free_port()
         process = start_server([*UVICORN, "--factory", factory], env, port)
         if bare:
-            plan: list[tuple[str, dict[str, Any]]] = [("/board", {})] * count
+            plan: Plan = [(f"ws://127.0.0.1:{port}", "/board", {})] * count
             url = f"http://127.0.0.1:{port}/emit"
         else:
-            plan = [
-                ("/board", {"key": clinic["key"]})
-                if i % 2 == 0
-                else ("/patient", {"link": clinic["links"][i % TICKETS]})
-                for i in range(count)
-            ]
+            plan = clients(count, [f"ws://127.0.0.1:{port}"])
             url = f"http://127.0.0.1:{port}/api/tickets/{called}/recall"
         try:
-            return measure(
-                f"ws://127.0.0.1:{port}",
-                plan,
-                bare,
-                lambda: http.post(url, headers=headers).raise_for_status(),
-                process.pid,
-            )
+            return measure(plan, bare, poster(url), [process.pid])
         finally:
             stop(process)
 
-    runs = []
+    def scaled(count: int) -> dict[str, Any]:
+        # The documented scaled mode: processes share rooms and numbers through Redis.
+        import redis
+
+        store = redis.Redis.from_url(BENCH_REDIS_URL)
+        store.flushdb()
+        shared = {**env, "REDIS_URL": BENCH_REDIS_URL, SCOPE_VARIABLE: f"fanout-{uuid.uuid4().hex}"}
+        ports = [free_port() for _ in range(SCALED_SERVERS)]
+        processes = []
+        try:
+            for port in ports:
+                command = [*UVICORN, "--factory", "bench.fanout:scaled_app"]
+                processes.append(start_server(command, shared, port))
+            url = f"http://127.0.0.1:{ports[0]}/api/tickets/{called}/recall"
+            plan = clients(count, [f"ws://127.0.0.1:{port}" for port in ports])
+            return measure(plan, False, poster(url), [p.pid for p in processes])
+        finally:
+            for process in processes:
+                stop(process)
+            store.flushdb()
+            store.close()
+
+    runs, scaled_runs = [], []
     try:
         for count in COUNTS:
             ours = once("server.asgi:create_asgi", count, False)
@@ -490,6 +535,8 @@ def run() -> dict[str, Any]:
                     "baseline_received_all": base["received_all"],
                 }
             )
+        for count in COUNTS:
+            scaled_runs.append({"clients": count, "servers": SCALED_SERVERS, **scaled(count)})
     finally:
         http.close()
     return {
@@ -499,7 +546,13 @@ def run() -> dict[str, Any]:
         "action": "POST /api/tickets/<id>/recall (1 s apart)",
         "clients_split": "half /board (one room), half /patient (100 ticket rooms)",
         "load_processes": LOAD_PROCESSES,
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "runs": runs,
+        "scaled": (
+            f"{SCALED_SERVERS} server processes + Redis (AsyncRedisManager), clients alternating "
+            "between them, actions posted to the first; same SQLite file"
+        ),
+        "scaled_runs": scaled_runs,
     }
 
 
@@ -508,9 +561,8 @@ if __name__ == "__main__":
         raise_file_limit()
         uvloop.run(
             load(
-                sys.argv[2],
-                [(ns, auth) for ns, auth in json.loads(sys.stdin.readline())],
-                sys.argv[3] == "1",
+                [(url, ns, auth) for url, ns, auth in json.loads(sys.stdin.readline())],
+                sys.argv[2] == "1",
             )
         )
     else:
