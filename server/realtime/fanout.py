@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # (event name, payload, namespace, room): a server's emit, or a worker's write-only manager's.
 Emit = Callable[[str, Data, str, str], Awaitable[None]]
+Emission = tuple[str, Data, str, str]
+# All of a batch's emits in one call: one Redis message for the other servers, not one per room.
+EmitMany = Callable[[list[Emission]], Awaitable[None]]
 # namespace -> (data, events) of one room
 Payloads = dict[str, tuple[Data, list[dict[str, Any]]]]
 
@@ -100,9 +103,15 @@ class Fanout:
     """The hub subscriber that keeps every screen's rooms current; one batch at a time."""
 
     def __init__(
-        self, state: ClinicState, emit: Emit, sequencer: Sequencer, cache: SnapshotCache
+        self,
+        state: ClinicState,
+        emit: Emit,
+        sequencer: Sequencer,
+        cache: SnapshotCache,
+        emit_many: EmitMany | None = None,
     ) -> None:
         self.state, self.emit, self.sequencer, self.cache = state, emit, sequencer, cache
+        self.emit_many = emit_many
         self._pending = Batch()
         self._runner: asyncio.Task[None] | None = None
 
@@ -144,6 +153,7 @@ class Fanout:
         # Numbers are taken before the read: the state sent under a number is never older.
         epoch, numbers = await self.sequencer.advance([t.key for t in targets])
         payloads = await state.read(lambda s: self._read(s, targets, events))
+        emissions: list[Emission] = []
         for target, seq in zip(targets, numbers, strict=True):
             if target.room not in payloads:
                 continue
@@ -157,8 +167,12 @@ class Fanout:
                 "data": data,
                 "sent_at": committed_at,
             }
-            for namespace in target.namespaces:
-                await self.emit("update", message, namespace, target.room)
+            emissions += [("update", message, ns, target.room) for ns in target.namespaces]
+        if self.emit_many is not None:
+            await self.emit_many(emissions)
+            return
+        for emission in emissions:
+            await self.emit(*emission)
 
     async def _read(
         self, session: AsyncSession, targets: Sequence[Target], events: Sequence[QueueEvent]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import socketio
@@ -11,6 +12,8 @@ from engineio.exceptions import SocketIsClosedError
 from socketio import packet
 
 from server.realtime.direct import send_message, write_frame
+
+Emission = tuple[str, Any, str, str]  # (event, data, namespace, room)
 
 
 class DirectSend(socketio.AsyncManager):  # type: ignore[misc]
@@ -62,6 +65,75 @@ class DirectSend(socketio.AsyncManager):  # type: ignore[misc]
             except SocketIsClosedError:
                 continue  # closed while leaving its rooms: the others still get theirs
 
+    async def emit_many(self, emissions: Sequence[Emission]) -> None:
+        """Send each (event, data, namespace, room) in turn."""
+        for event, data, namespace, room in emissions:
+            await DirectSend.emit(self, event, data, namespace, room=room)
+
+
+# A batch travels as an `emit` to this room, which nobody joins: a server that does not know
+# batches (an older one, during a rolling restart) delivers it to nobody instead of failing.
+BATCH_ROOM = "batch:"
+
 
 class DirectSendRedis(socketio.AsyncRedisManager, DirectSend):  # type: ignore[misc]
-    """The Redis manager whose local delivery (of its own and other servers' emits) is direct."""
+    """The Redis manager whose local delivery (of its own and other servers' emits) is direct.
+
+    A fan-out's emits for one batch (a board room and up to a hundred ticket rooms) go to the
+    other servers as one Redis message, not one publish round trip each. An emit to one socket
+    that is connected here (`hello`, `snapshot`) is not published at all: no other server has it.
+    """
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Send locally to a socket of this server; publish anything else as usual."""
+        target = to or room
+        local = (
+            isinstance(target, str)
+            and callback is None
+            and skip_sid is None
+            and self.is_connected(target, namespace)
+        )
+        if local:
+            await DirectSend.emit(self, event, data, namespace, room=target)
+            return
+        await super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs
+        )
+
+    async def emit_many(self, emissions: Sequence[Emission]) -> None:
+        """Deliver to this server's sockets, then publish them all in one message."""
+        await DirectSend.emit_many(self, emissions)
+        await self._publish(batch_message(emissions, self.host_id))
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """Deliver another server's emit, or each emit of its batch."""
+        batch = message.get("batch")
+        if batch is None:
+            await super()._handle_emit(message)
+            return
+        await DirectSend.emit_many(self, [tuple(item) for item in batch])
+
+
+def batch_message(emissions: Sequence[Emission], host_id: str) -> dict[str, Any]:
+    """Build the pub/sub message that carries several emits to the other servers."""
+    return {
+        "method": "emit",
+        "event": "batch",
+        "data": [],
+        "namespace": "/",
+        "room": BATCH_ROOM,
+        "skip_sid": None,
+        "callback": None,
+        "host_id": host_id,
+        "batch": [list(emission) for emission in emissions],
+    }

@@ -50,7 +50,8 @@ def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncSer
     async def start(state: ClinicState) -> None:
         tune_collector()
         live.sequencer = sequencer_for(state, scope)
-        await _subscribe(state, Fanout(state, emit, live.sequencer, live.cache))
+        fanout = Fanout(state, emit, live.sequencer, live.cache, emit_many=manager.emit_many)
+        await _subscribe(state, fanout)
 
     state.extras.setdefault("on_start", []).append(start)
     state.extras["live"] = live
@@ -62,14 +63,14 @@ async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) 
     """Publish a worker's committed events to every server's screens through Redis."""
     if not state.settings.redis_url or state.redis is None:
         raise RuntimeError("a worker emits through Redis: set REDIS_URL")
-    manager = socketio.AsyncRedisManager(
-        state.settings.redis_url, channel=channel(scope), write_only=True
-    )
+    manager = DirectSendRedis(state.settings.redis_url, channel=channel(scope), write_only=True)
 
     async def emit(event: str, data: dict[str, Any], namespace: str, room: str) -> None:
         await manager.emit(event, data, namespace=namespace, room=room)
 
-    await _subscribe(state, Fanout(state, emit, sequencer_for(state, scope), SnapshotCache()))
+    sequencer = sequencer_for(state, scope)
+    fanout = Fanout(state, emit, sequencer, SnapshotCache(), emit_many=manager.emit_many)
+    await _subscribe(state, fanout)
 
 
 async def _subscribe(state: ClinicState, fanout: Fanout) -> None:

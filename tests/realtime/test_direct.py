@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -70,8 +71,9 @@ async def until(condition: Callable[[], bool]) -> None:
 class Harness:
     """A Socket.IO server with direct writes, its ASGI app, and connections into it."""
 
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=DirectSend())
+    def __init__(self, manager: socketio.AsyncManager | None = None) -> None:
+        manager = manager or DirectSend()
+        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager)
         enable_direct_writes(self.sio)
         self.app = socketio.ASGIApp(self.sio)
         self.sids: list[str] = []
@@ -125,14 +127,23 @@ class Harness:
         await self.sio.emit("update", data, room=ROOM, namespace=NAMESPACE)
 
 
+@asynccontextmanager
+async def harnessed(manager: socketio.AsyncManager | None = None) -> AsyncIterator[Harness]:
+    """Run a server until the block ends; then close its connections."""
+    made = Harness(manager)
+    try:
+        yield made
+    finally:
+        for sid in list(made.sids):
+            await made.sio.disconnect(sid, namespace=NAMESPACE)
+        await asyncio.sleep(0.01)
+
+
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    """Yield a server; close its connections at the end."""
-    made = Harness()
-    yield made
-    for sid in list(made.sids):
-        await made.sio.disconnect(sid, namespace=NAMESPACE)
-    await asyncio.sleep(0.01)
+    """Yield a server with the in-process manager."""
+    async with harnessed() as made:
+        yield made
 
 
 async def test_an_idle_socket_gets_a_broadcast_before_the_emit_returns(harness: Harness) -> None:

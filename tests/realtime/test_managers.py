@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
+from typing import Any
+
+import socketio
 
 from server.actions import queue
 from server.auth.actor import SYSTEM
+from server.realtime.managers import DirectSendRedis, batch_message
 from tests.realtime.conftest import ClinicDay, LiveServer, Screen, settled
+from tests.realtime.test_direct import NAMESPACE, ROOM, harnessed
 
 MakeScreen = Callable[[str], Screen]
 
@@ -47,3 +54,65 @@ async def test_a_phone_gets_its_own_ticket_and_no_one_elses(
     assert mine[0]["data"]["ticket"]["status"] == "called"
     assert [u["room"] for u in theirs] == [f"ticket:{second}"]
     assert theirs[0]["data"]["ticket"]["position"] == 1
+
+
+class Published:
+    """Stands in for a Redis manager's publish: records what would go to the other servers."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+
+def redis_manager(published: Published) -> DirectSendRedis:
+    """Make a Redis manager that never connects: it only publishes, into `published`."""
+    manager = DirectSendRedis("redis://127.0.0.1:6379/5", channel="unused", write_only=True)
+    manager._publish = published
+    return manager
+
+
+async def test_a_batch_goes_out_here_and_to_the_other_servers_as_one_message() -> None:
+    published = Published()
+    async with harnessed(redis_manager(published)) as harness:
+        conns = [await harness.connect() for _ in range(2)]
+        manager = harness.sio.manager
+        await manager.emit_many([("update", {"seq": n}, NAMESPACE, ROOM) for n in (1, 2, 3)])
+        for conn in conns:
+            assert conn.events() == [("update", {"seq": n}) for n in (1, 2, 3)]
+        [message] = published.messages
+        assert message == batch_message(
+            [("update", {"seq": n}, NAMESPACE, ROOM) for n in (1, 2, 3)], manager.host_id
+        )
+
+
+async def test_a_batch_from_another_server_reaches_this_servers_rooms_in_order() -> None:
+    async with harnessed(redis_manager(Published())) as harness:
+        conn = await harness.connect()
+        emissions = [("update", {"seq": n}, NAMESPACE, ROOM) for n in (1, 2)]
+        arrived = json.loads(json.dumps(batch_message(emissions, "another server")))
+        await harness.sio.manager._handle_emit(arrived)
+        assert conn.events() == [("update", {"seq": 1}), ("update", {"seq": 2})]
+
+
+async def test_a_server_that_knows_no_batches_delivers_one_to_nobody() -> None:
+    stock = socketio.AsyncRedisManager("redis://127.0.0.1:6379/5", write_only=True)
+    async with harnessed(stock) as harness:
+        conn = await harness.connect()
+        before = list(conn.written)
+        message = batch_message([("update", {"seq": 1}, NAMESPACE, ROOM)], "x")
+        await stock._handle_emit(json.loads(json.dumps(message)))
+        await asyncio.sleep(0.01)
+        assert conn.written == before
+
+
+async def test_a_reply_to_a_socket_of_this_server_is_not_published() -> None:
+    published = Published()
+    async with harnessed(redis_manager(published)) as harness:
+        conn = await harness.connect()
+        await harness.sio.emit("snapshot", {"seq": 1}, to=conn.sid, namespace=NAMESPACE)
+        assert conn.events() == [("snapshot", {"seq": 1})]
+        assert published.messages == []
+        await harness.broadcast({"seq": 2})  # a room: other servers may have members
+        assert [m["room"] for m in published.messages] == [ROOM]
