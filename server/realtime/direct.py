@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
@@ -135,6 +136,10 @@ def send_message(frame: str | bytes) -> Message:
 
 def enable_direct_writes(sio: socketio.AsyncServer) -> None:
     """Make this server's WebSocket connections accept direct writes (ASGI mode only)."""
+    if not isinstance(getattr(asyncio.Queue(), "_getters", None), deque):
+        # `idle` reads the queue's waiting getters; without them every frame takes the queue.
+        log.warning("asyncio.Queue has no _getters here: live updates go through the queue")
+        return
     eio = sio.eio
     # Replaced on this server only: engine.io's driver table is shared by the whole process.
     eio._async = {**eio._async, "websocket": DirectWebSocket}
