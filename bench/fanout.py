@@ -549,7 +549,7 @@ def run() -> dict[str, Any]:
         "load_average_1m": round(os.getloadavg()[0], 2),
         "runs": runs,
         "scaled": (
-            f"{SCALED_SERVERS} server processes + Redis (AsyncRedisManager), clients alternating "
+            f"{SCALED_SERVERS} server processes + Redis (DirectSendRedis), clients alternating "
             "between them, actions posted to the first; same SQLite file"
         ),
         "scaled_runs": scaled_runs,
