@@ -74,8 +74,8 @@ class DirectWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
 
     def write_now(self, message: Message) -> None:
         """Hand an ASGI `websocket.send` message to the server; finish it later if it must wait."""
-        step = self.asgi_send(message).__await__()
         try:
+            step = self.asgi_send(message).__await__()
             waiting = step.send(None)
         except StopIteration:
             return  # written: the usual case
