@@ -35,6 +35,9 @@ def serve(host: str | None, port: int | None) -> None:
         port=port or settings.port,
         log_level="info",
         ws="websockets-sansio",
+        # Updates are about a kilobyte; compressing each for each socket (browsers offer
+        # permessage-deflate) would cost more CPU per broadcast than sending it.
+        ws_per_message_deflate=False,
     )
 
 
