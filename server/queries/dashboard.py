@@ -1,0 +1,276 @@
+"""The admin's performance dashboard: one day's tickets, waits and no-shows, in figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, tzinfo
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import not_found
+from server.models import Appointment, Department, Doctor, Slot, Ticket
+from server.models.appointments import Source
+from server.queue.order import Urgency
+from server.queue.state import TicketStatus
+
+# The keys of `by_status`: every status, then "transferred", which is not a status of its
+# own (a transferred ticket waits again) but a manager counts it like one.
+STATUS_KEYS = (*(s.value for s in TicketStatus), "transferred")
+# A booking that nobody checked in once its slot is over did not come, marked or not.
+MISSED = frozenset({TicketStatus.NO_SHOW, TicketStatus.BOOKED})
+UNASSIGNED = "Not yet assigned"
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One appointment of the day with the times of its status changes (aware, UTC)."""
+
+    department_id: int
+    doctor_id: int | None
+    status: TicketStatus
+    source: Source
+    urgency: Urgency = Urgency.ROUTINE
+    overbooked: bool = False
+    no_show_probability: float | None = None
+    slot_ends_at: datetime | None = None
+    checked_in_at: datetime | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    transferred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """The median and 90th percentile of some durations, in minutes, and how many there were."""
+
+    count: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoShows:
+    """Bookings whose slot is over: how many, how many never came, and what the model said."""
+
+    due: int
+    missed: int
+    rate: float | None
+    predicted: float | None  # the mean predicted no-show probability of the same bookings
+    scored: int  # how many of them carry a prediction
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """The figures of one group of visits: a department, a doctor, or the whole day."""
+
+    tickets: int
+    by_status: dict[str, int]
+    walk_ins: int
+    online: int
+    emergencies: int
+    overbooked: int
+    wait_min: Spread
+    consultation_min: Spread
+    no_shows: NoShows
+    seen_per_hour: list[int] = field(default_factory=list)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Return the `fraction` quantile by linear interpolation between ranks; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    # The "inclusive" method (numpy's default, Excel's PERCENTILE.INC): easy to check by hand.
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def spread(minutes: Sequence[float]) -> Spread:
+    """Summarise durations by their median and 90th percentile, rounded to 0.1 minute."""
+    median, p90 = percentile(minutes, 0.5), percentile(minutes, 0.9)
+    return Spread(
+        count=len(minutes),
+        median=None if median is None else round(median, 1),
+        p90=None if p90 is None else round(p90, 1),
+    )
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None or end < start:
+        # A requeued ticket waits again: its old call time is before its new arrival.
+        return None
+    return (end - start).total_seconds() / 60
+
+
+def waits(visits: Iterable[Visit]) -> list[float]:
+    """Return the minutes from arrival (check-in) to call of the visits called since arriving."""
+    found = (_minutes(v.checked_in_at, v.called_at) for v in visits)
+    return [m for m in found if m is not None]
+
+
+def consultations(visits: Iterable[Visit]) -> list[float]:
+    """Return the minutes from start to completion of the completed visits."""
+    found = (_minutes(v.started_at, v.completed_at) for v in visits)
+    return [m for m in found if m is not None]
+
+
+def no_shows(visits: Iterable[Visit], now: datetime) -> NoShows:
+    """Compare the no-show rate of bookings whose slot is over with their mean prediction."""
+    due = [
+        v
+        for v in visits
+        if v.source is Source.ONLINE
+        and v.status is not TicketStatus.CANCELLED
+        and v.slot_ends_at is not None
+        and v.slot_ends_at <= now
+    ]
+    missed = sum(v.status in MISSED for v in due)
+    scores = [v.no_show_probability for v in due if v.no_show_probability is not None]
+    return NoShows(
+        due=len(due),
+        missed=missed,
+        rate=round(missed / len(due), 3) if due else None,
+        predicted=round(sum(scores) / len(scores), 3) if scores else None,
+        scored=len(scores),
+    )
+
+
+def seen_per_hour(visits: Iterable[Visit], zone: tzinfo) -> list[int]:
+    """Count completed visits per hour of the clinic's local day (24 buckets)."""
+    hours = [0] * 24
+    for v in visits:
+        if v.status is TicketStatus.COMPLETED and v.completed_at is not None:
+            hours[v.completed_at.astimezone(zone).hour] += 1
+    return hours
+
+
+def status_counts(visits: Iterable[Visit]) -> dict[str, int]:
+    """Count visits per status, plus those transferred at some point of the day."""
+    counts = dict.fromkeys(STATUS_KEYS, 0)
+    for v in visits:
+        counts[v.status.value] += 1
+        counts["transferred"] += v.transferred_at is not None
+    return counts
+
+
+def summarize(visits: Sequence[Visit], now: datetime, zone: tzinfo) -> Metrics:
+    """Compute every figure of the dashboard for one group of visits."""
+    return Metrics(
+        tickets=len(visits),
+        by_status=status_counts(visits),
+        walk_ins=sum(v.source is Source.WALK_IN for v in visits),
+        online=sum(v.source is Source.ONLINE for v in visits),
+        emergencies=sum(v.urgency is Urgency.EMERGENCY for v in visits),
+        # A cancelled overbooking no longer takes anyone's place.
+        overbooked=sum(v.overbooked and v.status is not TicketStatus.CANCELLED for v in visits),
+        wait_min=spread(waits(visits)),
+        consultation_min=spread(consultations(visits)),
+        no_shows=no_shows(visits, now),
+        seen_per_hour=seen_per_hour(visits, zone),
+    )
+
+
+def group_by(visits: Iterable[Visit], key: Callable[[Visit], K]) -> dict[K, list[Visit]]:
+    """Split visits by `key`, keeping their order."""
+    groups: dict[K, list[Visit]] = {}
+    for v in visits:
+        groups.setdefault(key(v), []).append(v)
+    return groups
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Department and doctor names by id."""
+
+    departments: dict[int, str]
+    doctors: dict[int, str]
+
+
+def dashboard(
+    visits: Sequence[Visit], names: Names, *, day: date, now: datetime, zone: tzinfo
+) -> dict[str, Any]:
+    """Build the dashboard: the day's totals, then one row per department and per doctor."""
+    per_department = group_by(visits, lambda v: v.department_id)
+    # Tickets of a shared queue have no doctor until one calls them: one such row per department.
+    per_doctor = group_by(visits, lambda v: (v.doctor_id, v.department_id))
+
+    def doctor_name(key: tuple[int | None, int]) -> str:
+        return UNASSIGNED if key[0] is None else names.doctors.get(key[0], f"#{key[0]}")
+
+    def department_name(department_id: int) -> str:
+        return names.departments.get(department_id, f"#{department_id}")
+
+    return {
+        "day": day.isoformat(),
+        "generated_at": now.isoformat(),
+        "totals": asdict(summarize(visits, now, zone)),
+        "departments": [
+            {"id": d, "name": name, **asdict(summarize(per_department.get(d, []), now, zone))}
+            for d, name in sorted(names.departments.items(), key=lambda item: item[1])
+        ],
+        "doctors": [
+            {
+                "id": key[0],
+                "name": doctor_name(key),
+                "department_id": key[1],
+                "department": department_name(key[1]),
+                **asdict(summarize(per_doctor[key], now, zone)),
+            }
+            for key in sorted(
+                per_doctor, key=lambda k: (department_name(k[1]), k[0] is None, doctor_name(k))
+            )
+        ],
+    }
+
+
+# One row per appointment of the day: only the columns the figures need, no ORM objects.
+VISIT_COLUMNS = (
+    Ticket.queue_department_id,
+    Ticket.doctor_id,
+    Appointment.status,
+    Appointment.source,
+    Appointment.urgency,
+    Appointment.overbooked,
+    Appointment.no_show_probability,
+    Slot.ends_at,
+    Appointment.checked_in_at,
+    Appointment.called_at,
+    Appointment.started_at,
+    Appointment.completed_at,
+    Appointment.transferred_at,
+)
+
+
+async def load_dashboard(
+    session: AsyncSession, day: date, department_id: int | None, now: datetime, zone: tzinfo
+) -> dict[str, Any]:
+    """Read one day's visits (of one department, or all) and build the dashboard; 404 if none."""
+    departments = select(Department.id, Department.name)
+    visits = (
+        select(*VISIT_COLUMNS)
+        .join(Ticket, Ticket.appointment_id == Appointment.id)
+        .outerjoin(Slot, Slot.id == Appointment.slot_id)
+        .where(Appointment.day == day)
+    )
+    if department_id is not None:
+        departments = departments.where(Department.id == department_id)
+        # The queue a ticket is in now: a transferred patient counts where they are seen.
+        visits = visits.where(Ticket.queue_department_id == department_id)
+    department_names = dict((await session.execute(departments)).tuples().all())
+    if department_id is not None and not department_names:
+        raise not_found("department", department_id)
+    rows = [Visit(*row) for row in (await session.execute(visits)).tuples()]
+    doctor_ids = {v.doctor_id for v in rows if v.doctor_id is not None}
+    doctor_names = dict(
+        (await session.execute(select(Doctor.id, Doctor.name).where(Doctor.id.in_(doctor_ids))))
+        .tuples()
+        .all()
+    )
+    return dashboard(rows, Names(department_names, doctor_names), day=day, now=now, zone=zone)
