@@ -13,7 +13,7 @@ from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 from redis.asyncio import Redis
 
-from server.api import admin, appointments, auth, clinic, clinical, patients, queue
+from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api.errors import register_error_handlers
 from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         queue.bp,
         clinical.bp,
         admin.bp,
+        dashboard.bp,
         notify_api.bp,
         pages_bp,
         screens_bp,

@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Administration
     "admin.manage": frozenset({A}),
     "audit.read": frozenset({A}),
+    "dashboard.read": frozenset({A}),
     # The caller's own account
     "self": EVERYONE,
 }

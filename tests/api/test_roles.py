@@ -145,6 +145,10 @@ async def _audit(c: Clinic) -> Request:
     return "GET", "/api/admin/audit", None
 
 
+async def _dashboard(c: Clinic) -> Request:
+    return "GET", f"/api/admin/dashboard?department_id={c.department.id}", None
+
+
 async def _slots(c: Clinic) -> Request:
     return "GET", f"/api/slots?doctor_id={c.doctor.id}&date={T0.date().isoformat()}", None
 
@@ -171,6 +175,7 @@ CASES = [
     Case("patient_create", frozenset({A, N, S}), 201, _patient_create),
     Case("admin_department", frozenset({A}), 201, _department),
     Case("audit", frozenset({A}), 200, _audit),
+    Case("dashboard", frozenset({A}), 200, _dashboard),
     Case("slots", EVERYONE, 200, _slots),
 ]
 
