@@ -1,9 +1,11 @@
-"""The admin page: a new TV board works at once; today's queues are charted."""
+"""The admin page: a new TV board works at once; the dashboard counts the day's work."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -24,12 +26,42 @@ def test_a_new_board_gets_a_key_once_and_its_link_opens_the_board(open_page: Ope
     expect(admin.locator("section.department h1.name")).to_have_text(["Paediatrics"])
 
 
-def test_todays_queues_are_counted_per_department(open_page: OpenPage) -> None:
+def test_the_dashboard_counts_a_patient_seen_and_filters_by_department(
+    open_page: OpenPage, api_as: Callable[[str], httpx.Client]
+) -> None:
     admin = open_page("/admin", user="admin")
     rows = admin.locator("#dash-rows tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(3)  # the demo's three departments, by name
     expect(rows.first).to_contain_text("Cardiology")
-    assert admin.locator("#dash-chart").bounding_box() is not None
+    expect(admin.locator("#tile-seen")).to_have_text("0")
+    expect(admin.locator("#tile-waiting-label")).to_have_text("Waiting now")
+    assert admin.locator("#dash-hours").bounding_box() is not None
+    assert admin.locator("#dash-status").bounding_box() is not None
+
+    doctor = api_as("doctor")  # Dr. Okafor, General Medicine: sees one patient
+    called = doctor.post("/api/doctors/1/call-next")
+    called.raise_for_status()
+    for step in ("start", "complete"):
+        doctor.post(f"/api/tickets/{called.json()['ticket_id']}/{step}").raise_for_status()
+    admin.click("#dash-refresh")
+
+    expect(admin.locator("#tile-seen")).to_have_text("1")
+    expect(
+        admin.locator("#dash-rows tr", has_text="General Medicine").locator("td").nth(1)
+    ).to_have_text("1")
+    expect(admin.locator("#dash-doctor-rows")).to_contain_text("Dr. Amara Okafor")
+    expect(admin.locator("#dash-hours-text")).to_contain_text(": 1")
+
+    admin.select_option("#dash-department", label="Paediatrics")
+    expect(rows).to_have_count(1)
+    expect(admin.locator("#tile-seen")).to_have_text("0")
+
+
+def test_the_dashboard_fits_a_phone(open_page: OpenPage) -> None:
+    admin = open_page("/admin", user="admin", width=390, height=844)
+    expect(admin.locator("#tile-seen")).to_have_text("0")
+    width = admin.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the page scrolls sideways on a phone"
 
 
 def test_a_new_user_can_log_in(open_page: OpenPage) -> None:

@@ -1,54 +1,127 @@
-// The administration page: API links, new boards and users, and a first queue chart.
+// The administration page: the performance dashboard, API links, new boards and users.
 import { act, api, el, formData, requireRole, toast } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
+// Every key of the dashboard's by_status, in the order of a ticket's life, with its colour.
 const STATUSES = [
+  ["booked", "Booked", "#adb5bd"],
   ["waiting", "Waiting", "#0dcaf0"],
   ["called", "Called", "#0d6efd"],
   ["in_consultation", "In consultation", "#198754"],
+  ["completed", "Completed", "#20c997"],
+  ["no_show", "No-show", "#dc3545"],
+  ["skipped", "Skipped", "#fd7e14"],
+  ["cancelled", "Cancelled", "#6c757d"],
+  ["transferred", "Transferred", "#6f42c1"],
 ];
-const REFRESH_MS = 30000;
+const REFRESH_MS = 60000;
 
 await requireRole(["admin"]);
 const { departments } = await api("/api/departments");
 $("admin").hidden = false;
 
-$("display-department").replaceChildren(el("option", { value: "" }, "All departments"),
-  ...departments.map((d) => el("option", { value: d.id }, d.name)));
+const departmentOptions = () => departments.map((d) => el("option", { value: d.id }, d.name));
+$("display-department").replaceChildren(el("option", { value: "" }, "All departments"), ...departmentOptions());
+$("dash-department").append(...departmentOptions());
 
-const chart = new window.Chart($("dash-chart"), {
+const chartOptions = (extra = {}) => ({
+  responsive: true, maintainAspectRatio: false, animation: false,
+  scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+  plugins: { legend: { display: false } },
+  ...extra,
+});
+const hoursChart = new window.Chart($("dash-hours"), {
   type: "bar",
-  data: { labels: [], datasets: STATUSES.map(([, label, color]) => ({ label, data: [], backgroundColor: color })) },
-  options: {
-    responsive: true, maintainAspectRatio: false, animation: false,
-    scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
-    plugins: { legend: { position: "bottom" } },
-  },
+  data: { labels: [], datasets: [{ label: "Patients seen", data: [], backgroundColor: "#198754" }] },
+  options: chartOptions(),
+});
+const statusChart = new window.Chart($("dash-status"), {
+  type: "bar",
+  data: { labels: STATUSES.map(([, label]) => label), datasets: [{ label: "Tickets", data: [], backgroundColor: STATUSES.map(([, , c]) => c) }] },
+  options: chartOptions({ indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }),
 });
 
-/** Count a department's live tickets per status, from its queue snapshot. */
-function counts(snapshot) {
-  const out = { emergency: 0 };
-  for (const [status] of STATUSES) out[status] = 0;
-  for (const ticket of snapshot.tickets) {
-    out[ticket.status] = (out[ticket.status] || 0) + 1;
-    if (ticket.urgency === "emergency") out.emergency += 1;
-  }
-  return out;
+const minutes = (v) => (v === null || v === undefined ? "–" : `${v} min`);
+const percent = (v) => (v === null || v === undefined ? "–" : `${Math.round(v * 100)} %`);
+const pair = (a, b) => `${a} / ${b}`;
+const spread = (s) => pair(minutes(s.median), minutes(s.p90));
+const noShow = (n) => pair(percent(n.rate), percent(n.predicted));
+const cell = (text) => el("td", { class: "text-end" }, String(text));
+const hour = (h) => `${String(h).padStart(2, "0")}:00`;
+
+// Until a day is picked the dashboard follows the clinic's today (its clock, not the browser's),
+// so a page left open overnight moves on to the new day by itself.
+let followToday = true;
+let today = null;
+
+function showTiles(totals, isToday) {
+  const e = totals.emergencies;
+  $("tile-seen").textContent = String(totals.by_status.completed);
+  $("tile-seen-note").textContent = `of ${totals.tickets} tickets`;
+  $("tile-waiting-label").textContent = isToday ? "Waiting now" : "Left waiting";
+  $("tile-waiting").textContent = String(totals.by_status.waiting);
+  $("tile-waiting-note").textContent = `${e} emergenc${e === 1 ? "y" : "ies"}`;
+  $("tile-wait").textContent = minutes(totals.wait_min.median);
+  $("tile-wait-note").textContent = `p90 ${minutes(totals.wait_min.p90)} · ${totals.wait_min.count} called`;
+  const n = totals.no_shows;
+  $("tile-noshow").textContent = percent(n.rate);
+  $("tile-noshow-note").textContent = n.due
+    ? `predicted ${percent(n.predicted)} · ${n.missed} of ${n.due} past bookings`
+    : "no booking's slot is over yet";
 }
 
-async function refresh() {
-  const snapshots = await Promise.all(departments.map((d) => api(`/api/departments/${d.id}/queue`)));
-  const rows = snapshots.map((s) => ({ name: s.department.name, ...counts(s) }));
-  chart.data.labels = rows.map((r) => r.name);
-  STATUSES.forEach(([status], i) => { chart.data.datasets[i].data = rows.map((r) => r[status]); });
-  chart.update();
-  $("dash-rows").replaceChildren(...rows.map((r) => el("tr", {},
-    el("td", {}, r.name), ...[...STATUSES.map(([s]) => r[s]), r.emergency].map((n) => el("td", { class: "text-end" }, String(n))))));
-  $("dash-updated").textContent = `updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
+function showCharts(totals) {
+  const busy = totals.seen_per_hour.flatMap((count, h) => (count ? [h] : []));
+  // Office hours at least, widened to any hour someone was seen in.
+  const first = Math.min(7, ...busy), last = Math.max(19, ...busy);
+  const hours = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  hoursChart.data.labels = hours.map(hour);
+  hoursChart.data.datasets[0].data = hours.map((h) => totals.seen_per_hour[h]);
+  hoursChart.update();
+  $("dash-hours-text").textContent = busy.length
+    ? busy.map((h) => `${hour(h)}: ${totals.seen_per_hour[h]}`).join(", ")
+    : "Nobody seen yet.";
+  statusChart.data.datasets[0].data = STATUSES.map(([key]) => totals.by_status[key]);
+  statusChart.update();
+  $("dash-status-text").textContent = STATUSES.map(([key, label]) => `${label}: ${totals.by_status[key]}`).join(", ");
+}
+
+function showTables(data) {
+  const empty = (columns, text) => el("tr", {}, el("td", { colspan: columns, class: "text-body-secondary" }, text));
+  $("dash-rows").replaceChildren(...data.departments.map((d) => el("tr", {},
+    el("th", { scope: "row", class: "fw-normal" }, d.name), cell(d.tickets), cell(d.by_status.completed),
+    cell(d.by_status.waiting), cell(pair(d.walk_ins, d.online)), cell(d.emergencies),
+    cell(spread(d.wait_min)), cell(spread(d.consultation_min)), cell(noShow(d.no_shows)), cell(d.overbooked))));
+  const doctors = data.doctors.map((d) => el("tr", {},
+    el("th", { scope: "row", class: d.id === null ? "fw-normal fst-italic" : "fw-normal" }, d.name),
+    el("td", {}, d.department), cell(d.tickets), cell(d.by_status.completed),
+    cell(pair(d.by_status.called, d.by_status.in_consultation)),
+    cell(spread(d.wait_min)), cell(spread(d.consultation_min)), cell(noShow(d.no_shows))));
+  $("dash-doctor-rows").replaceChildren(...(doctors.length ? doctors : [empty(8, "No tickets on this day.")]));
+}
+
+let loading = null;
+
+/** Fetch the chosen day's figures and redraw the dashboard (one request at a time). */
+function refresh() {
+  loading ??= (async () => {
+    const query = new URLSearchParams();
+    if (!followToday) query.set("day", $("dash-day").value);
+    if ($("dash-department").value) query.set("department_id", $("dash-department").value);
+    const data = await api(`/api/admin/dashboard?${query}`);
+    if (followToday) $("dash-day").value = today = data.day;
+    showTiles(data.totals, data.day === today);
+    showCharts(data.totals);
+    showTables(data);
+    $("dash-updated").textContent = `updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
+  })().finally(() => { loading = null; });
+  return loading;
 }
 
 $("dash-refresh").addEventListener("click", (event) => act(event.currentTarget, refresh));
+$("dash-day").addEventListener("change", (event) => { followToday = !event.target.value; });
+$("dash-filters").addEventListener("change", () => act(null, refresh));
+$("dash-filters").addEventListener("submit", (event) => { event.preventDefault(); act(null, refresh); });
 
 $("display-form").addEventListener("submit", (event) => {
   event.preventDefault();
