@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Executable, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Executable, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -143,6 +143,8 @@ async def take_place(
 
     The WHERE clause is the guard: the database row lock makes it hold under any concurrency.
     """
+    if slot.capacity == 0:
+        raise _closed(slot)
     shows = round(show_probability * 1000)
     within = await session.execute(TAKE_WITHIN_CAPACITY, {"slot": slot.id, "shows": shows})
     if within.rowcount == 1:  # type: ignore[attr-defined]
@@ -159,6 +161,13 @@ async def take_place(
     raise APIError(409, "SLOT_FULL", "that slot is full", {"slot_id": slot.id})
 
 
+def _closed(slot: Slot) -> APIError:
+    # Only an early close sets a slot's capacity to 0 (sessions have at least 1 per slot).
+    return APIError(
+        409, "SLOT_CLOSED", "the doctor is not working at that time", {"slot_id": slot.id}
+    )
+
+
 async def release_place(session: AsyncSession, slot_id: int, show_probability: float) -> None:
     """Give a place back to its slot."""
     await session.execute(
@@ -167,6 +176,8 @@ async def release_place(session: AsyncSession, slot_id: int, show_probability: f
         .values(
             booked=Slot.booked - 1,
             expected_shows_milli=Slot.expected_shows_milli - round(show_probability * 1000),
+            # A closed slot's cap follows what it holds, so a freed place stays closed.
+            overbook_cap=case((Slot.capacity == 0, Slot.overbook_cap - 1), else_=Slot.overbook_cap),
         )
         .execution_options(synchronize_session=False)
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -83,6 +83,8 @@ async def doctors_today(
     for doctor_session, room in rows.unique():
         doctor = doctor_session.doctor
         if doctor.id in states:
+            # Sessions come in start order: the day's last one says whether they leave early.
+            states[doctor.id] = _leaving(states[doctor.id], doctor_session, now)
             continue
         current = next(
             (
@@ -102,13 +104,21 @@ async def doctors_today(
             max((doctor_session.starts_at - now).total_seconds() / 60, 0.0)
             + doctor_session.delay_minutes
         )
-        states[doctor.id] = DoctorState(
+        state = DoctorState(
             doctor=doctor,
             room=room,
             clock=DoctorClock(doctor.id, max(busy, opens_in), per_patient),
             current=current,
         )
+        states[doctor.id] = _leaving(state, doctor_session, now)
     return list(states.values())
+
+
+def _leaving(state: DoctorState, doctor_session: DoctorSession, now: datetime) -> DoctorState:
+    """Set when the doctor leaves, from the early close of their session (if any)."""
+    closed = doctor_session.closed_early_at
+    leaves_in = (closed - now).total_seconds() / 60 if closed is not None else None
+    return replace(state, clock=replace(state.clock, leaves_in_min=leaves_in))
 
 
 def ticket_view(
@@ -240,6 +250,7 @@ async def soonest_free_doctor(
     """Return the department's working doctor who will be free first (None if nobody works)."""
     tickets = await live_tickets(session, department_id, now.date())
     doctors = await doctors_today(session, department_id, now.date(), tickets, now, default_min)
-    if not doctors:
+    present = [d for d in doctors if d.clock.can_start(d.clock.free_in_min)]
+    if not present:
         return None
-    return min(doctors, key=lambda d: (d.clock.free_in_min, d.doctor.id)).doctor.id
+    return min(present, key=lambda d: (d.clock.free_in_min, d.doctor.id)).doctor.id

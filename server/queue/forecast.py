@@ -16,6 +16,13 @@ class DoctorClock:
     doctor_id: int
     free_in_min: float
     per_patient_min: float
+    # Minutes from now until the doctor leaves early (None: no early close); from then on
+    # they take no ticket from the shared queue.
+    leaves_in_min: float | None = None
+
+    def can_start(self, at_min: float) -> bool:
+        """Tell whether the doctor is still there to start a patient at `at_min`."""
+        return self.leaves_in_min is None or at_min < self.leaves_in_min
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +49,9 @@ def forecast(
     result: list[Forecast] = []
     for entry in priority_order(entries):
         doctor_id = assigned.get(entry.ticket_id)
-        if doctor_id not in free:
-            doctor_id = _soonest(heap, free)
+        # A doctor who already left no longer sees even their own patients.
+        if doctor_id not in free or not clocks[doctor_id].can_start(0.0):
+            doctor_id = _soonest(heap, free, clocks)
         if doctor_id is None:
             result.append(Forecast(entry.ticket_id, None, len(result) + 1, None))
             continue
@@ -55,11 +63,14 @@ def forecast(
     return result
 
 
-def _soonest(heap: list[tuple[float, int]], free: dict[int, float]) -> int | None:
-    # Entries go stale when a doctor's clock moves on; skip them lazily.
+def _soonest(
+    heap: list[tuple[float, int]], free: dict[int, float], clocks: dict[int, DoctorClock]
+) -> int | None:
+    # Entries go stale when a doctor's clock moves on, or when the doctor will have left by
+    # then; skip them lazily.
     while heap:
         at, doctor_id = heap[0]
-        if at == free[doctor_id]:
+        if at == free[doctor_id] and clocks[doctor_id].can_start(at):
             return doctor_id
         heapq.heappop(heap)
     return None

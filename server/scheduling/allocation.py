@@ -160,7 +160,9 @@ async def _future_slots(session: AsyncSession, day: date, now: datetime) -> list
     for slot, doctor_session, rate in rows.tuples():
         k = index[doctor_session.id] = index.get(doctor_session.id, -1) + 1
         # alpha_k grows from the session's first slot, started or not.
-        if slot.starts_at > now:
+        # A slot closed by an early close keeps capacity 0 and a cap equal to what it holds.
+        closed = doctor_session.closed_early_at
+        if slot.starts_at > now and (closed is None or slot.starts_at < closed):
             places.append(_Place(slot, doctor_session, k, 1.0 - float(rate)))
     return places
 

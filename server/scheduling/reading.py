@@ -67,7 +67,12 @@ async def read_queue(
     row = await versions.current(session, department_id, day)
     previous = plan_from_json(row.plan if row else None)
     tickets = await live_tickets(session, department_id, day)
-    doctors = await doctors_today(session, department_id, day, tickets, now, default_min)
+    doctors = [
+        d
+        for d in await doctors_today(session, department_id, day, tickets, now, default_min)
+        # A doctor who left early is out of the plan; their pinned tickets are open to all.
+        if d.clock.can_start(0.0)
+    ]
     waiting = [t for t in tickets if t.appointment.status is TicketStatus.WAITING]
     if not doctors or not waiting:
         return None
@@ -118,11 +123,15 @@ async def _session_ends(
     session: AsyncSession, doctor_ids: list[int], day: date
 ) -> dict[int, datetime]:
     rows = await session.execute(
-        select(DoctorSession.doctor_id, func.max(DoctorSession.ends_at))
+        select(
+            DoctorSession.doctor_id,
+            func.max(func.coalesce(DoctorSession.closed_early_at, DoctorSession.ends_at)),
+        )
         .where(DoctorSession.doctor_id.in_(doctor_ids), DoctorSession.day == day)
         .group_by(DoctorSession.doctor_id)
     )
-    # func.max bypasses the column type: re-attach UTC as the column type would.
+    # An early close is the session's end. func.max bypasses the column type: re-attach UTC
+    # as the column type would.
     return {doctor: _aware(end) for doctor, end in rows.tuples()}
 
 

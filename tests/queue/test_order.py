@@ -109,3 +109,17 @@ def test_forecast_keeps_assigned_tickets_with_their_doctor() -> None:
 def test_forecast_without_doctors_gives_positions_but_no_wait() -> None:
     places = forecast([entry(1), entry(2)], {}, [])
     assert [(f.position, f.wait_min) for f in places] == [(1, None), (2, None)]
+
+
+def test_a_doctor_leaving_early_takes_no_shared_ticket_after_leaving() -> None:
+    # Doctor 1 leaves in 15 minutes: two shared patients fit before, the rest go to doctor 2.
+    entries = [entry(i, arrived_at=at(i)) for i in range(1, 6)]
+    doctors = [DoctorClock(1, 0, 10, leaves_in_min=15), DoctorClock(2, 0, 30)]
+    places = {f.ticket_id: f.doctor_id for f in forecast(entries, {}, doctors)}
+    assert [places[i] for i in range(1, 6)] == [1, 2, 1, 2, 2]
+
+
+def test_a_doctor_who_has_left_hands_on_even_their_own_patients() -> None:
+    gone = [DoctorClock(1, 0, 10, leaves_in_min=-5), DoctorClock(2, 0, 10)]
+    (place,) = forecast([entry(1, arrived_at=at(1))], {1: 1}, gone)
+    assert place.doctor_id == 2
