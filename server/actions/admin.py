@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.actions.common import audit
+from server.actions.common import audit, publish
 from server.auth.actor import Actor
 from server.auth.secrets import digest, new_secret
 from server.errors import APIError, not_found
-from server.models import Department, Display, Doctor, DoctorSession, Room, Slot, User
+from server.models import (
+    Appointment,
+    Department,
+    Display,
+    Doctor,
+    DoctorSession,
+    Room,
+    Slot,
+    Ticket,
+    User,
+)
 from server.models.users import Role
+from server.queue.state import TicketStatus
+from server.scheduling import versions
 
 
 async def create_department(
@@ -137,6 +150,120 @@ async def create_session(
     audit(session, actor, "session.create", None, details={"session_id": block.id}, now=now)
     await session.flush()
     return block
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyClose:
+    """What closing a session early changed: the session, its queue and who moved."""
+
+    doctor_session: DoctorSession
+    department_id: int
+    moved_ticket_ids: tuple[int, ...]
+    closed_slots: int
+
+
+async def close_session_early(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    session_id: int,
+    at: datetime,
+    reason: str,
+    now: datetime,
+) -> EarlyClose:
+    """Let a doctor leave at `at`: later slots close, their patients go to the shared queue."""
+    row = await session.get(DoctorSession, session_id, with_for_update=True)
+    if row is None:
+        raise not_found("session", session_id)
+    if row.closed_early_at is not None:
+        raise APIError(
+            409,
+            "ALREADY_CLOSED",
+            "this session was already closed early",
+            {"closed_early_at": row.closed_early_at.isoformat()},
+        )
+    if not row.starts_at < at <= row.ends_at:
+        raise APIError(
+            422,
+            "CLOSE_OUTSIDE_SESSION",
+            "the session can only close after it starts and no later than it ends",
+            {"starts_at": row.starts_at.isoformat(), "ends_at": row.ends_at.isoformat()},
+        )
+    if at < now:
+        raise APIError(
+            422, "CLOSE_IN_PAST", "a session cannot close in the past", {"now": now.isoformat()}
+        )
+    row.closed_early_at = at
+    # Capacity 0 and a cap equal to what the slot holds make both guarded UPDATEs of
+    # booking refuse, while `booked <= capacity + overbook_cap` stays true.
+    closed = await session.execute(
+        update(Slot)
+        .where(Slot.session_id == row.id, Slot.starts_at >= at)
+        .values(capacity=0, overbook_cap=Slot.booked)
+        .execution_options(synchronize_session=False)
+    )
+    tickets = await _leaving_tickets(session, row, at)
+    for ticket in tickets:
+        # They keep token, urgency and appointment time: only the doctor is left open.
+        ticket.doctor_id, ticket.room_id = None, None
+        ticket.appointment.updated_at = now
+    department_id = row.doctor.department_id
+    audit(
+        session,
+        actor,
+        "session.close",
+        None,
+        reason=reason,
+        details={
+            "session_id": row.id,
+            "at": at.isoformat(),
+            "moved_ticket_ids": [t.id for t in tickets],
+        },
+        now=now,
+    )
+    for ticket in tickets:
+        await publish(
+            session,
+            "session_closed",
+            ticket,
+            now,
+            previous_doctor_id=row.doctor_id,
+            session_id=row.id,
+            booking=ticket.appointment.slot_id is not None,
+        )
+    # A new version even when nobody moved: the doctor's end of day changed the plan.
+    await versions.bump(session, department_id, row.day)
+    return EarlyClose(
+        row,
+        department_id,
+        tuple(t.id for t in tickets),
+        closed.rowcount,  # type: ignore[attr-defined]
+    )
+
+
+async def _leaving_tickets(session: AsyncSession, row: DoctorSession, at: datetime) -> list[Ticket]:
+    """Return the doctor's bookings from `at` on in this session, and their waiting walk-ins."""
+    live = (TicketStatus.BOOKED, TicketStatus.WAITING)
+    found = await session.scalars(
+        select(Ticket)
+        .join(Appointment, Ticket.appointment_id == Appointment.id)
+        .outerjoin(Slot, Appointment.slot_id == Slot.id)
+        .where(
+            Ticket.doctor_id == row.doctor_id,
+            Ticket.day == row.day,
+            or_(
+                and_(
+                    Slot.session_id == row.id,
+                    Slot.starts_at >= at,
+                    Appointment.status.in_(live),
+                ),
+                and_(Appointment.slot_id.is_(None), Appointment.status == TicketStatus.WAITING),
+            ),
+        )
+        .order_by(Ticket.id)
+        .with_for_update()
+    )
+    return list(found.unique().all())
 
 
 async def create_user(

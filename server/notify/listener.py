@@ -49,6 +49,15 @@ class NotifyListener:
             wrote = await self.ahead(session, event, now) or wrote
         if event.kind == "emergency_inserted":
             wrote = await self.delayed(session, event, now) or wrote
+        if event.kind == "session_closed" and event.extra.get("booking"):
+            # Walk-ins are at the desk and see the board; bookings may still be at home.
+            occasion = f"session{event.extra.get('session_id')}"
+            wrote = (
+                await self.composer.to_ticket(
+                    session, event.ticket_id, "session_closed", occasion, now
+                )
+                or wrote
+            )
         if wrote:
             self.deliver_after_commit(session)
 

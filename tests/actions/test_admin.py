@@ -1,0 +1,209 @@
+"""A doctor leaving early: closed slots, patients moved to the shared queue, messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actions import admin, booking, queue
+from server.actions.booking import SlotChoice
+from server.auth.actor import SYSTEM
+from server.errors import APIError
+from server.models import AuditEvent, Doctor, DoctorSession, Slot, Ticket
+from server.models.outbox import OutboxMessage
+from server.state import ClinicState
+from tests.conftest import T0
+from tests.factories import make_department, make_doctor, make_patient, make_session
+
+ELEVEN = T0 + timedelta(hours=2)
+BEFORE = T0 - timedelta(hours=1)  # bookings are made before the clinic opens
+
+
+@dataclass
+class Day:
+    """Two doctors of one department in session 09:00-13:00."""
+
+    leaving: Doctor
+    staying: Doctor
+    session_id: int
+
+
+async def open_day(state: ClinicState) -> Day:
+    async def work(s: AsyncSession) -> Day:
+        department = await make_department(s)
+        leaving = await make_doctor(s, department)
+        staying = await make_doctor(s, department)
+        block = await make_session(s, leaving)
+        await make_session(s, staying)
+        return Day(leaving, staying, block.id)
+
+    return await state.run(work)
+
+
+async def book_at(state: ClinicState, doctor: Doctor, minutes: int, **patient: object) -> Ticket:
+    async def work(s: AsyncSession) -> Ticket:
+        person = await make_patient(s, **patient)
+        return await booking.book(
+            s,
+            SYSTEM,
+            patient_id=person.id,
+            choice=SlotChoice(doctor_id=doctor.id, starts_at=T0 + timedelta(minutes=minutes)),
+            now=BEFORE,
+        )
+
+    return await state.run(work)
+
+
+async def walk_in(state: ClinicState, doctor: Doctor) -> Ticket:
+    async def work(s: AsyncSession) -> Ticket:
+        person = await make_patient(s)
+        return await booking.register_walk_in(
+            s,
+            SYSTEM,
+            patient_id=person.id,
+            department_id=doctor.department_id,
+            doctor_id=doctor.id,
+            now=T0,
+        )
+
+    return await state.run(work)
+
+
+async def close(state: ClinicState, day: Day, at: datetime = ELEVEN) -> admin.EarlyClose:
+    return await state.run(
+        lambda s: admin.close_session_early(
+            s, SYSTEM, session_id=day.session_id, at=at, reason="unwell", now=T0
+        )
+    )
+
+
+async def test_slots_from_the_close_refuse_bookings_and_earlier_ones_still_book(
+    state: ClinicState,
+) -> None:
+    day = await open_day(state)
+    held = await book_at(state, day.leaving, 150)  # 11:30, booked before the close
+    closed = await close(state, day)
+    assert closed.closed_slots == 8  # 11:00 to 12:45
+    with pytest.raises(APIError) as refused:
+        await book_at(state, day.leaving, 135)  # 11:15
+    assert (refused.value.status, refused.value.code) == (409, "SLOT_CLOSED")
+    assert (await book_at(state, day.leaving, 90)).appointment.scheduled_at == T0 + timedelta(
+        minutes=90
+    )
+    # A cancelled place of a closed slot does not reopen it, and the CHECK still holds.
+    await state.run(lambda s: booking.cancel(s, SYSTEM, ticket_id=held.id, now=T0))
+    with pytest.raises(APIError) as again:
+        await book_at(state, day.leaving, 150)
+    assert again.value.code == "SLOT_CLOSED"
+    slot = await state.read(
+        lambda s: s.scalar(select(Slot).where(Slot.starts_at == T0 + timedelta(minutes=150)))
+    )
+    assert slot is not None and (slot.capacity, slot.overbook_cap, slot.booked) == (0, 0, 0)
+
+
+async def test_later_bookings_and_walk_ins_move_to_the_shared_queue(state: ClinicState) -> None:
+    day = await open_day(state)
+    early = await book_at(state, day.leaving, 30)  # 09:30: the doctor still sees them
+    late = await book_at(state, day.leaving, 135)  # 11:15
+    waiting = await walk_in(state, day.leaving)
+    closed = await close(state, day)
+    assert set(closed.moved_ticket_ids) == {late.id, waiting.id}
+
+    tickets = {
+        t.id: t
+        for t in await state.read(
+            lambda s: s.scalars(
+                select(Ticket).where(Ticket.id.in_([early.id, late.id, waiting.id]))
+            )
+        )
+    }
+    assert tickets[early.id].doctor_id == day.leaving.id
+    for moved in (late, waiting):
+        ticket = tickets[moved.id]
+        assert ticket.doctor_id is None and ticket.room_id is None
+        assert ticket.token == moved.token  # they keep their token and place rules
+    assert tickets[late.id].appointment.scheduled_at == T0 + timedelta(minutes=135)
+
+    # Another doctor of the department takes them from the shared queue.
+    called = await state.run(lambda s: queue.call_next(s, SYSTEM, doctor_id=day.staying.id, now=T0))
+    assert called.id == waiting.id and called.doctor_id == day.staying.id
+    await state.run(lambda s: queue.check_in(s, SYSTEM, ticket_id=late.id, now=T0))
+    await state.run(lambda s: queue.start(s, SYSTEM, ticket_id=called.id, now=T0))
+    await state.run(lambda s: queue.complete(s, SYSTEM, ticket_id=called.id, now=T0))
+    second = await state.run(lambda s: queue.call_next(s, SYSTEM, doctor_id=day.staying.id, now=T0))
+    assert second.id == late.id
+
+
+async def test_one_audit_row_and_a_message_per_affected_booking(state: ClinicState) -> None:
+    day = await open_day(state)
+    late = await book_at(state, day.leaving, 135)
+    silent = await book_at(state, day.leaving, 165, opted_out=True)
+    await walk_in(state, day.leaving)  # at the desk: no message
+    await close(state, day)
+
+    rows = await state.read(
+        lambda s: s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "session_closed"))
+    )
+    messages = list(rows)
+    assert [m.appointment_id for m in messages] == [late.appointment_id]
+    assert messages[0].channel == "sms"
+    assert "had to leave early" in messages[0].body and late.token in messages[0].body
+    assert silent.appointment_id not in {m.appointment_id for m in messages}
+    audits = await state.read(
+        lambda s: s.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "session.close")
+        )
+    )
+    assert audits == 1
+    stored = await state.read(lambda s: s.get(DoctorSession, day.session_id))
+    assert stored is not None and stored.closed_early_at == ELEVEN
+
+
+@pytest.mark.parametrize(
+    ("at", "status", "code"),
+    [
+        (T0, 422, "CLOSE_OUTSIDE_SESSION"),  # the start itself is not after the start
+        (T0 + timedelta(hours=5), 422, "CLOSE_OUTSIDE_SESSION"),
+        (T0 + timedelta(hours=4), 200, ""),  # the session's own end is allowed
+    ],
+)
+async def test_the_close_must_fall_within_the_session(
+    state: ClinicState, at: datetime, status: int, code: str
+) -> None:
+    day = await open_day(state)
+    if status == 200:
+        assert (await close(state, day, at)).closed_slots == 0
+        return
+    with pytest.raises(APIError) as refused:
+        await close(state, day, at)
+    assert (refused.value.status, refused.value.code) == (status, code)
+
+
+async def test_a_close_in_the_past_or_a_second_close_is_refused(state: ClinicState) -> None:
+    day = await open_day(state)
+
+    async def at_noon_from(now: datetime) -> admin.EarlyClose:
+        return await state.run(
+            lambda s: admin.close_session_early(
+                s, SYSTEM, session_id=day.session_id, at=ELEVEN, reason="x", now=now
+            )
+        )
+
+    with pytest.raises(APIError) as past:
+        await at_noon_from(ELEVEN + timedelta(minutes=1))
+    assert (past.value.status, past.value.code) == (422, "CLOSE_IN_PAST")
+    await close(state, day)
+    with pytest.raises(APIError) as twice:
+        await close(state, day)
+    assert (twice.value.status, twice.value.code) == (409, "ALREADY_CLOSED")
+    with pytest.raises(APIError) as unknown:
+        await state.run(
+            lambda s: admin.close_session_early(
+                s, SYSTEM, session_id=day.session_id + 999, at=ELEVEN, reason="x", now=T0
+            )
+        )
+    assert (unknown.value.status, unknown.value.code) == (404, "SESSION_NOT_FOUND")
