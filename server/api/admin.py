@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from quart import Blueprint, request
@@ -10,7 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import admin
-from server.api.schemas import DepartmentIn, DisplayIn, DoctorIn, SessionDelayIn, SessionIn, UserIn
+from server.api.schemas import (
+    DepartmentIn,
+    DisplayIn,
+    DoctorIn,
+    SessionCloseIn,
+    SessionDelayIn,
+    SessionIn,
+    UserIn,
+)
 from server.api.views import department_out, doctor_out, user_out
 from server.auth.passwords import hash_password
 from server.auth.web import actor, requires
@@ -105,6 +114,34 @@ async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]
     row = await state.run(work)
     await request_resequence(state, row.doctor.department_id, row.day)
     return {"id": row.id, "delay_minutes": row.delay_minutes}
+
+
+@bp.post("/sessions/<int:session_id>/close")
+@requires("admin.manage")
+@validate_request(SessionCloseIn)
+async def session_close(session_id: int, data: SessionCloseIn) -> dict[str, Any]:
+    """Record that a doctor leaves early; later slots close and their patients are shared."""
+    state, who = clinic(), actor()
+    now = state.clock()
+    at = now if data.at is None else _utc(data.at)
+    closed = await state.run(
+        lambda s: admin.close_session_early(
+            s, who, session_id=session_id, at=at, reason=data.reason, now=now
+        )
+    )
+    row = closed.doctor_session
+    await request_resequence(state, closed.department_id, row.day)
+    return {
+        "id": row.id,
+        "closed_early_at": iso(row.closed_early_at),
+        "closed_slots": closed.closed_slots,
+        "moved_ticket_ids": list(closed.moved_ticket_ids),
+    }
+
+
+def _utc(moment: datetime) -> datetime:
+    """Read a time without an offset as UTC, the clinic's storage time."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @bp.post("/users")

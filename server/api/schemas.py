@@ -141,6 +141,11 @@ class SessionDelayIn(Strict):
     delay_minutes: int = Field(ge=0, le=600)
 
 
+class SessionCloseIn(Strict):
+    at: datetime | None = Field(None, description="when the doctor leaves (default: now)")
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class UserIn(Strict):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
     password: str = Field(min_length=10, max_length=256)

@@ -11,7 +11,7 @@ import pytest
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select
 
-from server.models import Appointment, Role
+from server.models import Appointment, DoctorSession, Role
 from tests.api.conftest import Clinic
 from tests.conftest import T0
 
@@ -149,6 +149,14 @@ async def _dashboard(c: Clinic) -> Request:
     return "GET", f"/api/admin/dashboard?department_id={c.department.id}", None
 
 
+async def _session_close(c: Clinic) -> Request:
+    async with c.state.sessions() as session:
+        session_id = await session.scalar(
+            select(DoctorSession.id).where(DoctorSession.doctor_id == c.doctor.id)
+        )
+    return "POST", f"/api/admin/sessions/{session_id}/close", {"reason": "unwell"}
+
+
 async def _slots(c: Clinic) -> Request:
     return "GET", f"/api/slots?doctor_id={c.doctor.id}&date={T0.date().isoformat()}", None
 
@@ -176,6 +184,7 @@ CASES = [
     Case("admin_department", frozenset({A}), 201, _department),
     Case("audit", frozenset({A}), 200, _audit),
     Case("dashboard", frozenset({A}), 200, _dashboard),
+    Case("session_close", frozenset({A}), 200, _session_close),
     Case("slots", EVERYONE, 200, _slots),
 ]
 

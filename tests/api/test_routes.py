@@ -45,6 +45,7 @@ async def test_the_openapi_document_lists_the_actions(client: Client) -> None:
         "/api/walk-ins",
         "/api/doctors/{doctor_id}/call-next",
         "/api/emergencies",
+        "/api/admin/sessions/{session_id}/close",
     ):
         assert path in spec["paths"], path
     body = spec["paths"]["/api/appointments"]["post"]["requestBody"]["content"]["application/json"][
