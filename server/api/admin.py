@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from quart import Blueprint, request
@@ -123,7 +122,7 @@ async def session_close(session_id: int, data: SessionCloseIn) -> dict[str, Any]
     """Record that a doctor leaves early; later slots close and their patients are shared."""
     state, who = clinic(), actor()
     now = state.clock()
-    at = now if data.at is None else _utc(data.at)
+    at = now if data.at is None else data.at
     closed = await state.run(
         lambda s: admin.close_session_early(
             s, who, session_id=session_id, at=at, reason=data.reason, now=now
@@ -137,11 +136,6 @@ async def session_close(session_id: int, data: SessionCloseIn) -> dict[str, Any]
         "closed_slots": closed.closed_slots,
         "moved_ticket_ids": list(closed.moved_ticket_ids),
     }
-
-
-def _utc(moment: datetime) -> datetime:
-    """Read a time without an offset as UTC, the clinic's storage time."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @bp.post("/users")

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from server.models import ContactPreference, Role
 from server.queue.order import Urgency
 
 PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Read a time without an offset as UTC, the clinic's storage time."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# Every time a request carries: the database takes aware times only, so convert here, once.
+UTCDateTime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Strict(BaseModel):
@@ -57,7 +66,7 @@ class BookingIn(Strict):
     patient_id: int | None = Field(None, description="optional for a logged-in patient")
     slot_id: int | None = None
     doctor_id: int | None = None
-    starts_at: datetime | None = None
+    starts_at: UTCDateTime | None = None
     urgency: Urgency = Urgency.ROUTINE
     reason: str = Field("", max_length=500)
 
@@ -65,7 +74,7 @@ class BookingIn(Strict):
 class RescheduleIn(Strict):
     slot_id: int | None = None
     doctor_id: int | None = None
-    starts_at: datetime | None = None
+    starts_at: UTCDateTime | None = None
 
 
 class WalkInIn(Strict):
@@ -129,8 +138,8 @@ class DoctorIn(Strict):
 
 class SessionIn(Strict):
     doctor_id: int
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UTCDateTime
+    ends_at: UTCDateTime
     room_id: int | None = None
     slot_minutes: int = Field(15, ge=5, le=240)
     capacity_per_slot: int = Field(1, ge=1, le=20)
@@ -142,7 +151,7 @@ class SessionDelayIn(Strict):
 
 
 class SessionCloseIn(Strict):
-    at: datetime | None = Field(None, description="when the doctor leaves (default: now)")
+    at: UTCDateTime | None = Field(None, description="when the doctor leaves (default: now)")
     reason: str = Field(min_length=1, max_length=500)
 
 
