@@ -26,7 +26,7 @@ import pymysql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import bench_login, free_port, percentile, server
+from bench._support import bench_login, bench_patients, free_port, percentile, server
 
 DB = "clinic_bench"
 URL = f"mysql+aiomysql://root@127.0.0.1/{DB}"
@@ -52,7 +52,7 @@ async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list
     from server.auth.actor import SYSTEM
     from server.config import Settings
     from server.db import make_engine, make_sessionmaker, transaction
-    from server.models import Patient, Role, Slot
+    from server.models import Role, Slot
 
     now = datetime.now(UTC)
     start = (now + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
@@ -77,19 +77,9 @@ async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list
                 overbook_cap=1,
             )
         token = await bench_login(session, Role.STAFF, now, username="bench")
-        session.add_all(
-            Patient(
-                record_number=f"B{i}",
-                full_name=f"Bench {i}",
-                date_of_birth=datetime(1980, 1, 1).date(),
-                sex="F",
-                created_at=now,
-            )
-            for i in range(patients)
-        )
+        people = await bench_patients(session, patients, "B", now)
     async with make_sessionmaker(engine)() as session:
         slots = list(await session.scalars(select(Slot.id)))
-        people = list(await session.scalars(select(Patient.id)))
     await engine.dispose()
     return token, slots, people
 

@@ -31,7 +31,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
-from bench._support import bench_login, free_port, percentile
+from bench._support import bench_login, bench_patients, free_port, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTS = (1000, 5000)
@@ -78,7 +78,7 @@ async def seed(database_url: str) -> dict[str, Any]:
     from server.auth.secrets import sign_ticket
     from server.config import Settings
     from server.db import make_engine, make_sessionmaker, transaction
-    from server.models import Patient, Role
+    from server.models import Role
 
     now = datetime.now(UTC)
     engine = make_engine(Settings(database_url=database_url, secret_key=SECRET))
@@ -104,20 +104,9 @@ async def seed(database_url: str) -> dict[str, Any]:
             session, SYSTEM, name="Hall", department_id=department.id, now=now
         )
         tickets = []
-        for n in range(TICKETS):
-            patient = Patient(
-                record_number=f"MRN-B{n}",
-                full_name=f"Bench Patient {n}",
-                date_of_birth=datetime(1980, 1, 1).date(),
-                sex="F",
-                phone="",
-                email="",
-                created_at=now,
-            )
-            session.add(patient)
-            await session.flush()
+        for patient_id in await bench_patients(session, TICKETS, "MRN-B", now):
             ticket = await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient.id, department_id=department.id, now=now
+                session, SYSTEM, patient_id=patient_id, department_id=department.id, now=now
             )
             tickets.append(ticket.id)
         called = await queue.call_next(session, SYSTEM, doctor_id=doctor.id, now=now)

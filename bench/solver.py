@@ -195,14 +195,14 @@ SETTLE_S = 1.2  # > the CP-SAT budget: the better plan lands before the doctor c
 
 async def seed_clinic(database_url: str) -> dict[str, Any]:
     """Make a department with two doctors in session, 30 walk-ins waiting, a board, tokens."""
-    from datetime import UTC, date, datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
-    from bench._support import bench_login
+    from bench._support import bench_login, bench_patients
     from server.actions import admin, booking
     from server.auth.actor import SYSTEM
     from server.config import Settings
     from server.db import make_engine, make_sessionmaker, transaction
-    from server.models import Patient, Role
+    from server.models import Role
 
     now = datetime.now(UTC)
     engine = make_engine(Settings(database_url=database_url, secret_key=BENCH_SECRET))
@@ -225,20 +225,7 @@ async def seed_clinic(database_url: str) -> dict[str, Any]:
         _display, key = await admin.create_display(
             session, SYSTEM, name="Hall", department_id=department.id, now=now
         )
-        patients = []
-        for n in range(WAITING + WARMUP + EMERGENCIES):
-            patient = Patient(
-                record_number=f"MRN-E{n}",
-                full_name=f"Bench Patient {n}",
-                date_of_birth=date(1980, 1, 1),
-                sex="F",
-                phone="",
-                email="",
-                created_at=now,
-            )
-            session.add(patient)
-            await session.flush()
-            patients.append(patient.id)
+        patients = await bench_patients(session, WAITING + WARMUP + EMERGENCIES, "MRN-E", now)
         for patient_id in patients[:WAITING]:
             await booking.register_walk_in(
                 session, SYSTEM, patient_id=patient_id, department_id=department.id, now=now
