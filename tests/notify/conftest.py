@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,25 +26,16 @@ from server.notify.scheduler import deliver_outbox
 from server.notify.settings import NotifySettings
 from server.state import ClinicState
 from server.state import clinic as clinic_state
-from tests.conftest import T0, TEST_SECRET, Clock
+from tests.conftest import T0, Clock
 from tests.factories import make_department, make_doctor, make_patient, make_session
 from tests.notify.fake_twilio import FakeTwilio
 from tests.notify.smtp_server import Inbox, PortZeroController
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(settings: Settings) -> Settings:
     """Test settings that send SMS through (the fake) Twilio."""
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        mode="test",
-        var_dir=tmp_path,
-        public_url="http://clinic.test",
-        redis_url=None,
-        notifier="twilio",
-        clinic_name="Riverside Clinic",
-    )
+    return settings.model_copy(update={"notifier": "twilio", "clinic_name": "Riverside Clinic"})
 
 
 @pytest.fixture
