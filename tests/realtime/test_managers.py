@@ -14,6 +14,7 @@ from server.auth.actor import SYSTEM
 from server.realtime.managers import DirectSendRedis, batch_message
 from tests.realtime.conftest import ClinicDay, LiveServer, Screen, settled
 from tests.realtime.test_direct import NAMESPACE, ROOM, harnessed
+from tests.services import redis_url
 
 MakeScreen = Callable[[str], Screen]
 
@@ -68,7 +69,7 @@ class Published:
 
 def redis_manager(published: Published) -> DirectSendRedis:
     """Make a Redis manager that never connects: it only publishes, into `published`."""
-    manager = DirectSendRedis("redis://127.0.0.1:6379/5", channel="unused", write_only=True)
+    manager = DirectSendRedis(redis_url(5), channel="unused", write_only=True)
     manager._publish = published
     return manager
 
@@ -97,7 +98,7 @@ async def test_a_batch_from_another_server_reaches_this_servers_rooms_in_order()
 
 
 async def test_a_server_that_knows_no_batches_delivers_one_to_nobody() -> None:
-    stock = socketio.AsyncRedisManager("redis://127.0.0.1:6379/5", write_only=True)
+    stock = socketio.AsyncRedisManager(redis_url(5), write_only=True)
     async with harnessed(stock) as harness:
         conn = await harness.connect()
         before = list(conn.written)

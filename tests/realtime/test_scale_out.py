@@ -29,9 +29,10 @@ from tests.conftest import TEST_SECRET, Clock
 from tests.realtime.conftest import LiveServer, Screen, open_clinic, serve
 from tests.realtime.served import SCOPE_VARIABLE
 from tests.realtime.test_updates import call_next, numbered_from
+from tests.services import redis_url
 
 pytestmark = pytest.mark.redis
-REDIS_URL = "redis://127.0.0.1:6379/5"
+REDIS_URL = redis_url(5)
 ROOT = Path(__file__).resolve().parents[2]
 START_S = 60.0  # two app imports at once on a busy 2-core machine
 MakeScreen = Callable[[str], Screen]

@@ -39,10 +39,11 @@ from tests.factories import (
     make_user,
 )
 from tests.realtime.conftest import Screen, open_clinic, serve, settled
+from tests.services import redis_url
 from workers.jobs import FUNCTIONS
 from workers.queue_jobs import resequence_queue
 
-REDIS_URL = "redis://127.0.0.1:6379/7"  # this module's own database, flushed per test
+REDIS_URL = redis_url(7)  # this module's own database, flushed per test
 BURST = 10
 
 
