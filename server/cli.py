@@ -34,6 +34,9 @@ def serve(host: str | None, port: int | None) -> None:
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides instead,
+        # from CLINIC_TRUSTED_PROXIES (none by default), so that nobody resets login limits.
+        proxy_headers=False,
         ws="websockets-sansio",
         # Updates are about a kilobyte; compressing each for each socket (browsers offer
         # permessage-deflate) would cost more CPU per broadcast than sending it.
@@ -194,6 +197,36 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
         click.echo(f"error: {error.message}", err=True)
         sys.exit(1)
     click.echo(f"created {role} {username}")
+
+
+@user.command("deactivate")
+@click.option("--username", required=True)
+def user_deactivate(username: str) -> None:
+    """Stop a login: it can no longer log in, and its sessions and tokens end at once."""
+    from sqlalchemy import select
+
+    from server.actions.accounts import deactivate_user
+    from server.auth.actor import SYSTEM
+    from server.db import make_engine, make_sessionmaker, transaction
+    from server.models import User
+    from server.state import utc_clock
+
+    async def run() -> bool:
+        engine = make_engine(Settings())
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                user_id = await session.scalar(select(User.id).where(User.username == username))
+                if user_id is None:
+                    return False
+                await deactivate_user(session, SYSTEM, user_id=user_id, now=utc_clock())
+                return True
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(run()):
+        click.echo(f"error: no user {username}", err=True)
+        sys.exit(1)
+    click.echo(f"deactivated {username}; their sessions and tokens are ended")
 
 
 def _register_optional_groups() -> None:

@@ -9,9 +9,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.auth.addresses import Network, parse_networks
 from server.auth.secret_key import DEFAULT_SECRET, SecretError, check, load_or_create
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +52,12 @@ class Settings(BaseSettings):
     session_hours: int = 12
     api_token_days: int = 30
     ticket_link_hours: int = 24
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per account and address
+    login_account_max_failures: int = 20  # per account, from any address
+    login_address_max_failures: int = 50  # per address, over any accounts
     login_window_s: int = 300
+    # Proxies whose X-Forwarded-For is believed: "10.0.0.1, 10.1.0.0/16"; none by default.
+    trusted_proxies: str = ""
     default_consultation_min: int = 10
     notifier: Literal["console", "twilio", "smtp"] = "console"
     # Where trained no-show models live; None means var_dir / "models".
@@ -63,6 +68,17 @@ class Settings(BaseSettings):
     def models_path(self) -> Path:
         """Return the no-show model registry directory."""
         return self.model_dir or self.var_dir / "models"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @cached_property
+    def proxy_networks(self) -> tuple[Network, ...]:
+        """Return the trusted proxies as networks."""
+        return parse_networks(self.trusted_proxies)
 
     @property
     def secrets_path(self) -> Path:

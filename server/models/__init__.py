@@ -8,7 +8,7 @@ from server.models.clinical import ConsultationNote, Vitals
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
-from server.models.users import ApiToken, Display, Role, User
+from server.models.users import ApiToken, Display, LoginSession, Role, User
 
 __all__ = [
     "ApiToken",
@@ -21,6 +21,7 @@ __all__ = [
     "Display",
     "Doctor",
     "DoctorSession",
+    "LoginSession",
     "OutboxMessage",
     "OutboxStatus",
     "Patient",
