@@ -113,8 +113,8 @@ class StaffNamespace(LiveNamespace):
         actor = await who.connecting_actor(self.app, environ, auth)
         who.require_role(actor, self.roles)
         asked = who.int_field(auth, "department_id")
-        default = await self.default_departments(actor)
-        wanted = [asked] if asked is not None else default
+        # The default only when none is asked for: an admin has none, and asks for one.
+        wanted = [asked] if asked is not None else await self.default_departments(actor)
         ids = await clinic(self.app).read(lambda s: who.department_ids(s, wanted))
         user = {"id": actor.user_id, "role": actor.role.value, "doctor_id": actor.doctor_id}
         return [department_room(d) for d in ids], {"user": user}
