@@ -13,6 +13,7 @@ from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 from redis.asyncio import Redis
 
+from server import api_docs, headers
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api.errors import register_error_handlers
 from server.auth.ratelimit import FallbackLimiter, Limiter, MemoryLimiter, RedisLimiter
@@ -55,8 +56,6 @@ def create_app(settings: Settings | None = None) -> Quart:
         QUART_AUTH_COOKIE_SECURE=settings.cookie_secure,
         QUART_AUTH_DURATION=int(settings.session_lifetime.total_seconds()),
         QUART_AUTH_COOKIE_NAME="clinic_session",
-        QUART_SCHEMA_SWAGGER_JS_URL="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
-        QUART_SCHEMA_SWAGGER_CSS_URL="/vendor/swagger-ui-dist/swagger-ui.css",
         MAX_CONTENT_LENGTH=1 << 20,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
     )
@@ -66,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         info={"title": f"{settings.clinic_name} API", "version": "1"},
         redoc_ui_path=None,
         scalar_ui_path=None,
-        swagger_ui_path="/api/docs",
+        swagger_ui_path=None,  # server/api_docs.py serves it without inline script
         openapi_path="/api/openapi.json",
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
     )
@@ -81,11 +80,13 @@ def create_app(settings: Settings | None = None) -> Quart:
         dashboard.bp,
         notify_api.bp,
         pages_bp,
+        api_docs.bp,
         screens_bp,
         screens_public_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    headers.install(app, settings)
     engine = make_engine(settings)
     app.extensions["clinic"] = ClinicState(
         settings=settings,
