@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from server import api_docs, headers
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api.errors import register_error_handlers
+from server.auth import redact
 from server.auth.ratelimit import FallbackLimiter, Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
 from server.db import make_engine, make_sessionmaker
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     headers.install(app, settings)
+    redact.install()
     engine = make_engine(settings)
     app.extensions["clinic"] = ClinicState(
         settings=settings,
