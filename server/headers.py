@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Quart, Response
 
 from server.config import Settings
+
+ASGI = Any  # an ASGI application: async (scope, receive, send)
 
 # Scripts only from this site's files: no inline script, no eval. Styles also allow inline
 # `style` attributes (two layout widths and Swagger UI's own); nothing can inject markup,
@@ -50,3 +54,25 @@ def install(app: Quart, settings: Settings) -> None:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def wrap(inner: ASGI, settings: Settings) -> ASGI:
+    """Add the headers to HTTP responses that do not pass through Quart (Socket.IO polling)."""
+    extra = [(k.lower().encode(), v.encode()) for k, v in security_headers(settings).items()]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                missing = [(k, v) for k, v in extra if k not in present]
+                if missing:
+                    message = {**message, "headers": [*message.get("headers", []), *missing]}
+            await send(message)
+
+        await inner(scope, receive, send_with_headers)
+
+    return app

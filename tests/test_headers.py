@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.app import create_app
+from server.asgi import create_asgi
 from server.config import PROJECT_ROOT, Settings
 
 PATHS = [
@@ -67,3 +69,15 @@ async def test_the_api_docs_page_starts_swagger_from_a_file(client: Client) -> N
     html = await (await client.get("/api/docs")).get_data(as_text=True)
     assert '<script src="/static/js/api-docs.js"></script>' in html
     assert re.search(r"<script>", html) is None
+
+
+async def test_socketio_http_responses_carry_them_too(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    served = create_asgi(settings)
+    transport = httpx.ASGITransport(app=served)
+    async with httpx.AsyncClient(transport=transport, base_url="http://clinic.test") as http:
+        response = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
