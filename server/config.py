@@ -23,7 +23,10 @@ __all__ = ["DEFAULT_SECRET", "PROJECT_ROOT", "Settings"]
 class Settings(BaseSettings):
     """Everything the server, the workers and the CLI need to know."""
 
-    model_config = SettingsConfigDict(env_prefix="CLINIC_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused SECRET_KEY must not be printed in the error.
+    model_config = SettingsConfigDict(
+        env_prefix="CLINIC_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     mode: Literal["development", "production", "test"] = "development"
     # Unset: a random secret kept in var_dir/secrets/secret_key (made on first start).

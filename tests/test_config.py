@@ -71,8 +71,9 @@ def test_every_mode_but_test_refuses_a_known_or_short_secret(
 ) -> None:
     monkeypatch.setenv("CLINIC_MODE", mode)
     monkeypatch.setenv("SECRET_KEY", secret)
-    with pytest.raises(ValidationError, match="SECRET_KEY"):
+    with pytest.raises(ValidationError, match="SECRET_KEY") as refused:
         Settings()
+    assert secret[:8] not in str(refused.value)  # the refusal never prints the secret
 
 
 def test_without_secret_key_a_random_secret_is_made_once_and_kept_owner_only(
@@ -85,6 +86,7 @@ def test_without_secret_key_a_random_secret_is_made_once_and_kept_owner_only(
     assert first.secret_key != DEFAULT_SECRET and len(first.secret_key) >= 32
     folder = unset_env / "secrets"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(unset_env.stat().st_mode) == 0o700  # made here: the database's too
     assert stat.S_IMODE((folder / "secret_key").stat().st_mode) == 0o600
     said = [r.getMessage() for r in caplog.records]
     assert "file created" in said[0] and "file read" in said[1]

@@ -36,7 +36,9 @@ def load_or_create(folder: Path) -> tuple[str, str]:
     refused, not used. Two processes starting at once agree: the file appears whole, by a
     hard link of a finished temporary file, or not at all.
     """
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # A var directory made here is owner-only too: it also holds the SQLite file and models.
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     path = folder / SECRET_FILE
     created = False
     if not path.exists():
