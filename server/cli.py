@@ -42,15 +42,25 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Run an arq worker against REDIS_URL: re-plans, messages, nightly retraining."""
-    from arq import run_worker
-
+@click.option(
+    "--queue",
+    type=click.Choice(["live", "nightly"]),
+    default="live",
+    show_default=True,
+    help="live: re-plans, messages, reminders, allocations; nightly: the no-show retrain",
+)
+@click.option("--check", is_flag=True, help="exit 0 if the worker is healthy, 1 if not")
+def worker(queue: str, check: bool) -> None:
+    """Run an arq worker against REDIS_URL; it rides out Redis outages (supervise it anyway)."""
     if not Settings().redis_url:
         raise click.UsageError("a worker needs REDIS_URL; without it the server runs jobs itself")
-    from workers.settings import WorkerSettings
+    from workers import run
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    if check:
+        healthy, said = run.check(queue)
+        click.echo(said)
+        sys.exit(0 if healthy else 1)
+    run.run(queue)
 
 
 @main.group()
