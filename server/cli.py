@@ -6,12 +6,15 @@ import asyncio
 import getpass
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import click
 import uvicorn
 
 from server.config import Settings
-from server.scoring import ModelScorer
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: `clinic worker --check` must not wait
+    from server.scoring import ModelScorer
 
 
 @click.group()
@@ -113,6 +116,7 @@ async def _demo_model(settings: Settings) -> ModelScorer:
     from server.ml.jobs import retrain_if_better
     from server.ml.registry import active_version
     from server.ml.synth import generate
+    from server.scoring import ModelScorer
 
     if active_version(settings.models_path) is None:
         click.echo("training a first no-show model on synthetic history (once)…")

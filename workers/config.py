@@ -19,7 +19,7 @@ class WorkerConfig(BaseSettings):
     lease_s: float = Field(5.0, gt=0.3, le=300)
     # Waits between attempts to reach Redis again: doubling from the first, up to the last.
     reconnect_min_s: float = Field(0.5, gt=0)
-    reconnect_max_s: float = Field(10.0, gt=0)
+    reconnect_max_s: float = Field(4.0, gt=0)
     # GET http://<health_host>:<health_port>/health answers for this worker (0: no HTTP port).
     health_port: int = Field(0, ge=0, le=65535)
     health_host: str = "127.0.0.1"

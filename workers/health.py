@@ -18,6 +18,7 @@ class Health:
     stale_s: float
     started: float = field(default_factory=time.monotonic)
     last_round: float = field(default_factory=time.monotonic)
+    ready: bool = False  # started up and came round its loop once with Redis answering
     redis_up: bool = False
     redis_down_since: float | None = None
     outages: int = 0
@@ -41,15 +42,15 @@ class Health:
         self.last_error = f"{type(error).__name__}: {error}"
 
     def alive(self) -> bool:
-        """Tell whether the loop came round recently (a Redis outage is ridden out, not fatal)."""
-        return time.monotonic() - self.last_round < self.stale_s
+        """Tell whether the worker is up and its loop came round recently (Redis down or not)."""
+        return self.ready and time.monotonic() - self.last_round < self.stale_s
 
     def report(self) -> dict[str, Any]:
         """Describe the worker for the health endpoint."""
         now = time.monotonic()
         down = self.redis_down_since
         return {
-            "status": "ok" if self.alive() else "stalled",
+            "status": "ok" if self.alive() else "stalled" if self.ready else "starting",
             "queue": self.queue,
             "uptime_s": round(now - self.started, 1),
             "last_round_s_ago": round(now - self.last_round, 2),

@@ -44,11 +44,12 @@ class ClinicWorker(Worker):
         self.ctx["redis"] = self.pool
         if self.on_startup:
             await self.on_startup(self.ctx)
-        self.health.round_done()
-        systemd.notify("READY=1")
-        log.info("worker ready on queue %s", self.queue_name)
         async for _ in poll(self.poll_delay_s):
             await self._poll_iteration()
+            if not self.health.ready and self.health.redis_up:  # startup crons are queued
+                self.health.ready = True
+                systemd.notify("READY=1")
+                log.info("worker ready on queue %s", self.queue_name)
 
     async def _connect(self) -> None:
         while self._pool is None:

@@ -9,6 +9,9 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify import outbox
@@ -114,9 +117,8 @@ async def renewed(state: ClinicState, owner: str, lease_s: float) -> AsyncIterat
     async def renew_forever() -> None:
         while True:
             await asyncio.sleep(lease_s / 3)
-            until = state.clock() + timedelta(seconds=lease_s)
             try:
-                await state.run(lambda s: outbox.renew(s, owner, until))
+                await state.run(partial(_renew, owner, state.clock() + timedelta(seconds=lease_s)))
             except Exception:  # a missed renewal risks a duplicate, never a loss
                 log.warning("renewing outbox claims of %s failed", owner, exc_info=True)
 
@@ -127,6 +129,10 @@ async def renewed(state: ClinicState, owner: str, lease_s: float) -> AsyncIterat
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _renew(owner: str, until: datetime, session: AsyncSession) -> int:
+    return await outbox.renew(session, owner, until)
 
 
 async def deliver_due(
