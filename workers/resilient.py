@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from typing import Any
 
 from arq.connections import create_pool, log_redis_info
@@ -37,6 +38,7 @@ class ClinicWorker(Worker):
         self.config = config or WorkerConfig()
         self.health = Health(queue=self.queue_name or "", stale_s=self.config.stale_s)
         self._backoff_s = self.config.reconnect_min_s
+        self._petted = 0.0
 
     async def main(self) -> None:
         """Connect (waiting for Redis as long as it takes), start up, then poll forever."""
@@ -77,13 +79,20 @@ class ClinicWorker(Worker):
             log.warning("Redis is back; the worker carries on")
         self._backoff_s = self.config.reconnect_min_s
         self.health.round_done()
-        systemd.notify("WATCHDOG=1")
+        self._watchdog()
+
+    def _watchdog(self) -> None:
+        """Tell systemd's watchdog the loop lives, at most once a second."""
+        now = time.monotonic()
+        if now - self._petted >= 1.0:
+            self._petted = now
+            systemd.notify("WATCHDOG=1")
 
     async def _outage(self, error: BaseException) -> None:
         if self.health.redis_up or self._backoff_s == self.config.reconnect_min_s:
             log.warning("Redis unreachable (%s); retrying in %.1f s", error, self._backoff_s)
         self.health.redis_lost(error)
-        systemd.notify("WATCHDOG=1")  # the loop lives: a Redis outage is no reason to restart
+        self._watchdog()  # the loop lives: a Redis outage is no reason to restart
         await asyncio.sleep(self._backoff_s)
         self._backoff_s = min(self._backoff_s * 2, self.config.reconnect_max_s)
 
