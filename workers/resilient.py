@@ -75,7 +75,7 @@ class ClinicWorker(Worker):
         except OUTAGE as error:
             await self._outage(error)
             return
-        if not self.health.redis_up:
+        if self.health.redis_down_since is not None:
             log.warning("Redis is back; the worker carries on")
         self._backoff_s = self.config.reconnect_min_s
         self.health.round_done()
@@ -91,6 +91,8 @@ class ClinicWorker(Worker):
     async def _outage(self, error: BaseException) -> None:
         if self.health.redis_up or self._backoff_s == self.config.reconnect_min_s:
             log.warning("Redis unreachable (%s); retrying in %.1f s", error, self._backoff_s)
+        else:
+            log.info("Redis still unreachable (%s); retrying in %.1f s", error, self._backoff_s)
         self.health.redis_lost(error)
         self._watchdog()  # the loop lives: a Redis outage is no reason to restart
         await asyncio.sleep(self._backoff_s)
