@@ -177,6 +177,17 @@ def retrying(job: JobFunction, policy: RetryPolicy = RETRY) -> JobFunction:
     return run
 
 
+# What MariaDB and SQLite say when a later attempt may succeed.
+TRANSIENT_WORDS = (
+    "lost connection",
+    "gone away",
+    "can't connect",
+    "deadlock",
+    "lock wait timeout",
+    "database is locked",
+)
+
+
 def transient(error: Exception) -> bool:
     """Tell a dropped connection or a restarting service from a real bug."""
     from redis.exceptions import ConnectionError as RedisConnectionError
@@ -188,6 +199,4 @@ def transient(error: Exception) -> bool:
     if not isinstance(error, DBAPIError):
         return False
     text = str(error.orig).lower()
-    return bool(error.connection_invalidated) or any(
-        word in text for word in ("lost connection", "gone away", "can't connect", "deadlock")
-    )
+    return bool(error.connection_invalidated) or any(word in text for word in TRANSIENT_WORDS)
