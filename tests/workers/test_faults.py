@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from server.actions import booking
 from server.auth.actor import SYSTEM
 from server.auth.ratelimit import MemoryLimiter
-from server.coalescing import lease_key
+from server.coalescing import lease_key, pending
 from server.config import Settings
 from server.db import make_sessionmaker
 from server.events import EventHub
@@ -243,6 +243,12 @@ async def test_a_worker_killed_mid_delivery_blocks_no_delivery_after_its_restart
     ready_s = await worker.start()
     await queue_message(server, "queued after the restart")
     new_s = await until(delivered(fake_twilio, "queued after the restart"), RECOVERY_S, "delivery")
+
+    async def kick_served() -> bool:  # by the delivery run its commit asked for, not the cron
+        generation, done = await pending(redis, "deliver_outbox")
+        return generation > 0 and generation == done
+
+    await until(kick_served, RECOVERY_S, "the kicked delivery run")
     # The dead worker's claim goes out again once its lease (5 s here) has run out.
     await until(delivered(fake_twilio, "sent while the worker dies"), NOTIFY_LEASE_S + 20, "resend")
     assert fake_twilio.bodies().count("queued after the restart") == 1
