@@ -29,10 +29,17 @@ def check(queue: str) -> tuple[bool, str]:
     config = WorkerConfig()
     if config.health_port:
         return asyncio.run(health.check(config.health_host, config.health_port))
+    from arq.connections import RedisSettings
     from arq.worker import async_check_health
+    from redis.exceptions import RedisError
 
-    from workers.settings import SETTINGS  # the Redis address and queue name
+    from server.config import Settings
+    from server.jobs import LIVE_QUEUE, NIGHTLY_QUEUE
 
-    settings = SETTINGS[queue]
-    code = asyncio.run(async_check_health(settings.redis_settings, None, settings.queue_name))  # type: ignore[attr-defined]
+    redis = RedisSettings.from_dsn(Settings().redis_url or "redis://127.0.0.1:6379/0")
+    name = NIGHTLY_QUEUE if queue == "nightly" else LIVE_QUEUE
+    try:
+        code = asyncio.run(async_check_health(redis, None, name))
+    except (RedisError, OSError) as error:
+        return False, f"Redis unreachable: {error}"
     return code == 0, "heartbeat found in Redis" if code == 0 else "no heartbeat in Redis"
