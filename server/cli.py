@@ -6,12 +6,15 @@ import asyncio
 import getpass
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import click
 import uvicorn
 
 from server.config import Settings
-from server.scoring import ModelScorer
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: `clinic worker --check` must not wait
+    from server.scoring import ModelScorer
 
 
 @click.group()
@@ -45,15 +48,25 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Run an arq worker against REDIS_URL: re-plans, messages, nightly retraining."""
-    from arq import run_worker
-
+@click.option(
+    "--queue",
+    type=click.Choice(["live", "nightly"]),
+    default="live",
+    show_default=True,
+    help="live: re-plans, messages, reminders, allocations; nightly: the no-show retrain",
+)
+@click.option("--check", is_flag=True, help="exit 0 if the worker is healthy, 1 if not")
+def worker(queue: str, check: bool) -> None:
+    """Run an arq worker against REDIS_URL; it rides out Redis outages (supervise it anyway)."""
     if not Settings().redis_url:
         raise click.UsageError("a worker needs REDIS_URL; without it the server runs jobs itself")
-    from workers.settings import WorkerSettings
+    from workers import run
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    if check:
+        healthy, said = run.check(queue)
+        click.echo(said)
+        sys.exit(0 if healthy else 1)
+    run.run(queue)
 
 
 @main.group()
@@ -106,6 +119,7 @@ async def _demo_model(settings: Settings) -> ModelScorer:
     from server.ml.jobs import retrain_if_better
     from server.ml.registry import active_version
     from server.ml.synth import generate
+    from server.scoring import ModelScorer
 
     if active_version(settings.models_path) is None:
         click.echo("training a first no-show model on synthetic history (once)…")
