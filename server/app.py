@@ -14,7 +14,9 @@ from quart_schema import QuartSchema
 from redis.asyncio import Redis
 
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api.body import StrictJSONRequest
 from server.api.errors import register_error_handlers
+from server.api.ids import IdConverter
 from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
 from server.db import make_engine, make_sessionmaker
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         __name__, static_folder=None, template_folder=str(PROJECT_ROOT / "web" / "templates")
     )
     app.json = JSONProvider(app)
+    app.request_class = StrictJSONRequest
+    app.url_map.converters["int"] = IdConverter  # before any route: every <int:…> is an id
     app.config.update(
         SECRET_KEY=settings.secret_key,
         QUART_AUTH_COOKIE_SECURE=settings.cookie_secure,

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_s: int = 300
     default_consultation_min: int = 10
+    # How far ahead sessions can be opened and slots booked (CLINIC_BOOKING_HORIZON_DAYS).
+    booking_horizon_days: int = Field(180, ge=1, le=3650)
     notifier: Literal["console", "twilio", "smtp"] = "console"
     # Where trained no-show models live; None means var_dir / "models".
     model_dir: Path | None = None
@@ -70,6 +72,11 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """Tell whether the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def booking_horizon(self) -> timedelta:
+        """Return how far ahead sessions and bookings may lie."""
+        return timedelta(days=self.booking_horizon_days)
 
     @cached_property
     def session_lifetime(self) -> timedelta:

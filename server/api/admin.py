@@ -83,7 +83,13 @@ async def session_create(data: SessionIn) -> tuple[dict[str, Any], int]:
     """Open a doctor's session; its slots are created with it."""
     state, who = clinic(), actor()
     row = await state.run(
-        lambda s: admin.create_session(s, who, now=state.clock(), **data.model_dump())
+        lambda s: admin.create_session(
+            s,
+            who,
+            now=state.clock(),
+            horizon=state.settings.booking_horizon,
+            **data.model_dump(),
+        )
     )
     return {
         "id": row.id,

@@ -66,7 +66,8 @@ async def book(data: BookingIn) -> tuple[dict[str, Any], int]:
             urgency=data.urgency,
             reason=data.reason,
             scorer=state.scorer,
-            policy=clinic().overbooking,
+            policy=state.overbooking,
+            horizon=state.settings.booking_horizon,
         )
     )
     return with_link(ticket), 201
@@ -136,7 +137,8 @@ async def reschedule(appointment_id: int, data: RescheduleIn) -> dict[str, Any]:
             ticket_id=ticket_id,
             choice=choice,
             now=state.clock(),
-            policy=clinic().overbooking,
+            policy=state.overbooking,
+            horizon=state.settings.booking_horizon,
         )
 
     return with_link(await state.run(work))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from quart import Blueprint, request
@@ -11,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.clinical import patient_history
+from server.actions.patients import NewPatient, create_patient
 from server.api.schemas import PatientIn
 from server.api.views import note_out, patient_out, ticket_out, vitals_out
 from server.auth.web import actor, requires
@@ -27,27 +27,18 @@ bp = Blueprint("patients", __name__, url_prefix="/api/patients")
 @validate_request(PatientIn)
 async def create(data: PatientIn) -> tuple[dict[str, Any], int]:
     """Register a patient; a record number is made when none is given."""
-    state = clinic()
-
-    async def work(session: AsyncSession) -> Patient:
-        number = data.record_number or f"MRN-{secrets.token_hex(4).upper()}"
-        if await session.scalar(select(Patient.id).where(Patient.record_number == number)):
-            raise APIError(409, "RECORD_NUMBER_TAKEN", f"record number {number} is taken")
-        patient = Patient(
-            record_number=number,
-            full_name=data.full_name,
-            date_of_birth=data.date_of_birth,
-            sex=data.sex,
-            phone=data.phone,
-            email=str(data.email) if data.email else None,
-            contact_preference=data.contact_preference,
-            created_at=state.clock(),
-        )
-        session.add(patient)
-        await session.flush()
-        return patient
-
-    return patient_out(await state.run(work)), 201
+    state, who = clinic(), actor()
+    new = NewPatient(
+        full_name=data.full_name,
+        date_of_birth=data.date_of_birth,
+        sex=data.sex,
+        phone=data.phone,
+        email=str(data.email) if data.email else None,
+        contact_preference=data.contact_preference,
+        record_number=data.record_number,
+    )
+    patient = await state.run(lambda s: create_patient(s, who, new, now=state.clock()))
+    return patient_out(patient), 201
 
 
 @bp.get("")
