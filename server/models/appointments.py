@@ -38,9 +38,7 @@ class Source(StrEnum):
 # may hold a morning and an afternoon slot); checking the second in while the first is live
 # is refused. A virtual generated column works on MariaDB and SQLite alike (neither needs a
 # partial index), and the booking path writes no extra statement for it.
-ACTIVE_TICKET_SQL = (
-    "CASE WHEN status IN ('waiting', 'called', 'in_consultation') THEN 1 END"
-)
+ACTIVE_TICKET_SQL = "CASE WHEN status IN ('waiting', 'called', 'in_consultation') THEN 1 END"
 
 
 class Appointment(Base):
