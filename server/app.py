@@ -17,6 +17,7 @@ from server.api import admin, appointments, auth, clinic, clinical, dashboard, p
 from server.api.body import StrictJSONRequest
 from server.api.errors import register_error_handlers
 from server.api.ids import IdConverter
+from server.api.openapi import ClinicOpenAPI
 from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
 from server.db import make_engine, make_sessionmaker
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         swagger_ui_path="/api/docs",
         openapi_path="/api/openapi.json",
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        openapi_provider_class=ClinicOpenAPI,
     )
     for blueprint in (
         auth.bp,
