@@ -15,7 +15,10 @@ from redis.asyncio import Redis
 
 from server import api_docs, headers
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api.body import StrictJSONRequest
 from server.api.errors import register_error_handlers
+from server.api.ids import IdConverter
+from server.api.openapi import ClinicOpenAPI
 from server.auth import redact
 from server.auth.ratelimit import FallbackLimiter, Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
@@ -52,6 +55,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         __name__, static_folder=None, template_folder=str(PROJECT_ROOT / "web" / "templates")
     )
     app.json = JSONProvider(app)
+    app.request_class = StrictJSONRequest
+    app.url_map.converters["int"] = IdConverter  # before any route: every <int:…> is an id
     app.config.update(
         SECRET_KEY=settings.secret_key,
         QUART_AUTH_COOKIE_SECURE=settings.cookie_secure,
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         swagger_ui_path=None,  # server/api_docs.py serves it without inline script
         openapi_path="/api/openapi.json",
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        openapi_provider_class=ClinicOpenAPI,
     )
     for blueprint in (
         auth.bp,

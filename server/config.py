@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed: "10.0.0.1, 10.1.0.0/16"; none by default.
     trusted_proxies: str = ""
     default_consultation_min: int = 10
+    # How far ahead sessions can be opened and slots booked (CLINIC_BOOKING_HORIZON_DAYS).
+    booking_horizon_days: int = Field(180, ge=1, le=3650)
     notifier: Literal["console", "twilio", "smtp"] = "console"
     # Where trained no-show models live; None means var_dir / "models".
     model_dir: Path | None = None
@@ -116,6 +118,11 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """Tell whether the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def booking_horizon(self) -> timedelta:
+        """Return how far ahead sessions and bookings may lie."""
+        return timedelta(days=self.booking_horizon_days)
 
     @cached_property
     def session_lifetime(self) -> timedelta:
