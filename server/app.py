@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api.errors import register_error_handlers
-from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from server.auth.ratelimit import FallbackLimiter, Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
 from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
@@ -110,7 +110,7 @@ def _lifespan(app: Quart) -> None:
     async def _start() -> None:
         if state.settings.redis_url:
             state.redis = Redis.from_url(state.settings.redis_url)
-            state.limiter = _redis_limiter(state.redis, state.settings)
+            state.limiter = _redis_limiter(state)
             state.jobs = await ArqJobs.connect(state.settings.redis_url)
         else:
             from workers.jobs import FUNCTIONS
@@ -133,5 +133,17 @@ def _lifespan(app: Quart) -> None:
         await state.engine.dispose()
 
 
-def _redis_limiter(redis: Redis, settings: Settings) -> Limiter:
-    return RedisLimiter(redis, settings.login_max_failures, settings.login_window_s)
+def _redis_limiter(state: ClinicState) -> Limiter:
+    """Count login failures in Redis, and in memory while Redis is down."""
+    settings = state.settings
+    assert settings.redis_url is not None
+    # Its own client with short timeouts: a Redis that hangs must not hold a login up.
+    redis = Redis.from_url(settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    async def close(_: ClinicState) -> None:
+        await redis.aclose()
+
+    state.extras.setdefault("on_stop", []).append(close)
+    shared = RedisLimiter(redis, settings.login_max_failures, settings.login_window_s)
+    local = MemoryLimiter(settings.login_max_failures, settings.login_window_s)
+    return FallbackLimiter(shared, local)

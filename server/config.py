@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -10,8 +12,11 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
+from server.auth.secret_key import DEFAULT_SECRET, SecretError, check, load_or_create
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+__all__ = ["DEFAULT_SECRET", "PROJECT_ROOT", "Settings"]
 
 
 class Settings(BaseSettings):
@@ -20,12 +25,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CLINIC_", extra="ignore", frozen=True)
 
     mode: Literal["development", "production", "test"] = "development"
+    # Unset: a random secret kept in var_dir/secrets/secret_key (made on first start).
     secret_key: str = Field(
-        DEFAULT_SECRET, validation_alias=AliasChoices("SECRET_KEY", "CLINIC_SECRET_KEY")
+        "", validation_alias=AliasChoices("SECRET_KEY", "CLINIC_SECRET_KEY"), repr=False
     )
+    # Unset: the SQLite file var_dir/clinic.sqlite3.
     database_url: str = Field(
-        f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'clinic.sqlite3'}",
-        validation_alias=AliasChoices("DATABASE_URL", "CLINIC_DATABASE_URL"),
+        "", validation_alias=AliasChoices("DATABASE_URL", "CLINIC_DATABASE_URL")
     )
     redis_url: str | None = Field(
         None, validation_alias=AliasChoices("REDIS_URL", "CLINIC_REDIS_URL")
@@ -58,13 +64,34 @@ class Settings(BaseSettings):
         """Return the no-show model registry directory."""
         return self.model_dir or self.var_dir / "models"
 
+    @property
+    def secrets_path(self) -> Path:
+        """Return the owner-only folder of the generated signing secret."""
+        return self.var_dir / "secrets"
+
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.mode == "production" and (
-            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
-        ):
-            raise ValueError("production mode needs SECRET_KEY set to 32 or more random characters")
+    def _fill_defaults_under_var_dir(self) -> Settings:
+        # Frozen settings: the defaults that depend on var_dir are filled in once, here.
+        if not self.database_url:
+            url = f"sqlite+aiosqlite:///{self.var_dir / 'clinic.sqlite3'}"
+            object.__setattr__(self, "database_url", url)
+        object.__setattr__(self, "secret_key", self._signing_secret())
         return self
+
+    def _signing_secret(self) -> str:
+        """Return the secret everything is signed with; never a known one outside tests."""
+        if self.mode == "test":
+            return self.secret_key or secrets.token_urlsafe(48)
+        try:
+            if self.secret_key:
+                secret, source = check(self.secret_key, "SECRET_KEY"), "env"
+            else:
+                secret, source = load_or_create(self.secrets_path)
+        except SecretError as error:
+            raise ValueError(str(error)) from None
+        where = "SECRET_KEY" if source == "env" else str(self.secrets_path / "secret_key")
+        log.info("signing secret: %s (%s)", source, where)
+        return secret
 
     @property
     def is_sqlite(self) -> bool:
