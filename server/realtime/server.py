@@ -56,8 +56,10 @@ def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncSer
         status = link.status()
         for namespace in list(manager.rooms):
             await DirectSend.emit(manager, "status", status, namespace)  # this server's only
+        # Every screen here gets the room under the new numbering at once: when Redis goes, so
+        # that local updates follow on without a gap; when it is back, with what it missed.
+        refresher.request()
         if up:
-            refresher.request()  # every screen here, at once, not at the next action
             await manager.ask_refresh()  # and the other servers' (they may have missed ours)
 
     async def start(state: ClinicState) -> None:
