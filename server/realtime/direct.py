@@ -50,6 +50,7 @@ class DirectWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
         """Serve the connection; broadcasts can find this WebSocket on its socket meanwhile."""
         if self.socket is not None:
             self.socket.direct = self
+        CHURN.opened()
         try:
             return str(await super().__call__(environ))
         finally:
