@@ -160,7 +160,9 @@ def queue_state(
         eligible = (pinned,) if pinned is not None else tuple(sorted(pool & ids))
         durations = [d.clock.per_patient_min for d in present if d.doctor.id in eligible]
         before = previous.entry(ticket.id) if previous else None
-        arrived = ticket.arrived_at or appointment.booked_at
+        back = returning(ticket)
+        # A returning patient keeps their first arrival (a requeue stamps a new one).
+        arrived = (ticket.created_at if back else ticket.arrived_at) or appointment.booked_at
         tickets.append(
             WaitingTicket(
                 ticket_id=ticket.id,
@@ -176,7 +178,7 @@ def queue_state(
                 previous_position=before.position if before else None,
                 previous_doctor_id=before.doctor_id if before else None,
                 pinned_doctor=pinned,
-                jumps=returning(ticket) or appointment.urgency.value == "urgent",
+                jumps=back or appointment.urgency.value == "urgent",
             )
         )
     return QueueState(
