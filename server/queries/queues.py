@@ -43,6 +43,7 @@ def ticket_view(
     *,
     names: bool,
     now: datetime | None = None,
+    rank: int | None = None,
 ) -> dict[str, Any]:
     """Render one ticket; names only for screens of staff, never for boards."""
     appointment = ticket.appointment
@@ -69,7 +70,8 @@ def ticket_view(
         "scheduled_at": iso(appointment.scheduled_at),
         "called_at": iso(appointment.called_at),
         "call_count": ticket.call_count,
-        "plan_rank": ticket.plan_rank,
+        # 1 = the first to be called in the department by the current plan (None: not waiting).
+        "plan_rank": rank if waiting else None,
     }
     if names:
         view["patient"] = {
@@ -159,7 +161,15 @@ async def department_snapshot(
             for d in plan.doctors
         ],
         "tickets": [
-            ticket_view(t, plan.places.get(t.id), rooms, names=names, now=now) for t in ordered
+            ticket_view(
+                t,
+                plan.places.get(t.id),
+                rooms,
+                names=names,
+                now=now,
+                rank=rank[t.id] + 1 if t.id in rank else None,
+            )
+            for t in ordered
         ],
     }
 

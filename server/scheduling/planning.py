@@ -352,9 +352,9 @@ async def current_plan(
                 version,
                 now,
             )
-            order = ranks(plan)
-            for ticket in waiting:  # the unit of work writes only the ranks that changed
-                ticket.plan_rank = order.get(ticket.id)
+            # tickets.plan_rank is left to the worker's apply: writing every waiting ticket
+            # here would lock rows other actions of the department hold (a deadlock on
+            # MariaDB); screens take the rank from the plan itself.
     places, lines = retime(plan, doctors, reasons)
     return CurrentPlan(version, plan.source, places, lines, doctors, tickets)
 
