@@ -253,7 +253,7 @@ def check_promises(day: Day) -> None:
 async def test_the_issues_day_shows_one_plan_that_comes_true(
     live_server: LiveServer, clock: Clock, screens: Any
 ) -> None:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         day = await open_day(live_server, clock, http, screens)
 
         clock.advance(minutes=1)
