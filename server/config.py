@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     default_consultation_min: int = 10
     # How far ahead sessions can be opened and slots booked (CLINIC_BOOKING_HORIZON_DAYS).
     booking_horizon_days: int = Field(180, ge=1, le=3650)
+    # A doctor whose session started this long ago without opening their desk is late: the
+    # plan gives their "any doctor" patients to the doctors who are working.
+    desk_grace_min: int = Field(default=10, ge=0, le=240)
     notifier: Literal["console", "twilio", "smtp"] = "console"
     # Where trained no-show models live; None means var_dir / "models".
     model_dir: Path | None = None

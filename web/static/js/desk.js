@@ -75,9 +75,8 @@ function renderQueues() {
   const snapshot = snapshots.get(shownDepartment);
   if (!snapshot) return;
   $("doctor-cards").replaceChildren(...snapshot.doctors.map((d) => doctorCard(d, snapshot.tickets)));
-  // Emergencies on top; then the server's order, by expected time of call.
-  const waiting = snapshot.tickets.filter((t) => t.status === "waiting")
-    .sort((a, b) => (b.urgency === "emergency") - (a.urgency === "emergency"));
+  // The plan's order, by expected time of call: the same on every screen (no sort here).
+  const waiting = snapshot.tickets.filter((t) => t.status === "waiting");
   $("desk-rows").replaceChildren(...waiting.map(queueRow));
   $("desk-empty").hidden = waiting.length > 0;
   $("waiting-count").textContent = String(waiting.length);
