@@ -14,6 +14,7 @@ from quart_schema import QuartSchema
 from redis.asyncio import Redis
 
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api import desk as desk_api
 from server.api.errors import register_error_handlers
 from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         clinical.bp,
         admin.bp,
         dashboard.bp,
+        desk_api.bp,
         notify_api.bp,
         pages_bp,
         screens_bp,
