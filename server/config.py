@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_s: int = 300
     default_consultation_min: int = 10
+    # A booked patient's phone page says "check in at the desk from" this long before their time.
+    check_in_early_min: int = Field(30, ge=0, le=240)
     notifier: Literal["console", "twilio", "smtp"] = "console"
     # Where trained no-show models live; None means var_dir / "models".
     model_dir: Path | None = None

@@ -152,9 +152,7 @@ def test_running_late_and_leaving_early_at_the_desk(open_page: OpenPage, api_as:
     assert any(s["delay_minutes"] == 20 and s["closed_early_at"] for s in day["sessions"])
 
 
-def test_running_late_and_leaving_early_on_the_admin_page(
-    open_page: OpenPage, api_as: Api
-) -> None:
+def test_running_late_and_leaving_early_on_the_admin_page(open_page: OpenPage, api_as: Api) -> None:
     page = open_page("/admin", user="admin")
     page.select_option("#sessions-department", label=GENERAL)
     session_controls(page, "#session-rows tr")
@@ -172,7 +170,8 @@ def placeholder_fits(page: Page, selector: str) -> bool:
               const style = getComputedStyle(input);
               const context = document.createElement("canvas").getContext("2d");
               context.font = `${style.fontSize} ${style.fontFamily}`;
-              const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+              const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+              const room = input.clientWidth - padding;
               return context.measureText(input.placeholder).width <= room;
             }""",
         )
