@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api import desk as desk_api
+from server.api import presence as presence_api
 from server.api.errors import register_error_handlers
 from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         dashboard.bp,
         desk_api.bp,
         notify_api.bp,
+        presence_api.bp,
         pages_bp,
         screens_bp,
         screens_public_bp,

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     default_consultation_min: int = 10
     # A booked patient's phone page says "check in at the desk from" this long before their time.
     check_in_early_min: int = Field(30, ge=0, le=240)
+    # A doctor whose session started this long ago without opening their desk is late: the
+    # plan gives their "any doctor" patients to the doctors who are working.
+    desk_grace_min: int = Field(default=10, ge=0, le=240)
     notifier: Literal["console", "twilio", "smtp"] = "console"
     # Where trained no-show models live; None means var_dir / "models".
     model_dir: Path | None = None
