@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.actions.presence import desk_open_on
 from server.errors import not_found
 from server.events import iso
 from server.models import Appointment, Department, Doctor, DoctorSession, Ticket, Vitals
@@ -48,6 +49,9 @@ def session_out(row: DoctorSession) -> dict[str, Any]:
         "ends_at": iso(row.ends_at),
         "delay_minutes": row.delay_minutes,
         "closed_early_at": iso(row.closed_early_at),
+        # A doctor without a login cannot open their desk from the console: the desk does it.
+        "doctor_has_login": row.doctor.user_id is not None,
+        "desk_open": desk_open_on(row.doctor, row.day),
     }
 
 

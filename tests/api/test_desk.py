@@ -124,3 +124,21 @@ async def test_bad_department_and_date_are_refused(clinic_day: Clinic, client: C
         404,
         "DEPARTMENT_NOT_FOUND",
     )
+
+
+async def test_a_doctors_desk_shows_open_once_opened_for_them(
+    clinic_day: Clinic, client: Client
+) -> None:
+    _, body = await day_of(client, clinic_day)
+    [row] = body["sessions"]
+    assert (row["desk_open"], row["doctor_has_login"]) == (False, True)
+
+    opened = await client.post(
+        f"/api/doctors/{clinic_day.doctor.id}/desk",
+        json={"open": True},
+        headers=clinic_day.headers(Role.STAFF),
+    )
+    assert opened.status_code == 200
+
+    _, body = await day_of(client, clinic_day)
+    assert body["sessions"][0]["desk_open"] is True

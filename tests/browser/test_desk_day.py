@@ -193,3 +193,40 @@ def test_the_desk_fits_a_phone_and_its_search_hint_is_whole(
     button = desk.locator("#desk-rows tr").first.get_by_role("button", name="Emergency")
     box = button.bounding_box()
     assert box is not None and box["x"] + box["width"] <= width
+
+
+def presence_of(client: httpx.Client, name: str) -> bool:
+    day = client.get(f"/api/departments/{general_id(client)}/day").json()
+    return bool(next(s["desk_open"] for s in day["sessions"] if s["doctor_name"] == name))
+
+
+@pytest.mark.parametrize(
+    ("path", "user", "rows"),
+    [
+        ("/desk", "staff", "#doctor-cards .doctor-card"),
+        ("/admin", "admin", "#session-rows tr"),
+    ],
+)
+def test_a_doctor_without_a_login_has_their_desk_opened_and_closed_for_them(
+    open_page: OpenPage, api_as: Api, path: str, user: str, rows: str
+) -> None:
+    page = open_page(path, user=user)
+    if path == "/desk":
+        show_department(page)
+    else:
+        page.select_option("#sessions-department", label=GENERAL)
+    meyer = page.locator(rows).filter(
+        has_text="Dr. Lucas Meyer"
+    )  # the demo's doctor without a login
+    okafor = page.locator(rows).filter(has_text="Dr. Amara Okafor")  # opens from the console
+    expect(okafor).to_have_count(1)
+    expect(okafor.locator("[data-action=desk]")).to_have_count(0)
+    expect(meyer).to_contain_text("desk closed")
+
+    meyer.get_by_role("button", name="Open desk").click()
+
+    expect(meyer).to_contain_text("desk open")
+    assert presence_of(api_as("admin"), "Dr. Lucas Meyer")
+    meyer.get_by_role("button", name="Close desk").click()
+    expect(meyer).to_contain_text("desk closed")
+    assert not presence_of(api_as("admin"), "Dr. Lucas Meyer")

@@ -5,7 +5,7 @@ import {
   act, api, el, formData, requireRole, statusBadge, toast, urgencyBadge, waited, clockTime,
 } from "./api.js";
 import { watchDepartments } from "./feed.js";
-import { sessionButtons, sessionState } from "./sessions.js";
+import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTIVE = ["waiting", "called", "in_consultation"];
@@ -123,8 +123,9 @@ function doctorCard(doctor, tickets) {
             : el("span", { class: "text-body-secondary" }, "free"),
           el("span", { class: "ms-auto text-body-secondary text-nowrap" }, `${waiting} waiting`)),
         session ? el("div", { class: "d-flex align-items-center gap-1 mt-2 flex-wrap" },
+          doctor.late ? el("span", { class: "badge text-bg-danger" }, "late") : null,
           state ? el("span", { class: "badge text-bg-warning session-state" }, state) : null,
-          el("span", { class: "ms-auto d-flex gap-1" }, sessionButtons(session, loadDay))) : null)));
+          el("span", { class: "ms-auto d-flex gap-1 flex-wrap" }, presenceButton(session, loadDay), sessionButtons(session, loadDay))) : null)));
 }
 
 function queueRow(ticket, index) {

@@ -98,6 +98,7 @@ function leavingEarly(session, onDone) {
 /** What a session's state is, in a few words: "20 min late", "leaves 14:00". */
 export function sessionState(session) {
   const parts = [];
+  if (!session.doctor_has_login) parts.push(session.desk_open ? "desk open" : "desk closed");
   if (session.delay_minutes) parts.push(`${session.delay_minutes} min late`);
   if (session.closed_early_at) parts.push(`leaves ${clockTime(session.closed_early_at)}`);
   return parts.join(" · ");
@@ -117,4 +118,31 @@ export function sessionButtons(session, onDone) {
       title: "Record that this doctor leaves before the session ends", disabled: ended, onclick: () => leavingEarly(session, onDone),
     }, "Leaving early"),
   ];
+}
+
+/**
+ * "Open desk" / "Close desk" for a doctor without a login (one with a login opens their desk
+ * from the console): the plan counts only the doctors whose desk is open.
+ */
+export function presenceButton(session, onDone) {
+  if (session.doctor_has_login) return null;
+  const opening = !session.desk_open;
+  return el("button", {
+    type: "button", class: `btn btn-sm ${opening ? "btn-outline-success" : "btn-outline-dark"}`,
+    dataset: { action: "desk", doctorId: session.doctor_id },
+    title: opening ? "The doctor is at work: plan patients on them" : "The doctor stepped away: plan their patients on others",
+    onclick: async (event) => {
+      const button = event.currentTarget;
+      button.disabled = true;
+      try {
+        await api(`/api/doctors/${session.doctor_id}/desk`, { method: "POST", body: { open: opening } });
+        toast(`${session.doctor_name}: desk ${opening ? "open" : "closed"}`);
+        await onDone();
+      } catch (error) {
+        toast(error.message, "danger");
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, opening ? "Open desk" : "Close desk");
 }
