@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from quart import Blueprint, Response, abort, redirect, render_template, send_from_directory
+from quart import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+)
 from quart.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,8 +51,10 @@ def clinic_time(moment: datetime | None, with_day: bool = False) -> str:
 
 @bp.get("/board")
 @public
-async def board() -> Response:
+async def board() -> ResponseReturnValue:
     """Show the TV board; its display key comes in the query string (?key=dk_…)."""
+    if not request.args.get("key"):
+        return redirect("/tv")  # the page that says how a board gets its key
     response = await send_from_directory(DISPLAYS, "board.html")
     response.headers.update(PRIVATE)
     return response
@@ -64,11 +74,11 @@ async def _patient_page(status: int = 200, **context: object) -> tuple[str, int,
     return await render_template("patient.html", clinic_name=name, **context), status, PRIVATE
 
 
-async def _ticket_page(ticket_id: int, **context: object) -> tuple[str, int, dict[str, str]]:
+async def _ticket_page(shown: int, **context: object) -> tuple[str, int, dict[str, str]]:
     """Show a ticket's live page with its appointment: time, doctor, room, check-in from."""
     state = clinic()
     early = state.settings.check_in_early_min
-    visit = await state.read(lambda s: visit_of(s, ticket_id, early))
+    visit = await state.read(lambda s: visit_of(s, shown, early))
     return await _patient_page(visit=visit, **context)
 
 

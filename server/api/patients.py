@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from quart import Blueprint, request
@@ -11,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.clinical import patient_history
+from server.actions.records import assign_record_number, provisional_number
 from server.api.schemas import PatientIn
 from server.api.views import note_out, patient_out, ticket_out, vitals_out
 from server.auth.web import actor, requires
@@ -30,7 +30,7 @@ async def create(data: PatientIn) -> tuple[dict[str, Any], int]:
     state = clinic()
 
     async def work(session: AsyncSession) -> Patient:
-        number = data.record_number or f"MRN-{secrets.token_hex(4).upper()}"
+        number = data.record_number or provisional_number()
         if await session.scalar(select(Patient.id).where(Patient.record_number == number)):
             raise APIError(409, "RECORD_NUMBER_TAKEN", f"record number {number} is taken")
         patient = Patient(
@@ -45,6 +45,8 @@ async def create(data: PatientIn) -> tuple[dict[str, Any], int]:
         )
         session.add(patient)
         await session.flush()
+        if data.record_number is None:
+            await assign_record_number(session, patient)
         return patient
 
     return patient_out(await state.run(work)), 201

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from quart.typing import TestClientProtocol as Client
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.actions import clinical, queue
 from server.actions.clinical import VitalSigns
 from server.auth.actor import SYSTEM
-from server.models import DoctorSession, Role
+from server.models import DoctorSession, Patient, Role
 from tests.api.conftest import Clinic
 from tests.conftest import T0
 from tests.factories import make_patient
@@ -142,3 +143,38 @@ async def test_a_doctors_desk_shows_open_once_opened_for_them(
 
     _, body = await day_of(client, clinic_day)
     assert body["sessions"][0]["desk_open"] is True
+
+
+async def test_record_numbers_made_at_the_desk_look_like_the_seeded_ones(
+    clinic_day: Clinic, client: Client
+) -> None:
+    numbers = []
+    for name in ("Ana Costa", "Ben Dubois"):
+        response = await client.post(
+            "/api/patients",
+            json={"full_name": name, "date_of_birth": "1980-01-02", "sex": "F"},
+            headers=clinic_day.headers(Role.STAFF),
+        )
+        assert response.status_code == 201
+        created = await response.get_json()
+        numbers.append(created["record_number"])
+        assert created["record_number"] == f"MRN-{999 + created['id']}"
+    assert all(re.fullmatch(r"MRN-\d{4,}", n) for n in numbers)  # the demo's: MRN-1000…
+    assert len(set(numbers)) == 2
+
+
+async def test_a_desk_number_taken_by_an_import_gets_a_suffix(
+    clinic_day: Clinic, client: Client
+) -> None:
+    async with clinic_day.state.sessions() as session:
+        next_id = int(await session.scalar(select(func.max(Patient.id))) or 0) + 2
+    headers = clinic_day.headers(Role.STAFF)
+    body = {"full_name": "Imported", "date_of_birth": "1980-01-02", "sex": "M"}
+    taken = f"MRN-{999 + next_id}"
+    assert (
+        await client.post("/api/patients", json={**body, "record_number": taken}, headers=headers)
+    ).status_code == 201
+    response = await client.post("/api/patients", json=body, headers=headers)
+    created = await response.get_json()
+    assert created["id"] == next_id
+    assert created["record_number"] == f"{taken}-2"
