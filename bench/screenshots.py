@@ -132,6 +132,7 @@ def screens(browser: Browser, server: ServerProcess, walk_in: dict[str, Any]) ->
     desk.click("#search-form button[type=submit]")
     desk.locator("#search-results [data-patient-id]").first.click()
     desk.wait_for_selector("#patient-today li")
+    desk.wait_for_selector("#arrival-rows tr")  # the day's expected arrivals
     shoot(desk, "desk", written)
 
     phone = page_for(browser, server, None, PHONE, httpx.URL(walk_in["live_link"]).path)
