@@ -79,7 +79,7 @@ async def _ticket_page(shown: int, **context: object) -> tuple[str, int, dict[st
     state = clinic()
     early = state.settings.check_in_early_min
     visit = await state.read(lambda s: visit_of(s, shown, early))
-    return await _patient_page(visit=visit, **context)
+    return await _patient_page(200, visit=visit, **context)
 
 
 @bp.get("/t/<link>")
