@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from server import api_docs, headers
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api import desk as desk_api
 from server.api import presence as presence_api
 from server.api.body import StrictJSONRequest
 from server.api.errors import register_error_handlers
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         clinical.bp,
         admin.bp,
         dashboard.bp,
+        desk_api.bp,
         notify_api.bp,
         presence_api.bp,
         pages_bp,
