@@ -16,7 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent / "shared" / "data" / "noshow" / "vitoria_2016_appointments.csv"
+FILE = Path("shared", "data", "noshow", "vitoria_2016_appointments.csv")
+# ../shared beside a clone; ../../shared beside a helper's worktree (/work/wt/<name>).
+DATA = next(
+    (p / FILE for p in (ROOT.parent, ROOT.parent.parent) if (p / FILE).exists()), ROOT.parent / FILE
+)
 MAX_DEPARTMENTS = 3
 OUT = ROOT / "var" / "simulation" / "outcome"
 

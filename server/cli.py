@@ -238,7 +238,7 @@ def simulate(
     """Compare scheduling policies on simulated clinic days; print one JSON line last."""
     import json
 
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]
 
     from server.simulation.policies import policy
     from server.simulation.report import write

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time as wallclock
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -152,6 +153,7 @@ class Clinic:
         self.consult: dict[int, float] = {}  # ticket id -> minutes the consultation takes
         self.signals: dict[int, simpy.Event] = {}
         self.touched: set[int] = set()
+        self.arrivals: Counter[int] = Counter()  # tickets that started waiting, per department
 
     # --- setting up -------------------------------------------------------------------
 
@@ -186,19 +188,19 @@ class Clinic:
             session.add(row)
             await session.flush()
             self.ids[spec.code] = row.id
-        for spec in self.scenario.layout.doctors:
-            room = Room(department_id=self.ids[spec.department], name=spec.room)
+        for who in self.scenario.layout.doctors:
+            room = Room(department_id=self.ids[who.department], name=who.room)
             session.add(room)
             await session.flush()
             doctor = await admin.create_doctor(
                 session,
                 SYSTEM,
-                department_id=self.ids[spec.department],
-                name=spec.name[:200],
+                department_id=self.ids[who.department],
+                name=who.name[:200],
                 room_id=room.id,
                 now=now,
             )
-            self.ids[spec.key] = doctor.id
+            self.ids[who.key] = doctor.id
 
     async def _doctors(self, session: AsyncSession) -> None:
         rates = {d.code: d.base_no_show_rate for d in self.scenario.layout.departments}
@@ -307,9 +309,12 @@ class Clinic:
             if self.policy.scorer == "model":
                 yield self.driver.act(lambda: FUNCTIONS["rescore_bookings"](self.jobs.ctx))
             for day in days:
-                yield self.driver.act(lambda d=day: FUNCTIONS["allocate"](self.jobs.ctx, str(d)))
+                yield self.driver.act(self._allocate(day))
 
         return process
+
+    def _allocate(self, day: date) -> Callable[[], Awaitable[Any]]:
+        return lambda: FUNCTIONS["allocate"](self.jobs.ctx, str(day))
 
     def _signal(self, department_id: int) -> simpy.Event:
         if department_id not in self.signals:
@@ -325,6 +330,7 @@ class Clinic:
         for event in events:
             self.touched.add(event.department_id)
             if event.status == TicketStatus.WAITING.value:
+                self.arrivals[event.department_id] += 1
                 self._wake(event.department_id)
 
     def _patient(self, request: BookingRequest) -> Callable[[], Process]:
@@ -464,8 +470,11 @@ class Clinic:
                 session_id = self.ids[f"session:{key}:{day}"]
                 yield self.driver.act(lambda: self._delay(session_id, round(late)))
             while self.driver.now() < cutoff:
+                before = self.arrivals[department_id]
                 ticket = yield self.driver.act(self._run(queue.call_next, doctor_id=doctor_id))
                 if isinstance(ticket, Failed):
+                    if self.arrivals[department_id] != before:
+                        continue  # someone started waiting at this same instant
                     if self.driver.now() >= ends_at:
                         return  # nobody waiting after the session's end: the doctor leaves
                     signal = self._signal(department_id)
@@ -494,20 +503,23 @@ class Clinic:
         if self.policy.resequence:
             await triggers.request_resequence(self.state, department_id, day)
 
+    def _snapshot(
+        self, department_id: int, now: datetime
+    ) -> Callable[[AsyncSession], Awaitable[dict[str, Any]]]:
+        default = self.settings.default_consultation_min
+
+        async def read(session: AsyncSession) -> dict[str, Any]:
+            return await department_snapshot(
+                session, department_id, now.date(), now, names=False, default_min=default
+            )
+
+        return read
+
     async def _observe(self) -> None:
         touched, self.touched = self.touched, set()
         now = self.driver.now()
         for department_id in sorted(touched):
-            snapshot = await self.state.read(
-                lambda s, d=department_id: department_snapshot(
-                    s,
-                    d,
-                    now.date(),
-                    now,
-                    names=False,
-                    default_min=self.settings.default_consultation_min,
-                )
-            )
+            snapshot = await self.state.read(self._snapshot(department_id, now))
             for t in snapshot["tickets"]:
                 if t["status"] == TicketStatus.WAITING.value:
                     self.result.shown.append(

@@ -85,8 +85,8 @@ def patient_view(
     arrivals: dict[int, list[datetime]] = defaultdict(list)
     for department, moment in emergencies:
         arrivals[department].append(moment)
-    for moments in arrivals.values():
-        moments.sort()
+    for times in arrivals.values():
+        times.sort()
     previous: dict[int, Shown] = {}
     for seen in sorted(shown, key=lambda s: (s.ticket_id, s.at)):
         before = previous.get(seen.ticket_id)
@@ -95,8 +95,8 @@ def patient_view(
         if before is None or mine is None or before.position is None or seen.position is None:
             continue
         if seen.position > before.position:
-            line = arrivals.get(mine.department_id, [])
-            between = bisect.bisect_right(line, seen.at) - bisect.bisect_right(line, before.at)
+            came = arrivals.get(mine.department_id, [])
+            between = bisect.bisect_right(came, seen.at) - bisect.bisect_right(came, before.at)
             rose += between == 0
     return {
         "eta_error_p50_min": None if not errors else round(percentile(errors, 0.5) or 0, 1),

@@ -104,8 +104,8 @@ def plots(outcome: Outcome, out: Path) -> list[str]:
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(7, 4))
     for n in names:
-        mine = [r["queue_by_hour"] for r in outcome.runs if r["policy"] == n]
-        hours = [sum(h[i] for h in mine) / len(mine) for i in range(24)]
+        lines: list[list[float]] = [r["queue_by_hour"] for r in outcome.runs if r["policy"] == n]
+        hours = [sum(h[i] for h in lines) / len(lines) for i in range(24)]
         ax.plot(range(24), hours, marker="o", label=n)
     ax.set_xlim(6, 20)
     ax.set_xlabel("hour of the day (UTC)")

@@ -108,7 +108,7 @@ def _wait(v: dict[str, Any]) -> float | None:
     if v["checked_in_at"] is None or v["called_at"] is None:
         return None
     begin = max(v["checked_in_at"], v["scheduled_at"] or v["checked_in_at"])
-    return round(max(0.0, (v["called_at"] - begin).total_seconds() / 60), 1)
+    return float(round(max(0.0, (v["called_at"] - begin).total_seconds() / 60), 1))
 
 
 def queue_by_hour(visits: Sequence[dict[str, Any]]) -> list[float]:
