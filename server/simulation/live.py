@@ -40,12 +40,14 @@ from server.queue.order import Urgency
 from server.queue.state import TicketStatus
 
 if TYPE_CHECKING:
+    from server.simulation.scenario import PatientSpec, Scenario
     from server.state import ClinicState
 
 log = logging.getLogger(__name__)
 
 PLAYER = Actor(user_id=None, role=Role.ADMIN, name="live demo")
-LEAD_IN_S = 2.0  # the first day opens this long after the player starts: screens connect first
+LEAD_IN_S = 2.0  # a day opens this long after the player starts it, plus BOOKING_S a booking
+BOOKING_S = 0.04
 WALK_TO_ROOM_MIN = 1.0  # a called patient reaches the room a clinic minute later
 POLL_MIN = 5.0  # an idle doctor looks at the queue again after this long
 OVERTIME_MAX_MIN = 60.0  # doctors see who is still waiting, at most this long after closing
@@ -84,6 +86,7 @@ class Visit:
     booked_min: float = 0.0  # a booking is made then (0 or less: before the day opens)
     slot_min: float | None = None  # booked: the appointment's start
     urgency: Urgency = Urgency.ROUTINE
+    patient: PatientSpec | None = None  # who: name, birth date and sex (None: made up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,7 @@ class LiveDay:
     visits: tuple[Visit, ...]
 
 
-DaySource = Callable[[int], LiveDay]  # day number (0, 1, ...) -> that day's demand
+DaySource = Callable[[int, date], LiveDay]  # (day number 0, 1, ..., date) -> its demand
 SleepUntil = Callable[[datetime], Awaitable[None]]
 
 
@@ -196,8 +199,11 @@ class Player:
     async def run(self, days: int | None = None) -> None:
         """Play days until cancelled (or `days` of them)."""
         for number in itertools.count() if days is None else range(days):
-            start = self.state.clock() + timedelta(seconds=LEAD_IN_S)
-            await self.play(self.days(number), Timeline(start.replace(microsecond=0), self.speed))
+            day = await asyncio.to_thread(self.days, number, self.state.clock().date())
+            # Bookings made before the day are made before it opens (a few milliseconds each).
+            ahead = sum(v.kind is VisitKind.BOOKED and v.booked_min <= 0 for v in day.visits)
+            start = self.state.clock() + timedelta(seconds=LEAD_IN_S + BOOKING_S * ahead)
+            await self.play(day, Timeline(start.replace(microsecond=0), self.speed))
 
     async def play(self, day: LiveDay, timeline: Timeline) -> DayRecord:
         """Play one day on `timeline`; return what happened."""
@@ -206,9 +212,11 @@ class Player:
         doctors = await self.state.run(lambda s: _open_day(s, day, timeline, self.state.clock()))
         patients = await self.state.run(lambda s: _register(s, day, self.rng, self.state.clock()))
         agenda = _Agenda()
+        opening = self.state.clock()
         for visit, patient_id in zip(day.visits, patients, strict=True):
-            if visit.kind is VisitKind.BOOKED:
-                agenda.add(timeline.at(max(visit.booked_min, 0.0)), ("book", visit, patient_id))
+            if visit.kind is VisitKind.BOOKED:  # bookings made before the day: at once
+                moment = timeline.at(visit.booked_min) if visit.booked_min > 0 else opening
+                agenda.add(moment, ("book", visit, patient_id))
             elif visit.arrives_min is not None:
                 agenda.add(timeline.at(visit.arrives_min), ("arrive", visit, patient_id))
         for played in doctors:
@@ -290,7 +298,11 @@ class Player:
         doctors: Sequence[PlayedDoctor],
         timeline: Timeline,
     ) -> Ticket | None:
-        wanted = _doctor_of(doctors, visit.department, visit.doctor or 0)
+        if visit.doctor is None:  # any doctor of the department
+            department_id = _department_of(doctors, visit.department)
+            wanted = [d.doctor_id for d in doctors if d.department_id == department_id]
+        else:
+            wanted = [_doctor_of(doctors, visit.department, visit.doctor)]
         slot_at = timeline.at(visit.slot_min or 0.0)
         now = self.state.clock()
         if visit.booked_min <= 0:  # booked before the day: made, and stamped, before it opens
@@ -443,18 +455,18 @@ async def _status(session: AsyncSession, ticket_id: int) -> TicketStatus:
 
 
 async def _open_slots(
-    session: AsyncSession, doctor_id: int, at: datetime, now: datetime
+    session: AsyncSession, doctor_ids: list[int], at: datetime, now: datetime
 ) -> list[int]:
-    """Return the doctor's slot running at `at` and the ones after, not started, with room."""
+    """Return the doctors' slots running at `at` and the ones after, not started, with room."""
     rows = await session.scalars(
         select(Slot.id)
         .where(
-            Slot.doctor_id == doctor_id,
+            Slot.doctor_id.in_(doctor_ids),
             Slot.ends_at > at,
             Slot.starts_at >= now,
             Slot.booked < Slot.capacity + Slot.overbook_cap,
         )
-        .order_by(Slot.starts_at)
+        .order_by(Slot.starts_at, Slot.booked, Slot.doctor_id)
         .limit(3)
     )
     return list(rows)
@@ -509,12 +521,13 @@ async def _register(
 
     base = 1000 + int(await session.scalar(select(func.count(Patient.id))) or 0)
     patients = []
-    for index, _visit in enumerate(day.visits):
+    for index, visit in enumerate(day.visits):
+        who = visit.patient
         patient = Patient(
             record_number=f"MRN-{base + index}",
-            full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            date_of_birth=date(1940, 1, 1) + timedelta(days=rng.randrange(0, 80 * 365)),
-            sex=rng.choice("FM"),
+            full_name=who.name if who else f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            date_of_birth=who.born if who else date(1940, 1, 1) + timedelta(rng.randrange(29200)),
+            sex=who.sex if who else rng.choice("FM"),
             phone=f"+1555{rng.randrange(1000000, 9999999)}",
             created_at=now,
         )
@@ -524,55 +537,94 @@ async def _register(
     return [p.id for p in patients]
 
 
-def placeholder_day(number: int, seed: int = 14) -> LiveDay:
-    """Return a plain 08:00-17:00 day for three departments of two doctors (until sim's lands)."""
-    rng = random.Random(seed * 1000 + number)
-    shifts = tuple(
-        Shift(department, doctor, 0.0, 540.0, late_min=20.0 * ((department, doctor) == (1, 1)))
-        for department in range(3)
-        for doctor in range(2)
-    )
-    visits: list[Visit] = []
-    for shift in shifts:
-        for slot in range(0, 540, 15):
-            if rng.random() < 0.6:
-                comes = rng.random() < 0.8
-                visits.append(
-                    Visit(
-                        VisitKind.BOOKED,
-                        shift.department,
-                        consult_min=rng.lognormvariate(2.4, 0.35),
-                        arrives_min=max(0.0, slot - rng.uniform(-5, 20)) if comes else None,
-                        doctor=shift.doctor,
-                        booked_min=0.0,
-                        slot_min=float(slot),
-                    )
-                )
-    for department in range(3):
-        at = rng.expovariate(2 / 60)
-        while at < 480:
-            urgent = rng.random() < 0.15
-            visits.append(
-                Visit(
-                    VisitKind.WALK_IN,
-                    department,
-                    consult_min=rng.lognormvariate(2.4, 0.35),
-                    arrives_min=at,
-                    urgency=Urgency.URGENT if urgent else Urgency.ROUTINE,
-                )
+DEMO_DEPARTMENTS = ("general", "paediatrics", "cardiology")  # the demo clinic's, in its order
+SCENARIO_PATIENTS = 1800
+
+
+def scenario_day(number: int, day: date, seed: int = 14) -> LiveDay:
+    """Return day `number` of the demo: sim's synthetic scenario for `day`, in clinic minutes.
+
+    Rows of the three departments the demo clinic has, in its order; every day a fresh seed.
+    """
+    from server.simulation.scenario import build_scenario, synthetic_records
+
+    records = [
+        r
+        for r in synthetic_records(seed + number, days=1, patients=SCENARIO_PATIENTS, day=day)
+        if r.department in DEMO_DEPARTMENTS
+    ]
+    scenario = build_scenario(records, days=1, seed=seed + number)
+    return live_day(scenario)
+
+
+def live_day(scenario: Scenario) -> LiveDay:
+    """Turn the first day of a scenario into clinic minutes from its opening."""
+    layout, [today] = scenario.layout, scenario.days[:1]
+    names = {d.code: d.name for d in layout.departments}
+    order = sorted(layout.simulated, key=lambda c: _rank(names[c], c))
+    index = {code: i for i, code in enumerate(order)}
+    doctors = {d.key: d for d in layout.doctors}
+    sessions = [s for s in layout.sessions if s.day == today.day]
+    opens = min(s.starts_at for s in sessions)
+
+    def minute(moment: datetime) -> float:
+        return (moment - opens) / timedelta(minutes=1)
+
+    late = {x.doctor: x.minutes for x in today.lateness}
+    shifts = []
+    for s in sessions:
+        doctor = doctors[s.doctor]
+        mates = [d.key for d in layout.doctors if d.department == doctor.department]
+        shifts.append(
+            Shift(
+                index[doctor.department],
+                mates.index(doctor.key),
+                minute(s.starts_at),
+                minute(s.ends_at),
+                late_min=late.get(s.doctor, 0.0),
             )
-            at += rng.expovariate(2 / 60)
-        for _ in range(rng.randrange(1, 3)):
-            visits.append(
-                Visit(VisitKind.EMERGENCY, department, 15.0, arrives_min=rng.uniform(30, 480))
+        )
+    visits = []
+    for r in today.requests:
+        slot = minute(r.preferred_at)
+        visits.append(
+            Visit(
+                VisitKind.BOOKED,
+                index[r.department],
+                r.consult_min,
+                arrives_min=max(0.0, slot + r.punctuality_min) if r.shows else None,
+                booked_min=minute(r.requested_at),
+                slot_min=slot,
+                patient=scenario.patients.get(r.patient),
             )
-    visits.sort(key=lambda v: v.slot_min if v.slot_min is not None else 1e9)
-    return LiveDay(minutes=540.0, slot_min=15, shifts=shifts, visits=tuple(visits))
+        )
+    for a in (*today.walk_ins, *today.emergencies):
+        emergency = a.kind == "emergency"
+        visits.append(
+            Visit(
+                VisitKind.EMERGENCY if emergency else VisitKind.WALK_IN,
+                index[a.department],
+                a.consult_min,
+                arrives_min=minute(a.at),
+                urgency=Urgency.EMERGENCY if emergency else Urgency.ROUTINE,
+                patient=scenario.patients.get(a.patient),
+            )
+        )
+    # Bookings made before the day go in appointment order, so that early slots go first.
+    visits.sort(key=lambda v: (v.booked_min > 0, v.slot_min or 0.0, v.booked_min))
+    closes = max(minute(s.ends_at) for s in sessions)
+    slot_min = min(s.slot_minutes for s in sessions)
+    return LiveDay(closes, slot_min, tuple(shifts), tuple(visits))
+
+
+def _rank(name: str, code: str) -> tuple[int, str]:
+    known = name.lower() in DEMO_DEPARTMENTS
+    return (DEMO_DEPARTMENTS.index(name.lower()) if known else len(DEMO_DEPARTMENTS), code)
 
 
 def attach(state: ClinicState, speed: float, days: DaySource | None = None) -> None:
     """Play demo days in the background from the app's start until it stops."""
-    source = days or placeholder_day
+    source = days or scenario_day
 
     async def start(state: ClinicState) -> None:
         player = Player(state, source, speed)

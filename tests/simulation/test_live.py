@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -24,8 +24,9 @@ from server.simulation.live import (
     Timeline,
     Visit,
     VisitKind,
-    placeholder_day,
+    live_day,
 )
+from server.simulation.scenario import synthetic_scenario
 from server.state import ClinicState
 from tests.conftest import Clock
 from tests.realtime.conftest import LiveServer, Screen, serve, settled
@@ -107,7 +108,7 @@ async def test_a_day_plays_as_real_actions_and_the_board_follows(
         Visit(VisitKind.EMERGENCY, 0, 20.0, arrives_min=15.0, urgency=Urgency.EMERGENCY),
     )
     timeline = Timeline(clock(), SPEED)
-    player = Player(state, lambda _n: day, SPEED, fast_clock(state, clock, timeline, {}))
+    player = Player(state, lambda _n, _d: day, SPEED, fast_clock(state, clock, timeline, {}))
 
     record = await player.play(day, timeline)
 
@@ -151,15 +152,13 @@ async def test_a_person_acting_in_between_does_not_stop_the_player(
     async def finish_what_the_player_called(state: ClinicState) -> None:
         [ticket_id] = await state.read(lambda s: s.scalars(called_tickets()))
         for step in (queue.start, queue.complete):
-            await state.run(
-                lambda s, step=step: step(s, SYSTEM, ticket_id=ticket_id, now=clock())
-            )
+            await state.run(lambda s, step=step: step(s, SYSTEM, ticket_id=ticket_id, now=clock()))
 
     async def call_for_the_late_doctor(state: ClinicState) -> None:
         await state.run(lambda s: queue.call_next(s, SYSTEM, doctor_id=second, now=clock()))
 
     people = {1.5: finish_what_the_player_called, 20.0: call_for_the_late_doctor}
-    player = Player(state, lambda _n: day, SPEED, fast_clock(state, clock, timeline, people))
+    player = Player(state, lambda _n, _d: day, SPEED, fast_clock(state, clock, timeline, people))
 
     record = await player.play(day, timeline)
 
@@ -186,8 +185,23 @@ def called_tickets() -> Any:
     )
 
 
-def test_the_placeholder_day_is_a_normal_clinic_day() -> None:
-    day = placeholder_day(0)
-    assert day.minutes == 540 and {s.starts_min for s in day.shifts} == {0.0}
-    assert all(v.slot_min is None or 0 <= v.slot_min < 540 for v in day.visits)
-    assert placeholder_day(0) == day and placeholder_day(1) != day
+def test_a_scenario_day_becomes_clinic_minutes_from_its_opening() -> None:
+    scenario = synthetic_scenario(2, days=1, patients=600, day=date(2030, 3, 4))
+    [today] = scenario.days
+    day = live_day(scenario)
+
+    assert len(day.shifts) == len(scenario.layout.sessions)
+    assert min(s.starts_min for s in day.shifts) == 0.0
+    assert day.minutes == max(s.ends_min for s in day.shifts)
+    kinds = [v.kind for v in day.visits]
+    assert kinds.count(VisitKind.BOOKED) == len(today.requests)
+    assert kinds.count(VisitKind.WALK_IN) == len(today.walk_ins)
+    assert kinds.count(VisitKind.EMERGENCY) == len(today.emergencies)
+    booked = [v for v in day.visits if v.kind is VisitKind.BOOKED]
+    assert sum(v.arrives_min is None for v in booked) == sum(not r.shows for r in today.requests)
+    assert all(v.patient is not None for v in day.visits)
+    # bookings made before the day come first, earliest appointment first
+    ahead = [v.slot_min for v in booked if v.booked_min <= 0]
+    assert ahead == sorted(ahead) and booked[: len(ahead)] == [
+        v for v in booked if v.booked_min <= 0
+    ]
