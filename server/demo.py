@@ -95,15 +95,15 @@ def session_window(now: datetime) -> tuple[datetime, datetime]:
     """Pick today's working hours: 08:00-17:00, or nine hours from an hour before `now`.
 
     The normal day when it leaves at least two hours to see; otherwise the demo opens an hour
-    before it is started (for at most nine hours, ending before midnight) so that it is open.
+    before it is started (for at most nine hours, ending by midnight) so that it is open.
     """
     midnight = datetime.combine(now.date(), time(0), tzinfo=UTC)
     opens = datetime.combine(now.date(), OPENS, tzinfo=UTC)
     closes = datetime.combine(now.date(), CLOSES, tzinfo=UTC)
-    if opens - timedelta(hours=1) <= now <= closes - timedelta(hours=2):
+    if opens <= now <= closes - timedelta(hours=2):
         return opens, closes
     start = max(midnight, now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1))
-    return start, min(start + DAY_LENGTH, midnight + timedelta(hours=23, minutes=45))
+    return start, min(start + DAY_LENGTH, midnight + timedelta(days=1))
 
 
 def port_problem(host: str, port: int) -> str | None:
