@@ -14,6 +14,7 @@ from quart_schema import QuartSchema
 from redis.asyncio import Redis
 
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api import presence as presence_api
 from server.api.errors import register_error_handlers
 from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         admin.bp,
         dashboard.bp,
         notify_api.bp,
+        presence_api.bp,
         pages_bp,
         screens_bp,
         screens_public_bp,

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_s: int = 300
     default_consultation_min: int = 10
+    # A doctor whose session started this long ago without opening their desk is late: the
+    # plan gives their "any doctor" patients to the doctors who are working.
+    desk_grace_min: int = Field(default=10, ge=0, le=240)
     notifier: Literal["console", "twilio", "smtp"] = "console"
     # Where trained no-show models live; None means var_dir / "models".
     model_dir: Path | None = None

@@ -11,7 +11,7 @@ from server.jobs import generation_key
 from server.scheduling.applying import Applied, apply
 from server.scheduling.reading import Reading, read_queue
 from server.scheduling.triggers import JOB, job_key, request_resequence
-from server.solver import greedy_plan, resequence
+from server.solver import greedy_plan, improves, resequence
 from server.solver.types import Plan
 from server.state import ClinicState
 
@@ -32,20 +32,25 @@ async def _plan(state: ClinicState, department_id: int, day: date) -> str:
     policy = state.solver_settings.policy()
     now = state.clock()
     default_min = state.settings.default_consultation_min
+    grace_min = state.settings.desk_grace_min
     reading: Reading | None = await state.read(
-        lambda s: read_queue(s, department_id, day, now, default_min)
+        lambda s: read_queue(s, department_id, day, now, default_min, grace_min)
     )
     if reading is None:
         return "nothing to plan"
     greedy = greedy_plan(reading.state, policy)
-    first = await _apply(state, department_id, day, greedy)
-    if first == Applied.STALE:
-        return first
+    shown = reading.previous
+    first = Applied.NOT_BETTER  # the action already stored (and broadcast) this greedy plan
+    if shown is None or shown.state_version != reading.state.state_version:
+        first = await _apply(state, department_id, day, greedy)
+        if first == Applied.STALE:
+            return first
     # CP-SAT releases the GIL: in a thread it never stalls the sockets of this process.
     best = await asyncio.to_thread(
-        resequence, reading.state, policy, hint=reading.previous, seed=policy.random_seed
+        resequence, reading.state, policy, hint=greedy, seed=policy.random_seed
     )
-    if best.source != "cpsat" or best.stats.objective >= greedy.stats.objective:
+    # Only a meaningful saving moves anyone (and costs the screens an update).
+    if best.source != "cpsat" or not improves(greedy, best, policy):
         return first
     return await _apply(state, department_id, day, best)
 

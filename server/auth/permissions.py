@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "ticket.transfer": frozenset({A, D, S, N}),
     "ticket.cancel": DESK,
     "ticket.emergency": frozenset({A, D, S, N}),
+    "desk.presence": frozenset({A, D, S, N}),  # doctors: their own desk only
     # Clinical records
     "vitals.record": frozenset({A, N, D}),
     "vitals.read": frozenset({A, N, D}),

@@ -146,11 +146,12 @@ async def test_a_burst_of_triggers_is_solved_at_most_twice_and_reaches_the_board
         assert after - before == BURST  # every trigger reached Redis
         assert 1 <= len(runs) <= 2
         assert set(runs) == {(day.department_id, T0.date().isoformat())}
+        # Each walk-in's commit carries the settled plan; a solve adds an update only when it
+        # moves someone.
         updates = await board.drain()
-        planned = [u for u in updates if any(e["kind"] == "resequenced" for e in u["events"])]
-        assert planned, "the plan never reached the board"
-        assert planned[-1]["data"]["waiting"] == 2 + BURST
-        assert len(planned[-1]["data"]["next"]) == min(12, 2 + BURST)
+        assert updates, "the plan never reached the board"
+        assert updates[-1]["data"]["waiting"] == 2 + BURST
+        assert len(updates[-1]["data"]["next"]) == min(12, 2 + BURST)
         await worker.redis.aclose()  # type: ignore[union-attr]
         await worker.engine.dispose()
 
