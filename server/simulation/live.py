@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions import admin, booking, queue
 from server.actions.booking import SlotChoice
 from server.actions.common import load_ticket
+from server.actions.presence import set_desk
 from server.auth.actor import Actor
 from server.errors import APIError
 from server.models import Department, Doctor, Patient, Role, Slot, Ticket
@@ -332,7 +333,8 @@ class Player:
         """Take the doctor's next step; return when to look at them again (None: done)."""
         now = self.state.clock()
         minute = timeline.minute(now)
-        if doctor.state is DoctorState.OFF:
+        if doctor.state is DoctorState.OFF:  # in at last (maybe late): the desk opens
+            await self._desk(doctor, True, now)
             doctor.state = DoctorState.IDLE
         if doctor.state is DoctorState.CALLED:
             return await self._start(doctor, timeline, record, now)
@@ -341,7 +343,7 @@ class Player:
             return now
         closing = doctor.shift.ends_min
         if minute >= closing + OVERTIME_MAX_MIN:
-            doctor.state = DoctorState.DONE
+            await self._leave(doctor, now)
             return None
         try:
             ticket = await self.state.run(
@@ -358,12 +360,23 @@ class Player:
             if error.code != "QUEUE_EMPTY":
                 raise
             if minute >= closing:
-                doctor.state = DoctorState.DONE
+                await self._leave(doctor, now)
                 return None
             return timeline.at(minute + POLL_MIN)
         record.count("call")
         doctor.state, doctor.ticket_id = DoctorState.CALLED, ticket.id
         return timeline.at(minute + WALK_TO_ROOM_MIN)
+
+    async def _desk(self, doctor: PlayedDoctor, is_open: bool, now: datetime) -> None:
+        await self.state.run(
+            lambda s: set_desk(
+                s, _as_doctor(doctor), doctor_id=doctor.doctor_id, is_open=is_open, now=now
+            )
+        )
+
+    async def _leave(self, doctor: PlayedDoctor, now: datetime) -> None:
+        doctor.state = DoctorState.DONE
+        await self._desk(doctor, False, now)
 
     async def _start(
         self, doctor: PlayedDoctor, timeline: Timeline, record: DayRecord, now: datetime
