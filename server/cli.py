@@ -7,6 +7,7 @@ import getpass
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 import uvicorn
@@ -230,3 +231,70 @@ def _register_optional_groups() -> None:
 
 
 _register_optional_groups()
+
+
+@main.command()
+@click.option("--policies", default="fcfs,flat,predictive,predictive-base-rate", show_default=True)
+@click.option("--days", default=5, show_default=True, type=click.IntRange(1, 60))
+@click.option("--replications", default=3, show_default=True, type=click.IntRange(1, 50))
+@click.option("--appointments", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--train", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--out", default="var/simulation", show_default=True, type=click.Path(path_type=Path))
+@click.option("--database-url", default=None, help="MariaDB URL (emptied!); default SQLite files")
+@click.option("--max-departments", default=None, type=click.IntRange(1, 1000))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
+@click.option("--resequence-limit", default=0.3, show_default=True, type=float)
+@click.option("--allocation-limit", default=2.0, show_default=True, type=float)
+def simulate(
+    policies: str,
+    days: int,
+    replications: int,
+    appointments: Path | None,
+    train: Path | None,
+    seed: int,
+    out: Path,
+    database_url: str | None,
+    max_departments: int | None,
+    workers: int,
+    resequence_limit: float,
+    allocation_limit: float,
+) -> None:
+    """Compare scheduling policies on simulated clinic days; print one JSON line last."""
+    import json
+
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    from server.simulation.policies import policy
+    from server.simulation.report import write
+    from server.simulation.study import Study, run_study
+
+    names = tuple(p.strip() for p in policies.split(",") if p.strip())
+    try:
+        for name in names:
+            policy(name)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    logging.getLogger().setLevel(logging.WARNING)
+    study = Study(
+        policies=names,
+        days=days,
+        replications=replications,
+        seed=seed,
+        appointments=appointments,
+        train=train,
+        database_url=database_url,
+        max_departments=max_departments,
+        workers=workers,
+        resequence_time_limit_s=resequence_limit,
+        allocation_time_limit_s=allocation_limit,
+    )
+    bar = tqdm(total=len(names) * replications, desc="policy-replications", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    outcome = run_study(study, progress)
+    bar.close()
+    line = write(outcome, out)
+    click.echo(json.dumps(line))
