@@ -235,12 +235,21 @@ class Player:
                     await self._patient_step(item, timeline, record, day_tickets, agenda, doctors)
             except APIError as error:  # a person changed what the step expected: go on
                 log.info("live demo: %s refused (%s)", _name(item), error.code)
-                record.count(_name(item), refused=True)
+                self._retry(item, timeline, agenda, record)
             except Exception:  # never let one step stop the clinic
                 log.exception("live demo: %s failed", _name(item))
-                record.count(_name(item), refused=True)
+                self._retry(item, timeline, agenda, record)
         log.info("live demo day %d over: %s", record.day, record.actions)
         return record
+
+    def _retry(self, item: Any, timeline: Timeline, agenda: _Agenda, record: DayRecord) -> None:
+        """Count a refused step; a doctor looks again a clinic minute later (patients do not)."""
+        record.count(_name(item), refused=True)
+        if isinstance(item, PlayedDoctor) and item.state not in (
+            DoctorState.DONE,
+            DoctorState.HUMAN,
+        ):
+            agenda.add(timeline.at(timeline.minute(self.state.clock()) + 1.0), item)
 
     async def _patient_step(
         self,

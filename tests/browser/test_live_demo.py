@@ -29,7 +29,7 @@ def live_demo(tmp_path: Path) -> Iterator[ServerProcess]:
         subprocess.run(
             [CLINIC, *command], env=process.env, cwd=PROJECT_ROOT, check=True, capture_output=True
         )
-    process.start()
+    process.start(timeout=180)  # imports alone take half a minute on a loaded machine
     yield process
     process.stop()
 
