@@ -22,6 +22,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # seven lines a run
 
 
 @main.command()
@@ -155,13 +156,14 @@ def demo_seed(live: bool) -> None:
 def demo_run(live: bool, speed: float) -> None:
     """Migrate, seed if empty, print the logins and serve (with --live, a moving clinic)."""
     from server.demo import port_problem
-    from server.migrate import upgrade
 
     settings = Settings()
     problem = port_problem(settings.host, settings.port)
     if problem is not None:  # before anything is printed: a second demo stops here
         click.echo(f"error: {problem}", err=True)
         sys.exit(1)
+    from server.migrate import upgrade  # after: importing alembic logs its plugins
+
     upgrade(settings.database_url)
     asyncio.run(_seed(settings, day=not live))
     _print_logins(settings)
