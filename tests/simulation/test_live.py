@@ -150,8 +150,11 @@ async def test_a_person_acting_in_between_does_not_stop_the_player(
     state = live_server.state
     day = small_day(*(walk_in(at, consult=15.0) for at in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)))
     timeline = Timeline(clock(), SPEED)
+    general = select(func.min(Doctor.department_id)).scalar_subquery()  # the first department
     doctors = await state.read(
-        lambda s: s.scalars(select(Doctor.id).where(Doctor.department_id == 1).order_by(Doctor.id))
+        lambda s: s.scalars(
+            select(Doctor.id).where(Doctor.department_id == general).order_by(Doctor.id)
+        )
     )
     first, second = list(doctors)
 
