@@ -214,3 +214,19 @@ def test_a_scenario_day_becomes_clinic_minutes_from_its_opening() -> None:
     assert ahead == sorted(ahead) and booked[: len(ahead)] == [
         v for v in booked if v.booked_min <= 0
     ]
+
+
+async def test_the_player_starts_and_stops_with_the_app(
+    settings: Settings, engine: AsyncEngine, clock: Clock
+) -> None:
+    from server.app import create_app
+    from server.state import clinic
+
+    app = create_app(settings.model_copy(update={"demo_speed": 60.0}))
+    clinic(app).clock = clock
+    async with app.test_app():
+        await clinic(app).run(lambda s: seed(s, clock(), day=False))
+        task = clinic(app).extras["live_demo_task"]
+        assert not task.done()
+    assert task.cancelled()  # stopped before the job queue and the database close
+    assert clinic(app).extras["live_demo"].speed == 60.0
