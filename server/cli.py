@@ -30,6 +30,9 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="port (default: settings)")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the app and its sockets."""
+    for name, value in (("CLINIC_HOST", host), ("CLINIC_PORT", port)):
+        if value is not None:  # the app reads its settings, and so its public URL, from these
+            os.environ[name] = str(value)
     settings = Settings()
     uvicorn.run(
         "server.asgi:create_asgi",

@@ -148,3 +148,18 @@ def test_setup_says_what_to_install_when_npm_is_missing(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "npm is missing" in run.stderr and "apt-get install nodejs npm" in run.stderr
     assert not (tmp_path / ".venv").exists()  # said before minutes of pip, not after
+
+
+@pytest.mark.usefixtures("no_url")
+def test_serve_on_another_port_links_to_that_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import server.cli
+
+    served: list[int] = []
+    monkeypatch.setattr(server.cli.uvicorn, "run", lambda *_a, **kw: served.append(kw["port"]))
+
+    result = CliRunner().invoke(server.cli.main, ["serve", "--port", "5124"])
+
+    assert result.exit_code == 0 and served == [5124]
+    assert Settings().public_url == "http://localhost:5124"  # what the served app reads
