@@ -23,7 +23,7 @@ import math
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -119,19 +119,33 @@ class Timeline:
         """Return the clinic minute of wall-clock `moment`."""
         return (moment - self.t0) / timedelta(minutes=1) * self.speed
 
-    def slot_shape(self, slot_min: int) -> tuple[int, int]:
-        """Return (wall minutes per slot, clinic slots it holds): sessions cut slots of 5+ min."""
-        wall = max(MIN_SLOT_WALL_MIN, math.ceil(slot_min / self.speed))
-        return wall, math.ceil(wall * self.speed / slot_min - 1e-9)
+    def session(self, starts_min: float, ends_min: float, slot_min: int) -> WallSession:
+        """Return a shift's session on the wall clock, cut into whole slots of 5+ minutes.
 
-    def session(
-        self, starts_min: float, ends_min: float, slot_min: int
-    ) -> tuple[datetime, datetime]:
-        """Return a shift's session on the wall clock, long enough for whole slots."""
-        wall, _ = self.slot_shape(slot_min)
+        At speed a clinic slot is shorter than the schema's shortest, so a wall slot holds
+        several; its length (5 to 10 minutes) is the one that overshoots the shift least.
+        """
         starts = self.at(starts_min)
-        slots = math.ceil((self.at(ends_min) - starts) / timedelta(minutes=wall) - 1e-9)
-        return starts, starts + timedelta(minutes=wall * max(slots, 1))
+        span = (self.at(ends_min) - starts) / timedelta(minutes=1)
+        exact = slot_min / self.speed
+        if exact >= MIN_SLOT_WALL_MIN:
+            choices = [round(exact)]
+        else:
+            choices = list(range(MIN_SLOT_WALL_MIN, 2 * MIN_SLOT_WALL_MIN + 1))
+        wall = min(choices, key=lambda w: (max(math.ceil(span / w - 1e-9), 1) * w - span, w))
+        slots = max(math.ceil(span / wall - 1e-9), 1)
+        places = math.ceil(wall * self.speed / slot_min - 1e-9)
+        return WallSession(starts, starts + timedelta(minutes=wall * slots), wall, places)
+
+
+@dataclass(frozen=True, slots=True)
+class WallSession:
+    """A doctor's session as the database holds it: wall-clock times, slots of several places."""
+
+    starts_at: datetime
+    ends_at: datetime
+    slot_minutes: int
+    places: int  # per slot: the clinic slots it stands for
 
 
 class DoctorState(StrEnum):
@@ -196,6 +210,7 @@ class Player:
         self.sleep_until = sleep_until or (lambda t: real_sleep_until(state.clock, t))
         self.rng = random.Random(seed)
         self.records: list[DayRecord] = []
+        self.not_before = datetime.min.replace(tzinfo=UTC)  # the last session played ends
 
     async def run(self, days: int | None = None) -> None:
         """Play days until cancelled (or `days` of them)."""
@@ -203,14 +218,19 @@ class Player:
             day = await asyncio.to_thread(self.days, number, self.state.clock().date())
             # Bookings made before the day are made before it opens (a few milliseconds each).
             ahead = sum(v.kind is VisitKind.BOOKED and v.booked_min <= 0 for v in day.visits)
-            start = self.state.clock() + timedelta(seconds=LEAD_IN_S + BOOKING_S * ahead)
+            lead = timedelta(seconds=LEAD_IN_S + BOOKING_S * ahead)
+            start = max(self.state.clock() + lead, self.not_before)
             await self.play(day, Timeline(start.replace(microsecond=0), self.speed))
 
     async def play(self, day: LiveDay, timeline: Timeline) -> DayRecord:
         """Play one day on `timeline`; return what happened."""
         record = DayRecord(len(self.records))
         self.records.append(record)
-        doctors = await self.state.run(lambda s: _open_day(s, day, timeline, self.state.clock()))
+        doctors, ends = await self.state.run(
+            lambda s: _open_day(s, day, timeline, self.state.clock())
+        )
+        # The next day's sessions may not overlap this one's (doctors may leave before the end).
+        self.not_before = max(self.not_before, ends or self.not_before)
         patients = await self.state.run(lambda s: _register(s, day, self.rng, self.state.clock()))
         agenda = _Agenda()
         opening = self.state.clock()
@@ -496,13 +516,16 @@ async def _open_slots(
 
 async def _open_day(
     session: AsyncSession, day: LiveDay, timeline: Timeline, now: datetime
-) -> list[PlayedDoctor]:
-    """Give every shift its session on the wall clock; keep a doctor's existing one."""
+) -> tuple[list[PlayedDoctor], datetime | None]:
+    """Give every shift its session on the wall clock (keep a doctor's existing one).
+
+    Return the doctors and when the last new session ends.
+    """
     departments = list(await session.scalars(select(Department).order_by(Department.id)))
     if not departments:
         raise RuntimeError("the live demo needs a clinic: run `clinic demo seed` first")
-    wall_min, held = timeline.slot_shape(day.slot_min)
     played: list[PlayedDoctor] = []
+    ends: list[datetime] = []
     for shift in day.shifts:
         department = departments[shift.department % len(departments)]
         ours = list(
@@ -515,24 +538,25 @@ async def _open_day(
         doctor = ours[shift.doctor % len(ours)]
         if any(p.doctor_id == doctor.id for p in played):
             continue
-        starts_at, ends_at = timeline.session(shift.starts_min, shift.ends_min, day.slot_min)
+        wall = timeline.session(shift.starts_min, shift.ends_min, day.slot_min)
         try:
             async with session.begin_nested():
                 await admin.create_session(
                     session,
                     PLAYER,
                     doctor_id=doctor.id,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
+                    starts_at=wall.starts_at,
+                    ends_at=wall.ends_at,
                     now=now,
-                    slot_minutes=wall_min,
-                    capacity_per_slot=held,
-                    overbook_cap=held,
+                    slot_minutes=wall.slot_minutes,
+                    capacity_per_slot=wall.places,
+                    overbook_cap=wall.places,
                 )
+            ends.append(wall.ends_at)
         except APIError as error:  # SESSION_OVERLAP: a session of theirs already runs
             log.info("live demo: %s keeps its session (%s)", doctor.name, error.code)
         played.append(PlayedDoctor(doctor.id, department.id, shift))
-    return played
+    return played, max(ends, default=None)
 
 
 async def _register(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -230,3 +230,43 @@ async def test_the_player_starts_and_stops_with_the_app(
         assert not task.done()
     assert task.cancelled()  # stopped before the job queue and the database close
     assert clinic(app).extras["live_demo"].speed == 60.0
+
+
+@pytest.mark.parametrize(
+    ("speed", "shift_min", "slot", "places", "slots"),
+    [
+        (1.0, 540.0, 15, 1, 36),  # real time: the clinic's own slots
+        (60.0, 540.0, 9, 36, 1),  # nine wall minutes: one slot of nine
+        (60.0, 405.0, 7, 28, 1),  # 6.75 wall minutes: 7 overshoots least
+        (20.0, 300.0, 5, 7, 3),
+    ],
+)
+def test_a_shift_at_speed_is_cut_into_whole_slots_of_five_minutes_or_more(
+    speed: float, shift_min: float, slot: int, places: int, slots: int
+) -> None:
+    t0 = datetime(2030, 3, 4, 9, tzinfo=UTC)
+    wall = Timeline(t0, speed).session(0.0, shift_min, 15)
+    assert (wall.slot_minutes, wall.places) == (slot, places)
+    assert wall.starts_at == t0
+    assert wall.ends_at == t0 + timedelta(minutes=slot * slots)
+    assert wall.ends_at >= Timeline(t0, speed).at(shift_min)
+
+
+async def test_days_follow_one_another_without_overlapping_sessions(
+    live_server: LiveServer, clock: Clock
+) -> None:
+    state = live_server.state
+    day = small_day(walk_in(5.0), walk_in(50.0))
+    player = Player(
+        state, lambda _n, _d: day, SPEED, fast_clock(state, clock, Timeline(clock(), SPEED), {})
+    )
+
+    await player.run(days=2)
+
+    assert [r.actions.get("complete") for r in player.records] == [2, 2]
+    created = await state.read(
+        lambda s: s.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "session.create")
+        )
+    )
+    assert created == 4  # each day its own sessions: none kept from the day before
