@@ -259,7 +259,9 @@ class Player:
             except Exception:  # never let one step stop the clinic
                 log.exception("live demo: %s failed", _name(item))
                 self._retry(item, timeline, agenda, record)
-        log.info("live demo day %d over: %s", record.day, record.actions)
+        log.info(
+            "live demo day %d over: %s, refused %s", record.day, record.actions, record.refused
+        )
         return record
 
     def _retry(self, item: Any, timeline: Timeline, agenda: _Agenda, record: DayRecord) -> None:
