@@ -112,6 +112,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         attach_notifications,
         start_scheduler,
     ]
+    if settings.demo_speed > 0:  # `clinic demo run --live`: simulated days play through the app
+        from server.simulation.live import attach as attach_live_demo
+
+        attach_live_demo(app.extensions["clinic"], settings.demo_speed)
     _lifespan(app)
     return app
 
@@ -137,6 +141,8 @@ def _lifespan(app: Quart) -> None:
 
     @app.after_serving
     async def _stop() -> None:
+        for hook in state.extras.get("on_stopping", []):  # what still makes changes stops first
+            await hook(state)
         if state.jobs is not None:  # first, so that no job reopens what the hooks close
             await state.jobs.close()
         for hook in reversed(state.extras.get("on_stop", [])):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # seven lines a run
 
 
 @main.command()
@@ -31,6 +33,9 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="port (default: settings)")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the app and its sockets."""
+    for name, value in (("CLINIC_HOST", host), ("CLINIC_PORT", port)):
+        if value is not None:  # the app reads its settings, and so its public URL, from these
+            os.environ[name] = str(value)
     settings = Settings()
     uvicorn.run(
         "server.asgi:create_asgi",
@@ -98,7 +103,7 @@ def demo() -> None:
     """The demo clinic."""
 
 
-async def _seed(settings: Settings) -> bool:
+async def _seed(settings: Settings, day: bool = True) -> bool:
     from server.db import make_engine, make_sessionmaker, transaction
     from server.demo import is_seeded, seed
     from server.state import utc_clock
@@ -109,7 +114,7 @@ async def _seed(settings: Settings) -> bool:
         async with transaction(make_sessionmaker(engine)) as session:
             if await is_seeded(session):
                 return False
-            await seed(session, utc_clock(), scorer=scorer)
+            await seed(session, utc_clock(), scorer=scorer, day=day)
             return True
     finally:
         await engine.dispose()
@@ -132,9 +137,15 @@ async def _demo_model(settings: Settings) -> ModelScorer:
 
 
 def _print_logins(settings: Settings) -> None:
-    from server.demo import DEMO_DISPLAY_KEY, LOGINS
+    from server.config import LOCAL_HOSTS
+    from server.demo import DEMO_DISPLAY_KEY, LOGINS, lan_address
 
-    click.echo(f"\n  {settings.clinic_name} is at {settings.public_url}\n")
+    click.echo(f"\n  {settings.clinic_name} is at {settings.public_url}")
+    if settings.host in ("0.0.0.0", "::") and (address := lan_address()) is not None:
+        click.echo(f"  on your network: http://{address}:{settings.port}")
+    elif settings.host not in LOCAL_HOSTS:
+        click.echo(f"  listening on {settings.host}:{settings.port}")
+    click.echo("")
     for login in LOGINS:
         click.echo(f"  {login.role:<8} username {login.username:<8} password {login.password}")
     click.echo(f"  TV board {settings.public_url}/board?key={DEMO_DISPLAY_KEY}")
@@ -142,10 +153,11 @@ def _print_logins(settings: Settings) -> None:
 
 
 @demo.command("seed")
-def demo_seed() -> None:
+@click.option("--live", is_flag=True, help="no sessions or patients today: a live demo plays them")
+def demo_seed(live: bool) -> None:
     """Create the demo clinic unless the database already has one."""
     settings = Settings()
-    created = asyncio.run(_seed(settings))
+    created = asyncio.run(_seed(settings, day=not live))
     click.echo(
         "demo clinic created" if created else "the database already holds a clinic; left as it is"
     )
@@ -153,14 +165,32 @@ def demo_seed() -> None:
 
 
 @demo.command("run")
-def demo_run() -> None:
-    """Migrate, seed if empty, print the logins and serve."""
-    from server.migrate import upgrade
+@click.option("--live", is_flag=True, help="play simulated clinic days through the server")
+@click.option(
+    "--speed",
+    default=60.0,
+    type=click.FloatRange(min=0.1, max=600),
+    show_default=True,
+    help="with --live: clinic minutes per wall-clock minute (1 = real time)",
+)
+def demo_run(live: bool, speed: float) -> None:
+    """Migrate, seed if empty, print the logins and serve (with --live, a moving clinic)."""
+    from server.demo import port_problem
 
     settings = Settings()
+    problem = port_problem(settings.host, settings.port)
+    if problem is not None:  # before anything is printed: a second demo stops here
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    from server.migrate import upgrade  # after: importing alembic logs its plugins
+
     upgrade(settings.database_url)
-    asyncio.run(_seed(settings))
+    asyncio.run(_seed(settings, day=not live))
     _print_logins(settings)
+    if live:
+        os.environ["CLINIC_DEMO_SPEED"] = f"{speed:g}"  # read by the app that serve builds
+        click.echo(f"  live: a clinic day plays at {speed:g}x (one clinic minute every ", nl=False)
+        click.echo(f"{60 / speed:.3g} s); watch the TV board, /desk and /admin\n")
     serve.callback(None, None)  # type: ignore[misc]
 
 

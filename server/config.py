@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +18,15 @@ from server.auth.secret_key import DEFAULT_SECRET, SecretError, check, load_or_c
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 __all__ = ["DEFAULT_SECRET", "PROJECT_ROOT", "Settings"]
+
+
+LOCAL_HOSTS = frozenset({"", "127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+
+
+def public_url_for(host: str, port: int) -> str:
+    """Return the URL a browser on this machine opens for a server on `host`:`port`."""
+    name = "localhost" if host in LOCAL_HOSTS else host
+    return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
 
 
 class Settings(BaseSettings):
@@ -46,7 +55,7 @@ class Settings(BaseSettings):
     db_ping_idle_s: float = 10.0
     host: str = "127.0.0.1"
     port: int = 5000
-    public_url: str = "http://localhost:5000"
+    public_url: str = "http://localhost:5000"  # default: from host and port
     clinic_name: str = "Demo Clinic"
     language: str = "en"
     timezone: str = "UTC"
@@ -73,6 +82,8 @@ class Settings(BaseSettings):
     # Where trained no-show models live; None means var_dir / "models".
     model_dir: Path | None = None
     model_check_s: float = 60.0
+    # Above 0, `clinic demo run --live`: play simulated days at this many clinic minutes a minute.
+    demo_speed: float = Field(0.0, ge=0.0, le=600.0)
 
     @property
     def models_path(self) -> Path:
@@ -94,6 +105,17 @@ class Settings(BaseSettings):
     def secrets_path(self) -> Path:
         """Return the owner-only folder of the generated signing secret."""
         return self.var_dir / "secrets"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_url_from_the_port(cls, data: Any) -> Any:
+        # Links in messages and the demo's banner follow CLINIC_HOST/CLINIC_PORT unless set.
+        if isinstance(data, dict) and "public_url" not in data:
+            host = str(data.get("host", cls.model_fields["host"].default))
+            port = str(data.get("port", cls.model_fields["port"].default))
+            if port.isdigit():
+                return {**data, "public_url": public_url_for(host, int(port))}
+        return data
 
     @model_validator(mode="after")
     def _fill_defaults_under_var_dir(self) -> Settings:
