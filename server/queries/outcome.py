@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from server.queries.dashboard import percentile
-
 KINDS = ("booked", "walk_in", "emergency")
 
 
@@ -46,6 +44,22 @@ class Block:
     ends_at: datetime
 
 
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Return the `fraction` quantile by linear interpolation between ranks; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    # The "inclusive" method (numpy's default, Excel's PERCENTILE.INC): easy to check by hand.
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# One consultation: (doctor_id, day, started_at, completed_at).
+Work = tuple[int | None, date | None, datetime | None, datetime | None]
+
+
 def minutes(start: datetime, end: datetime) -> float:
     """Return the minutes from `start` to `end`."""
     return (end - start).total_seconds() / 60
@@ -59,21 +73,31 @@ def wait_min(s: Stint) -> float | None:
     return max(0.0, minutes(begin, s.called_at))
 
 
-def consulted(stints: Iterable[Stint]) -> dict[tuple[int, date], list[tuple[datetime, datetime]]]:
-    """Return each doctor-day's consultations as (start, end) pairs."""
+def consulted(work: Iterable[Work]) -> dict[tuple[int, date], list[tuple[datetime, datetime]]]:
+    """Return each doctor-day's completed consultations as (start, end) pairs."""
     found: dict[tuple[int, date], list[tuple[datetime, datetime]]] = defaultdict(list)
-    for s in stints:
-        if s.doctor_id is not None and s.started_at is not None and s.completed_at is not None:
-            found[(s.doctor_id, s.day)].append((s.started_at, s.completed_at))
+    for doctor_id, day, started, completed in work:
+        if doctor_id is not None and day is not None and started and completed:
+            found[(doctor_id, day)].append((started, completed))
     return found
 
 
-def doctor_days(stints: Sequence[Stint], blocks: Sequence[Block]) -> list[dict[str, float]]:
-    """Return per doctor-day: session, consulted, idle and overtime minutes."""
-    work = consulted(stints)
+def work_of(stints: Iterable[Stint]) -> list[Work]:
+    """Return the consultations of some tickets."""
+    return [(s.doctor_id, s.day, s.started_at, s.completed_at) for s in stints]
+
+
+def doctor_days(work: Iterable[Work], blocks: Sequence[Block]) -> list[dict[str, float]]:
+    """Return per doctor-day: session, consulted, idle and overtime minutes.
+
+    Consulted minutes count whole consultations, overtime included; idle minutes are the
+    session's minutes without a consultation; overtime runs from the session's end to the
+    doctor's last completion that day (0 if none after the end).
+    """
+    by_day = consulted(work)
     rows = []
     for b in blocks:
-        pairs = work.get((b.doctor_id, b.day), [])
+        pairs = by_day.get((b.doctor_id, b.day), [])
         session = minutes(b.starts_at, b.ends_at)
         busy = sum(minutes(s, e) for s, e in pairs)
         inside = sum(max(0.0, minutes(max(s, b.starts_at), min(e, b.ends_at))) for s, e in pairs)
@@ -87,6 +111,21 @@ def doctor_days(stints: Sequence[Stint], blocks: Sequence[Block]) -> list[dict[s
             }
         )
     return rows
+
+
+def capacity(days: Sequence[dict[str, float]]) -> dict[str, float | int | None]:
+    """Sum doctor-days into utilisation, idle minutes and overtime per doctor-day."""
+    session = sum(d["session_min"] for d in days)
+    overtime = [d["overtime_min"] for d in days]
+    return {
+        "doctor_days": len(days),
+        "session_min": _r(session),
+        "consulted_min": _r(sum(d["consulted_min"] for d in days)),
+        "idle_min": _r(sum(d["idle_min"] for d in days)),
+        "utilisation": _r(sum(d["consulted_min"] for d in days) / session, 4) if session else None,
+        "overtime_mean_min": _r(sum(overtime) / len(overtime)) if overtime else None,
+        "overtime_p90_min": _r(percentile(overtime, 0.9)),
+    }
 
 
 def _r(value: float | None, digits: int = 1) -> float | None:
@@ -108,7 +147,7 @@ def overbooked_all_came(stints: Iterable[Stint]) -> int:
 
 def summary(stints: Sequence[Stint], blocks: Sequence[Block]) -> dict[str, object]:
     """Compute the outcome figures of a set of days."""
-    days = doctor_days(stints, blocks)
+    days = doctor_days(work_of(stints), blocks)
     session = sum(d["session_min"] for d in days)
     waits = {
         k: [w for s in stints if s.kind == k and (w := wait_min(s)) is not None] for k in KINDS

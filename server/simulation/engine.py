@@ -31,7 +31,7 @@ from server.db import make_engine, make_sessionmaker
 from server.errors import APIError
 from server.events import EventHub
 from server.ml.db_source import load_history_from_db
-from server.ml.jobs import retrain_if_better
+from server.ml.jobs import rescore, retrain_if_better
 from server.models import (
     Appointment,
     Base,
@@ -143,12 +143,17 @@ class Clinic:
             clock=self.driver.now,
         )
         self.jobs.ctx["state"] = self.state
-        self.state.extras["solver_settings"] = SolverSettings(
+        settings = SolverSettings(
             resequence_time_limit_s=config.resequence_time_limit_s,
             allocation_time_limit_s=config.allocation_time_limit_s,
             num_workers=1,
             deterministic=True,
         )
+        if policy.max_expected_excess is not None:
+            settings = settings.model_copy(
+                update={"max_expected_excess": policy.max_expected_excess}
+            )
+        self.state.extras["solver_settings"] = settings
         self.ids: dict[str, int] = {}  # scenario key -> database id (departments, doctors, ...)
         self.consult: dict[int, float] = {}  # ticket id -> minutes the consultation takes
         self.signals: dict[int, simpy.Event] = {}
@@ -307,11 +312,33 @@ class Clinic:
     def _nightly(self, days: list[date]) -> Callable[[], Process]:
         def process() -> Process:
             if self.policy.scorer == "model":
-                yield self.driver.act(lambda: FUNCTIONS["rescore_bookings"](self.jobs.ctx))
+                yield self.driver.act(self._rescore)
             for day in days:
                 yield self.driver.act(self._allocate(day))
 
         return process
+
+    async def _rescore(self) -> None:
+        """The nightly re-score (`workers.ml_jobs.rescore_bookings`) with the loaded model.
+
+        The job loads the model from the registry each night (seconds, with its checks);
+        the simulation's scorer already holds the same model, so it is used instead.
+        """
+        scorer = self.state.scorer
+        assert isinstance(scorer, ModelScorer)
+        history = await self.state.read(load_history_from_db)
+        scores = rescore(scorer.predictor, history)
+
+        async def store(session: AsyncSession) -> None:
+            for key, probability in scores.items():
+                await session.execute(
+                    update(Appointment)
+                    .where(Appointment.id == int(key))
+                    .values(no_show_probability=probability)
+                    .execution_options(synchronize_session=False)
+                )
+
+        await self.state.run(store)
 
     def _allocate(self, day: date) -> Callable[[], Awaitable[Any]]:
         return lambda: FUNCTIONS["allocate"](self.jobs.ctx, str(day))
@@ -327,8 +354,10 @@ class Clinic:
             event.succeed()
 
     async def _on_commit(self, events: Any) -> None:
+        today = self.driver.now().date().isoformat()
         for event in events:
-            self.touched.add(event.department_id)
+            if event.day == today:  # a booking for a later day changes no screen of today's
+                self.touched.add(event.department_id)
             if event.status == TicketStatus.WAITING.value:
                 self.arrivals[event.department_id] += 1
                 self._wake(event.department_id)

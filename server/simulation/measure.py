@@ -10,8 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from server.models import Source
-from server.queries.dashboard import percentile
-from server.queries.outcome import Block, Stint, minutes, summary
+from server.queries.outcome import Block, Stint, minutes, percentile, summary
 from server.queue.order import Urgency
 from server.simulation.engine import RunResult, Shown
 

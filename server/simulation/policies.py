@@ -16,6 +16,8 @@ class Policy:
     overbooking: str
     scorer: str  # "base": the department's base rate; "model": the registry's model
     resequence: bool  # the greedy and CP-SAT re-planning triggers are attached
+    # CLINIC_SOLVER_MAX_EXPECTED_EXCESS for this run (None: the production default, 0.3).
+    max_expected_excess: float | None = None
 
 
 POLICIES: dict[str, Policy] = {
@@ -31,10 +33,20 @@ FLAT_SLACK = 1.0  # with cap 1, expected arrivals never pass capacity + 1: the c
 
 
 def policy(name: str) -> Policy:
-    """Return the named policy or raise ValueError listing the names."""
-    if name not in POLICIES:
-        raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}")
-    return POLICIES[name]
+    """Return the named policy; `NAME@X` sets its overbooking slack to X (expected patients)."""
+    base, _, level = name.partition("@")
+    if base not in POLICIES:
+        raise ValueError(f"unknown policy {base!r}; choose from {', '.join(POLICIES)}")
+    found = POLICIES[base]
+    if not level:
+        return found
+    try:
+        excess = float(level)
+    except ValueError:
+        raise ValueError(f"{name!r}: the level after @ is a number, e.g. predictive@0.6") from None
+    if found.overbooking != "allocation" or not 0 <= excess <= 2:
+        raise ValueError(f"{name!r}: only allocation policies take a level between 0 and 2")
+    return Policy(name, found.overbooking, found.scorer, found.resequence, excess)
 
 
 def flat_slots(slots: int, base_rate: float) -> list[int]:
