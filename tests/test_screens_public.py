@@ -9,6 +9,7 @@ from quart_auth import authenticated_client
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.secrets import sign_ticket
+from server.auth.sessions import start_session
 from server.models import Patient, Ticket
 from server.screens_public import bp
 from server.state import ClinicState
@@ -71,7 +72,9 @@ async def test_a_logged_in_patient_sees_their_own_ticket(
         return int(patient.user_id or 0)
 
     user_id = await state.read(owner)
-    async with authenticated_client(site, str(user_id)):
+    lifetime = state.settings.session_lifetime
+    key = await state.run(lambda s: start_session(s, user_id, state.clock(), lifetime))
+    async with authenticated_client(site, key):
         page = await site.get("/my")
     assert page.status_code == 200
     assert f'data-ticket="{day.tickets[1]}"' in await page.get_data(as_text=True)
