@@ -66,13 +66,16 @@ BOOKING_TRIES = 3  # overbooking candidates tried before a request is refused
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """How to run: where the database is, the model registry, the solver's budgets."""
+    """How to run: where the database is, the model registry, the solver's wall budgets.
+
+    CP-SAT always runs with one worker on deterministic time and the policy's fixed seed
+    (`SolverPolicy.random_seed`, 0), so a run is reproducible unless a wall budget cuts in.
+    """
 
     database_url: str
     models_dir: Path | None = None  # the registry the "model" scorer loads
     resequence_time_limit_s: float = 0.3
     allocation_time_limit_s: float = 2.0
-    solver_seed: int = 0
     observe: bool = True  # record what each waiting patient is shown after every change
 
 
