@@ -20,11 +20,15 @@ PHONE = {"width": 390, "height": 844}
 def test_a_booked_patients_phone_shows_time_doctor_room_and_when_to_check_in(
     open_page: OpenPage, api_as: Callable[[str], httpx.Client]
 ) -> None:
-    patient = api_as("patient")
-    doctors = patient.get("/api/doctors").json()["doctors"]
+    # A patient new to the clinic today: the demo patient already holds a live ticket, and a
+    # patient holds one live ticket per department and day.
+    staff = api_as("staff")
+    new = {"full_name": "Ines Duarte", "date_of_birth": "1980-02-03", "sex": "F"}
+    patient_id = staff.post("/api/patients", json=new).json()["id"]
+    doctors = staff.get("/api/doctors").json()["doctors"]
     meyer = next(d for d in doctors if d["name"] == "Dr. Lucas Meyer")
-    slot = patient.get(f"/api/slots?doctor_id={meyer['id']}").json()["slots"][3]
-    booked = patient.post("/api/appointments", json={"slot_id": slot["id"]})
+    slot = staff.get(f"/api/slots?doctor_id={meyer['id']}").json()["slots"][3]
+    booked = staff.post("/api/appointments", json={"slot_id": slot["id"], "patient_id": patient_id})
     assert booked.status_code == 201, booked.text
     ticket = booked.json()
     starts = datetime.fromisoformat(ticket["scheduled_at"])
@@ -42,7 +46,6 @@ def test_a_booked_patients_phone_shows_time_doctor_room_and_when_to_check_in(
     expect(phone.locator("#visit-hint")).to_be_in_viewport()
 
     # Checked in, the hint goes; the appointment stays.
-    staff = api_as("staff")
     assert staff.post(f"/api/tickets/{ticket['ticket_id']}/check-in").status_code == 200
     expect(phone.locator("#headline")).to_contain_text("in the queue")
     expect(phone.locator("#visit-hint")).to_be_hidden()
