@@ -12,7 +12,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -144,3 +150,15 @@ def is_retryable(exc: DBAPIError) -> bool:
     if code in (1213, 1205):  # MySQL/MariaDB: deadlock victim, lock wait timeout
         return True
     return "database is locked" in str(exc.orig)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Tell whether `exc` means the database is unreachable or restarting (answer 503, not 500).
+
+    OperationalError and InterfaceError are the DB-API's "not your statement's fault" classes
+    (lost or refused connections, server shutdown, lock timeouts); a pool timeout means every
+    connection is stuck waiting for a database that does not answer.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -7,24 +7,25 @@ import logging
 from datetime import date
 from typing import Any
 
-from server.jobs import generation_key
 from server.scheduling.applying import Applied, apply
 from server.scheduling.reading import Reading, read_queue
-from server.scheduling.triggers import JOB, job_key, request_resequence
 from server.solver import greedy_plan, improves, resequence
 from server.solver.types import Plan
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
+# The queue changes under a plan now and then; under constant change, the next trigger re-plans.
+STALE_TRIES = 3
 
 
 async def resequence_queue(ctx: dict[str, Any], department_id: int, day: str) -> str:
     """Plan one department-day; a plan made stale by newer changes is solved again, not applied."""
     state: ClinicState = ctx["state"]
-    generation = await _generation(ctx, department_id, day)
-    outcome = await _plan(state, department_id, date.fromisoformat(day))
-    if outcome == Applied.STALE or await _generation(ctx, department_id, day) != generation:
-        await _again(ctx, state, department_id, day)
+    outcome = ""
+    for _ in range(STALE_TRIES):
+        outcome = await _plan(state, department_id, date.fromisoformat(day))
+        if outcome != Applied.STALE:
+            break
     return outcome
 
 
@@ -66,24 +67,3 @@ async def _apply(state: ClinicState, department_id: int, day: date, plan: Plan) 
         plan.stats.objective,
     )
     return outcome
-
-
-async def _generation(ctx: dict[str, Any], department_id: int, day: str) -> int | None:
-    """Read the trigger counter under arq (a trigger during a run is otherwise dropped)."""
-    redis = ctx.get("redis")
-    if redis is None:
-        return None
-    value = await redis.get(generation_key(job_key(department_id, day)))
-    return int(value) if value is not None else 0
-
-
-async def _again(ctx: dict[str, Any], state: ClinicState, department_id: int, day: str) -> None:
-    redis = ctx.get("redis")
-    if redis is None:  # in-process: the runner already queued one more run for a new trigger
-        await request_resequence(state, department_id, day)
-        return
-    generation = await _generation(ctx, department_id, day)
-    # Our own job id is still taken while we run: a fresh id makes exactly one more run.
-    await redis.enqueue_job(
-        JOB, department_id, day, _job_id=f"{job_key(department_id, day)}:{generation}"
-    )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.actions.booking import DEFAULT_HORIZON, check_horizon
 from server.actions.common import audit, publish
 from server.auth.actor import Actor
 from server.auth.secrets import digest, new_secret
@@ -26,6 +27,22 @@ from server.models import (
 from server.models.users import Role
 from server.queue.state import TicketStatus
 from server.scheduling import versions
+
+
+async def check_room(session: AsyncSession, room_id: int | None, department_id: int) -> None:
+    """Refuse a room that does not exist (404) or belongs to another department (422)."""
+    if room_id is None:
+        return
+    room = await session.get(Room, room_id)
+    if room is None:
+        raise not_found("room", room_id)
+    if room.department_id != department_id:
+        raise APIError(
+            422,
+            "ROOM_NOT_IN_DEPARTMENT",
+            "that room belongs to another department",
+            {"room_id": room_id},
+        )
 
 
 async def create_department(
@@ -72,6 +89,7 @@ async def create_doctor(
     """Add a doctor to a department, optionally linked to a login."""
     if await session.get(Department, department_id) is None:
         raise not_found("department", department_id)
+    await check_room(session, room_id, department_id)
     if user_id is not None:
         user = await session.get(User, user_id)
         if user is None or user.role is not Role.DOCTOR:
@@ -103,11 +121,14 @@ async def create_session(
     slot_minutes: int = 15,
     capacity_per_slot: int = 1,
     overbook_cap: int = 1,
+    horizon: timedelta = DEFAULT_HORIZON,
 ) -> DoctorSession:
     """Open a doctor's session and cut it into slots."""
+    check_horizon(starts_at, now, horizon)
     doctor = await session.get(Doctor, doctor_id)
     if doctor is None:
         raise not_found("doctor", doctor_id)
+    await check_room(session, room_id, doctor.department_id)
     if ends_at <= starts_at or ends_at - starts_at > timedelta(hours=16):
         raise APIError(422, "BAD_SESSION_TIMES", "a session ends after it starts, within 16 hours")
     overlap = await session.scalar(
@@ -310,6 +331,8 @@ async def create_display(
     speech: bool = True,
 ) -> tuple[Display, str]:
     """Register a TV board; its key is returned once and only its hash is kept."""
+    if department_id is not None and await session.get(Department, department_id) is None:
+        raise not_found("department", department_id)
     if await session.scalar(select(Display.id).where(Display.name == name)):
         raise APIError(409, "DISPLAY_EXISTS", f"a display named {name} exists")
     key = new_secret("dk")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Executable, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,32 @@ class OverbookPolicy:
     """How far a full slot may be overbooked: expected arrivals stay under capacity + slack."""
 
     max_expected_excess: float = 0.3  # SolverSettings.max_expected_excess, the same default
+
+
+# CLINIC_BOOKING_HORIZON_DAYS' default; the routes pass the configured value.
+DEFAULT_HORIZON = timedelta(days=180)
+
+
+def check_horizon(starts_at: datetime, now: datetime, horizon: timedelta) -> None:
+    """Refuse a booking or session further ahead than the clinic plans (422 BEYOND_HORIZON)."""
+    if starts_at - now > horizon:
+        raise APIError(
+            422,
+            "BEYOND_HORIZON",
+            f"bookings and sessions open at most {horizon.days} days ahead",
+            {"horizon_days": horizon.days, "latest": (now + horizon).isoformat()},
+        )
+
+
+def check_urgency(actor: Actor, urgency: Urgency) -> None:
+    """Leave urgency to clinical staff: a patient's own request is routine (403 otherwise)."""
+    if actor.role is Role.PATIENT and urgency is not Urgency.ROUTINE:
+        raise APIError(
+            403,
+            "URGENCY_NOT_ALLOWED",
+            "only clinic staff can mark a visit urgent or an emergency",
+            {"urgency": urgency.value},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,15 +253,18 @@ async def book(
     reason: str = "",
     scorer: Scorer = base_rate_scorer,
     policy: OverbookPolicy = OverbookPolicy(),
+    horizon: timedelta = DEFAULT_HORIZON,
 ) -> Ticket:
     """Book a slot for a patient and issue the ticket's token at once."""
     check_patient_access(actor, patient_id)
+    check_urgency(actor, urgency)
     if choice.slot_id is None:  # resolving doctor + time takes its own queries
         await _patient(session, patient_id)
         slot_id = (await find_slot(session, choice, now)).id
     else:
         slot_id = choice.slot_id
     patient, slot, doctor = await _booking_target(session, patient_id, slot_id, now)
+    check_horizon(slot.starts_at, now, horizon)
     no_show = await scorer(session, patient, doctor.department_id, slot.starts_at, now)
     overbooked, why = await take_place(session, slot, 1.0 - no_show, policy)
     appointment = Appointment(
@@ -416,6 +445,7 @@ async def reschedule(
     choice: SlotChoice,
     now: datetime,
     policy: OverbookPolicy = OverbookPolicy(),
+    horizon: timedelta = DEFAULT_HORIZON,
 ) -> Ticket:
     """Move a booking to another slot; a new day means a new token of that day."""
     ticket = await load_ticket(session, ticket_id)
@@ -429,6 +459,7 @@ async def reschedule(
             {"status": appointment.status.value, "event": "reschedule"},
         )
     slot = await find_slot(session, choice, now)
+    check_horizon(slot.starts_at, now, horizon)
     if slot.id == appointment.slot_id:
         raise APIError(409, "ALREADY_BOOKED", "the booking is already in that slot")
     doctor = await session.get(Doctor, slot.doctor_id)

@@ -304,8 +304,12 @@ async def insert_emergency(
 
     Without a doctor named, it goes to the department's doctor who will be free first.
     """
+    if await session.get(Department, department_id) is None:
+        raise not_found("department", department_id)
     if doctor_id is None:
         doctor_id = await soonest_free_doctor(session, department_id, now)
+    elif (await load_doctor(session, doctor_id)).department_id != department_id:
+        raise APIError(422, "DOCTOR_NOT_IN_DEPARTMENT", "that doctor works in another department")
     if ticket_id is None:
         if patient_id is None:
             raise APIError(

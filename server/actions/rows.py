@@ -23,7 +23,7 @@ async def insert_loaded(session: AsyncSession, row: Base) -> None:
     values: dict[str, Any] = {}
     for prop in mapper.column_attrs:
         column = cast(Column[Any], prop.columns[0])
-        if column.primary_key:
+        if column.primary_key or column.computed is not None:
             continue
         if prop.key not in row.__dict__:
             setattr(row, prop.key, _plain_default(column))

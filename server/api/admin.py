@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, request
+from quart import Blueprint
 from quart_schema import validate_request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import admin
+from server.api.clinic import int_arg
 from server.api.schemas import (
     DepartmentIn,
     DisplayIn,
@@ -83,7 +84,13 @@ async def session_create(data: SessionIn) -> tuple[dict[str, Any], int]:
     """Open a doctor's session; its slots are created with it."""
     state, who = clinic(), actor()
     row = await state.run(
-        lambda s: admin.create_session(s, who, now=state.clock(), **data.model_dump())
+        lambda s: admin.create_session(
+            s,
+            who,
+            now=state.clock(),
+            horizon=state.settings.booking_horizon,
+            **data.model_dump(),
+        )
     )
     return {
         "id": row.id,
@@ -95,7 +102,7 @@ async def session_create(data: SessionIn) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/sessions/<int:session_id>/delay")
-@requires("admin.manage")
+@requires("session.adjust")
 @validate_request(SessionDelayIn)
 async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]:
     """Record that a doctor starts late; waits and plans move with it."""
@@ -116,7 +123,7 @@ async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]
 
 
 @bp.post("/sessions/<int:session_id>/close")
-@requires("admin.manage")
+@requires("session.adjust")
 @validate_request(SessionCloseIn)
 async def session_close(session_id: int, data: SessionCloseIn) -> dict[str, Any]:
     """Record that a doctor leaves early; later slots close and their patients are shared."""
@@ -188,7 +195,7 @@ async def display(data: DisplayIn) -> tuple[dict[str, Any], int]:
 @requires("audit.read")
 async def audit_log() -> dict[str, Any]:
     """Read the latest audit rows, optionally of one appointment."""
-    appointment_id = request.args.get("appointment_id", type=int)
+    appointment_id = int_arg("appointment_id")
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)
     if appointment_id is not None:
         query = query.where(AuditEvent.appointment_id == appointment_id)

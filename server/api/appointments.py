@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking
 from server.actions.booking import SlotChoice
+from server.api.idempotency import Answer, created
 from server.api.schemas import BookingIn, ReasonIn, RescheduleIn, WalkInIn
 from server.api.views import ticket_out
 from server.auth.secrets import sign_ticket
@@ -49,14 +50,14 @@ async def ticket_of_appointment(session: AsyncSession, appointment_id: int) -> i
 @bp.post("/appointments")
 @requires("appointment.book")
 @validate_request(BookingIn)
-async def book(data: BookingIn) -> tuple[dict[str, Any], int]:
+async def book(data: BookingIn) -> Answer:
     """Book a slot; the answer carries the token and the live link."""
     state, who = clinic(), actor()
     patient_id = data.patient_id if data.patient_id is not None else who.patient_id
     if patient_id is None:
         raise APIError(422, "PATIENT_REQUIRED", "give patient_id")
     choice = SlotChoice(data.slot_id, data.doctor_id, data.starts_at)
-    ticket = await state.run(
+    return await created(
         lambda s: booking.book(
             s,
             who,
@@ -66,10 +67,11 @@ async def book(data: BookingIn) -> tuple[dict[str, Any], int]:
             urgency=data.urgency,
             reason=data.reason,
             scorer=state.scorer,
-            policy=clinic().overbooking,
-        )
+            policy=state.overbooking,
+            horizon=state.settings.booking_horizon,
+        ),
+        with_link,
     )
-    return with_link(ticket), 201
 
 
 @bp.get("/appointments")
@@ -136,7 +138,8 @@ async def reschedule(appointment_id: int, data: RescheduleIn) -> dict[str, Any]:
             ticket_id=ticket_id,
             choice=choice,
             now=state.clock(),
-            policy=clinic().overbooking,
+            policy=state.overbooking,
+            horizon=state.settings.booking_horizon,
         )
 
     return with_link(await state.run(work))
@@ -145,10 +148,10 @@ async def reschedule(appointment_id: int, data: RescheduleIn) -> dict[str, Any]:
 @bp.post("/walk-ins")
 @requires("walk_in.register")
 @validate_request(WalkInIn)
-async def walk_in(data: WalkInIn) -> tuple[dict[str, Any], int]:
+async def walk_in(data: WalkInIn) -> Answer:
     """Register a walk-in at the desk; the answer carries the token to hand over."""
     state, who = clinic(), actor()
-    ticket = await state.run(
+    return await created(
         lambda s: booking.register_walk_in(
             s,
             who,
@@ -158,6 +161,6 @@ async def walk_in(data: WalkInIn) -> tuple[dict[str, Any], int]:
             doctor_id=data.doctor_id,
             urgency=data.urgency,
             reason=data.reason,
-        )
+        ),
+        with_link,
     )
-    return with_link(ticket), 201

@@ -9,6 +9,7 @@ from quart import Blueprint, request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.api.fields import FIRST_DAY, LAST_DAY, MAX_ID
 from server.api.views import department_out, doctor_out, slot_out
 from server.auth.web import requires
 from server.errors import APIError
@@ -19,26 +20,34 @@ bp = Blueprint("clinic", __name__, url_prefix="/api")
 
 
 def int_arg(name: str) -> int | None:
-    """Read an optional integer query argument; 400 BAD_QUERY if it is not one."""
+    """Read an optional id query argument (1 to 2^63-1); 400 BAD_QUERY if it is not one."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
-        raise APIError(400, "BAD_QUERY", f"{name} must be a whole number", {"field": name})
+    # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
+        raise APIError(
+            400, "BAD_QUERY", f"{name} must be a whole number from 1 to {MAX_ID}", {"field": name}
+        )
     return int(raw)
 
 
 def date_arg(name: str, default: date) -> date:
-    """Read an optional ISO date query argument."""
+    """Read an optional ISO date query argument within FIRST_DAY..LAST_DAY."""
     raw = request.args.get(name)
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise APIError(
             400, "BAD_QUERY", f"{name} must be a date like 2026-05-01", {"field": name}
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise APIError(
+            400, "BAD_QUERY", f"{name} must lie between {FIRST_DAY} and {LAST_DAY}", {"field": name}
+        )
+    return day
 
 
 @bp.get("/departments")

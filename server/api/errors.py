@@ -8,8 +8,10 @@ from typing import Any
 from quart import Quart, Response, jsonify, request
 from quart_auth import Unauthorized
 from quart_schema import RequestSchemaValidationError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from server.db import is_outage
 from server.errors import APIError
 
 log = logging.getLogger(__name__)
@@ -21,14 +23,46 @@ HTTP_CODES = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "TOO_LARGE",
+    503: "DATABASE_UNAVAILABLE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED",
 }
 
 
+# How long a client should wait before retrying while the database is away: a MariaDB
+# restart measured by tests/api/test_database_restart.py takes a few seconds.
+RETRY_AFTER_S = 3
+# The unique index that keeps one live ticket per patient, department and day (migration 0005).
+ACTIVE_TICKET_INDEX = "uq_appointments_active_ticket"
+
+
 def error_response(error: APIError) -> tuple[Response, int]:
     """Render an APIError."""
-    return jsonify(error.to_dict()), error.status
+    response = jsonify(error.to_dict())
+    if error.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response, error.status
+
+
+def database_error(error: SQLAlchemyError) -> APIError | None:
+    """Map a database failure that is not a bug to an APIError: 503 outage, 409 conflict."""
+    if is_outage(error):
+        return APIError(
+            503,
+            "DATABASE_UNAVAILABLE",
+            "the database is not answering; try again shortly",
+            {"retry_after_s": RETRY_AFTER_S},
+        )
+    if isinstance(error, IntegrityError):
+        if ACTIVE_TICKET_INDEX in str(error.orig) or "active_ticket" in str(error.orig):
+            return APIError(
+                409,
+                "ALREADY_QUEUED",
+                "the patient already has a live ticket in this department today",
+            )
+        # A race between two writers that a check in the action could not see.
+        return APIError(409, "CONFLICT", "a concurrent change conflicts with this one")
+    return None
 
 
 def _validation_details(error: RequestSchemaValidationError) -> dict[str, Any]:
@@ -76,6 +110,14 @@ def register_error_handlers(app: Quart) -> None:
             return error_response(APIError(400, "MALFORMED_JSON", "the body is not valid JSON"))
         code = HTTP_CODES.get(status, "HTTP_ERROR")
         return error_response(APIError(status, code, error.description or error.name))
+
+    @app.errorhandler(SQLAlchemyError)
+    async def _database(error: SQLAlchemyError) -> tuple[Response, int]:
+        mapped = database_error(error)
+        if mapped is None:
+            return await _crash(error)
+        log.warning("%s %s: %s", request.method, request.path, mapped.code, exc_info=error)
+        return error_response(mapped)
 
     @app.errorhandler(Exception)
     async def _crash(error: Exception) -> tuple[Response, int]:

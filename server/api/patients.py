@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from quart import Blueprint, request
@@ -11,6 +10,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.clinical import patient_history
+from server.actions.patients import NewPatient, create_patient
+from server.api.idempotency import Answer, created
 from server.api.schemas import PatientIn
 from server.api.views import note_out, patient_out, ticket_out, vitals_out
 from server.auth.web import actor, requires
@@ -22,32 +23,33 @@ from server.state import clinic
 bp = Blueprint("patients", __name__, url_prefix="/api/patients")
 
 
+# `/` rather than backslash: MariaDB string literals treat a backslash as an escape too.
+LIKE_ESCAPE = "/"
+
+
+def contains(text: str) -> str:
+    """Build a LIKE pattern that finds `text` literally: its `%` and `_` match only themselves."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
 @bp.post("")
 @requires("patient.create")
 @validate_request(PatientIn)
-async def create(data: PatientIn) -> tuple[dict[str, Any], int]:
+async def create(data: PatientIn) -> Answer:
     """Register a patient; a record number is made when none is given."""
-    state = clinic()
-
-    async def work(session: AsyncSession) -> Patient:
-        number = data.record_number or f"MRN-{secrets.token_hex(4).upper()}"
-        if await session.scalar(select(Patient.id).where(Patient.record_number == number)):
-            raise APIError(409, "RECORD_NUMBER_TAKEN", f"record number {number} is taken")
-        patient = Patient(
-            record_number=number,
-            full_name=data.full_name,
-            date_of_birth=data.date_of_birth,
-            sex=data.sex,
-            phone=data.phone,
-            email=str(data.email) if data.email else None,
-            contact_preference=data.contact_preference,
-            created_at=state.clock(),
-        )
-        session.add(patient)
-        await session.flush()
-        return patient
-
-    return patient_out(await state.run(work)), 201
+    state, who = clinic(), actor()
+    new = NewPatient(
+        full_name=data.full_name,
+        date_of_birth=data.date_of_birth,
+        sex=data.sex,
+        phone=data.phone,
+        email=str(data.email) if data.email else None,
+        contact_preference=data.contact_preference,
+        record_number=data.record_number,
+    )
+    return await created(lambda s: create_patient(s, who, new, now=state.clock()), patient_out)
 
 
 @bp.get("")
@@ -55,14 +57,13 @@ async def create(data: PatientIn) -> tuple[dict[str, Any], int]:
 async def search() -> dict[str, Any]:
     """Find patients by name, record number, phone or today's token."""
     q = request.args.get("q", "").strip()
-    if len(q) < 2:
-        raise APIError(400, "BAD_QUERY", "type at least 2 characters", {"field": "q"})
+    if not 2 <= len(q) <= 100:
+        raise APIError(400, "BAD_QUERY", "type 2 to 100 characters", {"field": "q"})
     state = clinic()
 
     async def work(session: AsyncSession) -> list[Patient]:
-        like = f"%{q.lower()}%"
         matches = [
-            func.lower(Patient.full_name).like(like),
+            func.lower(Patient.full_name).like(contains(q.lower()), escape=LIKE_ESCAPE),
             Patient.record_number == q.upper(),
             Patient.phone == q,
         ]

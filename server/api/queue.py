@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking, queue
 from server.api.clinic import date_arg
+from server.api.idempotency import Answer, created
 from server.api.schemas import CallIn, EmergencyIn, ReasonIn, TransferIn
 from server.api.views import ticket_out
 from server.auth.actor import Actor
@@ -196,10 +197,10 @@ async def call_next(doctor_id: int) -> dict[str, Any]:
 @bp.post("/emergencies")
 @requires("ticket.emergency")
 @validate_request(EmergencyIn)
-async def emergency(data: EmergencyIn) -> tuple[dict[str, Any], int]:
+async def emergency(data: EmergencyIn) -> Answer:
     """Insert an emergency at the head of a department's (or a doctor's) queue."""
     state, who = clinic(), actor()
-    ticket = await state.run(
+    return await created(
         lambda s: queue.insert_emergency(
             s,
             who,
@@ -209,6 +210,6 @@ async def emergency(data: EmergencyIn) -> tuple[dict[str, Any], int]:
             ticket_id=data.ticket_id,
             doctor_id=data.doctor_id,
             reason=data.reason,
-        )
+        ),
+        ticket_out,
     )
-    return ticket_out(ticket), 201

@@ -6,8 +6,19 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 
+from server.api.fields import Day, Id, Line, Moment, Text
 from server.models import ContactPreference, Role
 from server.queue.order import Urgency
 
@@ -20,7 +31,7 @@ def as_utc(moment: datetime) -> datetime:
 
 
 # Every time a request carries: the database takes aware times only, so convert here, once.
-UTCDateTime = Annotated[datetime, AfterValidator(as_utc)]
+UTCDateTime = Annotated[Moment, AfterValidator(as_utc)]
 
 
 class Strict(BaseModel):
@@ -35,17 +46,17 @@ class LoginIn(Strict):
 
 
 class TokenIn(Strict):
-    name: str = Field("api", max_length=100)
+    name: Line = Field("api", max_length=100)
 
 
 class PatientIn(Strict):
-    full_name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date
+    full_name: Line = Field(min_length=1, max_length=200)
+    date_of_birth: Day
     sex: Literal["F", "M", "X"]
     phone: str | None = Field(None, description="E.164, like +15551234567")
     email: EmailStr | None = None
     contact_preference: ContactPreference = ContactPreference.SMS
-    record_number: str | None = Field(None, max_length=32)
+    record_number: Line | None = Field(None, min_length=1, max_length=32)
 
     @field_validator("phone")
     @classmethod
@@ -63,110 +74,119 @@ class PatientIn(Strict):
 
 
 class BookingIn(Strict):
-    patient_id: int | None = Field(None, description="optional for a logged-in patient")
-    slot_id: int | None = None
-    doctor_id: int | None = None
+    patient_id: Id | None = Field(None, description="optional for a logged-in patient")
+    slot_id: Id | None = None
+    doctor_id: Id | None = None
     starts_at: UTCDateTime | None = None
     urgency: Urgency = Urgency.ROUTINE
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)
 
 
 class RescheduleIn(Strict):
-    slot_id: int | None = None
-    doctor_id: int | None = None
+    slot_id: Id | None = None
+    doctor_id: Id | None = None
     starts_at: UTCDateTime | None = None
 
 
 class WalkInIn(Strict):
-    patient_id: int
-    department_id: int
-    doctor_id: int | None = None
+    patient_id: Id
+    department_id: Id
+    doctor_id: Id | None = None
     urgency: Urgency = Urgency.ROUTINE
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)
 
 
 class EmergencyIn(Strict):
-    department_id: int
-    patient_id: int | None = None
-    ticket_id: int | None = None
-    doctor_id: int | None = None
-    reason: str = Field("", max_length=500)
+    department_id: Id
+    patient_id: Id | None = None
+    ticket_id: Id | None = None
+    doctor_id: Id | None = None
+    reason: Text = Field("", max_length=500)
 
 
 class ReasonIn(Strict):
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)
 
 
 class TransferIn(Strict):
-    to_doctor_id: int | None = None
-    to_department_id: int | None = None
-    reason: str = Field("", max_length=500)
+    to_doctor_id: Id | None = None
+    to_department_id: Id | None = None
+    reason: Text = Field("", max_length=500)
 
 
 class CallIn(Strict):
-    doctor_id: int | None = Field(None, description="defaults to the calling doctor")
+    doctor_id: Id | None = Field(None, description="defaults to the calling doctor")
 
 
 class VitalsIn(Strict):
-    temperature_c: float | None = None
-    pulse_bpm: int | None = None
-    systolic_mmhg: int | None = None
-    diastolic_mmhg: int | None = None
-    spo2_pct: int | None = None
-    height_cm: float | None = None
-    weight_kg: float | None = None
+    temperature_c: StrictFloat | None = None
+    pulse_bpm: StrictInt | None = None
+    systolic_mmhg: StrictInt | None = None
+    diastolic_mmhg: StrictInt | None = None
+    spo2_pct: StrictInt | None = None
+    height_cm: StrictFloat | None = None
+    weight_kg: StrictFloat | None = None
 
 
 class NoteIn(Strict):
-    text: str = Field(min_length=1, max_length=20000)
+    text: Text = Field(min_length=1, max_length=20000)
 
 
 class DepartmentIn(Strict):
-    code: str = Field(min_length=1, max_length=16)
-    name: str = Field(min_length=1, max_length=100)
+    code: Line = Field(min_length=1, max_length=16)
+    name: Line = Field(min_length=1, max_length=100)
     token_prefix: str = Field(pattern=r"^[A-Z]{1,3}$")
-    rooms: list[str] = Field(default_factory=list)
+    rooms: list[Annotated[Line, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+    @field_validator("rooms")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("room names must differ")
+        return value
 
 
 class DoctorIn(Strict):
-    department_id: int
-    name: str = Field(min_length=1, max_length=200)
-    specialty: str = Field("", max_length=100)
-    room_id: int | None = None
-    user_id: int | None = None
+    department_id: Id
+    name: Line = Field(min_length=1, max_length=200)
+    specialty: Line = Field("", max_length=100)
+    room_id: Id | None = None
+    user_id: Id | None = None
 
 
 class SessionIn(Strict):
-    doctor_id: int
+    doctor_id: Id
     starts_at: UTCDateTime
     ends_at: UTCDateTime
-    room_id: int | None = None
-    slot_minutes: int = Field(15, ge=5, le=240)
-    capacity_per_slot: int = Field(1, ge=1, le=20)
-    overbook_cap: int = Field(1, ge=0, le=10)
+    room_id: Id | None = None
+    slot_minutes: StrictInt = Field(15, ge=5, le=240)
+    capacity_per_slot: StrictInt = Field(1, ge=1, le=20)
+    overbook_cap: StrictInt = Field(1, ge=0, le=10)
 
 
 class SessionDelayIn(Strict):
-    delay_minutes: int = Field(ge=0, le=600)
+    delay_minutes: StrictInt = Field(ge=0, le=600)
 
 
 class SessionCloseIn(Strict):
     at: UTCDateTime | None = Field(None, description="when the doctor leaves (default: now)")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class UserIn(Strict):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
     password: str = Field(min_length=10, max_length=256)
     role: Role
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: Line = Field(min_length=1, max_length=200)
 
 
 class DisplayIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
-    department_id: int | None = None
-    language: str = Field("en", max_length=16)
-    speech: bool = True
+    name: Line = Field(min_length=1, max_length=100)
+    department_id: Id | None = None
+    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    speech: StrictBool = True
 
 
 class ErrorOut(BaseModel):

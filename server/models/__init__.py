@@ -5,10 +5,11 @@ from server.models.audit import AuditEvent
 from server.models.base import Base, utcnow
 from server.models.clinic import Department, Doctor, DoctorSession, Room, Slot
 from server.models.clinical import ConsultationNote, Vitals
+from server.models.idempotency import IdempotencyKey
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
-from server.models.users import ApiToken, Display, Role, User
+from server.models.users import ApiToken, Display, LoginSession, Role, User
 
 __all__ = [
     "ApiToken",
@@ -21,6 +22,8 @@ __all__ = [
     "Display",
     "Doctor",
     "DoctorSession",
+    "IdempotencyKey",
+    "LoginSession",
     "OutboxMessage",
     "OutboxStatus",
     "Patient",

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     Float,
     ForeignKey,
@@ -31,10 +32,29 @@ class Source(StrEnum):
     WALK_IN = "walk_in"
 
 
+# 1 while the patient is in a queue (waiting, called, with the doctor), NULL otherwise: a
+# unique index over (patient, department, day, this) lets NULLs repeat, so it allows one live
+# ticket per patient per department-day. Bookings not yet checked in do not count (a patient
+# may hold a morning and an afternoon slot); checking the second in while the first is live
+# is refused. A virtual generated column works on MariaDB and SQLite alike (neither needs a
+# partial index), and the booking path writes no extra statement for it.
+ACTIVE_TICKET_SQL = "CASE WHEN status IN ('waiting', 'called', 'in_consultation') THEN 1 END"
+
+
 class Appointment(Base):
     """A visit: booked online or registered at the desk, with every status change timed."""
 
     __tablename__ = "appointments"
+    __table_args__ = (
+        Index(
+            "uq_appointments_active_ticket",
+            "patient_id",
+            "department_id",
+            "day",
+            "active_ticket",
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -60,6 +80,10 @@ class Appointment(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     transferred_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Computed by the database; never read by the application (deferred, never loaded).
+    active_ticket: Mapped[int | None] = mapped_column(
+        Integer, Computed(ACTIVE_TICKET_SQL, persisted=False), nullable=True, deferred=True
+    )
 
     patient: Mapped[Patient] = relationship(lazy="joined")
     ticket: Mapped[Ticket] = relationship(back_populates="appointment", lazy="joined")

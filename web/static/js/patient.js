@@ -52,8 +52,23 @@
     return ahead + when + (why ? " · " + why : "");
   }
 
-  function draw(_room, data) {
+  // The appointment block (time, doctor, room) is drawn by the server; a move redraws it.
+  const FINISHED = ["completed", "cancelled", "no_show", "skipped"];
+
+  function drawVisit(status) {
+    const visit = $("visit");
+    if (!visit) return;
+    visit.hidden = FINISHED.includes(status);
+    $("visit-hint").hidden = status !== "booked";
+  }
+
+  function draw(_room, data, events) {
+    if ((events || []).some(function (e) { return e.kind === "rescheduled" || e.kind === "transferred"; })) {
+      window.location.reload();
+      return;
+    }
     const ticket = data.ticket;
+    drawVisit(ticket.status);
     $("department").textContent = data.department.name;
     $("token").textContent = ticket.token;
     $("headline").textContent = HEADLINES[ticket.status] || ticket.status;
