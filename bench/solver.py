@@ -261,7 +261,13 @@ async def _await_round(
             break
         if shown is None and _shows(update["data"], token):
             shown = at
-        if planned is None and any(e["kind"] == "resequenced" for e in update["events"]):
+        # Planned: the board shows it next in its doctor's line. Actions plan in their own
+        # transaction, so this is usually the very update that first shows it; a CP-SAT
+        # re-plan (a "resequenced" update) counts too.
+        if planned is None and (
+            any(e["kind"] == "resequenced" for e in update["events"])
+            or any(t["token"] == token and t.get("ahead") == 0 for t in update["data"]["next"])
+        ):
             planned = at
     return shown, planned
 
@@ -370,8 +376,9 @@ def measure_emergency_to_board() -> dict[str, Any]:
         "plans_missed": len(rounds) - len(planned),
         "note": (
             f"{WAITING} waiting, 2 doctors; POST /api/emergencies (staff token) -> /board update "
-            "showing the token (server, SQLite) and -> the 'resequenced' update (arq worker via "
-            "Redis); each emergency is then called and skipped"
+            "showing the token (server, SQLite) and -> the update that shows it planned next in "
+            "its doctor's line (planned in the action's transaction; or a 'resequenced' update "
+            "from the arq worker via Redis); each emergency is then called and skipped"
         ),
     }
 

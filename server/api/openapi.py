@@ -87,6 +87,7 @@ RESPONSES: dict[str, Spec] = {
     "dashboard.dashboard": _spec(200, r.OkOut, 400, 404),  # its own decorator wins
     "outbox.list_outbox": _spec(200, r.OutboxOut, 400),
     "outbox.resend": _spec(200, r.OutboxMessageOut, 409),
+    "presence.desk": _spec(200, r.DeskOut, 404),
 }
 # The creating POSTs that honour an Idempotency-Key header.
 IDEMPOTENT = frozenset(

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from statistics import median
 from typing import Protocol
 
 
@@ -50,12 +49,22 @@ def priority_order(entries: Iterable[QueueEntry]) -> list[QueueEntry]:
     return sorted(entries, key=default_key)
 
 
+# Share of the recent consultations dropped at each end before averaging.
+TRIM_SHARE = 0.1
+
+
 def expected_duration(recent_minutes: Sequence[float], default_min: float) -> float:
-    """Estimate a consultation's length from a doctor's recent ones (median resists outliers)."""
-    usable = [m for m in recent_minutes if 0 < m < 240]
+    """Estimate a consultation's length from a doctor's recent ones: a trimmed mean.
+
+    Trimming resists outliers like a median; unlike a median it is not biased low for the
+    long right tail of consultation lengths, and a wait is a sum of them.
+    """
+    usable = sorted(m for m in recent_minutes if 0 < m < 240)
     if len(usable) < 3:
         return default_min
-    return float(median(usable))
+    cut = int(len(usable) * TRIM_SHARE)
+    kept = usable[cut : len(usable) - cut]
+    return float(sum(kept) / len(kept))
 
 
 @dataclass(frozen=True, slots=True)

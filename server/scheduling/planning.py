@@ -338,12 +338,17 @@ async def current_plan(
     ):
         plan, reasons = stored, reasons_from_json(data)
     else:
-        state = queue_state(waiting, doctors, stored, version, now, day)
-        plan = greedy_plan(state, ctx.policy)
-        reasons = explain(stored, plan, {t.id: t for t in tickets}, doctors)
+        shown = stored
         if store:
-            # What the screens showed before this transaction (notifications compare).
-            session.info.setdefault("shown_plans", {}).setdefault((department_id, day), data)
+            # Plan against what the screens showed before this transaction, not against a
+            # plan an earlier event of the same transaction made (nobody saw that one), so a
+            # reason is never lost between two events (notifications compare it too).
+            before = session.info.setdefault("shown_plans", {})
+            shown = plan_from_json(before.setdefault((department_id, day), data))
+        state = queue_state(waiting, doctors, shown, version, now, day)
+        plan = greedy_plan(state, ctx.policy)
+        reasons = explain(shown, plan, {t.id: t for t in tickets}, doctors)
+        if store:
             if row is None:
                 row = QueuePlan(department_id=department_id, day=day, version=0, updated_at=now)
                 session.add(row)

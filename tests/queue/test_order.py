@@ -71,9 +71,13 @@ def test_waits_grow_by_one_consultation_per_place_shared_by_doctors() -> None:
     assert [e.wait_min for e in estimates] == [3, 3, 15, 15, 27]
 
 
-def test_duration_is_the_median_of_recent_consultations_ignoring_outliers() -> None:
+def test_duration_is_a_trimmed_mean_of_recent_consultations_ignoring_outliers() -> None:
     assert expected_duration([8, 10, 12, 600, 0], default_min=15) == 10
     assert expected_duration([9], default_min=15) == 15  # too few to trust
+    # A long right tail: the median (10) would promise waits that are too short, since a
+    # wait is a sum of consultations; the extremes (two at each end of 20) are dropped.
+    recent = [10] * 14 + [20, 25, 30, 35, 40, 200]
+    assert expected_duration(recent, default_min=15) == (12 * 10 + 20 + 25 + 30 + 35) / 16
 
 
 def test_remaining_time_of_the_current_consultation() -> None:
