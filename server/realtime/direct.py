@@ -69,6 +69,23 @@ class DirectWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
         finally:
             self.waiting_since = None
 
+    async def wait(self) -> Any:
+        """Return the client's next message; None once it has gone (engine.io then ends).
+
+        engine.io's own raises OSError there, and that exception's traceback holds the frame
+        that holds the task that holds the exception: a cycle that keeps the connection's
+        objects (its protocol, buffers and queues) until a full collection. None ends the
+        socket's loop the same way, and reference counting frees it all at once.
+        """
+        if self.socket is None or not self.socket.upgraded:
+            return await super().wait()  # an upgrade from polling expects the error
+        event = await self.asgi_receive()
+        if event["type"] != "websocket.receive":
+            return None
+        if event.get("bytes") is not None:
+            return event["bytes"]
+        return event.get("text")
+
     def idle(self, now: float) -> bool:
         """Tell whether a frame written now would leave after everything sent before it."""
         socket = self.socket
