@@ -1,7 +1,9 @@
 .PHONY: demo test setup lint bench
 
-demo: setup          ## start the demo clinic at http://localhost:5000
-	.venv/bin/clinic demo run
+DEMO_SPEED ?= 60
+
+demo: setup          ## start a moving demo clinic at http://localhost:5000 (CLINIC_PORT, DEMO_SPEED)
+	.venv/bin/clinic demo run --live --speed $(DEMO_SPEED)
 
 test:                ## install everything, start MariaDB and Redis, run the whole suite on both databases
 	scripts/test.sh

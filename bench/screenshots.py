@@ -132,10 +132,12 @@ def screens(browser: Browser, server: ServerProcess, walk_in: dict[str, Any]) ->
     desk.click("#search-form button[type=submit]")
     desk.locator("#search-results [data-patient-id]").first.click()
     desk.wait_for_selector("#patient-today li")
+    desk.wait_for_selector("#arrival-rows tr")  # the day's expected arrivals
     shoot(desk, "desk", written)
 
     phone = page_for(browser, server, None, PHONE, httpx.URL(walk_in["live_link"]).path)
-    phone.wait_for_selector("#detail:has-text('ahead')")
+    # "N ahead of you" or "You are next": the plan may put a walk-in for any doctor first.
+    phone.wait_for_selector("#detail:has-text('ahead'), #detail:has-text('next')")
     shoot(phone, "patient", written)
 
     book = page_for(browser, server, "patient", DESKTOP, "/book")
@@ -147,6 +149,8 @@ def screens(browser: Browser, server: ServerProcess, walk_in: dict[str, Any]) ->
 
     admin = page_for(browser, server, "admin", DESKTOP, "/admin")
     admin.wait_for_selector("#dash-rows tr")
+    admin.select_option("#sessions-department", label="General Medicine")
+    admin.wait_for_selector("#session-rows tr:has-text('Dr. Lucas Meyer')")
     shoot(admin, "admin", written)
 
     console_phone = page_for(browser, server, "doctor", PHONE, "/console")

@@ -132,6 +132,8 @@
 
   function status(state, info) {
     $("offline").hidden = state !== "offline";
+    $("degraded").hidden = state !== "degraded";  // a fixed text: the board shows no names
+    document.body.dataset.live = state;
     $("refused").hidden = state !== "refused";
     if (state === "refused") $("refused-text").textContent = info.message;
   }

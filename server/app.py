@@ -13,12 +13,16 @@ from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 from redis.asyncio import Redis
 
+from server import api_docs, headers
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api import desk as desk_api
+from server.api import presence as presence_api
 from server.api.body import StrictJSONRequest
 from server.api.errors import register_error_handlers
 from server.api.ids import IdConverter
 from server.api.openapi import ClinicOpenAPI
-from server.auth.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from server.auth import redact
+from server.auth.ratelimit import FallbackLimiter, Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
 from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
@@ -60,8 +64,6 @@ def create_app(settings: Settings | None = None) -> Quart:
         QUART_AUTH_COOKIE_SECURE=settings.cookie_secure,
         QUART_AUTH_DURATION=int(settings.session_lifetime.total_seconds()),
         QUART_AUTH_COOKIE_NAME="clinic_session",
-        QUART_SCHEMA_SWAGGER_JS_URL="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
-        QUART_SCHEMA_SWAGGER_CSS_URL="/vendor/swagger-ui-dist/swagger-ui.css",
         MAX_CONTENT_LENGTH=1 << 20,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
     )
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         info={"title": f"{settings.clinic_name} API", "version": "1"},
         redoc_ui_path=None,
         scalar_ui_path=None,
-        swagger_ui_path="/api/docs",
+        swagger_ui_path=None,  # server/api_docs.py serves it without inline script
         openapi_path="/api/openapi.json",
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
         openapi_provider_class=ClinicOpenAPI,
@@ -85,13 +87,18 @@ def create_app(settings: Settings | None = None) -> Quart:
         clinical.bp,
         admin.bp,
         dashboard.bp,
+        desk_api.bp,
         notify_api.bp,
+        presence_api.bp,
         pages_bp,
+        api_docs.bp,
         screens_bp,
         screens_public_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    headers.install(app, settings)
+    redact.install()
     engine = make_engine(settings)
     app.extensions["clinic"] = ClinicState(
         settings=settings,
@@ -105,6 +112,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         attach_notifications,
         start_scheduler,
     ]
+    if settings.demo_speed > 0:  # `clinic demo run --live`: simulated days play through the app
+        from server.simulation.live import attach as attach_live_demo
+
+        attach_live_demo(app.extensions["clinic"], settings.demo_speed)
     _lifespan(app)
     return app
 
@@ -116,7 +127,7 @@ def _lifespan(app: Quart) -> None:
     async def _start() -> None:
         if state.settings.redis_url:
             state.redis = Redis.from_url(state.settings.redis_url)
-            state.limiter = _redis_limiter(state.redis, state.settings)
+            state.limiter = _redis_limiter(state)
             state.jobs = await ArqJobs.connect(state.settings.redis_url)
         else:
             from workers.jobs import FUNCTIONS
@@ -130,6 +141,8 @@ def _lifespan(app: Quart) -> None:
 
     @app.after_serving
     async def _stop() -> None:
+        for hook in state.extras.get("on_stopping", []):  # what still makes changes stops first
+            await hook(state)
         if state.jobs is not None:  # first, so that no job reopens what the hooks close
             await state.jobs.close()
         for hook in reversed(state.extras.get("on_stop", [])):
@@ -139,5 +152,17 @@ def _lifespan(app: Quart) -> None:
         await state.engine.dispose()
 
 
-def _redis_limiter(redis: Redis, settings: Settings) -> Limiter:
-    return RedisLimiter(redis, settings.login_max_failures, settings.login_window_s)
+def _redis_limiter(state: ClinicState) -> Limiter:
+    """Count login failures in Redis, and in memory while Redis is down."""
+    settings = state.settings
+    assert settings.redis_url is not None
+    # Its own client with short timeouts: a Redis that hangs must not hold a login up.
+    redis = Redis.from_url(settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    async def close(_: ClinicState) -> None:
+        await redis.aclose()
+
+    state.extras.setdefault("on_stop", []).append(close)
+    shared = RedisLimiter(redis, settings.login_max_failures, settings.login_window_s)
+    local = MemoryLimiter(settings.login_max_failures, settings.login_window_s)
+    return FallbackLimiter(shared, local)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import uvicorn
 
 from server.config import Settings
-from server.scoring import ModelScorer
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: `clinic worker --check` must not wait
+    from server.scoring import ModelScorer
 
 
 @click.group()
@@ -20,6 +25,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # seven lines a run
 
 
 @main.command()
@@ -27,6 +33,9 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="port (default: settings)")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the app and its sockets."""
+    for name, value in (("CLINIC_HOST", host), ("CLINIC_PORT", port)):
+        if value is not None:  # the app reads its settings, and so its public URL, from these
+            os.environ[name] = str(value)
     settings = Settings()
     uvicorn.run(
         "server.asgi:create_asgi",
@@ -34,6 +43,9 @@ def serve(host: str | None, port: int | None) -> None:
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides instead,
+        # from CLINIC_TRUSTED_PROXIES (none by default), so that nobody resets login limits.
+        proxy_headers=False,
         ws="websockets-sansio",
         # Updates are about a kilobyte; compressing each for each socket (browsers offer
         # permessage-deflate) would cost more CPU per broadcast than sending it.
@@ -42,15 +54,25 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Run an arq worker against REDIS_URL: re-plans, messages, nightly retraining."""
-    from arq import run_worker
-
+@click.option(
+    "--queue",
+    type=click.Choice(["live", "nightly"]),
+    default="live",
+    show_default=True,
+    help="live: re-plans, messages, reminders, allocations; nightly: the no-show retrain",
+)
+@click.option("--check", is_flag=True, help="exit 0 if the worker is healthy, 1 if not")
+def worker(queue: str, check: bool) -> None:
+    """Run an arq worker against REDIS_URL; it rides out Redis outages (supervise it anyway)."""
     if not Settings().redis_url:
         raise click.UsageError("a worker needs REDIS_URL; without it the server runs jobs itself")
-    from workers.settings import WorkerSettings
+    from workers import run
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    if check:
+        healthy, said = run.check(queue)
+        click.echo(said)
+        sys.exit(0 if healthy else 1)
+    run.run(queue)
 
 
 @main.group()
@@ -81,7 +103,7 @@ def demo() -> None:
     """The demo clinic."""
 
 
-async def _seed(settings: Settings) -> bool:
+async def _seed(settings: Settings, day: bool = True) -> bool:
     from server.db import make_engine, make_sessionmaker, transaction
     from server.demo import is_seeded, seed
     from server.state import utc_clock
@@ -92,7 +114,7 @@ async def _seed(settings: Settings) -> bool:
         async with transaction(make_sessionmaker(engine)) as session:
             if await is_seeded(session):
                 return False
-            await seed(session, utc_clock(), scorer=scorer)
+            await seed(session, utc_clock(), scorer=scorer, day=day)
             return True
     finally:
         await engine.dispose()
@@ -103,6 +125,7 @@ async def _demo_model(settings: Settings) -> ModelScorer:
     from server.ml.jobs import retrain_if_better
     from server.ml.registry import active_version
     from server.ml.synth import generate
+    from server.scoring import ModelScorer
 
     if active_version(settings.models_path) is None:
         click.echo("training a first no-show model on synthetic history (once)…")
@@ -114,9 +137,15 @@ async def _demo_model(settings: Settings) -> ModelScorer:
 
 
 def _print_logins(settings: Settings) -> None:
-    from server.demo import DEMO_DISPLAY_KEY, LOGINS
+    from server.config import LOCAL_HOSTS
+    from server.demo import DEMO_DISPLAY_KEY, LOGINS, lan_address
 
-    click.echo(f"\n  {settings.clinic_name} is at {settings.public_url}\n")
+    click.echo(f"\n  {settings.clinic_name} is at {settings.public_url}")
+    if settings.host in ("0.0.0.0", "::") and (address := lan_address()) is not None:
+        click.echo(f"  on your network: http://{address}:{settings.port}")
+    elif settings.host not in LOCAL_HOSTS:
+        click.echo(f"  listening on {settings.host}:{settings.port}")
+    click.echo("")
     for login in LOGINS:
         click.echo(f"  {login.role:<8} username {login.username:<8} password {login.password}")
     click.echo(f"  TV board {settings.public_url}/board?key={DEMO_DISPLAY_KEY}")
@@ -124,10 +153,11 @@ def _print_logins(settings: Settings) -> None:
 
 
 @demo.command("seed")
-def demo_seed() -> None:
+@click.option("--live", is_flag=True, help="no sessions or patients today: a live demo plays them")
+def demo_seed(live: bool) -> None:
     """Create the demo clinic unless the database already has one."""
     settings = Settings()
-    created = asyncio.run(_seed(settings))
+    created = asyncio.run(_seed(settings, day=not live))
     click.echo(
         "demo clinic created" if created else "the database already holds a clinic; left as it is"
     )
@@ -135,14 +165,32 @@ def demo_seed() -> None:
 
 
 @demo.command("run")
-def demo_run() -> None:
-    """Migrate, seed if empty, print the logins and serve."""
-    from server.migrate import upgrade
+@click.option("--live", is_flag=True, help="play simulated clinic days through the server")
+@click.option(
+    "--speed",
+    default=60.0,
+    type=click.FloatRange(min=0.1, max=600),
+    show_default=True,
+    help="with --live: clinic minutes per wall-clock minute (1 = real time)",
+)
+def demo_run(live: bool, speed: float) -> None:
+    """Migrate, seed if empty, print the logins and serve (with --live, a moving clinic)."""
+    from server.demo import port_problem
 
     settings = Settings()
+    problem = port_problem(settings.host, settings.port)
+    if problem is not None:  # before anything is printed: a second demo stops here
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    from server.migrate import upgrade  # after: importing alembic logs its plugins
+
     upgrade(settings.database_url)
-    asyncio.run(_seed(settings))
+    asyncio.run(_seed(settings, day=not live))
     _print_logins(settings)
+    if live:
+        os.environ["CLINIC_DEMO_SPEED"] = f"{speed:g}"  # read by the app that serve builds
+        click.echo(f"  live: a clinic day plays at {speed:g}x (one clinic minute every ", nl=False)
+        click.echo(f"{60 / speed:.3g} s); watch the TV board, /desk and /admin\n")
     serve.callback(None, None)  # type: ignore[misc]
 
 
@@ -196,6 +244,36 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
     click.echo(f"created {role} {username}")
 
 
+@user.command("deactivate")
+@click.option("--username", required=True)
+def user_deactivate(username: str) -> None:
+    """Stop a login: it can no longer log in, and its sessions and tokens end at once."""
+    from sqlalchemy import select
+
+    from server.actions.accounts import deactivate_user
+    from server.auth.actor import SYSTEM
+    from server.db import make_engine, make_sessionmaker, transaction
+    from server.models import User
+    from server.state import utc_clock
+
+    async def run() -> bool:
+        engine = make_engine(Settings())
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                user_id = await session.scalar(select(User.id).where(User.username == username))
+                if user_id is None:
+                    return False
+                await deactivate_user(session, SYSTEM, user_id=user_id, now=utc_clock())
+                return True
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(run()):
+        click.echo(f"error: no user {username}", err=True)
+        sys.exit(1)
+    click.echo(f"deactivated {username}; their sessions and tokens are ended")
+
+
 def _register_optional_groups() -> None:
     try:
         from server.ml.cli import ml_group
@@ -205,3 +283,70 @@ def _register_optional_groups() -> None:
 
 
 _register_optional_groups()
+
+
+@main.command()
+@click.option("--policies", default="fcfs,flat,predictive,predictive-base-rate", show_default=True)
+@click.option("--days", default=5, show_default=True, type=click.IntRange(1, 60))
+@click.option("--replications", default=3, show_default=True, type=click.IntRange(1, 50))
+@click.option("--appointments", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--train", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--out", default="var/simulation", show_default=True, type=click.Path(path_type=Path))
+@click.option("--database-url", default=None, help="MariaDB URL (emptied!); default SQLite files")
+@click.option("--max-departments", default=None, type=click.IntRange(1, 1000))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
+@click.option("--resequence-limit", default=0.3, show_default=True, type=float)
+@click.option("--allocation-limit", default=2.0, show_default=True, type=float)
+def simulate(
+    policies: str,
+    days: int,
+    replications: int,
+    appointments: Path | None,
+    train: Path | None,
+    seed: int,
+    out: Path,
+    database_url: str | None,
+    max_departments: int | None,
+    workers: int,
+    resequence_limit: float,
+    allocation_limit: float,
+) -> None:
+    """Compare scheduling policies on simulated clinic days; print one JSON line last."""
+    import json
+
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    from server.simulation.policies import policy
+    from server.simulation.report import write
+    from server.simulation.study import Study, run_study
+
+    names = tuple(p.strip() for p in policies.split(",") if p.strip())
+    try:
+        for name in names:
+            policy(name)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    logging.getLogger().setLevel(logging.WARNING)
+    study = Study(
+        policies=names,
+        days=days,
+        replications=replications,
+        seed=seed,
+        appointments=appointments,
+        train=train,
+        database_url=database_url,
+        max_departments=max_departments,
+        workers=workers,
+        resequence_time_limit_s=resequence_limit,
+        allocation_time_limit_s=allocation_limit,
+    )
+    bar = tqdm(total=len(names) * replications, desc="policy-replications", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    outcome = run_study(study, progress)
+    bar.close()
+    line = write(outcome, out)
+    click.echo(json.dumps(line))

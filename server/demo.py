@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import random
+import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -85,12 +87,52 @@ async def is_seeded(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.count(Department.id))))
 
 
+OPENS, CLOSES = time(8), time(17)
+DAY_LENGTH = timedelta(hours=9)
+
+
 def session_window(now: datetime) -> tuple[datetime, datetime]:
-    """Pick today's working hours so that the demo is open whenever it is started."""
+    """Pick today's working hours: 08:00-17:00, or nine hours from an hour before `now`.
+
+    The normal day when it leaves at least two hours to see; otherwise the demo opens an hour
+    before it is started (for at most nine hours, ending by midnight) so that it is open.
+    """
     midnight = datetime.combine(now.date(), time(0), tzinfo=UTC)
-    start = max(midnight, (now - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0))
-    end = min(midnight + timedelta(hours=23, minutes=45), start + timedelta(hours=10))
-    return start, end
+    opens = datetime.combine(now.date(), OPENS, tzinfo=UTC)
+    closes = datetime.combine(now.date(), CLOSES, tzinfo=UTC)
+    if opens <= now <= closes - timedelta(hours=2):
+        return opens, closes
+    start = max(midnight, now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1))
+    return start, min(start + DAY_LENGTH, midnight + timedelta(days=1))
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Say in one line why the server could not listen on `host`:`port` (None: it can)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free to use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another demo?): stop it, "
+                    f"or choose another port: CLINIC_PORT={port + 1} make demo"
+                )
+            return f"cannot listen on {host}:{port}: {error.strerror}"
+    return None
+
+
+def lan_address() -> str | None:
+    """Guess this machine's address on the local network (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routing only picks the interface
+            address: str = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
 
 
 async def seed(
@@ -98,8 +140,12 @@ async def seed(
     now: datetime,
     rng: random.Random | None = None,
     scorer: booking.Scorer = booking.base_rate_scorer,
+    day: bool = True,
 ) -> dict[str, int]:
-    """Create the demo clinic through the same actions the app uses."""
+    """Create the demo clinic through the same actions the app uses.
+
+    With `day`, today's sessions, bookings and walk-ins too; without, the live demo plays them.
+    """
     rng = rng or random.Random(14)
     hashes = await asyncio.gather(
         *(asyncio.to_thread(hash_password_sync, login.password) for login in LOGINS)
@@ -115,9 +161,10 @@ async def seed(
             full_name=f"Demo {login.role}",
             now=now,
         )
-    doctors = await _clinic(session, now, users["doctor"])
+    doctors = await _clinic(session, now, users["doctor"], day)
     patients = await _patients(session, now, rng, users["patient"])
-    await _bookings(session, now, rng, doctors, patients, scorer)
+    if day:
+        await _bookings(session, now, rng, doctors, patients, scorer)
     session.add(
         Display(
             name="Waiting room",
@@ -129,7 +176,9 @@ async def seed(
     return {"doctors": len(doctors), "patients": len(patients)}
 
 
-async def _clinic(session: AsyncSession, now: datetime, doctor_user: User) -> list[Doctor]:
+async def _clinic(
+    session: AsyncSession, now: datetime, doctor_user: User, day: bool
+) -> list[Doctor]:
     start, end = session_window(now)
     doctors: list[Doctor] = []
     names = iter(DOCTORS)
@@ -149,17 +198,18 @@ async def _clinic(session: AsyncSession, now: datetime, doctor_user: User) -> li
                 user_id=doctor_user.id if not doctors else None,
                 now=now,
             )
-            await admin.create_session(
-                session,
-                SYSTEM,
-                doctor_id=doctor.id,
-                starts_at=start,
-                ends_at=end,
-                now=now,
-                slot_minutes=15,
-                capacity_per_slot=1,
-                overbook_cap=1,
-            )
+            if day:
+                await admin.create_session(
+                    session,
+                    SYSTEM,
+                    doctor_id=doctor.id,
+                    starts_at=start,
+                    ends_at=end,
+                    now=now,
+                    slot_minutes=15,
+                    capacity_per_slot=1,
+                    overbook_cap=1,
+                )
             doctors.append(doctor)
     return doctors
 

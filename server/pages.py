@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quart import Blueprint, Response, abort, render_template, send_from_directory
+from quart import Blueprint, Response, abort, render_template, request, send_from_directory
+from quart.typing import ResponseReturnValue
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
+from server.api.errors import error_response
+from server.auth.secrets import digest
 from server.auth.web import public
 from server.config import PROJECT_ROOT
+from server.demo import DEMO_DISPLAY_KEY
+from server.errors import APIError
+from server.models import Display
 from server.state import clinic
 
 bp = Blueprint("pages", __name__)
 
 NODE_MODULES = PROJECT_ROOT / "node_modules"
+STATIC_IMAGES = PROJECT_ROOT / "web" / "static" / "img"
 # Only these files of the npm packages are served: a closed list, not node_modules at large.
 VENDOR = {
     "bootstrap": (
@@ -37,6 +46,51 @@ VENDOR = {
 async def landing() -> str:
     """Show the landing page with a link per role."""
     return await render_template("landing.html", name=clinic().settings.clinic_name)
+
+
+@bp.get("/tv")
+@public
+async def tv_boards() -> str:
+    """Explain how a TV board opens (with a display key); link the demo's board if it exists."""
+    state = clinic()
+    demo = await state.read(
+        lambda s: s.scalar(select(Display.id).where(Display.key_hash == digest(DEMO_DISPLAY_KEY)))
+    )
+    return await render_template(
+        "tv.html",
+        name=state.settings.clinic_name,
+        public_url=state.settings.public_url,
+        demo_board=f"/board?key={DEMO_DISPLAY_KEY}" if demo is not None else None,
+    )
+
+
+@bp.get("/favicon.ico")
+@public
+async def favicon() -> Response:
+    """Serve the icon every page and the board show in the browser's tab."""
+    return await send_from_directory(STATIC_IMAGES, "favicon.ico")
+
+
+@bp.get("/favicon.svg")
+@public
+async def favicon_svg() -> Response:
+    """Serve the icon, drawn in SVG for sharp tabs."""
+    return await send_from_directory(STATIC_IMAGES, "favicon.svg")
+
+
+@bp.app_errorhandler(404)
+async def page_not_found(error: NotFound) -> ResponseReturnValue:
+    """Answer a browser's unknown page with an HTML page; the API and its clients get JSON."""
+    if request.path == "/api" or request.path.startswith("/api/") or not wants_html():
+        return error_response(APIError(404, "NOT_FOUND", error.description or error.name))
+    page = await render_template("404.html", name=clinic().settings.clinic_name, path=request.path)
+    return page, 404
+
+
+def wants_html() -> bool:
+    """Tell whether the client prefers a page to JSON (a browser's Accept header does)."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
 
 
 @bp.get("/health")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import datetime
@@ -24,7 +25,11 @@ FALLBACK_RATE = 0.2  # used only when no model can be loaded at all
 
 
 class ModelScorer:
-    """The booking path's scorer; picks up a newly activated model within `check_s` seconds."""
+    """The booking path's scorer; picks up a newly activated model within `check_s` seconds.
+
+    A new model is read and unpacked in a thread, then swapped in with one assignment; bookings
+    meanwhile go on with the model they had, never waiting for the load.
+    """
 
     def __init__(
         self, registry_dir: Path, check_s: float = 60.0, fallback_rate: float = FALLBACK_RATE
@@ -32,6 +37,7 @@ class ModelScorer:
         self.registry_dir, self.check_s, self.fallback_rate = registry_dir, check_s, fallback_rate
         self._version: str | None = None
         self._checked = 0.0
+        self._loading: asyncio.Task[None] | None = None
         self.predictor: NoShowPredictor = self._load()
 
     def _load(self) -> NoShowPredictor:
@@ -42,12 +48,30 @@ class ModelScorer:
         return predictor
 
     def refresh(self) -> None:
-        """Reload when another process (the nightly retrain) has activated a new model."""
-        if time.monotonic() - self._checked < self.check_s:
+        """Start loading a model another process (the nightly retrain) activated, off the loop."""
+        if self._loading is not None or time.monotonic() - self._checked < self.check_s:
             return
         self._checked = time.monotonic()
-        if active_version(self.registry_dir) != self._version:
-            self.predictor = self._load()
+        self._loading = asyncio.get_running_loop().create_task(self._reload())
+
+    async def _reload(self) -> None:
+        try:
+            version = await asyncio.to_thread(active_version, self.registry_dir)
+            if version != self._version:
+                predictor = await asyncio.to_thread(
+                    load_active, self.registry_dir, self.fallback_rate
+                )
+                self.predictor, self._version = predictor, version  # the swap: one step
+                log.info("no-show scorer now uses %s", predictor.version)
+        except Exception:  # keep scoring with the model we have
+            log.exception("loading the new no-show model failed")
+        finally:
+            self._loading = None
+
+    async def settled(self) -> None:
+        """Wait for a model being loaded (for tests and shutdown)."""
+        if self._loading is not None:
+            await asyncio.shield(self._loading)
 
     async def __call__(
         self,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, render_template, send_from_directory
+from quart import Blueprint, Response, render_template, request, send_from_directory
 
+from server.auth.redirects import safe_next
 from server.auth.web import public
 from server.config import PROJECT_ROOT
 from server.state import clinic
@@ -21,18 +22,18 @@ PAGES = {
 }
 
 
-async def _page(name: str) -> str:
+async def _page(name: str, **context: object) -> str:
     template, title = PAGES[name]
     return await render_template(
-        template, page=name, title=title, clinic_name=clinic().settings.clinic_name
+        template, page=name, title=title, clinic_name=clinic().settings.clinic_name, **context
     )
 
 
 @bp.get("/login")
 @public
 async def login() -> str:
-    """Show the login form; it returns to `next` after a successful login."""
-    return await _page("login")
+    """Show the login form; it returns to `next`, if a path on this site, after login."""
+    return await _page("login", next=safe_next(request.args.get("next")) or "")
 
 
 @bp.get("/console")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from quart import Blueprint, Response, abort, redirect, render_template, send_from_directory
+from quart import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+)
 from quart.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +23,7 @@ from server.auth.web import current_actor, public
 from server.config import PROJECT_ROOT
 from server.errors import APIError
 from server.models import Appointment, Role, Ticket
+from server.queries.visit import visit_of
 from server.queue.state import TicketStatus
 from server.state import clinic
 
@@ -26,10 +36,25 @@ FINISHED = (TicketStatus.COMPLETED, TicketStatus.CANCELLED)
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
+@bp.app_template_filter("clinic_time")
+def clinic_time(moment: datetime | None, with_day: bool = False) -> str:
+    """Show a time as the clinic's clocks do ("10:15"; "Mon 30 Nov, 10:15" on another day)."""
+    if moment is None:
+        return ""
+    state = clinic()
+    zone = ZoneInfo(state.settings.timezone)
+    local = moment.astimezone(zone)
+    if with_day and local.date() != state.clock().astimezone(zone).date():
+        return local.strftime("%a %d %b, %H:%M")
+    return local.strftime("%H:%M")
+
+
 @bp.get("/board")
 @public
-async def board() -> Response:
+async def board() -> ResponseReturnValue:
     """Show the TV board; its display key comes in the query string (?key=dk_…)."""
+    if not request.args.get("key"):
+        return redirect("/tv")  # the page that says how a board gets its key
     response = await send_from_directory(DISPLAYS, "board.html")
     response.headers.update(PRIVATE)
     return response
@@ -49,16 +74,24 @@ async def _patient_page(status: int = 200, **context: object) -> tuple[str, int,
     return await render_template("patient.html", clinic_name=name, **context), status, PRIVATE
 
 
+async def _ticket_page(shown: int, **context: object) -> tuple[str, int, dict[str, str]]:
+    """Show a ticket's live page with its appointment: time, doctor, room, check-in from."""
+    state = clinic()
+    early = state.settings.check_in_early_min
+    visit = await state.read(lambda s: visit_of(s, shown, early))
+    return await _patient_page(200, visit=visit, **context)
+
+
 @bp.get("/t/<link>")
 @public
 async def ticket_link(link: str) -> tuple[str, int, dict[str, str]]:
     """Show a patient their ticket from the signed link they were sent; no password needed."""
     settings = clinic().settings
     try:
-        read_ticket_link(settings.secret_key, link, settings.ticket_link_hours * 3600)
+        ticket_id = read_ticket_link(settings.secret_key, link, settings.ticket_link_hours * 3600)
     except APIError as error:
         return await _patient_page(error.status, problem=error.message)
-    return await _patient_page(link=link)
+    return await _ticket_page(ticket_id, link=link)
 
 
 async def todays_ticket(session: AsyncSession, patient_id: int, day: date) -> int | None:
@@ -89,4 +122,4 @@ async def my_ticket() -> ResponseReturnValue:
     ticket_id = await state.read(lambda s: todays_ticket(s, patient_id, state.clock().date()))
     if ticket_id is None:
         return await _patient_page(problem="You have no ticket today.")
-    return await _patient_page(ticket_id=ticket_id)
+    return await _ticket_page(ticket_id, ticket_id=ticket_id)

@@ -48,7 +48,7 @@ class ClinicState:
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction whose events reach the hub after commit."""
-        return await run_transaction(self.sessions, work, hub=self.hub)
+        return await run_transaction(self.sessions, work, hub=self.hub, state=self)
 
     @property
     def overbooking(self) -> OverbookPolicy:
@@ -71,7 +71,7 @@ class ClinicState:
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run a read-only `work` in its own short transaction."""
-        return await run_transaction(self.sessions, work)
+        return await run_transaction(self.sessions, work, state=self)
 
 
 def clinic(app: Quart | None = None) -> ClinicState:

@@ -1,6 +1,10 @@
-"""Settings come from the environment; production refuses an unsafe secret."""
+"""Settings come from the environment; no known secret outside tests; files under var_dir."""
 
 from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -47,3 +51,67 @@ def test_production_starts_with_a_long_random_secret(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     monkeypatch.setenv("CLINIC_MODE", "production")
     assert Settings().mode == "production"
+
+
+@pytest.fixture
+def unset_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Clear the secret and database settings; put the var directory in tmp_path."""
+    for name in ("SECRET_KEY", "CLINIC_SECRET_KEY", "DATABASE_URL", "CLINIC_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLINIC_MODE", "development")
+    var = tmp_path / "var"
+    monkeypatch.setenv("CLINIC_VAR_DIR", str(var))
+    return var
+
+
+@pytest.mark.parametrize("mode", ["development", "production"])
+@pytest.mark.parametrize("secret", [DEFAULT_SECRET, "short", "change-me"])
+def test_every_mode_but_test_refuses_a_known_or_short_secret(
+    mode: str, secret: str, unset_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLINIC_MODE", mode)
+    monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ValidationError, match="SECRET_KEY") as refused:
+        Settings()
+    assert secret[:8] not in str(refused.value)  # the refusal never prints the secret
+
+
+def test_without_secret_key_a_random_secret_is_made_once_and_kept_owner_only(
+    unset_env: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="server.config"):
+        first = Settings()
+        second = Settings()
+    assert first.secret_key == second.secret_key  # reused: cookies survive a restart
+    assert first.secret_key != DEFAULT_SECRET and len(first.secret_key) >= 32
+    folder = unset_env / "secrets"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(unset_env.stat().st_mode) == 0o700  # made here: the database's too
+    assert stat.S_IMODE((folder / "secret_key").stat().st_mode) == 0o600
+    said = [r.getMessage() for r in caplog.records]
+    assert "file created" in said[0] and "file read" in said[1]
+    assert not any(first.secret_key in line for line in said)  # never the value
+
+
+def test_an_environment_secret_is_used_and_said_so(
+    unset_env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "e" * 40)
+    with caplog.at_level(logging.INFO, logger="server.config"):
+        assert Settings().secret_key == "e" * 40
+    assert "signing secret: env" in caplog.text and "e" * 40 not in caplog.text
+    assert not (unset_env / "secrets").exists()
+
+
+def test_a_secret_file_others_can_read_is_refused(unset_env: Path) -> None:
+    Settings()
+    (unset_env / "secrets" / "secret_key").chmod(0o644)
+    with pytest.raises(ValidationError, match="chmod 600"):
+        Settings()
+
+
+def test_the_var_directory_moves_every_default_file(unset_env: Path) -> None:
+    settings = Settings()
+    assert settings.database_url == f"sqlite+aiosqlite:///{unset_env / 'clinic.sqlite3'}"
+    assert settings.models_path == unset_env / "models"
+    assert (unset_env / "secrets" / "secret_key").exists()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,3 +76,29 @@ async def test_a_corrupted_model_file_leaves_the_department_rate(
     session: AsyncSession, broken_registry: Path
 ) -> None:
     assert await book_with(session, ModelScorer(broken_registry), rate=0.3) == 0.3
+
+
+async def test_a_new_model_loads_off_the_loop_while_bookings_use_the_old_one(
+    session: AsyncSession, registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from server import scoring
+
+    live = tmp_path / "live"
+    scorer = ModelScorer(live, check_s=0)  # no model yet: the department's rate
+    shutil.copytree(registry, live, dirs_exist_ok=True)  # the nightly retrain activates one
+    release = threading.Event()
+    real_load = scoring.load_active
+
+    def slow_load(*args: Any) -> Any:
+        release.wait(5)  # a big model unpacking; the loop must not wait for it
+        return real_load(*args)
+
+    monkeypatch.setattr(scoring, "load_active", slow_load)
+    assert await book_with(session, scorer, rate=0.35) == 0.35  # the old one, at once
+    release.set()
+    await scorer.settled()
+    assert scorer.predictor.version != "base-rate"
+    probability = await book_with(session, scorer, rate=0.35)
+    assert probability is not None and probability != 0.35

@@ -7,24 +7,25 @@ import logging
 from datetime import date
 from typing import Any
 
-from server.jobs import generation_key
 from server.scheduling.applying import Applied, apply
 from server.scheduling.reading import Reading, read_queue
-from server.scheduling.triggers import JOB, job_key, request_resequence
-from server.solver import greedy_plan, resequence
+from server.solver import greedy_plan, improves, resequence
 from server.solver.types import Plan
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
+# The queue changes under a plan now and then; under constant change, the next trigger re-plans.
+STALE_TRIES = 3
 
 
 async def resequence_queue(ctx: dict[str, Any], department_id: int, day: str) -> str:
     """Plan one department-day; a plan made stale by newer changes is solved again, not applied."""
     state: ClinicState = ctx["state"]
-    generation = await _generation(ctx, department_id, day)
-    outcome = await _plan(state, department_id, date.fromisoformat(day))
-    if outcome == Applied.STALE or await _generation(ctx, department_id, day) != generation:
-        await _again(ctx, state, department_id, day)
+    outcome = ""
+    for _ in range(STALE_TRIES):
+        outcome = await _plan(state, department_id, date.fromisoformat(day))
+        if outcome != Applied.STALE:
+            break
     return outcome
 
 
@@ -32,20 +33,25 @@ async def _plan(state: ClinicState, department_id: int, day: date) -> str:
     policy = state.solver_settings.policy()
     now = state.clock()
     default_min = state.settings.default_consultation_min
+    grace_min = state.settings.desk_grace_min
     reading: Reading | None = await state.read(
-        lambda s: read_queue(s, department_id, day, now, default_min)
+        lambda s: read_queue(s, department_id, day, now, default_min, grace_min)
     )
     if reading is None:
         return "nothing to plan"
     greedy = greedy_plan(reading.state, policy)
-    first = await _apply(state, department_id, day, greedy)
-    if first == Applied.STALE:
-        return first
+    shown = reading.previous
+    first = Applied.NOT_BETTER  # the action already stored (and broadcast) this greedy plan
+    if shown is None or shown.state_version != reading.state.state_version:
+        first = await _apply(state, department_id, day, greedy)
+        if first == Applied.STALE:
+            return first
     # CP-SAT releases the GIL: in a thread it never stalls the sockets of this process.
     best = await asyncio.to_thread(
-        resequence, reading.state, policy, hint=reading.previous, seed=policy.random_seed
+        resequence, reading.state, policy, hint=greedy, seed=policy.random_seed
     )
-    if best.source != "cpsat" or best.stats.objective >= greedy.stats.objective:
+    # Only a meaningful saving moves anyone (and costs the screens an update).
+    if best.source != "cpsat" or not improves(greedy, best, policy):
         return first
     return await _apply(state, department_id, day, best)
 
@@ -61,24 +67,3 @@ async def _apply(state: ClinicState, department_id: int, day: date, plan: Plan) 
         plan.stats.objective,
     )
     return outcome
-
-
-async def _generation(ctx: dict[str, Any], department_id: int, day: str) -> int | None:
-    """Read the trigger counter under arq (a trigger during a run is otherwise dropped)."""
-    redis = ctx.get("redis")
-    if redis is None:
-        return None
-    value = await redis.get(generation_key(job_key(department_id, day)))
-    return int(value) if value is not None else 0
-
-
-async def _again(ctx: dict[str, Any], state: ClinicState, department_id: int, day: str) -> None:
-    redis = ctx.get("redis")
-    if redis is None:  # in-process: the runner already queued one more run for a new trigger
-        await request_resequence(state, department_id, day)
-        return
-    generation = await _generation(ctx, department_id, day)
-    # Our own job id is still taken while we run: a fresh id makes exactly one more run.
-    await redis.enqueue_job(
-        JOB, department_id, day, _job_id=f"{job_key(department_id, day)}:{generation}"
-    )

@@ -1,27 +1,68 @@
-"""arq worker settings: `clinic worker` (or `arq workers.settings.WorkerSettings`)."""
+"""arq worker settings: `clinic worker` (live jobs) and `clinic worker --queue nightly`.
+
+The live worker runs re-plans, deliveries, reminders and allocations, each with a timeout sized
+to it; the nightly worker retrains the no-show model on a queue of its own, so a retrain's long
+timeout never holds up a live job (arq keeps a killed job "in progress" for the longest timeout
+of its worker). Both can also be run as `arq workers.settings.WorkerSettings` (without the
+reconnects and health reporting of `clinic worker`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from arq import cron, func
+from arq import cron
 from arq.connections import RedisSettings
+from arq.worker import Function
 
 from server.auth.ratelimit import MemoryLimiter
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
-from server.jobs import ArqJobs, retrying
+from server.jobs import LIVE_QUEUE, NIGHTLY_QUEUE, ArqJobs
 from server.notify.runtime import attach as attach_notifications
 from server.realtime.server import attach_worker_emitter
 from server.scheduling.hooks import attach as attach_scheduler
+from server.scheduling.settings import SolverSettings
 from server.state import ClinicState
 from workers.allocation_jobs import allocate_upcoming
+from workers.config import WorkerConfig
+from workers.functions import arq_function
 from workers.jobs import FUNCTIONS
 from workers.ml_jobs import retrain_no_show
 from workers.notify_jobs import deliver_outbox, send_due_reminders
 
 _settings = Settings()
+_config = WorkerConfig()
+_solver = SolverSettings()
+
+
+def timeouts(solver: SolverSettings) -> dict[str, float]:
+    """Size each job's timeout to the job: seconds for a re-plan, half an hour for a retrain."""
+    return {
+        # greedy + CP-SAT (its own time limit) + two short transactions, up to 3 stale retries
+        # and 3 coalesced rounds; arq cancels a job that outlives this.
+        "resequence": 20 + 9 * solver.resequence_time_limit_s,
+        "allocate": 30 + 3 * solver.allocation_time_limit_s,
+        "deliver_outbox": 300,  # batches until nothing is due; each send has its own timeout
+        "send_due_reminders": 60,
+        "allocate_upcoming": 60,
+        "rescore_bookings": 600,
+        "retrain_no_show": 1800,
+    }
+
+
+NIGHTLY = frozenset({"retrain_no_show", "rescore_bookings"})
+
+
+def functions(queue: str, solver: SolverSettings, lease_s: float) -> list[Function]:
+    """Return the arq functions one queue's worker runs."""
+    limits = timeouts(solver)
+    wanted = [name for name in FUNCTIONS if (name in NIGHTLY) == (queue == NIGHTLY_QUEUE)]
+    return [
+        arq_function(name, FUNCTIONS[name], queue=queue, timeout_s=limits[name], lease_s=lease_s)
+        for name in wanted
+    ]
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -35,7 +76,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         limiter=MemoryLimiter(1, 1),
         redis=ctx["redis"],
     )
-    state.jobs = ArqJobs(ctx["redis"])
+    state.jobs = ArqJobs(ctx["redis"], queue_name=LIVE_QUEUE)  # what jobs queue is live work
     state.extras["on_start"] = [attach_scheduler, attach_notifications, attach_worker_emitter]
     for hook in state.extras.get("on_start", []):
         await hook(state)
@@ -44,17 +85,22 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what startup opened."""
-    state: ClinicState = ctx["state"]
+    state: ClinicState | None = ctx.get("state")
+    if state is None:
+        return
     for hook in reversed(state.extras.get("on_stop", [])):
         await hook(state)
     await state.engine.dispose()
 
 
-class WorkerSettings:
-    """What `arq` reads to run a worker."""
+_limits = timeouts(_solver)
 
-    # Registered under the names the server enqueues them by.
-    functions = [func(retrying(job), name=name) for name, job in FUNCTIONS.items()]  # type: ignore[arg-type]
+
+class WorkerSettings:
+    """What `arq` reads to run the live worker."""
+
+    queue_name = LIVE_QUEUE
+    functions = functions(LIVE_QUEUE, _solver, _config.lease_s)
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(_settings.redis_url or "redis://127.0.0.1:6379/0")
@@ -63,9 +109,43 @@ class WorkerSettings:
     keep_result = 0
     # arq's default (0.5 s) would add up to half a second before a re-plan reaches the screens.
     poll_delay = 0.05
+    # `clinic worker --check` without a health port reads this key; it lives interval + 1 s.
+    health_check_interval = 5
     cron_jobs = [
-        cron(send_due_reminders, second={0}, run_at_startup=True),
-        cron(deliver_outbox, second={15, 45}),  # picks up retries whose backoff has passed
-        cron(retrain_no_show, hour={2}, minute={30}, timeout=1800),  # nightly, then re-scores
-        cron(allocate_upcoming, hour={3}, minute={15}),  # after re-scoring: fresh show probs
+        cron(
+            send_due_reminders,
+            second={0},
+            run_at_startup=True,
+            timeout=_limits["send_due_reminders"],
+        ),
+        # Retries whose backoff has passed, and claims of a killed worker once their lease ends.
+        cron(
+            deliver_outbox,
+            second={5, 15, 25, 35, 45, 55},
+            run_at_startup=True,
+            timeout=_limits["deliver_outbox"],
+        ),
     ]
+
+
+class NightlySettings:
+    """What `arq` reads to run the nightly worker: retraining, re-scoring, allocating ahead."""
+
+    queue_name = NIGHTLY_QUEUE
+    functions = functions(NIGHTLY_QUEUE, _solver, _config.lease_s)
+    on_startup = startup
+    on_shutdown = shutdown
+    redis_settings = WorkerSettings.redis_settings
+    max_jobs = 2
+    job_timeout = 600
+    keep_result = 0
+    poll_delay = 1.0
+    health_check_interval = 5
+    cron_jobs = [
+        cron(retrain_no_show, hour={2}, minute={30}, timeout=_limits["retrain_no_show"]),
+        # After re-scoring: fresh show probabilities; it queues one live `allocate` job a day.
+        cron(allocate_upcoming, hour={3}, minute={15}, timeout=_limits["allocate_upcoming"]),
+    ]
+
+
+SETTINGS: dict[str, type] = {"live": WorkerSettings, "nightly": NightlySettings}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -10,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.common import audit
+from server.actions.records import assign_record_number, provisional_number
 from server.auth.actor import Actor
 from server.errors import APIError
 from server.models import ContactPreference, Patient
@@ -36,7 +36,7 @@ async def create_patient(
     The unique index decides, not a SELECT first: two desks registering the same record
     number at once get one 201 and one 409, never a 500.
     """
-    number = new.record_number or f"MRN-{secrets.token_hex(4).upper()}"
+    number = new.record_number or provisional_number()
     patient = Patient(
         record_number=number,
         full_name=new.full_name,
@@ -57,6 +57,8 @@ async def create_patient(
             f"record number {number} is taken",
             {"record_number": number},
         ) from None
+    if new.record_number is None:
+        number = await assign_record_number(session, patient)
     audit(
         session,
         actor,

@@ -9,13 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.booking import register_walk_in
 from server.actions.common import change_status, load_ticket, publish
+from server.actions.presence import desk_open_on, open_desk
 from server.auth.actor import Actor
 from server.errors import APIError, forbidden, not_found
 from server.models import Appointment, Department, Doctor, DoctorSession, Role, Ticket
 from server.queries.entries import entry_of
-from server.queries.queues import soonest_free_doctor
+from server.queries.queues import call_line, soonest_free_doctor
 from server.queue.order import Urgency, priority_order
 from server.queue.state import TicketEvent, TicketStatus
+from server.scheduling.planning import context_of, current_plan
 
 BUSY = (TicketStatus.CALLED, TicketStatus.IN_CONSULTATION)
 
@@ -34,8 +36,10 @@ def check_own_queue(actor: Actor, doctor_id: int | None) -> None:
         raise forbidden("doctors can only move patients in their own queue")
 
 
-async def waiting_for_doctor(session: AsyncSession, doctor: Doctor, day: date) -> list[Ticket]:
-    """Return the tickets a doctor may call, in call order (their own and the shared ones)."""
+async def waiting_for_doctor(
+    session: AsyncSession, doctor: Doctor, day: date, now: datetime
+) -> list[Ticket]:
+    """Return the tickets a doctor may call, in the current plan's order (then any others)."""
     tickets = (
         (
             await session.scalars(
@@ -58,7 +62,11 @@ async def waiting_for_doctor(session: AsyncSession, doctor: Doctor, day: date) -
         .all()
     )
     by_id = {t.id: t for t in tickets}
-    return [by_id[e.ticket_id] for e in priority_order(entry_of(t) for t in tickets)]
+    plan = await current_plan(session, doctor.department_id, day, now, context_of(session))
+    planned = [by_id[t] for t in call_line(plan, doctor.id) if t in by_id]
+    # Tickets the plan cannot place (none should be) come last, by priority.
+    rest = [t for t in tickets if t not in planned]
+    return planned + [by_id[e.ticket_id] for e in priority_order(entry_of(t) for t in rest)]
 
 
 async def doctor_room(session: AsyncSession, doctor: Doctor, day: date) -> int | None:
@@ -95,7 +103,7 @@ async def call_next(
     check_own_queue(actor, doctor_id)
     doctor = await load_doctor(session, doctor_id)
     await _refuse_if_busy(session, doctor, now.date())
-    for candidate in await waiting_for_doctor(session, doctor, now.date()):
+    for candidate in await waiting_for_doctor(session, doctor, now.date(), now):
         # Claim it with a guarded UPDATE: another doctor sharing the queue may take it first.
         claimed = await session.execute(
             update(Appointment)
@@ -131,6 +139,9 @@ async def _call(
     ):
         raise forbidden("that ticket waits for another doctor")
     change_status(session, actor, ticket, TicketEvent.CALL, now, details={"doctor_id": doctor.id})
+    if not desk_open_on(doctor, now.date()):
+        # A doctor who calls is at their desk: calling opens it.
+        open_desk(session, actor, doctor, True, now, reason="opened by a call")
     ticket.doctor_id = doctor.id
     ticket.room_id = await doctor_room(session, doctor, now.date())
     ticket.call_count += 1

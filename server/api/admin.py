@@ -102,7 +102,7 @@ async def session_create(data: SessionIn) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/sessions/<int:session_id>/delay")
-@requires("admin.manage")
+@requires("session.adjust")
 @validate_request(SessionDelayIn)
 async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]:
     """Record that a doctor starts late; waits and plans move with it."""
@@ -123,7 +123,7 @@ async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]
 
 
 @bp.post("/sessions/<int:session_id>/close")
-@requires("admin.manage")
+@requires("session.adjust")
 @validate_request(SessionCloseIn)
 async def session_close(session_id: int, data: SessionCloseIn) -> dict[str, Any]:
     """Record that a doctor leaves early; later slots close and their patients are shared."""

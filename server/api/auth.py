@@ -1,59 +1,77 @@
-"""Log in and out, API tokens, and who am I."""
+"""Log in and out, a new password, API tokens, and who am I."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from quart import Blueprint, Response, jsonify, request
+from pydantic import Field
+from quart import Blueprint, Response, g, jsonify, request
 from quart_auth import AuthUser, login_user, logout_user
-from quart_schema import validate_request
+from quart_schema import validate_querystring, validate_request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.schemas import LoginIn, TokenIn
-from server.auth.passwords import verify_password
+from server.actions import accounts
+from server.api.schemas import LoginIn, Strict, TokenIn
+from server.auth.addresses import client_address
+from server.auth.cache import ActorCache
+from server.auth.passwords import hash_password, verify_password
+from server.auth.permissions import allowed
 from server.auth.secrets import digest, new_secret
-from server.auth.web import CSRF_COOKIE, actor, csrf_token_for, public, requires
-from server.errors import APIError
+from server.auth.sessions import end_session, start_session
+from server.auth.web import (
+    CSRF_COOKIE,
+    actor,
+    check_csrf,
+    csrf_token_for,
+    current_actor,
+    public,
+    requires,
+    session_key,
+)
+from server.errors import APIError, forbidden
 from server.models import ApiToken, User
-from server.state import clinic
+from server.state import ClinicState, clinic
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
 
+class PasswordIn(Strict):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)
+
+
+class TokensQuery(Strict):
+    user_id: int | None = Field(None, ge=1, le=2**31 - 1, description="admins: another's tokens")
+
+
 def _client_ip() -> str:
-    return request.remote_addr or "unknown"
+    """Return the client's address; X-Forwarded-For counts only from CLINIC_TRUSTED_PROXIES."""
+    proxies = clinic().settings.proxy_networks
+    forwarded = request.headers.getlist("X-Forwarded-For") or request.headers.getlist("X-Real-IP")
+    return client_address(request.remote_addr, forwarded, proxies)
 
 
-@bp.post("/login")
-@public
-@validate_request(LoginIn)
-async def login(data: LoginIn) -> Response:
-    """Log in with username and password; sets the session cookie."""
-    state = clinic()
-    key = f"{data.username.lower()}|{_client_ip()}"
-    if await state.limiter.blocked(key):
-        raise APIError(429, "RATE_LIMITED", "too many failed logins; wait a few minutes")
-    user = await state.read(lambda s: s.scalar(select(User).where(User.username == data.username)))
-    ok = await verify_password(user.password_hash if user else None, data.password)
-    if user is None or not ok or not user.active:
-        await state.limiter.fail(key)
-        raise APIError(401, "BAD_CREDENTIALS", "wrong username or password")
-    await state.limiter.reset(key)
-    login_user(AuthUser(str(user.id)))
-    csrf = csrf_token_for(state.settings.secret_key, user.id)
-    response = jsonify(
-        {
-            "user": {
-                "id": user.id,
-                "username": user.username,
-                "role": user.role.value,
-                "full_name": user.full_name,
-            },
-            "csrf_token": csrf,
-        }
-    )
+def _limit_keys(state: ClinicState, username: str, address: str) -> list[tuple[str, int]]:
+    """Return the counters a failed login adds to, with the limit of each."""
+    settings = state.settings
+    return [
+        (f"pair:{username}|{address}", settings.login_max_failures),
+        (f"account:{username}", settings.login_account_max_failures),
+        (f"address:{address}", settings.login_address_max_failures),
+    ]
+
+
+async def _begin_login(state: ClinicState, user_id: int) -> str:
+    """Start a server-side login for the session cookie; return its CSRF token."""
+    lifetime = state.settings.session_lifetime
+    key = await state.run(lambda s: start_session(s, user_id, state.clock(), lifetime))
+    login_user(AuthUser(key))
+    return csrf_token_for(state.settings.secret_key, key)
+
+
+def _with_csrf_cookie(state: ClinicState, response: Response, csrf: str) -> Response:
     response.set_cookie(
         CSRF_COOKIE,
         csrf,
@@ -64,10 +82,53 @@ async def login(data: LoginIn) -> Response:
     return response
 
 
+def _forget_tokens(state: ClinicState) -> None:
+    """Drop this process's memory of token owners; other processes forget within 30 s."""
+    cache = state.extras.get("actor_cache")
+    if isinstance(cache, ActorCache):
+        cache.clear()
+
+
+@bp.post("/login")
+@public
+@validate_request(LoginIn)
+async def login(data: LoginIn) -> Response:
+    """Log in with username and password; sets the session cookie."""
+    state = clinic()
+    username = data.username.lower()
+    keys = _limit_keys(state, username, _client_ip())
+    for key, limit in keys:
+        if await state.limiter.blocked(key, limit):
+            raise APIError(429, "RATE_LIMITED", "too many failed logins; wait a few minutes")
+    user = await state.read(lambda s: s.scalar(select(User).where(User.username == data.username)))
+    ok = await verify_password(user.password_hash if user else None, data.password)
+    if user is None or not ok or not user.active:
+        for key, _ in keys:
+            await state.limiter.fail(key)
+        raise APIError(401, "BAD_CREDENTIALS", "wrong username or password")
+    await state.limiter.reset(keys[0][0])  # the account's own count decays with its window
+    csrf = await _begin_login(state, user.id)
+    body = {
+        "user": {
+            "id": user.id,
+            "username": user.username,
+            "role": user.role.value,
+            "full_name": user.full_name,
+        },
+        "csrf_token": csrf,
+    }
+    return _with_csrf_cookie(state, jsonify(body), csrf)
+
+
 @bp.post("/logout")
 @public
 async def logout() -> Response:
-    """Log out: the session cookie is cleared."""
+    """Log out: the login ends on the server, its cookies are cleared (CSRF required)."""
+    state = clinic()
+    key = session_key()
+    if key is not None and await current_actor() is not None and g.get("via_cookie"):
+        check_csrf()  # another site must not be able to log the user out
+        await state.run(lambda s: end_session(s, key))
     logout_user()
     response = jsonify({"ok": True})
     response.delete_cookie(CSRF_COOKIE)
@@ -77,17 +138,42 @@ async def logout() -> Response:
 @bp.get("/me")
 @requires("self")
 async def me() -> dict[str, Any]:
-    """Tell the caller who they are, and their CSRF token."""
+    """Tell the caller who they are, and their login's CSRF token (null for a bearer)."""
     who = actor()
     assert who.user_id is not None
+    key = session_key() if g.get("via_cookie") else None
     return {
         "user_id": who.user_id,
         "role": who.role.value,
         "name": who.name,
         "doctor_id": who.doctor_id,
         "patient_id": who.patient_id,
-        "csrf_token": csrf_token_for(clinic().settings.secret_key, who.user_id),
+        "csrf_token": csrf_token_for(clinic().settings.secret_key, key) if key else None,
     }
+
+
+@bp.post("/password")
+@requires("self")
+@validate_request(PasswordIn)
+async def change_password(data: PasswordIn) -> Response:
+    """Set a new password; every other login and every bearer token of the caller ends."""
+    state, who = clinic(), actor()
+    assert who.user_id is not None
+    user_id = who.user_id
+    user = await state.read(lambda s: s.get(User, user_id))
+    if user is None or not await verify_password(user.password_hash, data.current_password):
+        raise APIError(403, "BAD_CREDENTIALS", "the current password is wrong")
+    hashed = await hash_password(data.new_password)
+    await state.run(
+        lambda s: accounts.change_password(
+            s, who, user_id=user_id, password_hash=hashed, now=state.clock()
+        )
+    )
+    _forget_tokens(state)
+    if not g.get("via_cookie"):
+        return jsonify({"ok": True, "csrf_token": None})
+    csrf = await _begin_login(state, user_id)  # this browser stays logged in, afresh
+    return _with_csrf_cookie(state, jsonify({"ok": True, "csrf_token": csrf}), csrf)
 
 
 @bp.post("/tokens")
@@ -99,16 +185,59 @@ async def create_token(data: TokenIn) -> tuple[dict[str, Any], int]:
     secret = new_secret("cq")
     expires = state.clock() + timedelta(days=state.settings.api_token_days)
 
-    async def work(session: AsyncSession) -> None:
-        session.add(
-            ApiToken(
-                user_id=who.user_id,
-                token_hash=digest(secret),
-                name=data.name,
-                created_at=state.clock(),
-                expires_at=expires,
-            )
+    async def work(session: AsyncSession) -> ApiToken:
+        row = ApiToken(
+            user_id=who.user_id,
+            token_hash=digest(secret),
+            name=data.name,
+            created_at=state.clock(),
+            expires_at=expires,
         )
+        session.add(row)
+        await session.flush()
+        return row
 
-    await state.run(work)
-    return {"token": secret, "expires_at": expires.isoformat()}, 201
+    row = await state.run(work)
+    return {"id": row.id, "token": secret, "expires_at": expires.isoformat()}, 201
+
+
+@bp.get("/tokens")
+@requires("self")
+@validate_querystring(TokensQuery)
+async def list_tokens(query_args: TokensQuery) -> dict[str, Any]:
+    """List the caller's bearer tokens (never the secrets); an admin may ask for a user's."""
+    state, who = clinic(), actor()
+    user_id = who.user_id
+    if query_args.user_id is not None and query_args.user_id != who.user_id:
+        if not allowed(who.role, "admin.manage"):
+            raise forbidden("only an admin may list another user's tokens")
+        user_id = query_args.user_id
+    now = state.clock()
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        rows = await session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+        )
+        return [
+            {
+                "id": row.id,
+                "user_id": row.user_id,
+                "name": row.name,
+                "created_at": row.created_at.isoformat(),
+                "expires_at": row.expires_at.isoformat(),
+                "expired": row.expires_at <= now,
+            }
+            for row in rows.all()
+        ]
+
+    return {"tokens": await state.read(work)}
+
+
+@bp.delete("/tokens/<int:token_id>")
+@requires("self")
+async def revoke_token(token_id: int) -> tuple[str, int]:
+    """Revoke a bearer token: one's own, or anyone's for an admin; it stops working at once."""
+    state, who = clinic(), actor()
+    await state.run(lambda s: accounts.revoke_token(s, who, token_id=token_id, now=state.clock()))
+    _forget_tokens(state)
+    return "", 204

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.actor import Actor
 from server.auth.secrets import digest
+from server.auth.sessions import session_user
 from server.models import ApiToken, Doctor, Patient, User
 
 
@@ -28,3 +29,9 @@ async def actor_for_token(session: AsyncSession, token: str, now: datetime) -> A
     if row is None or row.expires_at <= now:
         return None
     return await actor_for_user(session, row.user_id)
+
+
+async def actor_for_session(session: AsyncSession, key: str, now: datetime) -> Actor | None:
+    """Load the Actor behind a live browser login (the key its cookie carries)."""
+    user_id = await session_user(session, key, now)
+    return await actor_for_user(session, user_id) if user_id is not None else None

@@ -37,6 +37,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "ticket.transfer": frozenset({A, D, S, N}),
     "ticket.cancel": DESK,
     "ticket.emergency": frozenset({A, D, S, N}),
+    # The desk records a doctor who starts late or leaves early
+    "session.adjust": DESK,
+    "desk.presence": frozenset({A, D, S, N}),  # doctors: their own desk only
     # Clinical records
     "vitals.record": frozenset({A, N, D}),
     "vitals.read": frozenset({A, N, D}),

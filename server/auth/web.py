@@ -13,7 +13,7 @@ from quart_auth import current_user
 
 from server.auth.actor import Actor
 from server.auth.cache import ActorCache
-from server.auth.identity import actor_for_token, actor_for_user
+from server.auth.identity import actor_for_session, actor_for_token
 from server.auth.permissions import PERMISSIONS, require
 from server.errors import APIError
 from server.state import clinic
@@ -24,9 +24,16 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_COOKIE = "csrf_token"
 
 
-def csrf_token_for(secret_key: str, user_id: int) -> str:
-    """Derive the CSRF token of a logged-in user (sent as a cookie, echoed in a header)."""
-    return hmac.new(secret_key.encode(), f"csrf:{user_id}".encode(), hashlib.sha256).hexdigest()
+def csrf_token_for(secret_key: str, session_key: str) -> str:
+    """Derive the CSRF token of one login (sent as a cookie, echoed in a header)."""
+    message = f"csrf:{session_key}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def session_key() -> str | None:
+    """Return the login key the request's signed session cookie carries, if any."""
+    key = current_user.auth_id
+    return key if isinstance(key, str) and key.startswith("ls_") else None
 
 
 async def current_actor() -> Actor | None:
@@ -37,11 +44,11 @@ async def current_actor() -> Actor | None:
     header = request.headers.get("Authorization", "")
     actor: Actor | None = None
     g.via_cookie = False
+    key = session_key()
     if header.startswith("Bearer "):
         actor = await _actor_for_bearer(header.removeprefix("Bearer ").strip())
-    elif current_user.auth_id is not None and current_user.auth_id.isdigit():
-        user_id = int(current_user.auth_id)
-        actor = await state.read(lambda s: actor_for_user(s, user_id))
+    elif key is not None:
+        actor = await state.read(lambda s: actor_for_session(s, key, state.clock()))
         g.via_cookie = actor is not None
     g.actor = actor
     return actor
@@ -59,11 +66,12 @@ async def _actor_for_bearer(token: str) -> Actor:
     return actor
 
 
-def _check_csrf(actor: Actor) -> None:
-    if request.method not in UNSAFE or not g.get("via_cookie"):
+def check_csrf() -> None:
+    """Refuse 403 a cookie-authenticated write without its login's CSRF token."""
+    key = session_key()
+    if request.method not in UNSAFE or not g.get("via_cookie") or key is None:
         return
-    assert actor.user_id is not None
-    expected = csrf_token_for(clinic().settings.secret_key, actor.user_id)
+    expected = csrf_token_for(clinic().settings.secret_key, key)
     if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
         raise APIError(
             403, "CSRF_FAILED", f"send the {CSRF_HEADER} header from the {CSRF_COOKIE} cookie"
@@ -82,7 +90,7 @@ def requires(permission: str) -> Callable[[F], F]:
             if actor is None:
                 raise APIError(401, "UNAUTHENTICATED", "log in or send a bearer token")
             require(actor.role, permission)
-            _check_csrf(actor)
+            check_csrf()
             return await view(*args, **kwargs)
 
         guarded.permission = permission  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from server.models.idempotency import IdempotencyKey
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
-from server.models.users import ApiToken, Display, Role, User
+from server.models.users import ApiToken, Display, LoginSession, Role, User
 
 __all__ = [
     "ApiToken",
@@ -23,6 +23,7 @@ __all__ = [
     "Doctor",
     "DoctorSession",
     "IdempotencyKey",
+    "LoginSession",
     "OutboxMessage",
     "OutboxStatus",
     "Patient",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +58,9 @@ class Doctor(Base):
     specialty: Mapped[str] = mapped_column(String(100), default="")
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Presence: the doctor opened their desk (console) at `desk_since`; closed when False.
+    desk_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    desk_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     department: Mapped[Department] = relationship(lazy="joined")
     room: Mapped[Room | None] = relationship(lazy="joined")

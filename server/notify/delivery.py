@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify import outbox
@@ -93,12 +97,42 @@ async def deliver_batch(
         async with gate:
             return await send_one(message, transports, config, state)
 
-    outcomes = await asyncio.gather(*(gated(m) for m in claimed))
+    async with renewed(state, report.owner, config.lease_s):
+        outcomes = await asyncio.gather(*(gated(m) for m in claimed))
     await state.run(lambda s: outbox.record(s, report.owner, outcomes, state.clock()))
     for outcome in outcomes:
         report.count(outcome.status)
     report.batches += 1
     return len(claimed)
+
+
+@contextlib.asynccontextmanager
+async def renewed(state: ClinicState, owner: str, lease_s: float) -> AsyncIterator[None]:
+    """Renew `owner`'s claims every third of the lease while the body sends.
+
+    The lease can then be short: a killed sender's claims go out again `lease_s` after its last
+    renewal, while a live one sending to a slow provider keeps them.
+    """
+
+    async def renew_forever() -> None:
+        while True:
+            await asyncio.sleep(lease_s / 3)
+            try:
+                await state.run(partial(_renew, owner, state.clock() + timedelta(seconds=lease_s)))
+            except Exception:  # a missed renewal risks a duplicate, never a loss
+                log.warning("renewing outbox claims of %s failed", owner, exc_info=True)
+
+    task = asyncio.create_task(renew_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _renew(owner: str, until: datetime, session: AsyncSession) -> int:
+    return await outbox.renew(session, owner, until)
 
 
 async def deliver_due(

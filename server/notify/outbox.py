@@ -112,6 +112,17 @@ async def claim(
     return list(rows)
 
 
+async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
+    """Extend `owner`'s claims that are still sending; return how many it still holds."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.claim == owner, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def record(
     session: AsyncSession, owner: str, outcomes: Sequence[Outcome], now: datetime
 ) -> None:

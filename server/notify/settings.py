@@ -33,7 +33,8 @@ class NotifySettings(BaseSettings):
     max_attempts: int = Field(6, ge=1)
     backoff_base_s: float = Field(30.0, gt=0)
     backoff_max_s: float = Field(3600.0, gt=0)
-    lease_s: float = Field(60.0, gt=0)  # a claim older than this is taken over by another worker
+    # A claim not renewed for this long (its sender died) is taken over by another worker.
+    lease_s: float = Field(15.0, gt=0)
     send_timeout_s: float = Field(10.0, gt=0)
     batch_size: int = Field(200, ge=1)
     concurrency: int = Field(50, ge=1)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import not_found
-from server.models import Appointment, Department, Doctor, Slot, Ticket
+from server.models import Appointment, Department, Doctor, DoctorSession, Slot, Ticket
 from server.models.appointments import Source
+from server.queries.outcome import Block, capacity, doctor_days
+from server.queries.outcome import percentile as percentile
 from server.queue.order import Urgency
 from server.queue.state import TicketStatus
 
@@ -23,6 +27,7 @@ STATUS_KEYS = (*(s.value for s in TicketStatus), "transferred")
 MISSED = frozenset({TicketStatus.NO_SHOW, TicketStatus.BOOKED})
 UNASSIGNED = "Not yet assigned"
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class Visit:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     transferred_at: datetime | None = None
+    day: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +84,8 @@ class Metrics:
     consultation_min: Spread
     no_shows: NoShows
     seen_per_hour: list[int] = field(default_factory=list)
-
-
-def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """Return the `fraction` quantile by linear interpolation between ranks; None if empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    # The "inclusive" method (numpy's default, Excel's PERCENTILE.INC): easy to check by hand.
-    position = fraction * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    # Doctors' sessions: utilisation, idle minutes, overtime per doctor-day (outcome.capacity).
+    capacity: dict[str, float | int | None] = field(default_factory=dict)
 
 
 def spread(minutes: Sequence[float]) -> Spread:
@@ -160,8 +156,20 @@ def status_counts(visits: Iterable[Visit]) -> dict[str, int]:
     return counts
 
 
-def summarize(visits: Sequence[Visit], now: datetime, zone: tzinfo) -> Metrics:
-    """Compute every figure of the dashboard for one group of visits."""
+def session_blocks(blocks: Iterable[Block], now: datetime) -> list[Block]:
+    """Keep the sessions that have started, each counted up to now at the latest."""
+    return [
+        Block(b.doctor_id, b.department_id, b.day, b.starts_at, min(b.ends_at, now))
+        for b in blocks
+        if b.starts_at < now
+    ]
+
+
+def summarize(
+    visits: Sequence[Visit], now: datetime, zone: tzinfo, blocks: Sequence[Block] = ()
+) -> Metrics:
+    """Compute every figure of the dashboard for one group of visits (and their sessions)."""
+    work = [(v.doctor_id, v.day, v.started_at, v.completed_at) for v in visits]
     return Metrics(
         tickets=len(visits),
         by_status=status_counts(visits),
@@ -174,12 +182,13 @@ def summarize(visits: Sequence[Visit], now: datetime, zone: tzinfo) -> Metrics:
         consultation_min=spread(consultations(visits)),
         no_shows=no_shows(visits, now),
         seen_per_hour=seen_per_hour(visits, zone),
+        capacity=capacity(doctor_days(work, session_blocks(blocks, now))),
     )
 
 
-def group_by(visits: Iterable[Visit], key: Callable[[Visit], K]) -> dict[K, list[Visit]]:
-    """Split visits by `key`, keeping their order."""
-    groups: dict[K, list[Visit]] = {}
+def group_by(visits: Iterable[V], key: Callable[[V], K]) -> dict[K, list[V]]:
+    """Split visits (or sessions) by `key`, keeping their order."""
+    groups: dict[K, list[V]] = {}
     for v in visits:
         groups.setdefault(key(v), []).append(v)
     return groups
@@ -194,10 +203,19 @@ class Names:
 
 
 def dashboard(
-    visits: Sequence[Visit], names: Names, *, day: date, now: datetime, zone: tzinfo
+    visits: Sequence[Visit],
+    names: Names,
+    *,
+    day: date,
+    now: datetime,
+    zone: tzinfo,
+    until: date | None = None,
+    blocks: Sequence[Block] = (),
 ) -> dict[str, Any]:
-    """Build the dashboard: the day's totals, then one row per department and per doctor."""
+    """Build the dashboard: the days' totals, then one row per department and per doctor."""
     per_department = group_by(visits, lambda v: v.department_id)
+    blocks_of_department = group_by(blocks, lambda b: b.department_id)
+    blocks_of_doctor = group_by(blocks, lambda b: b.doctor_id)
     # Tickets of a shared queue have no doctor until one calls them: one such row per department.
     per_doctor = group_by(visits, lambda v: (v.doctor_id, v.department_id))
 
@@ -207,12 +225,24 @@ def dashboard(
     def department_name(department_id: int) -> str:
         return names.departments.get(department_id, f"#{department_id}")
 
+    def mine(key: tuple[int | None, int]) -> list[Block]:
+        # The shared queue's row has no sessions of its own.
+        return [] if key[0] is None else blocks_of_doctor.get(key[0], [])
+
     return {
         "day": day.isoformat(),
+        "from": day.isoformat(),
+        "to": (until or day).isoformat(),
         "generated_at": now.isoformat(),
-        "totals": asdict(summarize(visits, now, zone)),
+        "totals": asdict(summarize(visits, now, zone, blocks)),
         "departments": [
-            {"id": d, "name": name, **asdict(summarize(per_department.get(d, []), now, zone))}
+            {
+                "id": d,
+                "name": name,
+                **asdict(
+                    summarize(per_department.get(d, []), now, zone, blocks_of_department.get(d, []))
+                ),
+            }
             for d, name in sorted(names.departments.items(), key=lambda item: item[1])
         ],
         "doctors": [
@@ -221,7 +251,7 @@ def dashboard(
                 "name": doctor_name(key),
                 "department_id": key[1],
                 "department": department_name(key[1]),
-                **asdict(summarize(per_doctor[key], now, zone)),
+                **asdict(summarize(per_doctor[key], now, zone, mine(key))),
             }
             for key in sorted(
                 per_doctor, key=lambda k: (department_name(k[1]), k[0] is None, doctor_name(k))
@@ -245,24 +275,44 @@ VISIT_COLUMNS = (
     Appointment.started_at,
     Appointment.completed_at,
     Appointment.transferred_at,
+    Appointment.day,
 )
 
 
 async def load_dashboard(
-    session: AsyncSession, day: date, department_id: int | None, now: datetime, zone: tzinfo
+    session: AsyncSession,
+    day: date,
+    department_id: int | None,
+    now: datetime,
+    zone: tzinfo,
+    until: date | None = None,
 ) -> dict[str, Any]:
-    """Read one day's visits (of one department, or all) and build the dashboard; 404 if none."""
+    """Read the visits of `day` to `until` (of one department, or all) and build the dashboard."""
+    last = until or day
     departments = select(Department.id, Department.name)
     visits = (
         select(*VISIT_COLUMNS)
         .join(Ticket, Ticket.appointment_id == Appointment.id)
         .outerjoin(Slot, Slot.id == Appointment.slot_id)
-        .where(Appointment.day == day)
+        .where(Appointment.day >= day, Appointment.day <= last)
+    )
+    sessions = (
+        select(
+            DoctorSession.doctor_id,
+            Doctor.department_id,
+            DoctorSession.day,
+            DoctorSession.starts_at,
+            DoctorSession.ends_at,
+            DoctorSession.closed_early_at,
+        )
+        .join(Doctor, Doctor.id == DoctorSession.doctor_id)
+        .where(DoctorSession.day >= day, DoctorSession.day <= last)
     )
     if department_id is not None:
         departments = departments.where(Department.id == department_id)
         # The queue a ticket is in now: a transferred patient counts where they are seen.
         visits = visits.where(Ticket.queue_department_id == department_id)
+        sessions = sessions.where(Doctor.department_id == department_id)
     department_names = dict((await session.execute(departments)).tuples().all())
     if department_id is not None and not department_names:
         raise not_found("department", department_id)
@@ -273,4 +323,89 @@ async def load_dashboard(
         .tuples()
         .all()
     )
-    return dashboard(rows, Names(department_names, doctor_names), day=day, now=now, zone=zone)
+    blocks = [
+        # A doctor who left early worked until then.
+        Block(doctor, department, on, starts, min(ends, closed) if closed else ends)
+        for doctor, department, on, starts, ends, closed in (await session.execute(sessions))
+    ]
+    return dashboard(
+        rows,
+        Names(department_names, doctor_names),
+        day=day,
+        now=now,
+        zone=zone,
+        until=last,
+        blocks=blocks,
+    )
+
+
+CSV_COLUMNS = (
+    "scope",
+    "id",
+    "name",
+    "department",
+    "tickets",
+    "seen",
+    "walk_ins",
+    "online",
+    "emergencies",
+    "overbooked",
+    "wait_median_min",
+    "wait_p90_min",
+    "consultation_median_min",
+    "consultation_p90_min",
+    "no_show_rate",
+    "no_show_predicted",
+    "utilisation",
+    "session_min",
+    "consulted_min",
+    "idle_min",
+    "overtime_mean_min",
+    "overtime_p90_min",
+)
+
+
+def _csv_row(scope: str, row: dict[str, Any]) -> list[Any]:
+    capacity_ = row["capacity"]
+    return [
+        scope,
+        row.get("id", ""),
+        row.get("name", "all"),
+        row.get("department", ""),
+        row["tickets"],
+        row["by_status"]["completed"],
+        row["walk_ins"],
+        row["online"],
+        row["emergencies"],
+        row["overbooked"],
+        row["wait_min"]["median"],
+        row["wait_min"]["p90"],
+        row["consultation_min"]["median"],
+        row["consultation_min"]["p90"],
+        row["no_shows"]["rate"],
+        row["no_shows"]["predicted"],
+        capacity_["utilisation"],
+        capacity_["session_min"],
+        capacity_["consulted_min"],
+        capacity_["idle_min"],
+        capacity_["overtime_mean_min"],
+        capacity_["overtime_p90_min"],
+    ]
+
+
+def to_csv(board: dict[str, Any]) -> str:
+    """Render a dashboard as CSV: the totals, then a row per department and per doctor."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerow(_csv_row("total", board["totals"]))
+    for row in board["departments"]:
+        writer.writerow(_csv_row("department", row))
+    for row in board["doctors"]:
+        writer.writerow(_csv_row("doctor", row))
+    return out.getvalue()
+
+
+def days_between(first: date, last: date) -> int:
+    """Count the days of a range, both ends included."""
+    return (last - first) // timedelta(days=1) + 1

@@ -1,10 +1,8 @@
-"""Read models of the queues: department snapshots and one ticket's view, with waits."""
+"""Read models of the queues: department snapshots and one ticket's view, from the plan."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,120 +10,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import not_found
 from server.events import iso
-from server.models import Appointment, Department, Doctor, DoctorSession, Room, Ticket
-from server.queries.entries import entry_of
-from server.queue.forecast import DoctorClock, Forecast, forecast
-from server.queue.order import expected_duration, remaining_minutes
+from server.models import Department, Room, Ticket
+from server.queries.live import (
+    LIVE,
+    RECENT_DURATIONS,
+    DoctorState,
+    doctors_today,
+    live_tickets,
+    recent_durations,
+)
 from server.queue.state import TicketStatus
+from server.scheduling.planning import CurrentPlan, Place, context_of, current_plan, pool_of
 
-LIVE = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.IN_CONSULTATION)
-RECENT_DURATIONS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class DoctorState:
-    """A doctor at work today, with their room and current patient."""
-
-    doctor: Doctor
-    room: str | None
-    clock: DoctorClock
-    current: Ticket | None
-
-
-async def live_tickets(session: AsyncSession, department_id: int, day: date) -> list[Ticket]:
-    """Return the tickets of a department's queue that are waiting, called or being seen."""
-    rows = await session.scalars(
-        select(Ticket)
-        .join(Appointment, Ticket.appointment_id == Appointment.id)
-        .where(
-            Ticket.queue_department_id == department_id,
-            Ticket.day == day,
-            Appointment.status.in_(LIVE),
-        )
-    )
-    return list(rows.unique().all())
-
-
-async def recent_durations(session: AsyncSession, doctor_id: int) -> list[float]:
-    """Return the doctor's last consultation lengths in minutes."""
-    rows = await session.execute(
-        select(Appointment.started_at, Appointment.completed_at)
-        .where(
-            Appointment.doctor_id == doctor_id,
-            Appointment.status == TicketStatus.COMPLETED,
-            Appointment.started_at.is_not(None),
-        )
-        .order_by(Appointment.completed_at.desc())
-        .limit(RECENT_DURATIONS)
-    )
-    return [(done - began).total_seconds() / 60 for began, done in rows if began and done]
-
-
-async def doctors_today(
-    session: AsyncSession,
-    department_id: int,
-    day: date,
-    tickets: Sequence[Ticket],
-    now: datetime,
-    default_min: float,
-) -> list[DoctorState]:
-    """Return the department's doctors who have a session today, with their clocks."""
-    rows = await session.execute(
-        select(DoctorSession, Room.name)
-        .join(Doctor, DoctorSession.doctor_id == Doctor.id)
-        .outerjoin(Room, DoctorSession.room_id == Room.id)
-        .where(
-            Doctor.department_id == department_id, DoctorSession.day == day, Doctor.active.is_(True)
-        )
-        .order_by(Doctor.name, DoctorSession.starts_at)
-    )
-    states: dict[int, DoctorState] = {}
-    for doctor_session, room in rows.unique():
-        doctor = doctor_session.doctor
-        if doctor.id in states:
-            # Sessions come in start order: the day's last one says whether they leave early.
-            states[doctor.id] = _leaving(states[doctor.id], doctor_session, now)
-            continue
-        current = next(
-            (
-                t
-                for t in tickets
-                if t.doctor_id == doctor.id
-                and t.appointment.status in (TicketStatus.CALLED, TicketStatus.IN_CONSULTATION)
-            ),
-            None,
-        )
-        per_patient = expected_duration(await recent_durations(session, doctor.id), default_min)
-        started = current.appointment.started_at if current else None
-        busy = remaining_minutes(started, now, per_patient) if current else 0.0
-        if current is not None and started is None:
-            busy = per_patient  # called, not yet in: a whole consultation ahead
-        opens_in = (
-            max((doctor_session.starts_at - now).total_seconds() / 60, 0.0)
-            + doctor_session.delay_minutes
-        )
-        state = DoctorState(
-            doctor=doctor,
-            room=room,
-            clock=DoctorClock(doctor.id, max(busy, opens_in), per_patient),
-            current=current,
-        )
-        states[doctor.id] = _leaving(state, doctor_session, now)
-    return list(states.values())
-
-
-def _leaving(state: DoctorState, doctor_session: DoctorSession, now: datetime) -> DoctorState:
-    """Set when the doctor leaves, from the early close of their session (if any)."""
-    closed = doctor_session.closed_early_at
-    leaves_in = (closed - now).total_seconds() / 60 if closed is not None else None
-    return replace(state, clock=replace(state.clock, leaves_in_min=leaves_in))
+__all__ = [
+    "LIVE",
+    "RECENT_DURATIONS",
+    "DoctorState",
+    "department_snapshot",
+    "doctors_today",
+    "live_tickets",
+    "recent_durations",
+    "soonest_free_doctor",
+    "ticket_snapshot",
+    "ticket_view",
+]
 
 
 def ticket_view(
-    ticket: Ticket, place: Forecast | None, rooms: dict[int, str], *, names: bool
+    ticket: Ticket,
+    place: Place | None,
+    rooms: dict[int, str],
+    *,
+    names: bool,
+    now: datetime | None = None,
+    rank: int | None = None,
 ) -> dict[str, Any]:
     """Render one ticket; names only for screens of staff, never for boards."""
     appointment = ticket.appointment
+    waiting = place is not None and appointment.status is TicketStatus.WAITING
     view: dict[str, Any] = {
         "ticket_id": ticket.id,
         "token": ticket.token,
@@ -134,18 +56,22 @@ def ticket_view(
         "source": appointment.source.value,
         "doctor_id": ticket.doctor_id,
         "room": rooms.get(ticket.room_id) if ticket.room_id else None,
-        "position": place.position
-        if place and appointment.status is TicketStatus.WAITING
+        # The plan's answer (docs/architecture.md, "ahead"): how many the planned doctor
+        # calls before this patient, and in about how many minutes this one is called.
+        "ahead": place.ahead if waiting and place else None,
+        "position": place.ahead + 1 if waiting and place else None,
+        "wait_min": place.wait_min if waiting and place else None,
+        "eta": iso(now + timedelta(minutes=place.wait_min))
+        if waiting and place and now is not None
         else None,
-        "wait_min": place.wait_min
-        if place and appointment.status is TicketStatus.WAITING
-        else None,
+        "moved_reason": place.reason if waiting and place else None,
         "expected_doctor_id": place.doctor_id if place else ticket.doctor_id,
         "arrived_at": iso(ticket.arrived_at),
         "scheduled_at": iso(appointment.scheduled_at),
         "called_at": iso(appointment.called_at),
         "call_count": ticket.call_count,
-        "plan_rank": ticket.plan_rank,  # the scheduler's order within an urgency (None: none yet)
+        # 1 = the first to be called in the department by the current plan (None: not waiting).
+        "plan_rank": rank if waiting else None,
     }
     if names:
         view["patient"] = {
@@ -158,6 +84,25 @@ def ticket_view(
     return view
 
 
+def call_line(plan: CurrentPlan, doctor_id: int) -> list[int]:
+    """Return the waiting tickets `doctor_id` may call, in the order "call next" offers them.
+
+    Their own planned line first; then shared patients planned on a colleague, soonest first
+    (a doctor with nobody of their own helps the others' lines).
+    """
+    own = list(plan.lines.get(doctor_id, ()))
+    shared = [
+        t.id
+        for t in plan.tickets
+        if t.id in plan.places
+        and t.id not in own
+        and t.doctor_id is None
+        and t.appointment.status is TicketStatus.WAITING
+    ]
+    shared.sort(key=lambda t: (plan.places[t].wait_min, plan.places[t].ahead, t))
+    return own + shared
+
+
 async def department_snapshot(
     session: AsyncSession,
     department_id: int,
@@ -165,23 +110,13 @@ async def department_snapshot(
     now: datetime,
     *,
     names: bool,
-    default_min: float = 10.0,
+    default_min: float | None = None,
 ) -> dict[str, Any]:
-    """Return everything a screen needs to draw a department's queues."""
+    """Return everything a screen needs to draw a department's queues, in the plan's order."""
     department = await session.get(Department, department_id)
     if department is None:
         raise not_found("department", department_id)
-    tickets = await live_tickets(session, department_id, day)
-    doctors = await doctors_today(session, department_id, day, tickets, now, default_min)
-    waiting = [t for t in tickets if t.appointment.status is TicketStatus.WAITING]
-    places = {
-        f.ticket_id: f
-        for f in forecast(
-            [entry_of(t) for t in waiting],
-            {t.id: t.doctor_id for t in waiting},
-            [d.clock for d in doctors],
-        )
-    }
+    plan = await current_plan(session, department_id, day, now, context_of(session, default_min))
     rooms = dict(
         (
             await session.execute(
@@ -191,14 +126,16 @@ async def department_snapshot(
         .tuples()
         .all()
     )
+    rank = {ticket_id: k for k, ticket_id in enumerate(plan.order())}
     ordered = sorted(
-        tickets,
+        plan.tickets,
         key=lambda t: (
             t.appointment.status is TicketStatus.WAITING,
-            places[t.id].wait_min if t.id in places else 0,
+            rank.get(t.id, len(rank)),
             t.id,
         ),
     )
+    pool = set(pool_of(plan.doctors))
     return {
         "department": {
             "id": department.id,
@@ -208,24 +145,39 @@ async def department_snapshot(
         },
         "day": day.isoformat(),
         "generated_at": now.isoformat(),
+        "plan_version": plan.version,
         "doctors": [
             {
                 "id": d.doctor.id,
                 "name": d.doctor.name,
                 "room": d.room,
                 "per_patient_min": round(d.clock.per_patient_min, 1),
+                "desk_open": d.desk_open,
+                "late": d.late,
+                "working": d.doctor.id in pool,
+                "line": call_line(plan, d.doctor.id),
                 "current": ticket_view(d.current, None, rooms, names=names) if d.current else None,
             }
-            for d in doctors
+            for d in plan.doctors
         ],
-        "tickets": [ticket_view(t, places.get(t.id), rooms, names=names) for t in ordered],
+        "tickets": [
+            ticket_view(
+                t,
+                plan.places.get(t.id),
+                rooms,
+                names=names,
+                now=now,
+                rank=rank[t.id] + 1 if t.id in rank else None,
+            )
+            for t in ordered
+        ],
     }
 
 
 async def ticket_snapshot(
-    session: AsyncSession, ticket_id: int, now: datetime, default_min: float = 10.0
+    session: AsyncSession, ticket_id: int, now: datetime, default_min: float | None = None
 ) -> dict[str, Any]:
-    """Return one ticket as its patient sees it: status, position, wait, room."""
+    """Return one ticket as its patient sees it: status, place, wait, room."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
         raise not_found("ticket", ticket_id)
@@ -245,12 +197,16 @@ async def ticket_snapshot(
 
 
 async def soonest_free_doctor(
-    session: AsyncSession, department_id: int, now: datetime, default_min: float = 10.0
+    session: AsyncSession, department_id: int, now: datetime, default_min: float | None = None
 ) -> int | None:
-    """Return the department's working doctor who will be free first (None if nobody works)."""
+    """Return the working doctor who will be free first (None if nobody works)."""
+    ctx = context_of(session, default_min)
     tickets = await live_tickets(session, department_id, now.date())
-    doctors = await doctors_today(session, department_id, now.date(), tickets, now, default_min)
-    present = [d for d in doctors if d.clock.can_start(d.clock.free_in_min)]
+    doctors = await doctors_today(
+        session, department_id, now.date(), tickets, now, ctx.default_min, ctx.grace_min
+    )
+    pool = set(pool_of(doctors))
+    present = [d for d in doctors if d.doctor.id in pool and d.clock.can_start(d.clock.free_in_min)]
     if not present:
         return None
     return min(present, key=lambda d: (d.clock.free_in_min, d.doctor.id)).doctor.id

@@ -85,9 +85,14 @@ def estimate_waits(
     ]
 
 
+# An overrunning consultation is expected to go on for this share of a usual one more: the
+# ETAs behind it keep moving later as it runs long, instead of stopping at "now".
+OVERRUN_SHARE = 0.25
+
+
 def remaining_minutes(started_at: datetime | None, now: datetime, per_patient_min: float) -> float:
     """Estimate how long the doctor's current consultation still runs."""
     if started_at is None:
         return 0.0
     elapsed = (now - started_at) / timedelta(minutes=1)
-    return max(per_patient_min - elapsed, 0.0)
+    return max(per_patient_min - elapsed, per_patient_min * OVERRUN_SHARE)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.actor import Actor
-from server.auth.identity import actor_for_token, actor_for_user
+from server.auth.identity import actor_for_session, actor_for_token
 from server.auth.secrets import digest, read_ticket_link
 from server.errors import APIError, not_found
 from server.models import Department, Display, Role, Ticket
@@ -31,8 +31,8 @@ def bad_request(message: str) -> APIError:
     return APIError(400, "BAD_REQUEST", message)
 
 
-def cookie_user_id(app: Quart, environ: dict[str, Any]) -> int | None:
-    """Read the logged-in user id from the session cookie, as quart-auth signed it."""
+def cookie_session_key(app: Quart, environ: dict[str, Any]) -> str | None:
+    """Read the login key from the session cookie, as quart-auth signed it."""
     try:
         cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
     except CookieError:
@@ -41,8 +41,8 @@ def cookie_user_id(app: Quart, environ: dict[str, Any]) -> int | None:
     if morsel is None:
         return None
     auth: QuartAuth = app.extensions["QUART_AUTH"][0]
-    user_id = auth.load_token(morsel.value, app)
-    return int(user_id) if user_id is not None and user_id.isdigit() else None
+    key = auth.load_token(morsel.value, app)
+    return key if isinstance(key, str) and key.startswith("ls_") else None
 
 
 async def connecting_actor(app: Quart, environ: dict[str, Any], auth: dict[str, Any]) -> Actor:
@@ -56,8 +56,8 @@ async def connecting_actor(app: Quart, environ: dict[str, Any], auth: dict[str, 
         if actor is None:
             raise APIError(401, "TOKEN_INVALID", "the bearer token is unknown or expired")
         return actor
-    user_id = cookie_user_id(app, environ)
-    actor = await state.read(lambda s: actor_for_user(s, user_id)) if user_id else None
+    key = cookie_session_key(app, environ)
+    actor = await state.read(lambda s: actor_for_session(s, key, state.clock())) if key else None
     if actor is None:
         raise APIError(401, "AUTH_REQUIRED", "log in, or connect with auth.token")
     return actor

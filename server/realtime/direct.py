@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
@@ -22,9 +23,16 @@ from typing import Any
 import socketio
 from engineio.async_drivers import asgi as eio_asgi
 
+from server.realtime.collector import CHURN
+
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+# A client that stops reading (a frozen tab, a TV behind a dead access point) would have its
+# frames pile up until engine.io's ping timeout (about 45 s). It is dropped sooner: when this
+# many frames wait for it, or when one write has waited this long (it reconnects and resyncs).
+MAX_QUEUED_FRAMES = 64
+MAX_STALL_S = 10.0
 
 
 class DirectWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
@@ -35,22 +43,31 @@ class DirectWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
         # The handler is the engine.io socket's bound `_websocket_handler`.
         self.socket: Any = getattr(handler, "__self__", None)
         self.blocked: asyncio.Future[None] | None = None  # a direct write waiting to finish
+        self.waiting_since: float | None = None  # when the write under way started to wait
+        self.dropped = False
 
     async def __call__(self, environ: dict[str, Any]) -> str:
         """Serve the connection; broadcasts can find this WebSocket on its socket meanwhile."""
         if self.socket is not None:
             self.socket.direct = self
+        CHURN.opened()
         try:
             return str(await super().__call__(environ))
         finally:
             if self.socket is not None:
                 self.socket.direct = None
+            CHURN.closed()  # what a closed connection leaves behind is collected in bulk
 
     async def send(self, message: str | bytes) -> None:
         """Write the writer task's next packet, after any direct write that is still pending."""
         while self.blocked is not None and not self.blocked.done():
             await asyncio.wait({self.blocked})
-        await super().send(message)
+        # Set for the length of the write; one that does not wait is over before anyone looks.
+        self.waiting_since = time.monotonic()
+        try:
+            await super().send(message)
+        finally:
+            self.waiting_since = None
 
     def idle(self, now: float) -> bool:
         """Tell whether a frame written now would leave after everything sent before it."""
@@ -83,6 +100,7 @@ class DirectWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
             # The client went away; its reader task ends the socket.
             log.debug("direct write to %s failed", self.socket.sid, exc_info=True)
             return
+        self.waiting_since = time.monotonic()
         self.blocked = asyncio.ensure_future(_Resumed(step, waiting))
         self.blocked.add_done_callback(self._unblock)
 
@@ -91,6 +109,33 @@ class DirectWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
             log.debug("direct write to %s failed", self.socket.sid, exc_info=done.exception())
         if self.blocked is done:
             self.blocked = None
+            self.waiting_since = None
+
+    def stalled(self) -> bool:
+        """Tell whether the client has stopped reading: too much waits, or for too long."""
+        if self.socket.queue.qsize() >= MAX_QUEUED_FRAMES:
+            return True
+        since = self.waiting_since
+        return since is not None and time.monotonic() - since > MAX_STALL_S
+
+    def drop(self) -> None:
+        """Cut the connection of a client that stopped reading; it leaves its rooms at once."""
+        if self.dropped:
+            return
+        self.dropped = True
+        log.info(
+            "dropping %s: it stopped reading (%d frames waiting)",
+            self.socket.sid,
+            self.socket.queue.qsize(),
+        )
+        # A paused transport blocks every ASGI send, the close as well: cut it underneath
+        # (uvicorn's protocol is the send's owner); the blocked writes then fail and end.
+        transport = getattr(getattr(self.asgi_send, "__self__", None), "transport", None)
+        if transport is not None and hasattr(transport, "abort"):
+            transport.abort()
+        reason = self.socket.server.reason.TRANSPORT_ERROR
+        task = asyncio.ensure_future(self.socket.close(wait=False, abort=True, reason=reason))
+        task.add_done_callback(_log_failure)
 
 
 class _Resumed:
@@ -118,11 +163,22 @@ class _Resumed:
                     return
 
 
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("closing a dropped socket failed", exc_info=task.exception())
+
+
 def write_frame(socket: Any, message: Message, now: float) -> bool:
-    """Write a broadcast's frame to an idle socket at once; False: queue it instead."""
+    """Write a broadcast's frame to an idle socket at once, or drop a client that stopped
+    reading; False: queue the frame instead."""
     direct: DirectWebSocket | None = getattr(socket, "direct", None)
-    if direct is None or not direct.idle(now):
+    if direct is None:
         return False
+    if not direct.idle(now):
+        if not direct.stalled():
+            return False
+        direct.drop()
+        return True  # nothing more for it: it reconnects and gets a snapshot
     direct.write_now(message)
     return True
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import socketio
@@ -12,6 +14,10 @@ from engineio.exceptions import SocketIsClosedError
 from socketio import packet
 
 from server.realtime.direct import send_message, write_frame
+from server.realtime.link import Link
+from server.realtime.ordering import InOrder
+
+log = logging.getLogger(__name__)
 
 Emission = tuple[str, Any, str, str]  # (event, data, namespace, room)
 
@@ -74,6 +80,8 @@ class DirectSend(socketio.AsyncManager):  # type: ignore[misc]
 # A batch travels as an `emit` to this room, which nobody joins: a server that does not know
 # batches (an older one, during a rolling restart) delivers it to nobody instead of failing.
 BATCH_ROOM = "batch:"
+PUBLISH_TIMEOUT_S = 1.0
+LISTEN_RETRY_S = 0.5  # python-socketio's listener doubles its wait up to 60 s: screens would lag
 
 
 class DirectSendRedis(socketio.AsyncRedisManager, DirectSend):  # type: ignore[misc]
@@ -82,7 +90,23 @@ class DirectSendRedis(socketio.AsyncRedisManager, DirectSend):  # type: ignore[m
     A fan-out's emits for one batch (a board room and up to a hundred ticket rooms) go to the
     other servers as one Redis message, not one publish round trip each. An emit to one socket
     that is connected here (`hello`, `snapshot`) is not published at all: no other server has it.
+
+    Updates reach this server's screens in number order (`ordering.py`). Redis failing takes
+    the `link` down: nothing is published until it is back (the other servers would not get
+    it; this server's screens get everything directly).
     """
+
+    connected: bool  # python-socketio's: has a Redis client been made
+
+    def __init__(self, *args: Any, link: Link | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.link = link if link is not None else Link()
+        self.in_order = InOrder(self._deliver)
+        # Called when another server asks every server to refresh its screens.
+        self.on_refresh: Callable[[], None] | None = None
+
+    async def _deliver(self, emissions: list[Emission]) -> None:
+        await DirectSend.emit_many(self, emissions)
 
     async def emit(
         self,
@@ -112,16 +136,58 @@ class DirectSendRedis(socketio.AsyncRedisManager, DirectSend):  # type: ignore[m
 
     async def emit_many(self, emissions: Sequence[Emission]) -> None:
         """Deliver to this server's sockets, then publish them all in one message."""
-        await DirectSend.emit_many(self, emissions)
+        if self.server is not None:  # a worker's write-only manager has no sockets
+            await self.in_order(emissions)
         await self._publish(batch_message(emissions, self.host_id))
+
+    async def _publish(self, data: Any) -> None:
+        """Publish to the other servers; while the link is down, drop (they resync later)."""
+        if not self.link.up:
+            return
+        try:
+            if not self.connected:
+                self._redis_connect()
+            message = self.json.dumps(data)
+            await asyncio.wait_for(self.redis.publish(self.channel, message), PUBLISH_TIMEOUT_S)
+        except Exception as error:
+            self.connected = False
+            self.link.failed(f"publish: {error!r}")
+
+    async def _redis_listen_with_retries(self) -> Any:
+        """Yield pub/sub messages; when Redis goes, say so and try again every half second."""
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    self.link.subscribed(True)
+                async for message in self.pubsub.listen():
+                    yield message
+                subscribed = False  # listen() ended without an error: subscribe again
+            except Exception as error:
+                if subscribed:
+                    log.warning("lost the Redis pub/sub channel: %r", error)
+                subscribed = False
+                self.link.subscribed(False, f"pub/sub: {error!r}")
+                await asyncio.sleep(LISTEN_RETRY_S)
+
+    async def ask_refresh(self) -> None:
+        """Ask every other server to push its screens fresh snapshots (after an outage)."""
+        await self._publish({**batch_message([], self.host_id), "refresh": True})
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         """Deliver another server's emit, or each emit of its batch."""
+        if message.get("refresh"):
+            if self.on_refresh is not None:
+                self.on_refresh()
+            return
         batch = message.get("batch")
         if batch is None:
             await super()._handle_emit(message)
             return
-        await DirectSend.emit_many(self, [tuple(item) for item in batch])
+        await self.in_order([tuple(item) for item in batch])
 
 
 def batch_message(emissions: Sequence[Emission], host_id: str) -> dict[str, Any]:

@@ -54,11 +54,22 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.enter_room(sid, room)
 
     async def on_join(self, sid: str, _data: Any = None) -> None:
-        """Send `hello` and then one `snapshot` per room (the client asks once connected)."""
+        """Send `hello` and then one `snapshot` per room; or an `error` saying to ask again."""
         session = await self.get_session(sid)
-        snapshots = [await self.live.snapshot(self.namespace, r) for r in session["rooms"]]
+        try:
+            snapshots = [await self.live.snapshot(self.namespace, r) for r in session["rooms"]]
+        except Exception:
+            # Never silence: a screen that got nothing would stay blank; live.js asks again.
+            log.exception("snapshots for a join on %s failed", self.namespace)
+            await self._error(sid, UNAVAILABLE.code, UNAVAILABLE.message, event="join")
+            return
         epoch = snapshots[0]["epoch"] if snapshots else ""
-        hello = {"epoch": epoch, "rooms": session["rooms"], **(session["extra"] or {})}
+        hello = {
+            "epoch": epoch,
+            "rooms": session["rooms"],
+            **(session["extra"] or {}),
+            "status": self.live.link.status(),
+        }
         await self.emit("hello", hello, to=sid)
         for snapshot in snapshots:
             await self.emit("snapshot", snapshot, to=sid)
@@ -76,10 +87,17 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return
         session["resyncs"] = [*recent, time.monotonic()]
         await self.save_session(sid, session)
-        await self.emit("snapshot", await self.live.snapshot(self.namespace, room), to=sid)
+        try:
+            snapshot = await self.live.snapshot(self.namespace, room)
+        except Exception:
+            log.exception("a snapshot for a resync on %s failed", self.namespace)
+            await self._error(sid, UNAVAILABLE.code, UNAVAILABLE.message, event="resync")
+            return
+        await self.emit("snapshot", snapshot, to=sid)
 
-    async def _error(self, sid: str, code: str, message: str) -> None:
-        await self.emit("error", {"code": code, "message": message}, to=sid)
+    async def _error(self, sid: str, code: str, message: str, event: str | None = None) -> None:
+        detail = {"code": code, "message": message}
+        await self.emit("error", detail if event is None else {**detail, "event": event}, to=sid)
 
 
 class BoardNamespace(LiveNamespace):
@@ -113,8 +131,8 @@ class StaffNamespace(LiveNamespace):
         actor = await who.connecting_actor(self.app, environ, auth)
         who.require_role(actor, self.roles)
         asked = who.int_field(auth, "department_id")
-        default = await self.default_departments(actor)
-        wanted = [asked] if asked is not None else default
+        # The default only when none is asked for: an admin has none, and asks for one.
+        wanted = [asked] if asked is not None else await self.default_departments(actor)
         ids = await clinic(self.app).read(lambda s: who.department_ids(s, wanted))
         user = {"id": actor.user_id, "role": actor.role.value, "doctor_id": actor.doctor_id}
         return [department_room(d) for d in ids], {"user": user}

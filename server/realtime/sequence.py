@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import OrderedDict
@@ -9,6 +10,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from server.realtime.link import Link
 
 # Counters forgotten for this long start again (from the clock, so still higher than before).
 TTL_S = 3 * 24 * 3600
@@ -97,3 +101,44 @@ class RedisSequencer:
     async def advance(self, keys: Sequence[str]) -> tuple[str, list[int]]:
         """Take the next number of every room in `keys`, atomically."""
         return await self._run(keys, 1)
+
+
+# A Redis that does not answer within this is treated as down: updates go out numbered locally.
+SHARED_TIMEOUT_S = 1.0
+
+
+class FallbackSequencer:
+    """Shared numbers while the link is up; this process's own (a fresh epoch) while it is down.
+
+    Screens of this server keep getting contiguous updates during a Redis outage; the epoch
+    changes at both ends of it, so every screen resyncs instead of trusting a number that
+    another numbering gave out.
+    """
+
+    def __init__(self, shared: Sequencer, link: Link) -> None:
+        self.shared, self.link = shared, link
+        self._local = MemorySequencer()
+        self._outage = link.outages
+
+    def _fallback(self) -> MemorySequencer:
+        if self._outage != self.link.outages:  # a new outage: a new numbering
+            self._local, self._outage = MemorySequencer(), self.link.outages
+        return self._local
+
+    async def current(self, key: str) -> tuple[str, int]:
+        """Return the epoch and the room's last number."""
+        if self.link.up:
+            try:
+                return await asyncio.wait_for(self.shared.current(key), SHARED_TIMEOUT_S)
+            except (RedisError, OSError, TimeoutError) as error:
+                self.link.failed(f"numbering: {error!r}")
+        return await self._fallback().current(key)
+
+    async def advance(self, keys: Sequence[str]) -> tuple[str, list[int]]:
+        """Take the next number of every room in `keys`."""
+        if self.link.up:
+            try:
+                return await asyncio.wait_for(self.shared.advance(keys), SHARED_TIMEOUT_S)
+            except (RedisError, OSError, TimeoutError) as error:
+                self.link.failed(f"numbering: {error!r}")
+        return await self._fallback().advance(keys)

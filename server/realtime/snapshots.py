@@ -57,6 +57,10 @@ class SnapshotCache:
         if len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget every room's data (after an outage, numbers no longer tell what is new)."""
+        self._entries.clear()
+
     async def get(
         self, key: str, epoch: str, seq: int, load: Callable[[], Awaitable[Data]]
     ) -> Data:

@@ -14,8 +14,11 @@ PATIENT_FIELDS = (
     "status",
     "urgency",
     "room",
+    "ahead",
     "position",
     "wait_min",
+    "eta",
+    "moved_reason",
     "called_at",
     "call_count",
 )
@@ -42,7 +45,8 @@ def board_view(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     ]
     waiting = [t for t in tickets if t["status"] == "waiting"]
     upcoming = [
-        _pick(t, ("token", "urgency", "position", "wait_min")) for t in waiting[:NEXT_ON_BOARD]
+        _pick(t, ("token", "urgency", "ahead", "position", "wait_min"))
+        for t in waiting[:NEXT_ON_BOARD]
     ]
     return {
         "department": department_header(snapshot),

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.common import publish
 from server.models import QueuePlan, Ticket
+from server.queries.live import live_tickets
 from server.scheduling import versions
-from server.scheduling.reading import plan_from_json, plan_to_json
+from server.scheduling.planning import explain, plan_from_json, plan_to_json, ranks
 from server.solver.plans import apply_plan_if_current, diff_plans
 from server.solver.types import Plan
 
@@ -22,12 +23,6 @@ class Applied(StrEnum):
     APPLIED = "applied"
     STALE = "stale"  # the queue changed while the solver worked: solve again
     NOT_BETTER = "not_better"  # a plan for this state already costs no more
-
-
-def ranks(plan: Plan) -> dict[int, int]:
-    """Rank every planned ticket by planned start: the order calls should follow."""
-    ordered = sorted(plan.entries, key=lambda e: (e.start_min, e.position, e.doctor_id))
-    return {entry.ticket_id: rank for rank, entry in enumerate(ordered, start=1)}
 
 
 async def apply(
@@ -55,7 +50,14 @@ async def apply(
             .values(plan_rank=case(order, value=Ticket.id))
             .execution_options(synchronize_session=False)
         )
-    row.plan, row.plan_version, row.updated_at = plan_to_json(plan), plan.state_version, now
+    tickets = {t.id: t for t in await live_tickets(session, department_id, day)}
+    reasons = explain(previous, plan, tickets, ())
+    pool = (row.plan or {}).get("pool", ())
+    row.plan, row.plan_version, row.updated_at = (
+        plan_to_json(plan, reasons, pool),
+        plan.state_version,
+        now,
+    )
     await _announce(session, plan, previous, now)
     return Applied.APPLIED
 
@@ -64,7 +66,15 @@ async def _announce(
     session: AsyncSession, plan: Plan, previous: Plan | None, now: datetime
 ) -> None:
     """Tell the screens once per plan; the event names the ticket moved first, if any."""
-    moves = diff_plans(previous, plan)
+    # Only a new order is news: the same places at other minutes change no screen's order,
+    # and screens re-time the plan themselves on every read.
+    moves = [
+        m
+        for m in diff_plans(previous, plan)
+        if (m.old_doctor_id, m.old_position) != (m.new_doctor_id, m.new_position)
+    ]
+    if previous is not None and not moves:
+        return
     first = moves[0].ticket_id if moves else (plan.entries[0].ticket_id if plan.entries else None)
     if first is None:
         return

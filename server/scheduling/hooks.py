@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from server.scheduling import allocation, triggers, versions
+from server.scheduling import allocation, planning, triggers, versions
 from server.state import ClinicState
 
 
 async def attach(state: ClinicState) -> None:
     """Version every queue change in its transaction; re-plan and re-allocate after commits."""
     state.hub.listen_in_transaction(versions.on_event)
+    state.hub.listen_in_transaction(planning.on_event)
     state.hub.subscribe(triggers.subscriber(state))
     state.hub.subscribe(allocation.subscriber(state))

@@ -19,9 +19,17 @@ class SolverSettings(BaseSettings):
     alpha_step: int = 5
     max_overbook_per_slot: int = 1
     max_expected_excess: float = 0.3
-    # Re-sequencing: cost per place moved back; never more than max_moveback places.
+    # Re-sequencing: cost per place moved back; never more than max_moveback places. 0 by
+    # default: a patient's place never rises unless an emergency, a returning or an urgent
+    # patient is placed ahead (docs/architecture.md, "ahead").
     disruption_penalty: int = 10
-    max_moveback: int = 3
+    max_moveback: int = 0
+    # CP-SAT may move an "any doctor" patient between this many doctors.
+    max_doctor_options: int = 2
+    # CP-SAT's plan replaces the greedy one only when it saves at least this much cost
+    # (routine patient-minutes of lateness) and this share of the greedy cost.
+    min_improvement: int = 15
+    min_improvement_ratio: float = 0.05
     # CP-SAT budgets (seconds of wall time, model building included).
     resequence_time_limit_s: float = 1.0
     allocation_time_limit_s: float = 5.0

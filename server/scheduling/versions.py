@@ -43,10 +43,20 @@ async def on_event(session: AsyncSession, event: QueueEvent) -> None:
 
 
 async def current(
-    session: AsyncSession, department_id: int, day: date, *, lock: bool = False
+    session: AsyncSession,
+    department_id: int,
+    day: date,
+    *,
+    lock: bool = False,
+    fresh: bool = False,
 ) -> QueuePlan | None:
-    """Return the department-day's version row (locked when about to apply a plan)."""
+    """Return the department-day's version row (locked when about to apply a plan).
+
+    `fresh` re-reads a row the session already holds: a bump is a Core upsert.
+    """
     query = select(QueuePlan).where(QueuePlan.department_id == department_id, QueuePlan.day == day)
     if lock:
         query = query.with_for_update()
+    if lock or fresh:
+        query = query.execution_options(populate_existing=True)
     return await session.scalar(query)

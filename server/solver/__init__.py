@@ -8,6 +8,7 @@ from server.solver.plans import (
     apply_plan_if_current,
     choose_plan,
     diff_plans,
+    improves,
     with_previous,
 )
 from server.solver.policy import PROB_SCALE, SolverPolicy
@@ -48,6 +49,7 @@ __all__ = [
     "diff_plans",
     "greedy_allocation",
     "greedy_plan",
+    "improves",
     "overbook_decision",
     "resequence",
     "with_previous",

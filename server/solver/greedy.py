@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from server.solver.plans import build_plan, plan_cost
 from server.solver.policy import SolverPolicy
-from server.solver.sequencing import Prepared, prepare
+from server.solver.sequencing import Prepared, prepare, priority_key
 from server.solver.types import Plan, QueueState, SolveStats, WaitingTicket
 
 
@@ -55,10 +55,16 @@ def _respect_moveback(
         limits[t.ticket_id] = no_limit if limit is None else limit
     remaining = list(queue)
     out: list[WaitingTicket] = []
+    jumped = 0  # jumpers placed so far: each one excuses a place for everyone behind
     while remaining:
         position = offset + len(out)
-        due = [t for t in remaining if limits[t.ticket_id] <= position]
+        due = [t for t in remaining if limits[t.ticket_id] + jumped <= position]
         pick = min(due, key=lambda t: limits[t.ticket_id]) if due else remaining[0]
+        # A jumper (returning, urgent newcomer) goes before the pick it outranks.
+        jumper = next((t for t in remaining if t.ticket_id in prep.jumpers), None)
+        if jumper is not None and priority_key(jumper) < priority_key(pick):
+            pick = jumper
+        jumped += pick.ticket_id in prep.jumpers
         remaining.remove(pick)
         out.append(pick)
     return out

@@ -55,8 +55,29 @@ def plan_cost(prep: Prepared, plan: Plan, policy: SolverPolicy) -> int:
             0, e.start_min - prep.doctors[e.doctor_id].session_end
         )
         if t.urgency != "emergency":
-            cost += policy.disruption_penalty * prep.moved_back(t, e.doctor_id, e.position)
+            jumped = jumpers_ahead(prep, plan, e)
+            cost += policy.disruption_penalty * prep.moved_back(t, e.doctor_id, e.position, jumped)
     return cost
+
+
+def jumpers_ahead(prep: Prepared, plan: Plan, entry: PlanEntry) -> int:
+    """Return how many jumpers the plan puts ahead of `entry` on its doctor."""
+    if not prep.jumpers:
+        return 0
+    return sum(
+        1
+        for e in plan.entries
+        if e.doctor_id == entry.doctor_id
+        and e.position < entry.position
+        and e.ticket_id in prep.jumpers
+    )
+
+
+def improves(current: Plan, candidate: Plan, policy: SolverPolicy) -> bool:
+    """Tell whether `candidate` costs meaningfully less than `current` (the policy's margin)."""
+    saving = current.stats.objective - candidate.stats.objective
+    margin = max(policy.min_improvement, policy.min_improvement_ratio * current.stats.objective)
+    return saving > 0 and saving >= margin
 
 
 def choose_plan(current: Plan | None, candidate: Plan) -> Plan:

@@ -51,6 +51,11 @@ class SolverPolicy:
     # A ticket any of many doctors may see is offered to at most this many in CP-SAT:
     # its previous doctor, the greedy plan's, then the least loaded.
     max_doctor_options: int = 1
+    # The CP-SAT plan replaces the greedy one only when it costs at least this much less:
+    # max(min_improvement, min_improvement_ratio x the greedy cost). Smaller gains are not
+    # worth moving anyone.
+    min_improvement: int = 0
+    min_improvement_ratio: float = 0.0
 
     # --- solver: CP-SAT settings. Time limits are wall budgets that include building
     # the model, so a caller waits at most this long.

@@ -12,7 +12,7 @@ from ortools.sat.python import cp_model
 
 from server.solver.cpsat import remaining, solve
 from server.solver.greedy import greedy_orders
-from server.solver.plans import build_plan, plan_cost
+from server.solver.plans import build_plan, jumpers_ahead, plan_cost
 from server.solver.policy import SolverPolicy
 from server.solver.sequencing import Prepared, lateness_due, prepare
 from server.solver.types import Plan, QueueState, SolveStats, WaitingTicket
@@ -141,8 +141,9 @@ def _solve_part(
             {d: [] for d in prep.doctors}, SolveStats("optimal", cost, cost, 0, 0), cost, 0
         )
     m = _build(prep, policy)
-    # The caller's hint if it fits the current tickets, else the greedy plan.
-    _add_hint(m, _usable_hint(m, hints[0]) or hints[1])
+    # The greedy plan is the starting point (same costs, same rules), so CP-SAT only
+    # departs from it to improve; the caller's hint serves only if greedy's does not fit.
+    _add_hint(m, _usable_hint(m, hints[1]) or _usable_hint(m, hints[0]) or hints[1])
     budget = remaining(policy.resequence_time_limit_s, started)
     offset = time.perf_counter() - started
     solver, stats = solve(m.model, policy, budget * share, seed, share=share)
@@ -268,8 +269,17 @@ def _add_ticket_costs(m: _Model, t: WaitingTicket, horizon: int) -> None:
     m.model.add(m.overtime[tid] >= m.start[tid] - session_end)
     rank = prep.previous_rank[tid]
     if rank is not None:
-        # Places moved back beyond those newly inserted emergencies explain; at most K.
+        # Places moved back beyond those newly inserted emergencies and jumpers explain;
+        # at most K.
         allowed = _wsum(on, lambda d: prep.new_emergencies[d]) + rank
+        jumpers = [
+            (o, m.ahead[o.ticket_id, tid, d])
+            for d in options
+            for o in m.queues[d]
+            if o is not t and o.ticket_id in prep.jumpers
+        ]
+        if jumpers:
+            allowed = allowed + _wsum(jumpers, lambda _: 1)
         m.moved[tid] = m.model.new_int_var(0, policy.max_moveback, f"back_{tid}")
         m.model.add(m.moved[tid] >= m.rank[tid] - allowed)
 
@@ -355,7 +365,7 @@ def _hint_values(m: _Model, plan: Plan) -> None:
         end = prep.doctors[e.doctor_id].session_end
         m.model.add_hint(m.overtime[t.ticket_id], max(0, e.start_min - end))
         if t.ticket_id in m.moved:
-            back = prep.moved_back(t, e.doctor_id, e.position)
+            back = prep.moved_back(t, e.doctor_id, e.position, jumpers_ahead(prep, plan, e))
             m.model.add_hint(m.moved[t.ticket_id], min(back, policy.max_moveback))
 
 

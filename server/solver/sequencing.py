@@ -31,22 +31,29 @@ class Prepared:
     # Previous queue rank counting only tickets still waiting (None: no previous place).
     previous_rank: dict[int, int | None]
     unplaced: tuple[int, ...]
+    # Newcomers that may go ahead of placed tickets (WaitingTicket.jumps, no previous rank).
+    jumpers: frozenset[int] = frozenset()
 
     def max_position(
         self, ticket: WaitingTicket, doctor_id: int, policy: SolverPolicy
     ) -> int | None:
-        """Return the last queue position this ticket may take on this doctor (None: any)."""
+        """Return the last queue position this ticket may take on this doctor (None: any).
+
+        Jumpers placed ahead of the ticket add one place each (the caller counts them).
+        """
         rank = self.previous_rank[ticket.ticket_id]
         if rank is None:
             return None
         return rank + policy.max_moveback + self.new_emergencies[doctor_id]
 
-    def moved_back(self, ticket: WaitingTicket, doctor_id: int, position: int) -> int:
-        """Return places moved back that no newly inserted emergency explains."""
+    def moved_back(
+        self, ticket: WaitingTicket, doctor_id: int, position: int, jumped_ahead: int = 0
+    ) -> int:
+        """Return places moved back that no newly inserted emergency or jumper explains."""
         rank = self.previous_rank[ticket.ticket_id]
         if rank is None:
             return 0
-        return max(0, position - rank - self.new_emergencies[doctor_id])
+        return max(0, position - rank - self.new_emergencies[doctor_id] - jumped_ahead)
 
 
 def lateness_due(ticket: WaitingTicket, policy: SolverPolicy) -> int:
@@ -82,6 +89,7 @@ def prepare(state: QueueState) -> Prepared:
         d: sum(1 for e in es if e.previous_doctor_id != d) for d, es in emergencies.items()
     }
     others = tuple(sorted((t for t in placeable if t.urgency != "emergency"), key=priority_key))
+    previous_rank = _previous_ranks(state.tickets, candidates)
     return Prepared(
         state=state,
         doctors=doctors,
@@ -90,8 +98,11 @@ def prepare(state: QueueState) -> Prepared:
         new_emergencies=new_emergencies,
         others=others,
         candidates=candidates,
-        previous_rank=_previous_ranks(state.tickets, candidates),
+        previous_rank=previous_rank,
         unplaced=tuple(unplaced),
+        jumpers=frozenset(
+            t.ticket_id for t in others if t.jumps and previous_rank[t.ticket_id] is None
+        ),
     )
 
 

@@ -112,6 +112,9 @@ class WaitingTicket:
     previous_position: int | None = None
     previous_doctor_id: int | None = None
     pinned_doctor: int | None = None
+    # A newcomer who may be placed ahead of patients already given a place (a returning
+    # patient, an urgent one); everyone behind is told why their position rose.
+    jumps: bool = False
 
     @property
     def due_min(self) -> int:

@@ -80,8 +80,8 @@ async def test_cookie_writes_need_the_csrf_header(
 
 async def test_logout_closes_the_session(state: ClinicState, client: Client) -> None:
     await add_login(state, Role.NURSE)
-    await login(client, "login-nurse", "correct horse battery")
-    await client.post("/api/auth/logout")
+    _, body = await login(client, "login-nurse", "correct horse battery")
+    await client.post("/api/auth/logout", headers={"X-CSRF-Token": str(body["csrf_token"])})
     assert (await client.get("/api/auth/me")).status_code == 401
 
 

@@ -141,6 +141,55 @@ async def test_a_played_morning_gives_the_expected_figures(
     ]
     doctors = {d["name"]: (d["tickets"], d["by_status"]["completed"]) for d in body["doctors"]}
     assert doctors == {clinic_day.doctor.name: (4, 2), "Not yet assigned": (2, 0)}
+    # The session runs 08:00-15:00; at 09:55, 115 minutes of it are over. Completed
+    # consultations: 15 + 20 minutes (the emergency's has only begun).
+    assert totals["capacity"] == {
+        "doctor_days": 1,
+        "session_min": 115.0,
+        "consulted_min": 35.0,
+        "idle_min": 80.0,
+        "utilisation": round(35 / 115, 4),
+        "overtime_mean_min": 0.0,
+        "overtime_p90_min": 0.0,
+    }
+    doctor = next(d for d in body["doctors"] if d["id"] == clinic_day.doctor.id)
+    assert doctor["capacity"]["utilisation"] == round(35 / 115, 4)
+    shared = next(d for d in body["doctors"] if d["id"] is None)
+    assert shared["capacity"]["utilisation"] is None
+
+
+async def test_a_date_range_and_its_csv(clinic_day: Clinic, client: Client, clock: Clock) -> None:
+    await build_day(clinic_day, clock)
+    before = (T0 - timedelta(days=1)).date().isoformat()
+    after = (T0 + timedelta(days=1)).date().isoformat()
+    status, body = await get(client, clinic_day, f"?from={before}&to={after}")
+    assert status == 200, body
+    assert (body["from"], body["to"], body["totals"]["tickets"]) == (before, after, 6)
+    response = await client.get(
+        f"{URL}.csv?from={before}&to={after}", headers=clinic_day.headers(Role.ADMIN)
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = (await response.get_data(as_text=True)).splitlines()
+    header = rows[0].split(",")
+    total = dict(zip(header, rows[1].split(","), strict=True))
+    assert (total["scope"], total["tickets"], total["seen"]) == ("total", "6", "2")
+    assert total["utilisation"] == str(round(35 / 115, 4))
+    assert [r.split(",")[0] for r in rows[1:]] == ["total", "department", "doctor", "doctor"]
+    denied = await client.get(f"{URL}.csv", headers=clinic_day.headers(Role.STAFF))
+    assert denied.status_code == 403
+
+
+async def test_bad_ranges_are_refused_with_a_code(clinic_day: Clinic, client: Client) -> None:
+    for query in (
+        "?from=2030-03-05&to=2030-03-04",
+        "?from=2030-01-01&to=2030-06-01",
+        "?from=tomorrow",
+        "?to=3001-01-01",
+    ):
+        status, body = await get(client, clinic_day, query)
+        assert (status, body["code"]) == (400, "BAD_QUERY"), query
 
 
 async def test_a_filter_or_another_day_shows_only_what_belongs_to_it(
@@ -162,5 +211,6 @@ async def test_a_filter_or_another_day_shows_only_what_belongs_to_it(
 async def test_the_openapi_document_describes_the_dashboard(client: Client) -> None:
     spec = await (await client.get("/api/openapi.json")).get_json()
     operation = spec["paths"]["/api/admin/dashboard"]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"day", "department_id"}
+    assert {p["name"] for p in operation["parameters"]} == {"day", "from", "to", "department_id"}
     assert "200" in operation["responses"]
+    assert "/api/admin/dashboard.csv" in spec["paths"]

@@ -157,6 +157,19 @@ async def _session_close(c: Clinic) -> Request:
     return "POST", f"/api/admin/sessions/{session_id}/close", {"reason": "unwell"}
 
 
+async def _session_delay(c: Clinic) -> Request:
+    async with c.state.sessions() as session:
+        session_id = await session.scalar(
+            select(DoctorSession.id).where(DoctorSession.doctor_id == c.doctor.id)
+        )
+    return "POST", f"/api/admin/sessions/{session_id}/delay", {"delay_minutes": 15}
+
+
+async def _desk_day(c: Clinic) -> Request:
+    await c.booked()
+    return "GET", f"/api/departments/{c.department.id}/day", None
+
+
 async def _slots(c: Clinic) -> Request:
     return "GET", f"/api/slots?doctor_id={c.doctor.id}&date={T0.date().isoformat()}", None
 
@@ -184,7 +197,9 @@ CASES = [
     Case("admin_department", frozenset({A}), 201, _department),
     Case("audit", frozenset({A}), 200, _audit),
     Case("dashboard", frozenset({A}), 200, _dashboard),
-    Case("session_close", frozenset({A}), 200, _session_close),
+    Case("session_close", frozenset({A, S, N}), 200, _session_close),
+    Case("session_delay", frozenset({A, S, N}), 200, _session_delay),
+    Case("desk_day", frozenset({A, D, N, S}), 200, _desk_day),
     Case("slots", EVERYONE, 200, _slots),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -72,3 +73,20 @@ def test_a_new_user_can_log_in(open_page: OpenPage) -> None:
     admin.fill("#user-password", "long-enough-password")
     admin.click("#user-form button[type=submit]")
     expect(admin.locator("#toasts")).to_contain_text("User nurse.jo (nurse) created")
+
+
+def test_the_dashboard_shows_utilisation_and_exports_a_range_as_csv(open_page: OpenPage) -> None:
+    admin = open_page("/admin", user="admin")
+    expect(admin.locator("#tile-use")).to_have_text(re.compile(r"^\d+ %$"))
+    expect(admin.locator("#tile-overtime")).to_have_text(re.compile(r"min$"))
+    today = admin.input_value("#dash-day")
+    admin.fill("#dash-to", today)
+    admin.locator("#dash-to").dispatch_event("change")
+    expect(admin.locator("#dash-csv")).to_have_attribute(
+        "href", re.compile(rf"from={today}&to={today}|to={today}&from={today}")
+    )
+    with admin.expect_download() as download:
+        admin.click("#dash-csv")
+    text = Path(download.value.path()).read_text()
+    assert text.startswith("scope,id,name,department,tickets,seen")
+    assert text.splitlines()[1].startswith("total,")

@@ -84,3 +84,32 @@ def test_a_patient_is_transferred_to_a_colleague(open_page: OpenPage) -> None:
     expect(console.locator("#current-empty")).to_be_visible()
     expect(console.locator("#toasts")).to_contain_text(f"{token} transferred")
     expect(desk.locator(f'#desk-rows tr[data-token="{token}"]')).to_contain_text("Dr. Lucas Meyer")
+
+
+def test_the_doctor_opens_and_closes_their_desk_and_the_queue_follows_the_plan(
+    open_page: OpenPage, api_as: Callable[[str], httpx.Client]
+) -> None:
+    console = open_page("/console", user="doctor")
+    expect(console.locator("#queue-rows tr").first).to_be_visible()
+    expect(console.locator("#desk-state")).to_have_attribute("data-open", "false")
+
+    console.click("#desk-toggle")
+    expect(console.locator("#desk-state")).to_have_text("Desk open")
+    expect(console.locator("#desk-toggle")).to_have_text("Close my desk")
+
+    # The rows are the doctor's line as the server plans it: "call next" takes the first.
+    doctor = api_as("doctor")
+    doctor_id = doctor.get("/api/auth/me").json()["doctor_id"]
+    listed = doctor.get("/api/doctors").json()["doctors"]
+    department = next(d for d in listed if d["id"] == doctor_id)["department_id"]
+    queue = doctor.get(f"/api/departments/{department}/queue").json()
+    [me] = [d for d in queue["doctors"] if d["id"] == doctor_id]
+    tokens = {t["ticket_id"]: t["token"] for t in queue["tickets"]}
+    rows = console.locator("#queue-rows tr")
+    expect(rows).to_have_count(len(me["line"]))
+    assert [rows.nth(k).get_attribute("data-token") for k in range(len(me["line"]))] == [
+        tokens[t] for t in me["line"]
+    ]
+
+    console.click("#desk-toggle")
+    expect(console.locator("#desk-state")).to_contain_text("Desk closed")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models.outbox import OutboxMessage, OutboxStatus
+from server.notify import outbox
 from server.notify.delivery import backoff_s
+from server.notify.runtime import configure
 from server.notify.settings import NotifySettings
 from tests.notify.conftest import Clinic
 from tests.notify.fake_twilio import FakeTwilio
@@ -131,3 +134,20 @@ async def test_a_lease_left_by_a_dead_worker_is_taken_over(
     clinic.state.clock.advance(seconds=31)  # type: ignore[attr-defined]
     assert (await clinic.deliver()).sent == 1
     assert len(fake_twilio.messages) == 1
+
+
+async def test_a_sender_slower_than_its_lease_keeps_its_claim_by_renewing_it(
+    clinic: Clinic, fake_twilio: FakeTwilio, notify_config: NotifySettings
+) -> None:
+    configure(clinic.state, notify_config.model_copy(update={"lease_s": 0.6}))
+    draft = outbox.Draft("renew:1", None, "test", "sms", "+15550001111", "", "slow provider")
+    await clinic.run(lambda s: outbox.add(s, draft, clinic.state.clock()))
+    fake_twilio.delay_s = 1.5
+    first = asyncio.create_task(clinic.deliver())
+    await asyncio.sleep(0.1)
+    clinic.state.clock.advance(seconds=5)  # type: ignore[attr-defined]  # far past the lease
+    await asyncio.sleep(0.5)  # the sender renews every 0.2 s
+
+    assert (await clinic.deliver()).sent == 0  # a second worker finds the claim still held
+    assert (await first).sent == 1
+    assert fake_twilio.bodies() == ["slow provider"]

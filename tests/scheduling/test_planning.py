@@ -12,8 +12,10 @@ from server.actions import booking, queue
 from server.auth.actor import SYSTEM
 from server.jobs import InProcessJobs
 from server.models import Doctor, Ticket
+from server.queries.queues import department_snapshot
 from server.scheduling import versions
 from server.scheduling.applying import Applied, apply
+from server.scheduling.planning import plan_from_json
 from server.scheduling.reading import read_queue
 from server.solver import greedy_plan
 from server.state import ClinicState
@@ -81,7 +83,9 @@ async def test_a_plan_from_an_older_state_is_refused_and_changes_nothing(
     )
 
 
-async def test_an_emergency_is_planned_first_and_announced(app: Quart, state: ClinicState) -> None:
+async def test_an_emergency_is_planned_first_in_its_own_commit_and_announced_once(
+    app: Quart, state: ClinicState
+) -> None:
     department_id = await open_department(state, doctors=1, walk_ins=5)
     await settle(state)
     seen: list[str] = []
@@ -100,12 +104,23 @@ async def test_an_emergency_is_planned_first_and_announced(app: Quart, state: Cl
             patient_id=patient.id,
         )
     )
-    await settle(state)
+    # Planned in the emergency's own transaction: the one broadcast already shows it first.
     plan = await state.read(lambda s: versions.current(s, department_id, T0.date()))
     assert plan is not None and plan.plan is not None and plan.plan_version == plan.version
-    first = await state.read(lambda s: s.scalar(select(Ticket.id).where(Ticket.plan_rank == 1)))
-    assert first == emergency.id
-    assert "resequenced" in seen
+    stored = plan_from_json(plan.plan)
+    assert stored is not None and stored.entries[0].ticket_id == emergency.id
+    snapshot = await state.read(
+        lambda s: department_snapshot(s, department_id, T0.date(), T0, names=False)
+    )
+    waiting = [t for t in snapshot["tickets"] if t["status"] == "waiting"]
+    assert (waiting[0]["ticket_id"], waiting[0]["plan_rank"], waiting[0]["ahead"]) == (
+        emergency.id,
+        1,
+        0,
+    )
+    await settle(state)
+    # CP-SAT found nothing worth moving anyone for: no second, transient update.
+    assert seen == ["emergency_inserted"]
     assert emergency.doctor_id is not None
     doctor_id = emergency.doctor_id
     called = await state.run(

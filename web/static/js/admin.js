@@ -47,12 +47,23 @@ const pair = (a, b) => `${a} / ${b}`;
 const spread = (s) => pair(minutes(s.median), minutes(s.p90));
 const noShow = (n) => pair(percent(n.rate), percent(n.predicted));
 const cell = (text) => el("td", { class: "text-end" }, String(text));
+const overtime = (c) => pair(minutes(c.overtime_mean_min), minutes(c.overtime_p90_min));
 const hour = (h) => `${String(h).padStart(2, "0")}:00`;
 
 // Until a day is picked the dashboard follows the clinic's today (its clock, not the browser's),
 // so a page left open overnight moves on to the new day by itself.
 let followToday = true;
 let today = null;
+
+function showCapacity(totals) {
+  const c = totals.capacity;
+  $("tile-use").textContent = percent(c.utilisation);
+  $("tile-use-note").textContent = c.doctor_days
+    ? `${c.consulted_min} of ${c.session_min} session min · idle ${c.idle_min}`
+    : "no session has started";
+  $("tile-overtime").textContent = minutes(c.overtime_mean_min);
+  $("tile-overtime-note").textContent = `p90 ${minutes(c.overtime_p90_min)} · ${c.doctor_days} doctor-days`;
+}
 
 function showTiles(totals, isToday) {
   const e = totals.emergencies;
@@ -91,13 +102,15 @@ function showTables(data) {
   $("dash-rows").replaceChildren(...data.departments.map((d) => el("tr", {},
     el("th", { scope: "row", class: "fw-normal" }, d.name), cell(d.tickets), cell(d.by_status.completed),
     cell(d.by_status.waiting), cell(pair(d.walk_ins, d.online)), cell(d.emergencies),
-    cell(spread(d.wait_min)), cell(spread(d.consultation_min)), cell(noShow(d.no_shows)), cell(d.overbooked))));
+    cell(spread(d.wait_min)), cell(spread(d.consultation_min)), cell(noShow(d.no_shows)), cell(d.overbooked),
+    cell(percent(d.capacity.utilisation)), cell(overtime(d.capacity)))));
   const doctors = data.doctors.map((d) => el("tr", {},
     el("th", { scope: "row", class: d.id === null ? "fw-normal fst-italic" : "fw-normal" }, d.name),
     el("td", {}, d.department), cell(d.tickets), cell(d.by_status.completed),
     cell(pair(d.by_status.called, d.by_status.in_consultation)),
-    cell(spread(d.wait_min)), cell(spread(d.consultation_min)), cell(noShow(d.no_shows))));
-  $("dash-doctor-rows").replaceChildren(...(doctors.length ? doctors : [empty(8, "No tickets on this day.")]));
+    cell(spread(d.wait_min)), cell(spread(d.consultation_min)), cell(noShow(d.no_shows)),
+    cell(percent(d.capacity.utilisation)), cell(overtime(d.capacity))));
+  $("dash-doctor-rows").replaceChildren(...(doctors.length ? doctors : [empty(10, "No tickets on these days.")]));
 }
 
 let loading = null;
@@ -106,11 +119,17 @@ let loading = null;
 function refresh() {
   loading ??= (async () => {
     const query = new URLSearchParams();
-    if (!followToday) query.set("day", $("dash-day").value);
+    if (!followToday) query.set("from", $("dash-day").value);
+    if ($("dash-to").value) query.set("to", $("dash-to").value);
     if ($("dash-department").value) query.set("department_id", $("dash-department").value);
     const data = await api(`/api/admin/dashboard?${query}`);
     if (followToday) $("dash-day").value = today = data.day;
-    showTiles(data.totals, data.day === today);
+    const exported = new URLSearchParams(query);
+    exported.set("from", data.from);
+    exported.set("to", data.to);
+    $("dash-csv").href = `/api/admin/dashboard.csv?${exported}`;
+    showTiles(data.totals, data.from === today && data.to === today);
+    showCapacity(data.totals);
     showCharts(data.totals);
     showTables(data);
     $("dash-updated").textContent = `updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;

@@ -94,11 +94,20 @@ $("book-form").addEventListener("submit", (event) => {
     $("booked-when").textContent = `${new Date(ticket.scheduled_at).toLocaleDateString()} at ${clockTime(ticket.scheduled_at)}`;
     $("booked-where").textContent = `${departmentName(ticket.department_id)} · ${doctorName(ticket.doctor_id)}`;
     $("booked-link").href = followHref(ticket.live_link);
+    // The slot grid folds away: on a phone the confirmation would be below dozens of buttons.
+    $("book-form").hidden = true;
     $("booked").hidden = false;
+    $("booked").scrollIntoView({ block: "nearest" });
     $("book-reason").value = "";
     toast(`Booked: ${ticket.token}`);
     await Promise.all([loadSlots(), loadMine()]);
   });
+});
+
+$("book-again").addEventListener("click", () => {
+  $("booked").hidden = true;
+  $("book-form").hidden = false;
+  $("book-form").scrollIntoView({ block: "nearest" });
 });
 
 function appointmentItem(a) {

@@ -34,17 +34,23 @@ $("doctor-name").textContent = doctor.name;
 $("doctor-where").textContent = [department?.name, doctor.room].filter(Boolean).join(" · ");
 $("console").hidden = false;
 
-const RANK = { emergency: 0, urgent: 1, routine: 2 };
-
-/** The waiting tickets this doctor may call, their own and the shared ones, in call order. */
+/** The waiting tickets this doctor may call, in the order "Call next" offers them. */
 function myQueue() {
-  // The server calls by urgency, then by its plan; the snapshot lists tickets by the planned
-  // (forecast) time of call, so keeping its order within each urgency follows the plan.
-  const tickets = snapshot?.tickets || [];
-  const place = new Map(tickets.map((t, index) => [t.ticket_id, index]));
-  return tickets
-    .filter((t) => t.status === "waiting" && (t.doctor_id === doctorId || t.doctor_id === null))
-    .sort((a, b) => RANK[a.urgency] - RANK[b.urgency] || place.get(a.ticket_id) - place.get(b.ticket_id));
+  // The server's plan gives each doctor their line (theirs first, then shared patients planned
+  // on a colleague); the console draws it as it is, it never sorts.
+  const tickets = new Map((snapshot?.tickets || []).map((t) => [t.ticket_id, t]));
+  const me = (snapshot?.doctors || []).find((d) => d.id === doctorId);
+  return (me?.line || []).map((id) => tickets.get(id)).filter(Boolean);
+}
+
+function renderDesk() {
+  const me = (snapshot?.doctors || []).find((d) => d.id === doctorId);
+  const open = Boolean(me?.desk_open);
+  const badge = $("desk-state");
+  badge.dataset.open = String(open);
+  badge.className = `badge ${open ? "text-bg-success" : me?.late ? "text-bg-warning" : "text-bg-secondary"}`;
+  badge.textContent = open ? "Desk open" : me?.late ? "Desk closed · late" : "Desk closed";
+  $("desk-toggle").textContent = open ? "Close my desk" : "Open my desk";
 }
 
 function render(next) {
@@ -52,7 +58,15 @@ function render(next) {
   current = snapshot.tickets.find((t) => t.doctor_id === doctorId && BUSY.includes(t.status)) || null;
   renderCurrent();
   renderQueue();
+  renderDesk();
 }
+
+$("desk-toggle").addEventListener("click", (event) => act(event.currentTarget, async () => {
+  const me = (snapshot?.doctors || []).find((d) => d.id === doctorId);
+  const open = !me?.desk_open;
+  await api(`/api/doctors/${doctorId}/desk`, { method: "POST", body: { open } });
+  toast(open ? "Your desk is open: patients are planned on you" : "Your desk is closed");
+}));
 
 function renderCurrent() {
   const card = $("current");

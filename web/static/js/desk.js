@@ -1,12 +1,16 @@
 // The staff and nurse desk: find or register patients, check in, walk-ins, emergencies, vitals,
-// and the department's queues, live.
+// phone bookings, cancelling and moving visits, the day's expected arrivals, patients called but
+// not found, doctors running late or leaving early, and the department's queues, live.
 import {
   act, api, el, formData, requireRole, statusBadge, toast, urgencyBadge, waited, clockTime,
 } from "./api.js";
 import { watchDepartments } from "./feed.js";
+import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTIVE = ["waiting", "called", "in_consultation"];
+const CANCELLABLE = ["booked", "waiting", "skipped"];
+const RETURNING = ["skipped", "no_show"];
 
 const me = await requireRole(["staff", "nurse", "admin"]);
 const canRecordVitals = me.role !== "staff";
@@ -17,6 +21,7 @@ const snapshots = new Map();
 let shownDepartment = Number(localStorage.getItem("desk.department")) || departments[0]?.id;
 let patient = null;
 let vitalsFor = null;
+let day = null; // the shown department's day: arrivals, returning patients, vitals, sessions
 $("desk").hidden = false;
 
 // ---- the department's queues ----
@@ -29,12 +34,83 @@ $("queue-department").addEventListener("change", (event) => {
   // New visits usually go to the department the desk is looking at.
   $("visit-department").value = String(shownDepartment);
   fillDoctors();
+  day = null;
   renderQueues();
+  loadDay();
 });
+
+// ---- the day: expected arrivals, patients called but not found, sessions, vitals ----
+
+let dayAsked = 0;
+let dayTimer = null;
+
+/** Read the shown department's day; a newer request wins over an older one. */
+async function loadDay() {
+  const asked = ++dayAsked;
+  const departmentId = shownDepartment;
+  const data = await api(`/api/departments/${departmentId}/day`).catch(() => null);
+  if (asked !== dayAsked || data === null) return;
+  day = data;
+  renderDay();
+  renderQueues();
+}
+
+/** Read the day again shortly: a burst of queue updates costs one request. */
+function reloadDay() {
+  clearTimeout(dayTimer);
+  dayTimer = setTimeout(loadDay, 250);
+}
+
+function arrivalRow(row) {
+  return el("tr", { dataset: { ticketId: row.ticket_id, token: row.token } },
+    el("td", { class: "text-nowrap" }, clockTime(row.scheduled_at)),
+    el("td", { class: "fw-semibold font-monospace" }, row.token),
+    el("td", {}, row.patient.name, el("div", { class: "small text-body-secondary" }, row.patient.record_number)),
+    el("td", { class: "d-none d-md-table-cell small" }, row.doctor_id ? doctorName(row.doctor_id) : "any doctor"),
+    el("td", { class: "text-end" }, el("button", {
+      class: "btn btn-sm btn-success", type: "button",
+      onclick: (event) => act(event.currentTarget, () => checkIn(row)),
+    }, "Check in")));
+}
+
+function returningRow(row) {
+  return el("tr", { dataset: { ticketId: row.ticket_id, token: row.token } },
+    el("td", { class: "fw-semibold font-monospace" }, row.token),
+    el("td", {}, row.patient.name, el("div", { class: "small text-body-secondary" }, row.patient.record_number)),
+    el("td", {}, statusBadge(row.status)),
+    el("td", { class: "text-end" }, el("button", {
+      class: "btn btn-sm btn-warning", type: "button", title: "The patient is back: put them in the queue again",
+      onclick: (event) => act(event.currentTarget, () => requeue(row)),
+    }, "Requeue")));
+}
+
+function renderDay() {
+  if (!day) return;
+  $("arrival-rows").replaceChildren(...day.arrivals.map(arrivalRow));
+  $("arrivals-empty").hidden = day.arrivals.length > 0;
+  $("arrivals-count").textContent = String(day.arrivals.length);
+  $("returning-rows").replaceChildren(...day.returning.map(returningRow));
+  $("returning-card").hidden = day.returning.length === 0;
+}
+
+async function requeue(row) {
+  await api(`/api/tickets/${row.ticket_id}/requeue`, { method: "POST", body: { reason: "came back to the desk" } });
+  toast(`${row.token} is back in the queue`);
+  reloadDay();
+  await refreshPatient();
+}
+
+/** The doctor's session that is on now or next (their last one once the day is over). */
+function sessionOf(doctorId) {
+  const mine = (day?.sessions || []).filter((s) => s.doctor_id === doctorId);
+  return mine.find((s) => Date.parse(s.closed_early_at || s.ends_at) > Date.now()) || mine[mine.length - 1];
+}
 
 function doctorCard(doctor, tickets) {
   const waiting = tickets.filter((t) => t.status === "waiting" && (t.doctor_id ?? t.expected_doctor_id) === doctor.id).length;
   const current = doctor.current;
+  const session = sessionOf(doctor.id);
+  const state = session ? sessionState(session) : "";
   return el("div", { class: "col-sm-6 col-xxl-4" },
     el("div", { class: "card h-100 doctor-card", dataset: { doctorId: doctor.id } },
       el("div", { class: "card-body py-2" },
@@ -45,7 +121,11 @@ function doctorCard(doctor, tickets) {
           current ? [el("span", { class: "font-monospace fw-semibold" }, current.token), statusBadge(current.status),
             el("span", { class: "text-truncate" }, current.patient?.name || "")]
             : el("span", { class: "text-body-secondary" }, "free"),
-          el("span", { class: "ms-auto text-body-secondary text-nowrap" }, `${waiting} waiting`)))));
+          el("span", { class: "ms-auto text-body-secondary text-nowrap" }, `${waiting} waiting`)),
+        session ? el("div", { class: "d-flex align-items-center gap-1 mt-2 flex-wrap" },
+          doctor.late ? el("span", { class: "badge text-bg-danger" }, "late") : null,
+          state ? el("span", { class: "badge text-bg-warning session-state" }, state) : null,
+          el("span", { class: "ms-auto d-flex gap-1 flex-wrap" }, presenceButton(session, loadDay), sessionButtons(session, loadDay))) : null)));
 }
 
 function queueRow(ticket, index) {
@@ -60,24 +140,29 @@ function queueRow(ticket, index) {
     }, "Emergency"));
   }
   const forWhom = ticket.doctor_id ? doctorName(ticket.doctor_id) : "any doctor";
+  const measured = day?.vitals_taken.includes(ticket.appointment_id);
   return el("tr", { class: ticket.urgency === "emergency" ? "table-danger" : undefined, dataset: { ticketId: ticket.ticket_id, token: ticket.token } },
-    el("td", { class: "text-body-secondary" }, String(index + 1)),
-    el("td", { class: "fw-semibold font-monospace" }, ticket.token),
-    el("td", {}, ticket.patient?.name || "", el("div", { class: "small text-body-secondary" }, ticket.patient?.record_number || "")),
-    el("td", {}, urgencyBadge(ticket.urgency)),
-    el("td", { class: "d-none d-sm-table-cell small" }, forWhom),
-    el("td", { class: "text-nowrap", dataset: { since: ticket.arrived_at || "" } }, waited(ticket.arrived_at)),
+    el("td", { class: "text-body-secondary d-none d-sm-table-cell" }, String(index + 1)),
+    el("td", { class: "fw-semibold font-monospace" }, ticket.token,
+      // On a phone the urgency column is hidden: a non-routine urgency shows under the token.
+      ticket.urgency !== "routine" ? el("div", { class: "d-sm-none" }, urgencyBadge(ticket.urgency)) : null),
+    el("td", {}, ticket.patient?.name || "",
+      measured ? el("span", { class: "badge text-bg-success ms-1 vitals-taken", title: "Vitals taken" }, "vitals ✓") : null,
+      el("div", { class: "small text-body-secondary" }, ticket.patient?.record_number || "")),
+    el("td", { class: "d-none d-sm-table-cell" }, urgencyBadge(ticket.urgency)),
+    el("td", { class: "d-none d-lg-table-cell small" }, forWhom),
+    el("td", { class: "text-nowrap small", dataset: { since: ticket.arrived_at || "" } }, waited(ticket.arrived_at)),
     el("td", { class: "d-none d-md-table-cell small text-nowrap" }, ticket.wait_min === null ? "–" : `~${Math.round(ticket.wait_min)} min`),
-    el("td", { class: "text-end text-nowrap" }, el("div", { class: "btn-group" }, buttons)));
+    el("td", { class: "text-end" }, el("div", { class: "d-flex flex-column flex-sm-row justify-content-end gap-1" }, buttons)));
 }
 
 function renderQueues() {
   const snapshot = snapshots.get(shownDepartment);
   if (!snapshot) return;
+  renderDay();
   $("doctor-cards").replaceChildren(...snapshot.doctors.map((d) => doctorCard(d, snapshot.tickets)));
-  // Emergencies on top; then the server's order, by expected time of call.
-  const waiting = snapshot.tickets.filter((t) => t.status === "waiting")
-    .sort((a, b) => (b.urgency === "emergency") - (a.urgency === "emergency"));
+  // The plan's order, by expected time of call: the same on every screen (no sort here).
+  const waiting = snapshot.tickets.filter((t) => t.status === "waiting");
   $("desk-rows").replaceChildren(...waiting.map(queueRow));
   $("desk-empty").hidden = waiting.length > 0;
   $("waiting-count").textContent = String(waiting.length);
@@ -135,25 +220,61 @@ function today() {
   return snapshots.get(shownDepartment)?.day || new Date().toISOString().slice(0, 10);
 }
 
+/** A cancel button that asks once more before it cancels. */
+function cancelButton(visit) {
+  const button = el("button", { class: "btn btn-sm btn-outline-danger", type: "button" }, "Cancel");
+  button.addEventListener("click", () => {
+    if (button.dataset.armed !== "1") {
+      button.dataset.armed = "1";
+      button.textContent = "Cancel visit?";
+      button.classList.replace("btn-outline-danger", "btn-danger");
+      return;
+    }
+    act(button, async () => {
+      await api(`/api/tickets/${visit.ticket_id}/cancel`, { method: "POST", body: { reason: "cancelled at the desk" } });
+      toast(`${visit.token} cancelled`);
+      reloadDay();
+      await refreshPatient();
+    });
+  });
+  return button;
+}
+
 function visitItem(visit) {
   const buttons = [];
-  if (visit.status === "booked") {
+  if (visit.status === "booked" && visit.day === today()) {
     buttons.push(el("button", { class: "btn btn-sm btn-success", type: "button", onclick: (event) => act(event.currentTarget, () => checkIn(visit)) }, "Check in"));
+  }
+  if (RETURNING.includes(visit.status) && visit.day === today()) {
+    buttons.push(el("button", { class: "btn btn-sm btn-warning", type: "button", onclick: (event) => act(event.currentTarget, () => requeue(visit)) }, "Requeue"));
   }
   if (ACTIVE.includes(visit.status) && canRecordVitals) {
     buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => openVitals(visit.appointment_id, patient.full_name) }, "Vitals"));
   }
-  return el("li", { class: "list-group-item d-flex align-items-center gap-2 flex-wrap", dataset: { ticketId: visit.ticket_id } },
+  if (visit.status === "booked") {
+    buttons.push(el("button", { class: "btn btn-sm btn-outline-primary", type: "button", onclick: () => openBooking(visit) }, "Reschedule"));
+  }
+  if (CANCELLABLE.includes(visit.status)) buttons.push(cancelButton(visit));
+  const when = visit.day === today() ? "" : `${visit.day} `;
+  return el("li", { class: "list-group-item d-flex align-items-center gap-2 flex-wrap", dataset: { ticketId: visit.ticket_id, appointmentId: visit.appointment_id } },
     el("span", { class: "font-monospace fw-semibold" }, visit.token),
-    el("span", { class: "small" }, departmentName(visit.department_id), visit.scheduled_at ? ` · ${clockTime(visit.scheduled_at)}` : ""),
+    el("span", { class: "small" }, departmentName(visit.department_id),
+      visit.scheduled_at ? ` · ${when}${clockTime(visit.scheduled_at)}` : "",
+      visit.doctor_id ? ` · ${doctorName(visit.doctor_id)}` : ""),
     statusBadge(visit.status),
-    el("span", { class: "ms-auto d-flex gap-1" }, buttons));
+    el("span", { class: "ms-auto d-flex gap-1 flex-wrap" }, buttons));
+}
+
+/** Today's visits and the open ones of later days (a phone booking, a rescheduled one). */
+function shownVisits() {
+  return patient.appointments.filter((a) => a.day === today() || (a.day > today() && a.status === "booked"))
+    .sort((a, b) => (a.day === b.day ? 0 : a.day < b.day ? -1 : 1));
 }
 
 function renderPatient() {
   $("patient-name").textContent = patient.full_name;
   $("patient-meta").textContent = [patient.record_number, `born ${patient.date_of_birth}`, patient.phone].filter(Boolean).join(" · ");
-  const visits = patient.appointments.filter((a) => a.day === today());
+  const visits = shownVisits();
   $("patient-today").replaceChildren(...(visits.length ? visits.map(visitItem)
     : [el("li", { class: "list-group-item text-body-secondary small" }, "No visit today.")]));
 }
@@ -161,6 +282,7 @@ function renderPatient() {
 async function checkIn(visit) {
   await api(`/api/tickets/${visit.ticket_id}/check-in`, { method: "POST" });
   toast(`${visit.token} checked in`);
+  reloadDay();
   await refreshPatient();
 }
 
@@ -242,6 +364,7 @@ $("vitals-form").addEventListener("submit", (event) => {
     }
     vitalsModal.hide();
     toast("Vitals saved");
+    reloadDay();
   });
 });
 
@@ -249,7 +372,90 @@ setInterval(() => {
   for (const cell of document.querySelectorAll("[data-since]")) cell.textContent = waited(cell.dataset.since);
 }, 30000);
 
+// ---- phone bookings and rescheduling ----
+
+const bookingModal = new window.bootstrap.Modal($("booking-modal"));
+let moving = null; // the booked visit being rescheduled, or null for a new booking
+let slotsAsked = 0;
+
+function fillBookingDoctors() {
+  const departmentId = Number($("booking-department").value);
+  $("booking-doctor").replaceChildren(el("option", { value: "" }, "Any doctor"),
+    ...doctors.filter((d) => d.department_id === departmentId).map((d) => el("option", { value: d.id }, d.name)));
+}
+
+async function loadBookingSlots() {
+  const asked = ++slotsAsked;
+  const query = new URLSearchParams({ department_id: $("booking-department").value, date: $("booking-day").value });
+  if ($("booking-doctor").value) query.set("doctor_id", $("booking-doctor").value);
+  $("booking-slot").replaceChildren(el("option", { value: "" }, "Loading…"));
+  const { slots } = await api(`/api/slots?${query}`).catch((error) => {
+    $("booking-error").textContent = error.message;
+    $("booking-error").hidden = false;
+    return { slots: [] };
+  });
+  if (asked !== slotsAsked) return;
+  $("booking-slot").replaceChildren(...(slots.length
+    ? slots.map((slot) => el("option", { value: slot.id }, `${clockTime(slot.starts_at)} · ${doctorName(slot.doctor_id)} (${slot.free} free)`))
+    : [el("option", { value: "" }, "No free time on this day")]));
+}
+
+function openBooking(visit = null) {
+  moving = visit;
+  $("booking-form").reset();
+  $("booking-error").hidden = true;
+  $("booking-who").textContent = patient.full_name;
+  $("booking-title").firstChild.textContent = visit ? `Move ${visit.token} of ` : "Book for ";
+  $("booking-reason-box").hidden = Boolean(visit);
+  $("booking-submit").textContent = visit ? "Move" : "Book";
+  const departmentId = visit ? visit.department_id : Number($("visit-department").value) || shownDepartment;
+  $("booking-department").value = String(departmentId);
+  fillBookingDoctors();
+  if (visit?.doctor_id) $("booking-doctor").value = String(visit.doctor_id);
+  $("booking-day").value = visit ? visit.day : today();
+  $("booking-day").min = today();
+  bookingModal.show();
+  loadBookingSlots();
+}
+
+$("booking-department").replaceChildren(...options(departments, shownDepartment));
+$("booking-department").addEventListener("change", () => { fillBookingDoctors(); loadBookingSlots(); });
+$("booking-doctor").addEventListener("change", loadBookingSlots);
+$("booking-day").addEventListener("change", loadBookingSlots);
+$("book-for-patient").addEventListener("click", () => openBooking(null));
+
+$("booking-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const slotId = Number($("booking-slot").value);
+  if (!slotId) {
+    $("booking-error").textContent = "Choose a free time.";
+    $("booking-error").hidden = false;
+    return;
+  }
+  act($("booking-submit"), async () => {
+    let ticket;
+    try {
+      ticket = moving
+        ? await api(`/api/appointments/${moving.appointment_id}/reschedule`, { method: "POST", body: { slot_id: slotId } })
+        : await api("/api/appointments", { method: "POST", body: { patient_id: patient.id, slot_id: slotId, reason: $("booking-reason").value.trim() } });
+    } catch (error) {
+      $("booking-error").textContent = error.message;
+      $("booking-error").hidden = false;
+      return;
+    }
+    bookingModal.hide();
+    const when = `${ticket.day === today() ? "" : ticket.day + " "}${clockTime(ticket.scheduled_at)}`;
+    toast(moving ? `${ticket.token} moved to ${when}` : `Booked ${ticket.token} at ${when} with ${doctorName(ticket.doctor_id)}`);
+    reloadDay();
+    await refreshPatient();
+  });
+});
+
 watchDepartments("/desk", {}, (departmentId, data) => {
   snapshots.set(departmentId, data);
-  if (departmentId === shownDepartment) renderQueues();
+  if (departmentId === shownDepartment) {
+    renderQueues();
+    reloadDay();
+  }
 }, $("live-status"));
+loadDay();

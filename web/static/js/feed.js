@@ -3,6 +3,7 @@
 const STATUS = {
   connecting: ["Connecting…", "secondary"],
   online: ["Live", "success"],
+  degraded: ["Degraded · other desks' changes delayed", "warning"],
   offline: ["Offline · reconnecting", "danger"],
   refused: ["Not connected", "danger"],
 };

@@ -9,7 +9,8 @@
  *     auth: {department_id: 1},           // the namespace's connect auth (cookie goes by itself)
  *     onHello(hello) {},                  // who we are, which rooms, display settings
  *     onState(room, data, events, meta) {},  // draw `data`; `events` say what just happened
- *     onStatus(status, detail) {},        // "connecting" | "online" | "offline" | "refused"
+ *     onStatus(status, detail) {},        // "connecting" | "online" | "degraded" | "offline"
+ *                                         // | "refused"; "degraded": only this server's updates
  *   });
  *   live.data(room); live.rooms(); live.close();
  */
@@ -24,6 +25,7 @@
   const MAX_BUFFER = 50;      // updates kept while a snapshot is on its way
   const RESYNC_RETRY_MS = 5000;
   const RETRY_MS = 5000;
+  const JOIN_RETRY_MS = 2000;
 
   function connect(options) {
     const noop = function () {};
@@ -38,9 +40,9 @@
       reconnectionDelay: 1000,
       reconnectionDelayMax: 10000,
     });
-    const rooms = new Map(); // room -> {seq, data, buffer (array while waiting), timer}
-    let epoch = null;
+    const rooms = new Map(); // room -> {epoch, seq, data, buffer (array while waiting), timer}
     let closed = false;
+    let joinTimer = null;
 
     function waitForSnapshot(name) {
       const room = rooms.get(name);
@@ -51,10 +53,6 @@
       room.timer = setTimeout(function () { waitForSnapshot(name); }, RESYNC_RETRY_MS);
     }
 
-    function resyncAll() {
-      rooms.forEach(function (_room, name) { waitForSnapshot(name); });
-    }
-
     function apply(update) {
       const room = rooms.get(update.room);
       if (!room) return;
@@ -62,9 +60,8 @@
         if (room.buffer.length < MAX_BUFFER) room.buffer.push(update);
         return;
       }
-      if (update.epoch !== epoch) {
-        epoch = update.epoch;
-        resyncAll(); // numbering started over: every room's number is meaningless now
+      if (update.epoch !== room.epoch) {
+        waitForSnapshot(update.room); // numbering started over: our number means nothing now
         return;
       }
       if (update.seq <= room.seq) return; // already in the state we hold
@@ -81,11 +78,22 @@
       return { seq: message.seq, epoch: message.epoch, sentAt: message.sent_at || null };
     }
 
+    function join() {
+      clearTimeout(joinTimer);
+      socket.emit("join");
+    }
+
+    function serverStatus(status) {
+      if (status && status.state === "degraded") onStatus("degraded", status);
+      else onStatus("online");
+    }
+
     socket.on("connect", function () {
       onStatus("online");
-      socket.emit("join");
+      join();
     });
     socket.on("disconnect", function (reason) {
+      clearTimeout(joinTimer);
       onStatus("offline", { message: reason });
       if (reason === "io server disconnect" && !closed) socket.connect(); // server kicked us
     });
@@ -102,17 +110,21 @@
     socket.on("hello", function (hello) {
       rooms.forEach(function (room) { clearTimeout(room.timer); });
       rooms.clear();
-      epoch = hello.epoch;
       hello.rooms.forEach(function (name) {
-        rooms.set(name, { seq: null, data: null, buffer: [], timer: null });
+        rooms.set(name, { epoch: hello.epoch, seq: null, data: null, buffer: [], timer: null });
       });
       onHello(hello);
+      serverStatus(hello.status);
     });
+    // The server says whether updates from other servers reach it (sent when that changes).
+    socket.on("status", serverStatus);
     socket.on("snapshot", function (snapshot) {
       const room = rooms.get(snapshot.room);
       if (!room) return;
+      // A snapshot the server pushed may be older than an update that overtook it.
+      if (!room.buffer && room.epoch === snapshot.epoch && snapshot.seq < room.seq) return;
       clearTimeout(room.timer);
-      epoch = snapshot.epoch;
+      room.epoch = snapshot.epoch;
       const buffered = room.buffer || [];
       room.buffer = null;
       room.seq = snapshot.seq;
@@ -123,6 +135,8 @@
     socket.on("update", apply);
     socket.on("error", function (error) {
       if (global.console) global.console.warn("live:", error.code, error.message);
+      // The server could not answer our join (a database or Redis hiccup): ask again soon.
+      if (error.event === "join" && !closed) joinTimer = setTimeout(join, JOIN_RETRY_MS);
     });
     onStatus("connecting");
 
@@ -130,7 +144,7 @@
       socket: socket,
       data: function (name) { const room = rooms.get(name); return room ? room.data : null; },
       rooms: function () { return Array.from(rooms.keys()); },
-      close: function () { closed = true; socket.close(); },
+      close: function () { closed = true; clearTimeout(joinTimer); socket.close(); },
     };
   }
 

@@ -4,11 +4,29 @@ import { api, HOME } from "./api.js";
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
 
+// Same rules as the server's (server/auth/redirects.py): a path on this site, nothing else.
+// Browsers read a backslash as "/" and drop tabs and newlines, so "/\evil" and "/<tab>/evil"
+// are other sites: control characters, whitespace and backslashes are refused, encoded or not.
+const UNSAFE = /[\u0000-\u0020\u007f\\]/;
+
+export function safeNext(value) {
+  if (!value || value.length > 2000) return null;
+  let decoded = value;
+  for (let i = 0; i < 3; i += 1) {
+    if (UNSAFE.test(decoded) || !decoded.startsWith("/") || decoded.startsWith("//")) return null;
+    try {
+      if (new URL(decoded, location.origin).origin !== location.origin) return null;
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      return null;
+    }
+  }
+  return value;
+}
+
 function destination(role) {
-  const next = new URLSearchParams(location.search).get("next") || "";
-  // Only same-site paths: an open redirect would let a link send users elsewhere after login.
-  if (next.startsWith("/") && !next.startsWith("//")) return next;
-  return HOME[role] || "/";
+  // The server checked `next` already (data-next); checking again costs nothing.
+  return safeNext(form.dataset.next) || HOME[role] || "/";
 }
 
 form.addEventListener("submit", async (event) => {

@@ -26,17 +26,49 @@
     return rounded < 1 ? "any moment now" : "about " + rounded + " min";
   }
 
+  // Why more patients are ahead than the last time (server/scheduling/planning.py).
+  const REASONS = {
+    emergency_ahead: "An emergency was taken before you",
+    returning_ahead: "A patient who had been called came back before you",
+    urgent_ahead: "An urgent patient was taken before you",
+    doctor_away: "Your doctor is not at their desk: another doctor will see you",
+    replanned: "The queue was re-planned",
+  };
+
+  function clock(iso) {
+    return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  }
+
   function detail(ticket) {
     if (ticket.status === "called") return "Go to " + (ticket.room || "the desk") + " now";
     if (ticket.status === "in_consultation" && ticket.room) return ticket.room;
-    if (ticket.status !== "waiting") return "";
-    const ahead = ticket.position > 1 ? (ticket.position - 1) + " ahead of you" : "You are next";
+    if (ticket.status !== "waiting" || ticket.ahead === null || ticket.ahead === undefined) return "";
+    // "Ahead": how many the doctor you are planned on calls before you (docs/architecture.md).
+    const ahead = ticket.ahead > 0 ? ticket.ahead + " ahead of you" : "You are next";
     const wait = minutes(ticket.wait_min);
-    return wait ? ahead + " · wait " + wait : ahead;
+    const at = clock(ticket.eta);
+    const when = wait ? " · wait " + wait + (at ? " (about " + at + ")" : "") : "";
+    const why = REASONS[ticket.moved_reason];
+    return ahead + when + (why ? " · " + why : "");
   }
 
-  function draw(_room, data) {
+  // The appointment block (time, doctor, room) is drawn by the server; a move redraws it.
+  const FINISHED = ["completed", "cancelled", "no_show", "skipped"];
+
+  function drawVisit(status) {
+    const visit = $("visit");
+    if (!visit) return;
+    visit.hidden = FINISHED.includes(status);
+    $("visit-hint").hidden = status !== "booked";
+  }
+
+  function draw(_room, data, events) {
+    if ((events || []).some(function (e) { return e.kind === "rescheduled" || e.kind === "transferred"; })) {
+      window.location.reload();
+      return;
+    }
     const ticket = data.ticket;
+    drawVisit(ticket.status);
     $("department").textContent = data.department.name;
     $("token").textContent = ticket.token;
     $("headline").textContent = HEADLINES[ticket.status] || ticket.status;
