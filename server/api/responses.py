@@ -279,7 +279,7 @@ class MeOut(BaseModel):
     name: str | None
     doctor_id: int | None
     patient_id: int | None
-    csrf_token: str
+    csrf_token: str | None = Field(description="null for a bearer token (no cookie, no CSRF)")
 
 
 class TokenOut(BaseModel):
