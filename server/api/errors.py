@@ -23,17 +23,18 @@ HTTP_CODES = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "TOO_LARGE",
-    503: "DATABASE_UNAVAILABLE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED",
+    503: "DATABASE_UNAVAILABLE",
 }
 
 
 # How long a client should wait before retrying while the database is away: a MariaDB
 # restart measured by tests/api/test_database_restart.py takes a few seconds.
 RETRY_AFTER_S = 3
-# The unique index that keeps one live ticket per patient, department and day (migration 0005).
-ACTIVE_TICKET_INDEX = "uq_appointments_active_ticket"
+# The generated column whose unique index keeps one live ticket per patient, department and
+# day (migration 0005); both databases name it (or its index) in the violation's message.
+ACTIVE_TICKET_COLUMN = "active_ticket"
 
 
 def error_response(error: APIError) -> tuple[Response, int]:
@@ -54,7 +55,7 @@ def database_error(error: SQLAlchemyError) -> APIError | None:
             {"retry_after_s": RETRY_AFTER_S},
         )
     if isinstance(error, IntegrityError):
-        if ACTIVE_TICKET_INDEX in str(error.orig) or "active_ticket" in str(error.orig):
+        if ACTIVE_TICKET_COLUMN in str(error.orig):
             return APIError(
                 409,
                 "ALREADY_QUEUED",

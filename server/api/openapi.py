@@ -33,11 +33,11 @@ ERROR_MEANINGS = {
     503: "DATABASE_UNAVAILABLE: the database is down or restarting; retry after Retry-After s",
 }
 
-# endpoint -> (success status, its body, error statuses beyond those every route can answer)
-Spec = tuple[int, type[BaseModel], frozenset[int]]
+# endpoint -> (success status, its JSON body or None, error statuses beyond the common ones)
+Spec = tuple[int, type[BaseModel] | None, frozenset[int]]
 
 
-def _spec(status: int, model: type[BaseModel], *errors: int) -> Spec:
+def _spec(status: int, model: type[BaseModel] | None, *errors: int) -> Spec:
     return status, model, frozenset(errors)
 
 
@@ -47,6 +47,9 @@ RESPONSES: dict[str, Spec] = {
     "auth.logout": _spec(200, r.OkOut),
     "auth.me": _spec(200, r.MeOut),
     "auth.create_token": _spec(201, r.TokenOut),
+    "auth.change_password": _spec(200, r.PasswordOut, 429),
+    "auth.list_tokens": _spec(200, r.TokensOut, 400),
+    "auth.revoke_token": _spec(204, None),
     "clinic.departments": _spec(200, r.DepartmentsOut),
     "clinic.doctors": _spec(200, r.DoctorsOut, 400),
     "clinic.slots": _spec(200, r.SlotsOut, 400),
@@ -85,9 +88,20 @@ RESPONSES: dict[str, Spec] = {
     "admin.display": _spec(201, r.DisplayOut, 404, 409),
     "admin.audit_log": _spec(200, r.AuditOut, 400),
     "dashboard.dashboard": _spec(200, r.OkOut, 400, 404),  # its own decorator wins
+    "dashboard.dashboard_csv": _spec(200, None, 400, 404),
+    "desk.department_day": _spec(200, r.DeskDayOut, 400),
+    "presence.desk": _spec(200, r.DeskOut, 409, 422),
     "outbox.list_outbox": _spec(200, r.OutboxOut, 400),
     "outbox.resend": _spec(200, r.OutboxMessageOut, 409),
     "presence.desk": _spec(200, r.DeskOut, 404),
+}
+# Answers that are not JSON objects: what they are, by endpoint.
+OTHER_CONTENT: dict[str, dict[str, Any]] = {
+    "auth.revoke_token": {"description": "revoked (no body)"},
+    "dashboard.dashboard_csv": {
+        "description": "the dashboard's figures as CSV",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    },
 }
 # The creating POSTs that honour an Idempotency-Key header.
 IDEMPOTENT = frozenset(
@@ -136,7 +150,7 @@ class ClinicOpenAPI(OpenAPIProvider):
         view = self._app.view_functions[rule.endpoint]
         documented = dict(getattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {}))
         spec = RESPONSES.get(rule.endpoint)
-        if spec is not None and not documented:
+        if spec is not None and spec[1] is not None and not documented:
             documented[spec[0]] = (spec[1], None)
         for status in error_statuses(rule.endpoint, rule, view):
             documented.setdefault(status, (ErrorOut, None))
@@ -144,6 +158,8 @@ class ClinicOpenAPI(OpenAPIProvider):
         paths, components = super().build_paths(rule)
         for operations in paths.values():
             for operation in operations.values():
+                if spec is not None and rule.endpoint in OTHER_CONTENT:
+                    operation["responses"][spec[0]] = OTHER_CONTENT[rule.endpoint]
                 for status, response in operation["responses"].items():
                     if status in ERROR_MEANINGS:
                         response["description"] = ERROR_MEANINGS[status]

@@ -285,7 +285,7 @@ class MeOut(BaseModel):
     name: str | None
     doctor_id: int | None
     patient_id: int | None
-    csrf_token: str
+    csrf_token: str | None = Field(description="null for a bearer token (no cookie, no CSRF)")
 
 
 class TokenOut(BaseModel):
@@ -293,3 +293,42 @@ class TokenOut(BaseModel):
 
     token: str
     expires_at: datetime
+
+
+class PasswordOut(BaseModel):
+    """The password changed; other sessions ended; the new CSRF token (null for a token)."""
+
+    ok: bool
+    csrf_token: str | None
+
+
+class TokenRowOut(BaseModel):
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    expired: bool
+
+
+class TokensOut(BaseModel):
+    tokens: list[TokenRowOut]
+
+
+class DeskOut(BaseModel):
+    """A doctor's desk presence."""
+
+    doctor_id: int
+    open: bool
+    since: datetime | None
+
+
+class DeskDayOut(BaseModel):
+    """A department-day at the desk: expected arrivals, returning patients, sessions."""
+
+    department_id: int
+    day: date
+    arrivals: list[dict[str, Any]]
+    returning: list[dict[str, Any]]
+    vitals_taken: list[int]
+    sessions: list[dict[str, Any]]

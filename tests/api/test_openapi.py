@@ -28,7 +28,10 @@ async def test_every_operation_declares_its_success_body(client: Client) -> None
     for method, path, operation in operations(doc):
         success = [s for s in operation["responses"] if str(s).startswith("2")]
         assert success, f"{method} {path} declares no success response"
-        body = operation["responses"][success[0]]["content"]["application/json"]["schema"]
+        content = operation["responses"][success[0]].get("content")
+        if success[0] == "204" or (content and "text/csv" in content):
+            continue
+        body = content["application/json"]["schema"]
         assert body.get("properties") or body.get("$ref"), f"{method} {path}: empty schema"
 
 
@@ -41,7 +44,7 @@ async def test_every_operation_declares_its_errors_in_the_one_shape(client: Clie
             assert 404 in statuses, f"{method} {path} omits 404"
         if "requestBody" in operation:
             assert 400 in statuses, f"{method} {path} omits 400"
-        for status in statuses - {200, 201}:
+        for status in (s for s in statuses if s >= 400):
             schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
             assert set(schema["properties"]) == {"code", "message", "details"}, (path, status)
             assert set(schema["required"]) >= {"code", "message"}
