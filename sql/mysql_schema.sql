@@ -330,4 +330,50 @@ CREATE TABLE queue_plans (
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+CREATE TABLE login_sessions (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    user_id INTEGER NOT NULL, 
+    key_hash VARCHAR(64) NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    expires_at DATETIME NOT NULL, 
+    CONSTRAINT pk_login_sessions PRIMARY KEY (id), 
+    CONSTRAINT fk_login_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_login_sessions_key_hash UNIQUE (key_hash)
+);
+
+CREATE INDEX ix_login_sessions_user_id ON login_sessions (user_id);
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
+-- Running upgrade 0004 -> 0005
+
+ALTER TABLE appointments ADD COLUMN active_ticket INTEGER GENERATED ALWAYS AS (CASE WHEN status IN ('waiting', 'called', 'in_consultation') THEN 1 END) VIRTUAL;
+
+CREATE UNIQUE INDEX uq_appointments_active_ticket ON appointments (patient_id, department_id, day, active_ticket);
+
+CREATE TABLE idempotency_keys (
+    user_id INTEGER NOT NULL, 
+    `key` VARCHAR(100) NOT NULL, 
+    fingerprint VARCHAR(64) NOT NULL, 
+    status INTEGER NOT NULL, 
+    body TEXT NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_idempotency_keys PRIMARY KEY (user_id, `key`), 
+    CONSTRAINT fk_idempotency_keys_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_idempotency_keys_created_at ON idempotency_keys (created_at);
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+
+-- Running upgrade 0005 -> 0006
+
+ALTER TABLE doctors ADD COLUMN desk_open BOOL NOT NULL DEFAULT false;
+
+ALTER TABLE doctors ADD COLUMN desk_since DATETIME;
+
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
+
 
