@@ -90,10 +90,9 @@ RESPONSES: dict[str, Spec] = {
     "dashboard.dashboard": _spec(200, r.OkOut, 400, 404),  # its own decorator wins
     "dashboard.dashboard_csv": _spec(200, None, 400, 404),
     "desk.department_day": _spec(200, r.DeskDayOut, 400),
-    "presence.desk": _spec(200, r.DeskOut, 409, 422),
+    "presence.desk": _spec(200, r.DeskOut, 404, 409, 422),
     "outbox.list_outbox": _spec(200, r.OutboxOut, 400),
     "outbox.resend": _spec(200, r.OutboxMessageOut, 409),
-    "presence.desk": _spec(200, r.DeskOut, 404),
 }
 # Answers that are not JSON objects: what they are, by endpoint.
 OTHER_CONTENT: dict[str, dict[str, Any]] = {

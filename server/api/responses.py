@@ -273,12 +273,6 @@ class OkOut(BaseModel):
     ok: bool
 
 
-class DeskOut(BaseModel):
-    doctor_id: int
-    open: bool
-    since: datetime | None
-
-
 class MeOut(BaseModel):
     user_id: int
     role: Role
