@@ -210,21 +210,7 @@ def aggregate(name: str, runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def headline_json(outcome: Outcome) -> dict[str, Any]:
     """The one JSON line: per policy the issue's keys, with 95 % intervals."""
-    keys = (
-        "name",
-        "utilisation",
-        "utilisation_ci95",
-        "wait_mean_min",
-        "wait_p90_min",
-        "overtime_mean_min",
-        "emergency_p95_min",
-        "seen",
-        "unseen",
-        "eta_error_p50_min",
-        "eta_error_p90_min",
-        "next_true_share",
-        "wall_s",
-    )
+    keys = ("name", "utilisation", "utilisation_ci95", *HEADLINE[1:], "wall_s")
     policies = []
     for p in outcome.policies:
         row = {k: p.get(k) for k in keys}
