@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Locator, Page
 
 BOARD_KEY = "dk_demo-waiting-room-board"
@@ -23,10 +21,3 @@ def board_calls(board: Page, name: str = GENERAL) -> Locator:
 def board_emergencies(board: Page, name: str = GENERAL) -> Locator:
     """Return the next tokens the board marks as emergencies."""
     return board_department(board, name).locator(".next li.emergency")
-
-
-def patients_ahead(patient_page: Page) -> int:
-    """Read how many patients the phone page says are ahead ("3 ahead of you", "You are next")."""
-    text = patient_page.locator("#detail").inner_text()
-    found = re.search(r"(\d+) ahead of you", text)
-    return int(found.group(1)) if found else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -15,6 +15,19 @@ from tests.browser.screens import GENERAL
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
+MEYER = 2  # the demo's second General Medicine doctor
+
+
+def open_tomorrow(admin: httpx.Client, doctor_id: int = MEYER) -> date:
+    """Open a full day's session tomorrow: today's demo day may be nearly over (late runs)."""
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    hours = {
+        "starts_at": datetime.combine(tomorrow, time(8), tzinfo=UTC).isoformat(),
+        "ends_at": datetime.combine(tomorrow, time(17), tzinfo=UTC).isoformat(),
+    }
+    opened = admin.post("/api/admin/sessions", json={"doctor_id": doctor_id, **hours})
+    assert opened.status_code == 201, opened.text
+    return tomorrow
 
 
 def test_a_booked_patients_phone_shows_time_doctor_room_and_when_to_check_in(
@@ -27,7 +40,8 @@ def test_a_booked_patients_phone_shows_time_doctor_room_and_when_to_check_in(
     patient_id = staff.post("/api/patients", json=new).json()["id"]
     doctors = staff.get("/api/doctors").json()["doctors"]
     meyer = next(d for d in doctors if d["name"] == "Dr. Lucas Meyer")
-    slot = staff.get(f"/api/slots?doctor_id={meyer['id']}").json()["slots"][3]
+    # Today's last free slot: checking in needs today, and late in the day it is the one left.
+    slot = staff.get(f"/api/slots?doctor_id={meyer['id']}").json()["slots"][-1]
     booked = staff.post("/api/appointments", json={"slot_id": slot["id"], "patient_id": patient_id})
     assert booked.status_code == 201, booked.text
     ticket = booked.json()
@@ -53,10 +67,13 @@ def test_a_booked_patients_phone_shows_time_doctor_room_and_when_to_check_in(
 
 
 def test_after_booking_on_a_phone_the_confirmation_is_in_view_not_below_the_slots(
-    open_page: OpenPage,
+    open_page: OpenPage, api_as: Callable[[str], httpx.Client]
 ) -> None:
+    day = open_tomorrow(api_as("admin"))
     book = open_page("/book", user="patient", **PHONE)
     book.select_option("#book-department", label=GENERAL)
+    book.fill("#book-day", day.isoformat())
+    book.dispatch_event("#book-day", "change")
     expect(book.locator("#slots")).to_have_attribute("aria-busy", "false")
     slots = book.locator("#slots [data-slot-id]")
     assert slots.count() > 12  # a day's grid: far taller than a phone's screen
