@@ -1,12 +1,52 @@
-"""One error type with a stable, machine-readable code."""
+"""Errors with a stable, machine-readable code: domain refusals, and the HTTP error shape.
+
+Domain code (actions, queue rules, scheduling, solver, ml) raises a `DomainError` subclass: it
+says what went wrong (a code, a message, details) and never how a transport reports it. Each
+transport maps the class once: `server/api/errors.py` to an HTTP status, the socket layer to a
+refusal, FHIR to an OperationOutcome.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
+class DomainError(Exception):
+    """A refusal the caller can act on: stable code, human message, details."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON body every error shares."""
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+
+class Conflict(DomainError):
+    """The request is well formed but the current state refuses it (full, wrong status, taken)."""
+
+
+class Invalid(DomainError):
+    """The request is well formed but its values break a rule (dates, limits, references)."""
+
+
+class Unavailable(DomainError):
+    """A part the request needs is away for now; retrying later may succeed."""
+
+
 class APIError(Exception):
-    """A refusal the client can act on: HTTP status, stable code, human message, details."""
+    """A refusal raised by the HTTP layer itself: HTTP status, stable code, message, details."""
 
     def __init__(
         self, status: int, code: str, message: str, details: dict[str, Any] | None = None

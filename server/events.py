@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db import after_commit
 
 log = logging.getLogger(__name__)
+
+
+class EventKind(StrEnum):
+    """What a queue event says happened: one per action that changes a queue."""
+
+    BOOKED = "booked"
+    WALK_IN = "walk_in"
+    CHECKED_IN = "checked_in"
+    CALLED = "called"
+    RECALLED = "recalled"
+    STARTED = "started"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+    NO_SHOW = "no_show"
+    REQUEUED = "requeued"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+    TRANSFERRED = "transferred"
+    EMERGENCY_INSERTED = "emergency_inserted"
+    RESEQUENCED = "resequenced"
+    DESK_OPENED = "desk_opened"
+    DESK_CLOSED = "desk_closed"
+    SESSION_CLOSED = "session_closed"
 
 
 @dataclass(frozen=True, slots=True)
