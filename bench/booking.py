@@ -123,6 +123,32 @@ async def drive(
     return {"elapsed": elapsed, "latencies": latencies, "outcomes": outcomes}
 
 
+def disk_sync_ms(writes: int = 50) -> float:
+    """Time a synchronous 4 KiB write on MariaDB's disk (median ms): what each commit waits for.
+
+    Every booking is one committed transaction, and MariaDB syncs its log on commit
+    (innodb_flush_log_at_trx_commit=1), so this latency, which differs between machines and
+    moments far more than the code does, bounds the throughput (docs/architecture.md).
+    """
+    connection = pymysql.connect(host="127.0.0.1", user="root")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@datadir")
+        datadir = Path(cursor.fetchone()[0])
+    connection.close()
+    folder = datadir.parent if os.access(datadir.parent, os.W_OK) else Path(tempfile.gettempdir())
+    times: list[float] = []
+    with tempfile.NamedTemporaryFile(dir=folder, prefix="clinic-bench-sync-") as probe:
+        descriptor = os.open(probe.name, os.O_WRONLY | os.O_DSYNC)
+        try:
+            for _ in range(writes):
+                began = time.perf_counter()
+                os.write(descriptor, b"\0" * 4096)
+                times.append((time.perf_counter() - began) * 1000)
+        finally:
+            os.close(descriptor)
+    return round(percentile(times, 50), 2)
+
+
 def double_bookings() -> int:
     """Count overfull slots, counters that disagree with rows, repeated tokens and bookings."""
     connection = pymysql.connect(host="127.0.0.1", user="root", database=DB)
@@ -153,6 +179,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--doctors", type=int, default=60, help="each with 216 places")
     args = parser.parse_args()
+    sync_before = disk_sync_ms()
     recreate_database()
     warm_up = 200
     token, slots, people = asyncio.run(fill_clinic(args.doctors, args.bookings + warm_up))
@@ -194,6 +221,8 @@ def main() -> None:
                 "server_processes": args.workers,
                 "database": "mariadb",
                 "load_average": [round(load, 2) for load in os.getloadavg()],
+                # Before and after the run: the disk's sync latency bounds commits per second.
+                "disk_sync_ms": [sync_before, disk_sync_ms()],
             }
         )
     )
