@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -11,7 +10,6 @@ from quart import Quart
 from quart.json.provider import DefaultJSONProvider
 from quart_auth import QuartAuth
 from quart_schema import QuartSchema
-from redis.asyncio import Redis
 
 from server import api_docs, headers
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
@@ -22,20 +20,13 @@ from server.api.errors import register_error_handlers
 from server.api.ids import IdConverter
 from server.api.openapi import ClinicOpenAPI
 from server.auth import redact
-from server.auth.ratelimit import FallbackLimiter, Limiter, MemoryLimiter, RedisLimiter
 from server.config import PROJECT_ROOT, Settings
-from server.db import make_engine, make_sessionmaker
-from server.events import EventHub
-from server.jobs import ArqJobs, InProcessJobs
 from server.notify import api as notify_api
-from server.notify.runtime import attach as attach_notifications
-from server.notify.scheduler import start_scheduler
+from server.notify.settings import NotifySettings
 from server.pages import bp as pages_bp
-from server.scheduling.hooks import attach as attach_scheduler
-from server.scoring import ModelScorer
+from server.runtime import ProcessRole, build_runtime
 from server.screens import bp as screens_bp
 from server.screens_public import bp as screens_public_bp
-from server.state import ClinicState
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +41,8 @@ class JSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
-def create_app(settings: Settings | None = None) -> Quart:
-    """Build the app: extensions, then blueprints, then error handlers, then the lifespan."""
+def create_app(settings: Settings | None = None, notify: NotifySettings | None = None) -> Quart:
+    """Build the app: extensions, blueprints, error handlers, then its runtime (server/runtime)."""
     settings = settings or Settings()
     app = Quart(
         __name__, static_folder=None, template_folder=str(PROJECT_ROOT / "web" / "templates")
@@ -99,70 +90,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     register_error_handlers(app)
     headers.install(app, settings)
     redact.install()
-    engine = make_engine(settings)
-    app.extensions["clinic"] = ClinicState(
-        settings=settings,
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        hub=EventHub(),
-        limiter=MemoryLimiter(settings.login_max_failures, settings.login_window_s),
-    )
-    app.extensions["clinic"].extras["on_start"] = [
-        attach_scheduler,
-        attach_notifications,
-        start_scheduler,
-    ]
-    if settings.demo_speed > 0:  # `clinic demo run --live`: simulated days play through the app
-        from server.simulation.live import attach as attach_live_demo
-
-        attach_live_demo(app.extensions["clinic"], settings.demo_speed)
-    _lifespan(app)
+    runtime = build_runtime(settings, ProcessRole.SERVER, notify=notify)
+    app.extensions["clinic_runtime"] = runtime
+    app.extensions["clinic"] = runtime.state
+    app.extensions["clinic_access"] = runtime.access
+    app.before_serving(runtime.start)
+    app.after_serving(runtime.stop)
     return app
-
-
-def _lifespan(app: Quart) -> None:
-    state: ClinicState = app.extensions["clinic"]
-
-    @app.before_serving
-    async def _start() -> None:
-        if state.settings.redis_url:
-            state.redis = Redis.from_url(state.settings.redis_url)
-            state.limiter = _redis_limiter(state)
-            state.jobs = await ArqJobs.connect(state.settings.redis_url)
-        else:
-            from workers.jobs import FUNCTIONS
-
-            state.jobs = InProcessJobs(functions=FUNCTIONS, ctx={"state": state})
-        state.scorer = await asyncio.to_thread(
-            ModelScorer, state.settings.models_path, state.settings.model_check_s
-        )
-        for hook in state.extras.get("on_start", []):
-            await hook(state)
-
-    @app.after_serving
-    async def _stop() -> None:
-        for hook in state.extras.get("on_stopping", []):  # what still makes changes stops first
-            await hook(state)
-        if state.jobs is not None:  # first, so that no job reopens what the hooks close
-            await state.jobs.close()
-        for hook in reversed(state.extras.get("on_stop", [])):
-            await hook(state)
-        if state.redis is not None:
-            await state.redis.aclose()
-        await state.engine.dispose()
-
-
-def _redis_limiter(state: ClinicState) -> Limiter:
-    """Count login failures in Redis, and in memory while Redis is down."""
-    settings = state.settings
-    assert settings.redis_url is not None
-    # Its own client with short timeouts: a Redis that hangs must not hold a login up.
-    redis = Redis.from_url(settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
-
-    async def close(_: ClinicState) -> None:
-        await redis.aclose()
-
-    state.extras.setdefault("on_stop", []).append(close)
-    shared = RedisLimiter(redis, settings.login_max_failures, settings.login_window_s)
-    local = MemoryLimiter(settings.login_max_failures, settings.login_window_s)
-    return FallbackLimiter(shared, local)

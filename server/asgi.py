@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import socketio
+from quart import Quart
 
 from server import headers
 from server.app import create_app
 from server.config import Settings
-from server.realtime.server import DEFAULT_SCOPE, create_socketio
+from server.realtime.server import DEFAULT_SCOPE, create_realtime
+from server.runtime import runtime_of
+
+
+def add_sockets(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncServer:
+    """Give `app`'s runtime its Socket.IO side, started and stopped with the rest."""
+    realtime = create_realtime(app, scope=scope)
+    runtime_of(app).realtime = realtime
+    return realtime.sio
 
 
 def create_asgi(settings: Settings | None = None, scope: str = DEFAULT_SCOPE) -> headers.ASGI:
     """Build the whole served app; lifespan events reach Quart through ASGIApp."""
     app = create_app(settings)
     # `scope` names the deployment's Redis channel and keys: test runs sharing a Redis differ.
-    sio = create_socketio(app, scope=scope)
-    app.extensions["socketio"] = sio
+    sio = add_sockets(app, scope=scope)
     served = socketio.ASGIApp(sio, other_asgi_app=app)
-    return headers.wrap(served, app.extensions["clinic"].settings)
+    return headers.wrap(served, runtime_of(app).state.settings)

@@ -66,13 +66,11 @@ def worker(queue: str, check: bool) -> None:
     """Run an arq worker against REDIS_URL; it rides out Redis outages (supervise it anyway)."""
     if not Settings().redis_url:
         raise click.UsageError("a worker needs REDIS_URL; without it the server runs jobs itself")
-    from workers import run
-
-    if check:
-        healthy, said = run.check(queue)
-        click.echo(said)
-        sys.exit(0 if healthy else 1)
-    run.run(queue)
+    # The workers import the server, never the other way: hand this process over to them
+    # (same process id, so a supervisor or a test's kill reaches the worker itself).
+    command = [sys.executable, "-m", "workers", "--queue", queue, *(["--check"] if check else [])]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
 
 
 @main.group()
@@ -104,20 +102,22 @@ def demo() -> None:
 
 
 async def _seed(settings: Settings, day: bool = True) -> bool:
-    from server.db import make_engine, make_sessionmaker, transaction
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from server.demo import is_seeded, seed
-    from server.state import utc_clock
+    from server.runtime import ProcessRole, build_runtime
 
     scorer = await _demo_model(settings)
-    engine = make_engine(settings)
-    try:
-        async with transaction(make_sessionmaker(engine)) as session:
+    async with build_runtime(settings, ProcessRole.TOOL) as runtime:
+        state = runtime.state
+
+        async def work(session: AsyncSession) -> bool:
             if await is_seeded(session):
                 return False
-            await seed(session, utc_clock(), scorer=scorer, day=day)
+            await seed(session, state.clock(), scorer=scorer, day=day)
             return True
-    finally:
-        await engine.dispose()
+
+        return await state.run(work)
 
 
 async def _demo_model(settings: Settings) -> ModelScorer:
@@ -211,30 +211,28 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
     from server.actions.admin import create_user
     from server.auth.actor import SYSTEM
     from server.auth.passwords import hash_password_sync
-    from server.db import make_engine, make_sessionmaker, transaction
     from server.errors import APIError
     from server.models import Role
-    from server.state import utc_clock
+    from server.runtime import ProcessRole, build_runtime
 
     secret = password or getpass.getpass("password: ")
     if len(secret) < 10:
         raise click.UsageError("passwords have at least 10 characters")
 
     async def run() -> None:
-        engine = make_engine(Settings())
-        try:
-            async with transaction(make_sessionmaker(engine)) as session:
-                await create_user(
+        async with build_runtime(Settings(), ProcessRole.TOOL) as runtime:
+            state = runtime.state
+            await state.run(
+                lambda session: create_user(
                     session,
                     SYSTEM,
                     username=username,
                     password_hash=hash_password_sync(secret),
                     role=Role(role),
                     full_name=full_name or username,
-                    now=utc_clock(),
+                    now=state.clock(),
                 )
-        finally:
-            await engine.dispose()
+            )
 
     try:
         asyncio.run(run())
@@ -249,24 +247,25 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
 def user_deactivate(username: str) -> None:
     """Stop a login: it can no longer log in, and its sessions and tokens end at once."""
     from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from server.actions.accounts import deactivate_user
     from server.auth.actor import SYSTEM
-    from server.db import make_engine, make_sessionmaker, transaction
     from server.models import User
-    from server.state import utc_clock
+    from server.runtime import ProcessRole, build_runtime
 
     async def run() -> bool:
-        engine = make_engine(Settings())
-        try:
-            async with transaction(make_sessionmaker(engine)) as session:
+        async with build_runtime(Settings(), ProcessRole.TOOL) as runtime:
+            state = runtime.state
+
+            async def work(session: AsyncSession) -> bool:
                 user_id = await session.scalar(select(User.id).where(User.username == username))
                 if user_id is None:
                     return False
-                await deactivate_user(session, SYSTEM, user_id=user_id, now=utc_clock())
+                await deactivate_user(session, SYSTEM, user_id=user_id, now=state.clock())
                 return True
-        finally:
-            await engine.dispose()
+
+            return await state.run(work)
 
     if not asyncio.run(run()):
         click.echo(f"error: no user {username}", err=True)

@@ -1,4 +1,9 @@
-"""The running clinic's shared parts, made once at start-up and reached from anywhere."""
+"""The process state every request, socket and job shares: database, events, jobs, clock.
+
+Built by the composition root (`server/runtime.py`), which also owns its lifecycle; this
+module sits low (config, database, events, job queue, tuning) so that scheduling,
+notifications, sockets and routes may all import it without cycles.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,11 @@ from quart import current_app
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from server.actions.booking import OverbookPolicy, Scorer, base_rate_scorer
-from server.auth.ratelimit import Limiter
 from server.config import Settings
-from server.db import SessionMaker, run_transaction
+from server.db import SessionMaker, make_engine, make_sessionmaker, run_transaction
 from server.events import EventHub
 from server.jobs import JobQueue
-from server.scheduling.settings import SolverSettings
+from server.tuning import OverbookPolicy, Scorer, SolverSettings, base_rate_scorer
 
 if TYPE_CHECKING:
     from quart import Quart
@@ -39,12 +42,12 @@ class ClinicState:
     engine: AsyncEngine
     sessions: SessionMaker
     hub: EventHub
-    limiter: Limiter
     redis: Redis | None = None
     jobs: JobQueue | None = None
     clock: Clock = utc_clock
     scorer: Scorer = base_rate_scorer
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The scheduler's settings, read from the environment once per process.
+    solver_settings: SolverSettings = field(default_factory=SolverSettings)
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction whose events reach the hub after commit."""
@@ -55,23 +58,41 @@ class ClinicState:
         """Return the booking path's overbooking limit, the one the allocation plans with."""
         return OverbookPolicy(max_expected_excess=self.solver_settings.max_expected_excess)
 
-    @property
-    def solver_settings(self) -> SolverSettings:
-        """Return the scheduler's settings, read from the environment once per process."""
-        found = self.extras.get("solver_settings")
-        if not isinstance(found, SolverSettings):
-            found = self.extras["solver_settings"] = SolverSettings()
-        return found
-
     async def enqueue(self, function: str, *args: Any, key: str | None = None) -> None:
         """Send a job to the worker (or run it in-process when embedded)."""
         if self.jobs is None:
-            raise RuntimeError("the job queue starts with the app; use app.test_app() in tests")
+            raise RuntimeError("the job queue starts with the runtime; use app.test_app() in tests")
         await self.jobs.enqueue(function, *args, key=key)
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run a read-only `work` in its own short transaction."""
         return await run_transaction(self.sessions, work, state=self)
+
+
+def make_state(
+    settings: Settings,
+    *,
+    clock: Clock = utc_clock,
+    jobs: JobQueue | None = None,
+    redis: Redis | None = None,
+    solver_settings: SolverSettings | None = None,
+) -> ClinicState:
+    """Make a state on a new engine (whoever makes one disposes of its engine).
+
+    The composition root (server/runtime.py) calls this; so do stand-alone tools that need
+    only the database (the delivery runner).
+    """
+    engine = make_engine(settings)
+    return ClinicState(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        hub=EventHub(),
+        redis=redis,
+        jobs=jobs,
+        clock=clock,
+        solver_settings=solver_settings or SolverSettings(),
+    )
 
 
 def clinic(app: Quart | None = None) -> ClinicState:

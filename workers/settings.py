@@ -15,26 +15,21 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Function
 
-from server.auth.ratelimit import MemoryLimiter
+from server.background.allocation import allocate_upcoming
+from server.background.ml import retrain_no_show
+from server.background.registry import FUNCTIONS
 from server.config import Settings
-from server.db import make_engine, make_sessionmaker
-from server.events import EventHub
-from server.jobs import LIVE_QUEUE, NIGHTLY_QUEUE, ArqJobs
-from server.notify.runtime import attach as attach_notifications
-from server.realtime.server import attach_worker_emitter
-from server.scheduling.hooks import attach as attach_scheduler
-from server.scheduling.settings import SolverSettings
-from server.state import ClinicState
-from workers.allocation_jobs import allocate_upcoming
+from server.jobs import LIVE_QUEUE, NIGHTLY_QUEUE
+from server.notify.scheduler import deliver_outbox, send_due_reminders
+from server.runtime import ProcessRole, Runtime, build_runtime
+from server.tuning import SolverSettings
 from workers.config import WorkerConfig
 from workers.functions import arq_function
-from workers.jobs import FUNCTIONS
-from workers.ml_jobs import retrain_no_show
-from workers.notify_jobs import deliver_outbox, send_due_reminders
 
 _settings = Settings()
 _config = WorkerConfig()
 _solver = SolverSettings()
+RUNTIME = "runtime"  # the key of the worker's runtime in arq's context
 
 
 def timeouts(solver: SolverSettings) -> dict[str, float]:
@@ -66,31 +61,18 @@ def functions(queue: str, solver: SolverSettings, lease_s: float) -> list[Functi
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """Open the database and the job queue once per worker process."""
-    engine = make_engine(_settings)
-    state = ClinicState(
-        settings=_settings,
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        hub=EventHub(),
-        limiter=MemoryLimiter(1, 1),
-        redis=ctx["redis"],
-    )
-    state.jobs = ArqJobs(ctx["redis"], queue_name=LIVE_QUEUE)  # what jobs queue is live work
-    state.extras["on_start"] = [attach_scheduler, attach_notifications, attach_worker_emitter]
-    for hook in state.extras.get("on_start", []):
-        await hook(state)
-    ctx["state"] = state
+    """Start this worker's runtime (server/runtime.py) on arq's Redis; jobs read it from ctx."""
+    runtime = build_runtime(_settings, ProcessRole.WORKER, redis=ctx["redis"])
+    await runtime.start()
+    ctx.update(runtime.job_context())
+    ctx[RUNTIME] = runtime
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what startup opened."""
-    state: ClinicState | None = ctx.get("state")
-    if state is None:
-        return
-    for hook in reversed(state.extras.get("on_stop", [])):
-        await hook(state)
-    await state.engine.dispose()
+    runtime: Runtime | None = ctx.get(RUNTIME)
+    if runtime is not None:
+        await runtime.stop()
 
 
 _limits = timeouts(_solver)

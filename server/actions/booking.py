@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -30,29 +29,10 @@ from server.queue.order import Urgency
 from server.queue.state import TicketEvent, TicketStatus
 from server.queue.tokens import format_token
 
-# Score a booking's no-show probability: (session, patient, department_id, scheduled_at, now).
-Scorer = Callable[[AsyncSession, Patient, int, datetime | None, datetime], Awaitable[float]]
-
-
-async def base_rate_scorer(
-    session: AsyncSession,
-    patient: Patient,
-    department_id: int,
-    scheduled_at: datetime | None,
-    now: datetime,
-) -> float:
-    """Score with the department's historical no-show rate (until a model exists)."""
-    # A get, not a SELECT: the booking path has already loaded the department.
-    department = await session.get(Department, department_id)
-    return float(department.base_no_show_rate if department is not None else 0.2)
-
-
-@dataclass(frozen=True, slots=True)
-class OverbookPolicy:
-    """How far a full slot may be overbooked: expected arrivals stay under capacity + slack."""
-
-    max_expected_excess: float = 0.3  # SolverSettings.max_expected_excess, the same default
-
+# Defined low (server/tuning.py) so that the process state need not import actions.
+from server.tuning import OverbookPolicy as OverbookPolicy
+from server.tuning import Scorer as Scorer
+from server.tuning import base_rate_scorer as base_rate_scorer
 
 # CLINIC_BOOKING_HORIZON_DAYS' default; the routes pass the configured value.
 DEFAULT_HORIZON = timedelta(days=180)

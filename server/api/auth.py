@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions import accounts
 from server.api.schemas import LoginIn, Strict, TokenIn
 from server.auth.addresses import client_address
-from server.auth.cache import ActorCache
 from server.auth.passwords import hash_password, verify_password
 from server.auth.permissions import allowed
 from server.auth.secrets import digest, new_secret
 from server.auth.sessions import end_session, start_session
 from server.auth.web import (
     CSRF_COOKIE,
+    access,
     actor,
     check_csrf,
     csrf_token_for,
@@ -84,9 +84,7 @@ def _with_csrf_cookie(state: ClinicState, response: Response, csrf: str) -> Resp
 
 def _forget_tokens(state: ClinicState) -> None:
     """Drop this process's memory of token owners; other processes forget within 30 s."""
-    cache = state.extras.get("actor_cache")
-    if isinstance(cache, ActorCache):
-        cache.clear()
+    access().actors.clear()
 
 
 @bp.post("/login")
@@ -98,15 +96,15 @@ async def login(data: LoginIn) -> Response:
     username = data.username.lower()
     keys = _limit_keys(state, username, _client_ip())
     for key, limit in keys:
-        if await state.limiter.blocked(key, limit):
+        if await access().limiter.blocked(key, limit):
             raise APIError(429, "RATE_LIMITED", "too many failed logins; wait a few minutes")
     user = await state.read(lambda s: s.scalar(select(User).where(User.username == data.username)))
     ok = await verify_password(user.password_hash if user else None, data.password)
     if user is None or not ok or not user.active:
         for key, _ in keys:
-            await state.limiter.fail(key)
+            await access().limiter.fail(key)
         raise APIError(401, "BAD_CREDENTIALS", "wrong username or password")
-    await state.limiter.reset(keys[0][0])  # the account's own count decays with its window
+    await access().limiter.reset(keys[0][0])  # the account's own count decays with its window
     csrf = await _begin_login(state, user.id)
     body = {
         "user": {

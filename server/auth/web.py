@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from quart import g, request
+from quart import Quart, current_app, g, request
 from quart_auth import current_user
 
 from server.auth.actor import Actor
 from server.auth.cache import ActorCache
 from server.auth.identity import actor_for_session, actor_for_token
 from server.auth.permissions import PERMISSIONS, require
+from server.auth.ratelimit import Limiter
 from server.errors import APIError
 from server.state import clinic
 
@@ -22,6 +24,21 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_COOKIE = "csrf_token"
+
+
+@dataclass
+class Access:
+    """One server process's login limiter and memory of token owners (made by server/runtime)."""
+
+    limiter: Limiter
+    actors: ActorCache = field(default_factory=ActorCache)
+
+
+def access(app: Quart | None = None) -> Access:
+    """Return the login limiter and token cache of `app` (default: the current app)."""
+    target = app if app is not None else current_app
+    found: Access = target.extensions["clinic_access"]
+    return found
 
 
 def csrf_token_for(secret_key: str, session_key: str) -> str:
@@ -56,7 +73,7 @@ async def current_actor() -> Actor | None:
 
 async def _actor_for_bearer(token: str) -> Actor:
     state = clinic()
-    cache: ActorCache = state.extras.setdefault("actor_cache", ActorCache())
+    cache = access().actors
     actor = cache.get(token)
     if actor is None:
         actor = await state.read(lambda s: actor_for_token(s, token, state.clock()))

@@ -11,7 +11,7 @@ from server.errors import APIError
 from server.events import iso
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify import outbox
-from server.notify.runtime import notifications
+from server.notify.runtime import request_delivery
 from server.state import clinic
 
 bp = Blueprint("outbox", __name__, url_prefix="/api/admin/outbox")
@@ -69,5 +69,5 @@ async def resend(message_id: int) -> dict[str, Any]:
     """Queue a failed message again with a fresh set of attempts."""
     state = clinic()
     message = await state.run(lambda s: outbox.resend(s, message_id, state.clock()))
-    await notifications(state).kick()
+    await request_delivery(state)
     return message_out(message)

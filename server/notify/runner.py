@@ -10,31 +10,16 @@ import asyncio
 import json
 from dataclasses import asdict
 
-from server.auth.ratelimit import MemoryLimiter
 from server.config import Settings
-from server.db import make_engine, make_sessionmaker
-from server.events import EventHub
 from server.notify.delivery import Report, deliver_due
-from server.notify.runtime import notifications
-from server.state import ClinicState
-
-
-def make_state(settings: Settings) -> ClinicState:
-    """Build the parts of a ClinicState that delivery needs."""
-    engine = make_engine(settings)
-    return ClinicState(
-        settings=settings,
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        hub=EventHub(),
-        limiter=MemoryLimiter(1, 1),
-    )
+from server.notify.runtime import make_notifications
+from server.state import make_state
 
 
 async def run(until_empty: bool, poll_s: float) -> Report:
     """Deliver until nothing is due (or forever, polling), then close everything."""
     state = make_state(Settings())
-    runtime = notifications(state)
+    runtime = make_notifications(state)
     total = Report()
     try:
         while True:

@@ -1,9 +1,10 @@
-"""The notifications of one process: made once, hooked into the event hub, closed at stop."""
+"""The notifications of one process: made by the composition root, hooked into the event hub."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,9 +18,9 @@ from server.notify.settings import NotifySettings
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
-EXTRA = "notify"
-ATTACHED = "notify_attached"
 DELIVER_JOB = "deliver_outbox"
+# The key a job's context carries this process's notifications under (server/runtime.py).
+CONTEXT_KEY = "notifications"
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Notifications:
     config: NotifySettings
     composer: Composer
     _transports: dict[str, Transport] | None = field(default=None, repr=False)
+    _retired: list[Transport] = field(default_factory=list, repr=False)
 
     def transports(self) -> dict[str, Transport]:
         """Return the channel transports, made on first use inside the running loop."""
@@ -37,9 +39,16 @@ class Notifications:
             self._transports = make_transports(self.state.settings, self.config)
         return self._transports
 
+    def configure(self, config: NotifySettings) -> None:
+        """Use `config` from now on (transports made before are closed with the rest)."""
+        self.config, self.composer = config, _composer(self.state, config)
+        if self._transports is not None:
+            self._retired.extend(set(self._transports.values()))
+            self._transports = None
+
     async def kick(self) -> None:
         """Ask for a delivery run; runs of the same key coalesce."""
-        await self.state.enqueue(DELIVER_JOB, key=DELIVER_JOB)
+        await request_delivery(self.state)
 
     def deliver_after_commit(self, session: AsyncSession) -> None:
         """Ask for delivery once `session`'s transaction commits (once per transaction)."""
@@ -47,51 +56,41 @@ class Notifications:
             session.info["notify_kick"] = True
             after_commit(session, self.kick)
 
+    def attach(self) -> None:
+        """Write messages with every action, in its transaction."""
+
+        async def listen(session: AsyncSession, event: QueueEvent) -> None:
+            await NotifyListener(self.composer, self.deliver_after_commit)(session, event)
+
+        self.state.hub.listen_in_transaction(listen)
+
     async def close(self) -> None:
         """Close the transports' connections."""
-        if self._transports is not None:
-            for transport in set(self._transports.values()):
-                await transport.close()
-            self._transports = None
+        made = set(self._transports.values()) if self._transports is not None else set()
+        for transport in made | set(self._retired):
+            await transport.close()
+        self._transports, self._retired = None, []
 
 
-def notifications(state: ClinicState) -> Notifications:
-    """Return the process's notifications, made from the environment on first use."""
-    found = state.extras.get(EXTRA)
-    if isinstance(found, Notifications):
-        return found
-    return configure(state, NotifySettings())
-
-
-def configure(state: ClinicState, config: NotifySettings) -> Notifications:
-    """Make this process's notifications with `config` (replacing any made before)."""
+def _composer(state: ClinicState, config: NotifySettings) -> Composer:
     settings = state.settings
-    made = Notifications(
-        state=state,
-        config=config,
-        composer=Composer(settings, config, Renderer(settings.language, settings.timezone)),
-    )
-    state.extras[EXTRA] = made
-    return made
+    return Composer(settings, config, Renderer(settings.language, settings.timezone))
 
 
-async def attach(state: ClinicState) -> None:
-    """Start hook: write messages with every action, and close the transports at stop."""
-    if state.extras.get(ATTACHED):
-        return
-    state.extras[ATTACHED] = True
-    notifications(state).transports()  # bad provider settings fail at start, not at a booking
-
-    async def listen(session: AsyncSession, event: QueueEvent) -> None:
-        runtime = notifications(state)
-        await NotifyListener(runtime.composer, runtime.deliver_after_commit)(session, event)
-
-    state.hub.listen_in_transaction(listen)
-    state.extras.setdefault("on_stop", []).append(detach)
+def make_notifications(state: ClinicState, config: NotifySettings | None = None) -> Notifications:
+    """Make a process's notifications with `config` (default: from the environment)."""
+    config = config or NotifySettings()
+    return Notifications(state=state, config=config, composer=_composer(state, config))
 
 
-async def detach(state: ClinicState) -> None:
-    """Stop hook: release the transports."""
-    found = state.extras.get(EXTRA)
-    if isinstance(found, Notifications):
-        await found.close()
+def notifications_of(ctx: dict[str, Any]) -> Notifications:
+    """Return the notifications a job's context carries (put there by server/runtime.py)."""
+    found = ctx.get(CONTEXT_KEY)
+    if not isinstance(found, Notifications):
+        raise RuntimeError("this job context has no notifications: build it with server.runtime")
+    return found
+
+
+async def request_delivery(state: ClinicState) -> None:
+    """Ask for a delivery run; runs of the same key coalesce."""
+    await state.enqueue(DELIVER_JOB, key=DELIVER_JOB)

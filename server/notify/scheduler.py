@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -12,24 +11,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.notify.delivery import Report, deliver_due
 from server.notify.reminders import queue_due_reminders
-from server.notify.runtime import notifications
+from server.notify.runtime import CONTEXT_KEY, Notifications, notifications_of
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
-TASK = "notify_scheduler"
 
 
 async def deliver_outbox(ctx: dict[str, Any]) -> Report:
     """Job: send every message that is due now."""
     state: ClinicState = ctx["state"]
-    runtime = notifications(state)
+    runtime = notifications_of(ctx)
     return await deliver_due(state, runtime.transports(), runtime.config)
 
 
 async def send_due_reminders(ctx: dict[str, Any]) -> int:
     """Job (cron): write the reminders due now, then start delivery if there are any."""
     state: ClinicState = ctx["state"]
-    runtime = notifications(state)
+    runtime = notifications_of(ctx)
     now = state.clock()
     count = await state.run(lambda s: queue_due_reminders(s, runtime.composer, now))
     if count:
@@ -39,7 +37,7 @@ async def send_due_reminders(ctx: dict[str, Any]) -> int:
 
 async def notify_moved(
     session: AsyncSession,
-    state: ClinicState,
+    runtime: Notifications,
     *,
     ticket_id: int,
     later_by_min: float,
@@ -51,7 +49,6 @@ async def notify_moved(
     `occasion` names the move (for example the plan's revision) so that a retry of the same
     move never sends twice. Moves below the configured threshold send nothing.
     """
-    runtime = notifications(state)
     if later_by_min < runtime.config.moved_notice_min:
         return False
     wrote = await runtime.composer.to_ticket(
@@ -62,30 +59,18 @@ async def notify_moved(
     return wrote
 
 
-async def run_scheduler(state: ClinicState) -> None:
+async def run_scheduler(runtime: Notifications) -> None:
     """Embedded mode's cron: reminders and retries every scheduler_interval_s, until cancelled."""
-    runtime = notifications(state)
+    ctx = job_context(runtime)
     while True:
         try:
-            await send_due_reminders({"state": state})
+            await send_due_reminders(ctx)
             await runtime.kick()  # picks up retries whose backoff has run out
         except Exception:
             log.exception("notification scheduler tick failed")
         await asyncio.sleep(runtime.config.scheduler_interval_s)
 
 
-async def start_scheduler(state: ClinicState) -> None:
-    """Start hook: run the scheduler in this process when there is no arq worker (no Redis)."""
-    if state.settings.redis_url or state.settings.mode == "test":
-        return  # arq's cron does it; tests drive reminders and retries by hand
-    state.extras[TASK] = asyncio.create_task(run_scheduler(state))
-    state.extras.setdefault("on_stop", []).append(stop_scheduler)
-
-
-async def stop_scheduler(state: ClinicState) -> None:
-    """Stop hook: cancel the scheduler task."""
-    task: asyncio.Task[None] | None = state.extras.pop(TASK, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def job_context(runtime: Notifications) -> dict[str, Any]:
+    """Return the context the notification jobs read: the state and these notifications."""
+    return {"state": runtime.state, CONTEXT_KEY: runtime}

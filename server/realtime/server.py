@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -33,8 +34,54 @@ def sequencer_for(state: ClinicState, scope: str, link: Link) -> Sequencer:
     return MemorySequencer()
 
 
-def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncServer:
-    """Create the Socket.IO server and its namespaces; it starts publishing with the app."""
+@dataclass
+class Realtime:
+    """The Socket.IO side of one server process: started and stopped by server/runtime.py."""
+
+    sio: socketio.AsyncServer
+    manager: DirectSend
+    link: Link
+    live: LiveRooms
+    refresher: Refresher
+    scope: str
+    fanout: Fanout | None = None
+
+    async def start(self, state: ClinicState) -> None:
+        """Number rooms (through Redis when scaled) and publish every commit to the rooms."""
+        tune_collector()
+        live, link, manager = self.live, self.link, self.manager
+        live.sequencer = sequencer_for(state, self.scope, link)
+        if isinstance(manager, DirectSendRedis) and state.redis is not None:
+            link.probe = state.redis.ping
+            link.watch(self._changed)
+            manager.on_refresh = self.refresher.request
+        self.fanout = Fanout(state, self._emit, live.sequencer, live.cache, manager.emit_many)
+        state.hub.subscribe(self.fanout)
+
+    async def stop(self) -> None:
+        """Let every committed change reach the screens, then stop watching Redis."""
+        if self.fanout is not None:
+            await self.fanout.wait_idle()
+        await self.link.close()
+
+    async def _emit(self, event: str, data: dict[str, Any], namespace: str, room: str) -> None:
+        await self.sio.emit(event, data, room=room, namespace=namespace)
+
+    async def _changed(self, up: bool) -> None:
+        # Numbers change at both ends of an outage: cached data could pass for newer than it is.
+        self.live.cache.clear()
+        status = self.link.status()
+        for namespace in list(self.manager.rooms):
+            await DirectSend.emit(self.manager, "status", status, namespace)  # this server's only
+        # Every screen here gets the room under the new numbering at once: when Redis goes, so
+        # that local updates follow on without a gap; when it is back, with what it missed.
+        self.refresher.request()
+        if up and isinstance(self.manager, DirectSendRedis):
+            await self.manager.ask_refresh()  # and the other servers' (they may have missed ours)
+
+
+def create_realtime(app: Quart, scope: str = DEFAULT_SCOPE) -> Realtime:
+    """Create the Socket.IO server and its namespaces; it publishes once started."""
     state = clinic(app)
     url = state.settings.redis_url
     link = Link()
@@ -43,50 +90,16 @@ def create_socketio(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncSer
     sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager)
     enable_direct_writes(sio)
     live = LiveRooms(state, MemorySequencer(), SnapshotCache(), link)
-    refresher = Refresher(live, manager)
     for namespace in namespaces(app, live):
         sio.register_namespace(namespace)
-
-    async def emit(event: str, data: dict[str, Any], namespace: str, room: str) -> None:
-        await sio.emit(event, data, room=room, namespace=namespace)
-
-    async def changed(up: bool) -> None:
-        # Numbers change at both ends of an outage: cached data could pass for newer than it is.
-        live.cache.clear()
-        status = link.status()
-        for namespace in list(manager.rooms):
-            await DirectSend.emit(manager, "status", status, namespace)  # this server's only
-        # Every screen here gets the room under the new numbering at once: when Redis goes, so
-        # that local updates follow on without a gap; when it is back, with what it missed.
-        refresher.request()
-        if up:
-            await manager.ask_refresh()  # and the other servers' (they may have missed ours)
-
-    async def start(state: ClinicState) -> None:
-        tune_collector()
-        live.sequencer = sequencer_for(state, scope, link)
-        if isinstance(manager, DirectSendRedis) and state.redis is not None:
-            link.probe = state.redis.ping
-            link.watch(changed)
-            manager.on_refresh = refresher.request
-        fanout = Fanout(state, emit, live.sequencer, live.cache, emit_many=manager.emit_many)
-        await _subscribe(state, fanout)
-
-        async def stop(_state: ClinicState) -> None:
-            await link.close()
-
-        state.extras.setdefault("on_stop", []).append(stop)
-
-    state.extras.setdefault("on_start", []).append(start)
-    state.extras["live"] = live
-    state.extras["link"] = link
-    state.extras["refresher"] = refresher
-    app.extensions["socketio"] = sio
-    return sio
+    return Realtime(sio, manager, link, live, Refresher(live, manager), scope)
 
 
-async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) -> None:
-    """Publish a worker's committed events to every server's screens through Redis."""
+async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) -> Fanout:
+    """Publish a worker's committed events to every server's screens through Redis.
+
+    Await the returned fan-out's `wait_idle()` before the worker exits.
+    """
     if not state.settings.redis_url or state.redis is None:
         raise RuntimeError("a worker emits through Redis: set REDIS_URL")
     link = Link(probe=state.redis.ping)  # a worker has no screens: it only stops publishing
@@ -99,14 +112,5 @@ async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) 
 
     sequencer = sequencer_for(state, scope, link)
     fanout = Fanout(state, emit, sequencer, SnapshotCache(), emit_many=manager.emit_many)
-    await _subscribe(state, fanout)
-
-
-async def _subscribe(state: ClinicState, fanout: Fanout) -> None:
     state.hub.subscribe(fanout)
-    state.extras["fanout"] = fanout
-
-    async def stop(_state: ClinicState) -> None:
-        await fanout.wait_idle()  # every committed change reaches the screens before we exit
-
-    state.extras.setdefault("on_stop", []).append(stop)
+    return fanout

@@ -1,43 +1,7 @@
-"""Scheduler settings from CLINIC_SOLVER_* environment variables, mapped onto SolverPolicy."""
+"""Scheduler settings from CLINIC_SOLVER_* environment variables (defined in server/tuning.py)."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from server.tuning import SolverSettings
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from server.solver.policy import SolverPolicy
-
-
-class SolverSettings(BaseSettings):
-    """The knobs an admin tunes; every one documented in docs/scheduling.md."""
-
-    model_config = SettingsConfigDict(env_prefix="CLINIC_SOLVER_", extra="ignore", frozen=True)
-
-    # Overbooking: alpha_k = alpha_start + alpha_step * k (k = slot's index in its session).
-    alpha_start: int = 40
-    alpha_step: int = 5
-    max_overbook_per_slot: int = 1
-    max_expected_excess: float = 0.3
-    # Re-sequencing: cost per place moved back; never more than max_moveback places. 0 by
-    # default: a patient's place never rises unless an emergency, a returning or an urgent
-    # patient is placed ahead (docs/architecture.md, "ahead").
-    disruption_penalty: int = 10
-    max_moveback: int = 0
-    # CP-SAT may move an "any doctor" patient between this many doctors.
-    max_doctor_options: int = 2
-    # CP-SAT's plan replaces the greedy one only when it saves at least this much cost
-    # (routine patient-minutes of lateness) and this share of the greedy cost.
-    min_improvement: int = 15
-    min_improvement_ratio: float = 0.05
-    # CP-SAT budgets (seconds of wall time, model building included).
-    resequence_time_limit_s: float = 1.0
-    allocation_time_limit_s: float = 5.0
-    relative_gap_limit: float = 0.01
-    num_workers: int = 2
-    deterministic: bool = True
-
-    def policy(self) -> SolverPolicy:
-        """Return the solver policy with these values, defaults for the rest."""
-        names = {f.name for f in fields(SolverPolicy)}
-        return SolverPolicy(**{k: v for k, v in self.model_dump().items() if k in names})
+__all__ = ["SolverSettings"]

@@ -25,11 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import admin, booking, queue
 from server.auth.actor import SYSTEM
-from server.auth.ratelimit import MemoryLimiter
+from server.background.registry import FUNCTIONS
 from server.config import Settings
-from server.db import make_engine, make_sessionmaker
+from server.db import make_engine
 from server.errors import APIError
-from server.events import EventHub
 from server.ml.db_source import load_history_from_db
 from server.ml.jobs import rescore, retrain_if_better
 from server.models import (
@@ -47,14 +46,13 @@ from server.models import (
 from server.queries.queues import department_snapshot
 from server.queue.order import Urgency
 from server.queue.state import TicketStatus
+from server.runtime import ProcessRole, build_runtime
 from server.scheduling import allocation, triggers, versions
 from server.scheduling.settings import SolverSettings
 from server.scoring import ModelScorer
 from server.simulation.driver import Driver, Failed, Process, SimJobs
 from server.simulation.policies import FLAT_SLACK, POLICIES, Policy, flat_slots
 from server.simulation.scenario import Arrival, BookingRequest, DayScenario, Scenario, at, aware
-from server.state import ClinicState
-from workers.jobs import FUNCTIONS
 
 log = logging.getLogger(__name__)
 NIGHTLY_AT = time(3, 15)  # the production cron's allocation time
@@ -133,19 +131,8 @@ class Clinic:
             + [at(scenario.days[0].day, time(0)) - timedelta(days=ALLOCATION_DAYS_AHEAD)]
         )
         self.origin = first.replace(hour=0, minute=0, second=0, microsecond=0)
-        engine = make_engine(self.settings)
         self.jobs = SimJobs(FUNCTIONS, {})
         self.driver = Driver(self.origin, self.jobs)
-        self.state = ClinicState(
-            settings=self.settings,
-            engine=engine,
-            sessions=make_sessionmaker(engine),
-            hub=EventHub(),
-            limiter=MemoryLimiter(5, 60),
-            jobs=self.jobs,
-            clock=self.driver.now,
-        )
-        self.jobs.ctx["state"] = self.state
         settings = SolverSettings(
             resequence_time_limit_s=config.resequence_time_limit_s,
             allocation_time_limit_s=config.allocation_time_limit_s,
@@ -156,7 +143,15 @@ class Clinic:
             settings = settings.model_copy(
                 update={"max_expected_excess": policy.max_expected_excess}
             )
-        self.state.extras["solver_settings"] = settings
+        self.runtime = build_runtime(
+            self.settings,
+            ProcessRole.SIMULATION,
+            clock=self.driver.now,
+            jobs=self.jobs,
+            solver_settings=settings,
+        )
+        self.state = self.runtime.state
+        self.jobs.ctx.update(self.runtime.job_context())
         self.ids: dict[str, int] = {}  # scenario key -> database id (departments, doctors, ...)
         self.consult: dict[int, float] = {}  # ticket id -> minutes the consultation takes
         self.signals: dict[int, simpy.Event] = {}

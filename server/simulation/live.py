@@ -670,25 +670,28 @@ def _rank(name: str, code: str) -> tuple[int, str]:
     return (DEMO_DEPARTMENTS.index(name.lower()) if known else len(DEMO_DEPARTMENTS), code)
 
 
-def attach(state: ClinicState, speed: float, days: DaySource | None = None) -> None:
-    """Play demo days in the background from the app's start until it stops."""
-    source = days or scenario_day
+@dataclass
+class LiveDemo:
+    """Demo days played in the background while the server runs (started by server/runtime)."""
 
-    async def start(state: ClinicState) -> None:
-        player = Player(state, source, speed)
-        state.extras["live_demo"] = player
-        state.extras["live_demo_task"] = asyncio.create_task(_keep_playing(player))
-        log.info("live demo: playing clinic days at %g clinic minutes a minute", speed)
+    state: ClinicState
+    speed: float
+    days: DaySource = scenario_day
+    player: Player | None = None
+    task: asyncio.Task[None] | None = None
 
-    async def stop(state: ClinicState) -> None:
-        task: asyncio.Task[None] | None = state.extras.pop("live_demo_task", None)
-        if task is not None:
-            task.cancel()
+    async def start(self) -> None:
+        """Start playing days."""
+        self.player = Player(self.state, self.days, self.speed)
+        self.task = asyncio.create_task(_keep_playing(self.player))
+        log.info("live demo: playing clinic days at %g clinic minutes a minute", self.speed)
+
+    async def stop(self) -> None:
+        """Stop playing, before the job queue and the database close."""
+        if self.task is not None:
+            self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    state.extras.setdefault("on_start", []).append(start)
-    state.extras.setdefault("on_stopping", []).append(stop)
+                await self.task
 
 
 async def _keep_playing(player: Player) -> None:

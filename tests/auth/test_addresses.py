@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.app import create_app
 from server.auth.addresses import client_address, parse_networks
+from server.auth.web import access
 from server.config import Settings
 from server.models import Role
 from server.state import clinic
@@ -80,7 +81,7 @@ async def test_a_trusted_proxys_forwarded_address_is_used_and_the_account_is_lim
         codes = await attempts(client, "10.0.0.1", settings.login_account_max_failures + 1)
         assert codes[:5] == ["BAD_CREDENTIALS"] * 5  # ...so no per-address limit trips early
         assert codes[-1] == "RATE_LIMITED"  # but the account's own limit does
-        blocked = await state.limiter.blocked("pair:login-staff|192.0.2.1", 1)
+        blocked = await access(app).limiter.blocked("pair:login-staff|192.0.2.1", 1)
         assert blocked  # counted under the forwarded address, not the proxy's
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.app import create_app
 from server.auth.ratelimit import FallbackLimiter
+from server.auth.web import access
 from server.config import Settings
 from server.models import Role
 from server.state import clinic
@@ -38,8 +39,9 @@ async def test_logins_work_while_redis_is_down_and_limits_go_back_to_redis(
     app = create_app(settings.model_copy(update={"redis_url": redis_process.url}))
     async with app.test_app():
         state = clinic(app)
-        assert isinstance(state.limiter, FallbackLimiter)
-        state.limiter.retry_s = 0.0  # try Redis on every call: no waiting in the test
+        limiter = access(app).limiter
+        assert isinstance(limiter, FallbackLimiter)
+        limiter.retry_s = 0.0  # try Redis on every call: no waiting in the test
         await add_login(state, Role.STAFF)
         client = app.test_client()
         assert (await login(client, "login-staff", "wrong"))[0] == 401

@@ -21,9 +21,10 @@ from server.jobs import InProcessJobs
 from server.models import Doctor, Patient, Slot, Ticket
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify.delivery import Report
-from server.notify.runtime import Notifications, attach, configure, notifications
-from server.notify.scheduler import deliver_outbox
+from server.notify.runtime import Notifications
+from server.notify.scheduler import deliver_outbox, job_context
 from server.notify.settings import NotifySettings
+from server.runtime import runtime_of
 from server.state import ClinicState
 from server.state import clinic as clinic_state
 from tests.conftest import T0, Clock
@@ -81,20 +82,19 @@ def notify_config(fake_twilio: FakeTwilio, smtp: tuple[Inbox, int]) -> NotifySet
 async def app(
     settings: Settings, engine: AsyncEngine, clock: Clock, notify_config: NotifySettings
 ) -> AsyncIterator[Quart]:
-    """Yield the app configured for the fakes before its start hooks attach notifications."""
-    app = create_app(settings)
-    state = clinic_state(app)
-    state.clock = clock
-    configure(state, notify_config)
+    """Yield the app with notifications configured for the fakes."""
+    app = create_app(settings, notify=notify_config)
+    clinic_state(app).clock = clock
     async with app.test_app():
         yield app
 
 
 @pytest.fixture
-async def notify(state: ClinicState) -> Notifications:
+async def notify(app: Quart) -> Notifications:
     """Return the notifications the app attached at start, with the test configuration."""
-    await attach(state)  # already attached at start; a second call changes nothing
-    return notifications(state)
+    made = runtime_of(app).notifications
+    assert made is not None
+    return made
 
 
 @dataclass
@@ -103,6 +103,7 @@ class Clinic:
 
     state: ClinicState
     doctor: Doctor
+    notify: Notifications
 
     async def run(self, work: Any) -> Any:
         return await self.state.run(work)
@@ -137,7 +138,7 @@ class Clinic:
         await self.state.jobs.drain()
 
     async def deliver(self) -> Report:
-        return await deliver_outbox({"state": self.state})
+        return await deliver_outbox(job_context(self.notify))
 
     async def outbox(self, **where: Any) -> list[OutboxMessage]:
         async def work(s: AsyncSession) -> list[OutboxMessage]:
@@ -163,4 +164,4 @@ async def clinic(state: ClinicState, notify: Notifications) -> Clinic:
         await make_session(s, doctor)
         return doctor
 
-    return Clinic(state, await state.run(work))
+    return Clinic(state, await state.run(work), notify)

@@ -12,7 +12,6 @@ from server.config import Settings
 from server.models import Role
 from server.notify.channels import ConsoleTransport, SmtpEmail, TwilioSms, make_transports
 from server.notify.render import Renderer, languages
-from server.notify.runtime import configure
 from server.notify.settings import NotifySettings
 from tests.conftest import T0
 from tests.factories import make_token, make_user
@@ -52,7 +51,8 @@ def test_messages_come_in_english_and_portuguese() -> None:
 async def test_the_console_channel_logs_the_message(
     clinic: Clinic, notify_config: NotifySettings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    runtime = configure(clinic.state, notify_config)
+    runtime = clinic.notify
+    runtime.configure(notify_config)
     runtime._transports = {"sms": ConsoleTransport(), "email": ConsoleTransport()}
     with caplog.at_level(logging.INFO, logger="server.notify.channels"):
         ticket = await clinic.book(await clinic.patient(phone="+15551212000"))

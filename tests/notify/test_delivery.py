@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify import outbox
 from server.notify.delivery import backoff_s
-from server.notify.runtime import configure
 from server.notify.settings import NotifySettings
 from tests.notify.conftest import Clinic
 from tests.notify.fake_twilio import FakeTwilio
@@ -139,7 +138,7 @@ async def test_a_lease_left_by_a_dead_worker_is_taken_over(
 async def test_a_sender_slower_than_its_lease_keeps_its_claim_by_renewing_it(
     clinic: Clinic, fake_twilio: FakeTwilio, notify_config: NotifySettings
 ) -> None:
-    configure(clinic.state, notify_config.model_copy(update={"lease_s": 0.6}))
+    clinic.notify.configure(notify_config.model_copy(update={"lease_s": 0.6}))
     draft = outbox.Draft("renew:1", None, "test", "sms", "+15550001111", "", "slow provider")
     await clinic.run(lambda s: outbox.add(s, draft, clinic.state.clock()))
     fake_twilio.delay_s = 1.5

@@ -7,7 +7,6 @@ import pytest
 from server.actions import booking, queue
 from server.auth.actor import SYSTEM
 from server.models import Patient, Ticket
-from server.notify.runtime import configure
 from server.notify.scheduler import notify_moved
 from server.notify.settings import NotifySettings
 from tests.conftest import T0
@@ -69,7 +68,7 @@ async def test_each_patient_hears_once_when_three_or_fewer_are_ahead(
 async def test_an_emergency_tells_the_patients_it_delays(
     clinic: Clinic, fake_twilio: FakeTwilio, notify_config: NotifySettings
 ) -> None:
-    configure(clinic.state, notify_config.model_copy(update={"ahead_threshold": 0}))
+    clinic.notify.configure(notify_config.model_copy(update={"ahead_threshold": 0}))
     phones = [f"+1555333{i:04d}" for i in range(3)]
     for phone in phones:
         await walk_in(clinic, await clinic.patient(phone=phone))
@@ -97,7 +96,7 @@ async def test_the_scheduler_can_tell_a_patient_they_moved_a_lot(
     before = len(fake_twilio.messages)
     wrote = await clinic.run(
         lambda s: notify_moved(
-            s, clinic.state, ticket_id=ticket.id, later_by_min=later_by, occasion="plan-7", now=T0
+            s, clinic.notify, ticket_id=ticket.id, later_by_min=later_by, occasion="plan-7", now=T0
         )
     )
     await clinic.settle()

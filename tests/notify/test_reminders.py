@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from server.models.outbox import OutboxStatus
 from server.notify.reminders import quiet_until
-from server.notify.scheduler import send_due_reminders
+from server.notify.scheduler import job_context, send_due_reminders
 from tests.conftest import T0
 from tests.notify.conftest import Clinic
 from tests.notify.fake_twilio import FakeTwilio
@@ -15,7 +15,7 @@ from tests.notify.fake_twilio import FakeTwilio
 
 async def remind(clinic: Clinic, at: datetime) -> int:
     clinic.state.clock.now = at  # type: ignore[attr-defined]
-    count = await send_due_reminders({"state": clinic.state})
+    count = await send_due_reminders(job_context(clinic.notify))
     await clinic.settle()
     return count
 

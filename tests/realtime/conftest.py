@@ -14,9 +14,10 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.app import create_app
+from server.asgi import add_sockets
 from server.config import Settings
 from server.jobs import InProcessJobs
-from server.realtime.server import create_socketio
+from server.runtime import Runtime, runtime_of
 from server.state import ClinicState, clinic
 from tests.conftest import Clock
 
@@ -25,10 +26,15 @@ WAIT_S = 5.0
 
 @dataclass
 class LiveServer:
-    """A running server: its base URL and its shared state."""
+    """A running server: its base URL, its shared state and the rest of its runtime."""
 
     url: str
     state: ClinicState
+    runtime: Runtime
+
+
+# The runtimes of the servers running now, by id of their state (for `settled`).
+SERVED: dict[int, Runtime] = {}
 
 
 @asynccontextmanager
@@ -36,7 +42,7 @@ async def serve(settings: Settings, clock: Clock, scope: str = "test") -> AsyncI
     """Run the whole ASGI app under uvicorn on a free port until the generator is closed."""
     app = create_app(settings)
     clinic(app).clock = clock
-    sio = create_socketio(app, scope=scope)
+    sio = add_sockets(app, scope=scope)
     config = uvicorn.Config(
         socketio.ASGIApp(sio, other_asgi_app=app),
         host="127.0.0.1",
@@ -52,9 +58,11 @@ async def serve(settings: Settings, clock: Clock, scope: str = "test") -> AsyncI
             task.result()
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
+    SERVED[id(clinic(app))] = runtime_of(app)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", clinic(app))
+        yield LiveServer(f"http://127.0.0.1:{port}", clinic(app), runtime_of(app))
     finally:
+        SERVED.pop(id(clinic(app)), None)
         server.should_exit = True
         await task
 
@@ -214,8 +222,10 @@ async def settled(state: ClinicState) -> None:
     for _ in range(3):  # a job's commit publishes; a publication may enqueue another job
         if isinstance(state.jobs, InProcessJobs):
             await state.jobs.drain()
-        if "fanout" in state.extras:  # only a server with Socket.IO publishes
-            await state.extras["fanout"].wait_idle()
+        runtime = SERVED.get(id(state))
+        realtime = runtime.realtime if runtime is not None else None
+        if realtime is not None and realtime.fanout is not None:  # a server with Socket.IO
+            await realtime.fanout.wait_idle()
 
 
 @pytest.fixture

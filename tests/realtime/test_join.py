@@ -18,7 +18,7 @@ async def test_a_join_the_server_cannot_answer_gets_an_error_and_a_retry_works(
     screens: MakeScreen,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    live = live_server.state.extras["live"]
+    live = live_server.runtime.realtime.live
     working = live.snapshot
 
     async def failing(*_args: Any) -> Any:

@@ -10,16 +10,13 @@ from redis.asyncio import Redis
 
 from server.actions import queue
 from server.auth.actor import SYSTEM
-from server.auth.ratelimit import MemoryLimiter
-from server.db import make_engine, make_sessionmaker
-from server.events import EventHub
 from server.realtime.fanout import Fanout
 from server.realtime.link import Link
 from server.realtime.managers import DirectSendRedis
 from server.realtime.ordering import Emission, InOrder
 from server.realtime.server import channel, sequencer_for
 from server.realtime.snapshots import SnapshotCache
-from server.state import ClinicState
+from server.state import make_state
 from tests.realtime.conftest import LiveServer, Screen, open_clinic, settled
 from tests.realtime.test_scale_out import (  # noqa: F401 (fixtures)
     REDIS_URL,
@@ -94,17 +91,9 @@ async def test_a_workers_late_update_does_not_make_screens_resync(
     await board.connect(server.url, {"key": day.display_key})
     _hello, [snapshot] = await board.join()
 
-    engine = make_engine(server.state.settings)
     redis = Redis.from_url(REDIS_URL)
-    worker = ClinicState(
-        settings=server.state.settings,
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        hub=EventHub(),
-        limiter=MemoryLimiter(1, 1),
-        redis=redis,
-        clock=server.state.clock,
-    )
+    worker = make_state(server.state.settings, redis=redis, clock=server.state.clock)
+    engine = worker.engine
     link = Link(probe=redis.ping)
     manager = DirectSendRedis(REDIS_URL, channel=channel(scope), write_only=True, link=link)
     took_number, server_went_first = asyncio.Event(), asyncio.Event()
@@ -130,7 +119,7 @@ async def test_a_workers_late_update_does_not_make_screens_resync(
     await took_number.wait()
     await state.run(lambda s: queue.recall(s, SYSTEM, ticket_id=day.tickets[0], now=state.clock()))
     # The server's own update (the next number) is out, or held here waiting for the worker's.
-    here = server.state.extras["refresher"].manager
+    here = server.runtime.realtime.refresher.manager
     for _ in range(200):
         if board.inbox.qsize() or getattr(here.in_order, "pending", lambda: 0)():
             break

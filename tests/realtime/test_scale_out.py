@@ -19,12 +19,10 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.auth.ratelimit import MemoryLimiter
 from server.config import Settings
-from server.db import make_engine, make_sessionmaker, transaction
-from server.events import EventHub
+from server.db import make_sessionmaker, transaction
 from server.realtime.server import attach_worker_emitter
-from server.state import ClinicState
+from server.state import make_state
 from tests.conftest import TEST_SECRET, Clock
 from tests.realtime.conftest import LiveServer, Screen, open_clinic, serve
 from tests.realtime.served import SCOPE_VARIABLE
@@ -224,17 +222,9 @@ async def test_a_worker_emits_to_screens_through_redis(
     phone = screens("/patient")
     await phone.connect(server.url, {"token": day.patient_tokens[0], "ticket_id": day.tickets[0]})
     _hello, [snapshot] = await phone.join()
-    engine = make_engine(server.state.settings)
     redis = Redis.from_url(REDIS_URL)
-    worker = ClinicState(
-        settings=server.state.settings,
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        hub=EventHub(),
-        limiter=MemoryLimiter(1, 1),
-        redis=redis,
-        clock=server.state.clock,
-    )
+    worker = make_state(server.state.settings, redis=redis, clock=server.state.clock)
+    engine = worker.engine
     await attach_worker_emitter(worker, scope=scope)
     await call_next(worker, day)
     updates = await phone.drain()

@@ -55,7 +55,7 @@ async def test_a_board_that_stops_reading_is_dropped_and_the_others_get_everythi
     live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
 ) -> None:
     room = f"department:{clinic_day.department_id}"
-    manager = live_server.state.extras["refresher"].manager
+    manager = live_server.runtime.realtime.refresher.manager
     sio = manager.server
     _reader, writer = await stalled_board(live_server.url, clinic_day.display_key)
     try:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking
 from server.auth.actor import SYSTEM
+from server.background.allocation import allocate_day
 from server.errors import APIError
 from server.jobs import InProcessJobs
 from server.models import Slot
@@ -18,7 +19,6 @@ from server.scheduling.settings import SolverSettings
 from server.state import ClinicState
 from tests.conftest import T0
 from tests.factories import make_department, make_doctor, make_patient, make_session
-from workers.allocation_jobs import allocate_day
 
 TOMORROW = T0 + timedelta(days=1)
 
@@ -59,7 +59,7 @@ async def caps_of(state: ClinicState, slot_ids: list[int]) -> list[int]:
 
 
 async def run_job(state: ClinicState, settings: SolverSettings | None = None) -> None:
-    state.extras["solver_settings"] = settings or SolverSettings()
+    state.solver_settings = settings or SolverSettings()
     await allocate_day({"state": state}, TOMORROW.date().isoformat())
 
 

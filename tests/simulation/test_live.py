@@ -220,16 +220,18 @@ async def test_the_player_starts_and_stops_with_the_app(
     settings: Settings, engine: AsyncEngine, clock: Clock
 ) -> None:
     from server.app import create_app
+    from server.runtime import runtime_of
     from server.state import clinic
 
     app = create_app(settings.model_copy(update={"demo_speed": 60.0}))
     clinic(app).clock = clock
     async with app.test_app():
         await clinic(app).run(lambda s: seed(s, clock(), day=False))
-        task = clinic(app).extras["live_demo_task"]
-        assert not task.done()
-    assert task.cancelled()  # stopped before the job queue and the database close
-    assert clinic(app).extras["live_demo"].speed == 60.0
+        demo = runtime_of(app).live_demo
+        assert demo is not None and demo.task is not None
+        assert not demo.task.done()
+    assert demo.task.cancelled()  # stopped before the job queue and the database close
+    assert demo.speed == 60.0
 
 
 @pytest.mark.parametrize(

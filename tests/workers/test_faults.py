@@ -14,24 +14,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.actions import booking
 from server.auth.actor import SYSTEM
-from server.auth.ratelimit import MemoryLimiter
 from server.coalescing import lease_key, pending
 from server.config import Settings
-from server.db import make_sessionmaker
-from server.events import EventHub
-from server.jobs import ArqJobs
 from server.models.outbox import OutboxStatus
 from server.notify import outbox
-from server.notify.runtime import attach as attach_notifications
-from server.notify.runtime import configure, notifications
+from server.notify.runtime import request_delivery
 from server.notify.settings import NotifySettings
+from server.runtime import ProcessRole, build_runtime
 from server.scheduling import versions
-from server.scheduling.hooks import attach as attach_scheduler
 from server.scheduling.triggers import job_key
 from server.state import ClinicState
 from tests.conftest import TEST_SECRET
@@ -84,22 +78,9 @@ async def server(
     notify_config: NotifySettings,
 ) -> AsyncIterator[ClinicState]:
     """The server side: actions commit, then queue re-plans and deliveries in the test's Redis."""
-    state = ClinicState(
-        settings=settings.model_copy(update={"redis_url": redis_server.url, "notifier": "twilio"}),
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        hub=EventHub(),
-        limiter=MemoryLimiter(1, 1),
-        redis=Redis.from_url(redis_server.url),
-    )
-    state.jobs = await ArqJobs.connect(redis_server.url)
-    configure(state, notify_config)
-    await attach_scheduler(state)
-    await attach_notifications(state)
-    yield state
-    await state.jobs.close()
-    assert state.redis is not None
-    await state.redis.aclose()
+    scaled = settings.model_copy(update={"redis_url": redis_server.url, "notifier": "twilio"})
+    async with build_runtime(scaled, ProcessRole.SERVER, notify=notify_config) as runtime:
+        yield runtime.state
 
 
 @pytest.fixture
@@ -181,7 +162,7 @@ async def queue_message(state: ClinicState, body: str, kick: bool = True) -> Non
     draft = outbox.Draft(body, None, "test", "sms", "+15550001234", "", body)
     await state.run(lambda s: outbox.add(s, draft, now()))
     if kick:
-        await notifications(state).kick()
+        await request_delivery(state)
 
 
 def delivered(fake: FakeTwilio, body: str):  # type: ignore[no-untyped-def]

@@ -16,17 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.actions import booking
 from server.auth.actor import SYSTEM
-from server.auth.ratelimit import MemoryLimiter
+from server.background.registry import FUNCTIONS
+from server.background.replan import resequence_queue
 from server.coalescing import generation_key
 from server.config import Settings
-from server.db import make_engine, make_sessionmaker
-from server.events import EventHub
 from server.jobs import LIVE_QUEUE, InProcessJobs
 from server.models import DoctorSession, Role
-from server.notify.runtime import attach as attach_notifications
-from server.realtime.server import attach_worker_emitter
+from server.runtime import ProcessRole, Runtime, build_runtime
 from server.scheduling import versions
-from server.scheduling.hooks import attach as attach_scheduler
 from server.scheduling.reading import plan_from_json
 from server.scheduling.triggers import job_key
 from server.state import ClinicState
@@ -42,8 +39,6 @@ from tests.factories import (
 from tests.realtime.conftest import Screen, open_clinic, serve, settled
 from tests.services import redis_url
 from workers.functions import arq_function
-from workers.jobs import FUNCTIONS
-from workers.queue_jobs import resequence_queue
 
 REDIS_URL = redis_url(7)  # this module's own database, flushed per test
 BURST = 10
@@ -65,25 +60,15 @@ def scope() -> str:
     return f"test-{uuid.uuid4().hex[:8]}"
 
 
-async def worker_state(settings: Settings, clock: Clock, scope: str) -> ClinicState:
-    """Build what `workers.settings.startup` builds, on the test database and Redis."""
-    engine = make_engine(settings)
-    state = ClinicState(
-        settings=settings,
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        hub=EventHub(),
-        limiter=MemoryLimiter(1, 1),
-        redis=Redis.from_url(REDIS_URL),
-        clock=clock,
-    )
-    await attach_scheduler(state)
-    await attach_notifications(state)
-    await attach_worker_emitter(state, scope=scope)
-    return state
+async def worker_runtime(settings: Settings, clock: Clock, scope: str) -> Runtime:
+    """Start what `workers.settings.startup` starts, on the test database and Redis."""
+    redis = Redis.from_url(REDIS_URL)
+    runtime = build_runtime(settings, ProcessRole.WORKER, redis=redis, clock=clock, scope=scope)
+    await runtime.start()
+    return runtime
 
 
-async def run_burst(state: ClinicState, runs: list[tuple[int, str]]) -> None:
+async def run_burst(runtime: Runtime, runs: list[tuple[int, str]]) -> None:
     """Run a real arq worker until the queue is empty; record every re-plan it starts."""
 
     async def counted(ctx: dict[str, Any], department_id: int, day: str) -> str:
@@ -101,14 +86,16 @@ async def run_burst(state: ClinicState, runs: list[tuple[int, str]]) -> None:
         poll_delay=0,
         handle_signals=False,
         keep_result=0,
-        ctx={"state": state},
+        ctx=runtime.job_context(),
     )
     try:
         await worker.main()
     finally:
         await worker.close()
     assert worker.jobs_failed == 0
-    await settled(state)
+    await settled(runtime.state)
+    assert runtime.emitter is not None
+    await runtime.emitter.wait_idle()
 
 
 async def walk_in(state: ClinicState, department_id: int) -> None:
@@ -133,13 +120,15 @@ async def test_a_burst_of_triggers_is_solved_at_most_twice_and_reaches_the_board
     shared = settings.model_copy(update={"redis_url": redis_url})
     async with serve(shared, clock, scope) as server:
         day = await open_clinic(server.state, waiting=2)
-        worker = await worker_state(shared, clock, scope)
+        worker = await worker_runtime(shared, clock, scope)
+        redis = worker.state.redis
+        assert redis is not None
         await run_burst(worker, [])  # the opening's own re-plan
         board = screens("/board")
         await board.connect(server.url, {"key": day.display_key})
         await board.join()
         key = job_key(day.department_id, T0.date())
-        before = int(await worker.redis.get(generation_key(key)) or 0)  # type: ignore[union-attr]
+        before = int(await redis.get(generation_key(key)) or 0)
 
         for _ in range(BURST):
             await walk_in(server.state, day.department_id)
@@ -147,7 +136,7 @@ async def test_a_burst_of_triggers_is_solved_at_most_twice_and_reaches_the_board
         runs: list[tuple[int, str]] = []
         await run_burst(worker, runs)
 
-        after = int(await worker.redis.get(generation_key(key)) or 0)  # type: ignore[union-attr]
+        after = int(await redis.get(generation_key(key)) or 0)
         assert after - before == BURST  # every trigger reached Redis
         assert 1 <= len(runs) <= 2
         assert set(runs) == {(day.department_id, T0.date().isoformat())}
@@ -157,8 +146,8 @@ async def test_a_burst_of_triggers_is_solved_at_most_twice_and_reaches_the_board
         assert updates, "the plan never reached the board"
         assert updates[-1]["data"]["waiting"] == 2 + BURST
         assert len(updates[-1]["data"]["next"]) == min(12, 2 + BURST)
-        await worker.redis.aclose()  # type: ignore[union-attr]
-        await worker.engine.dispose()
+        await worker.stop()
+        await redis.aclose()  # arq's, in production: the runtime leaves it open
 
 
 async def test_a_session_delay_re_plans_its_queue_later(app: Quart, state: ClinicState) -> None:

@@ -1,0 +1,18 @@
+"""Every background job, by name: what `state.enqueue(name, ...)` and the arq workers run."""
+
+from __future__ import annotations
+
+from server.background.allocation import allocate_day, allocate_upcoming
+from server.background.ml import rescore_bookings, retrain_no_show
+from server.background.replan import resequence_queue
+from server.jobs import JobFunction
+from server.notify.scheduler import deliver_outbox, send_due_reminders
+
+FUNCTIONS: dict[str, JobFunction] = {}
+FUNCTIONS["deliver_outbox"] = deliver_outbox
+FUNCTIONS["send_due_reminders"] = send_due_reminders
+FUNCTIONS["retrain_no_show"] = retrain_no_show
+FUNCTIONS["rescore_bookings"] = rescore_bookings
+FUNCTIONS["resequence"] = resequence_queue
+FUNCTIONS["allocate"] = allocate_day
+FUNCTIONS["allocate_upcoming"] = allocate_upcoming
