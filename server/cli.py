@@ -212,7 +212,7 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
     from server.auth.actor import SYSTEM
     from server.auth.passwords import hash_password_sync
     from server.db import make_engine, make_sessionmaker, transaction
-    from server.errors import APIError
+    from server.errors import DomainError
     from server.models import Role
     from server.state import utc_clock
 
@@ -238,7 +238,7 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
 
     try:
         asyncio.run(run())
-    except APIError as error:
+    except DomainError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(1)
     click.echo(f"created {role} {username}")
