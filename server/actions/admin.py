@@ -13,6 +13,7 @@ from server.actions.common import audit, publish
 from server.auth.actor import Actor
 from server.auth.secrets import digest, new_secret
 from server.errors import Conflict, Invalid, not_found
+from server.events import EventKind
 from server.models import (
     Appointment,
     Department,
@@ -168,6 +169,62 @@ async def create_session(
     audit(session, actor, "session.create", None, details={"session_id": block.id}, now=now)
     await session.flush()
     return block
+
+
+async def delay_session(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    session_id: int,
+    delay_minutes: int,
+    now: datetime,
+) -> DoctorSession:
+    """Record that a doctor starts late: the waits of their line and the shared one move."""
+    row = await session.get(DoctorSession, session_id, with_for_update=True)
+    if row is None:
+        raise not_found("session", session_id)
+    before, row.delay_minutes = row.delay_minutes, delay_minutes
+    department_id = row.doctor.department_id
+    audit(
+        session,
+        actor,
+        "session.delay",
+        None,
+        details={"session_id": row.id, "from_minutes": before, "to_minutes": delay_minutes},
+        now=now,
+    )
+    # One event per patient whose wait moves (the doctor's line and the shared one), so that
+    # each screen showing them redraws; the department's rooms redraw with the first.
+    for ticket in await _waiting_for(session, row, department_id):
+        await publish(
+            session,
+            EventKind.SESSION_DELAYED,
+            ticket,
+            now,
+            session_id=row.id,
+            delay_minutes=delay_minutes,
+        )
+    # A new version even when nobody waits: the plan made before the delay no longer holds.
+    await versions.bump(session, department_id, row.day)
+    return row
+
+
+async def _waiting_for(
+    session: AsyncSession, row: DoctorSession, department_id: int
+) -> list[Ticket]:
+    """Return the day's bookings and waiting tickets of the doctor, and the department's shared."""
+    found = await session.scalars(
+        select(Ticket)
+        .join(Appointment, Ticket.appointment_id == Appointment.id)
+        .where(
+            Ticket.queue_department_id == department_id,
+            Ticket.day == row.day,
+            or_(Ticket.doctor_id == row.doctor_id, Ticket.doctor_id.is_(None)),
+            Appointment.status.in_((TicketStatus.BOOKED, TicketStatus.WAITING)),
+        )
+        .order_by(Ticket.id)
+    )
+    return list(found.unique().all())
 
 
 @dataclass(frozen=True, slots=True)
