@@ -211,7 +211,7 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
     from server.actions.admin import create_user
     from server.auth.actor import SYSTEM
     from server.auth.passwords import hash_password_sync
-    from server.errors import APIError
+    from server.errors import DomainError
     from server.models import Role
     from server.runtime import ProcessRole, build_runtime
 
@@ -236,7 +236,7 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
 
     try:
         asyncio.run(run())
-    except APIError as error:
+    except DomainError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(1)
     click.echo(f"created {role} {username}")

@@ -45,6 +45,18 @@ class Unavailable(DomainError):
     """A part the request needs is away for now; retrying later may succeed."""
 
 
+class Malformed(Invalid):
+    """The request itself is badly formed: a field of the wrong type, an unknown filter value."""
+
+
+class Unauthenticated(DomainError):
+    """The caller is not known: no login, or a key, token or link that opens nothing."""
+
+
+class RateLimited(DomainError):
+    """The caller asked too often; waiting a little will let them in again."""
+
+
 class APIError(Exception):
     """A refusal raised by the HTTP layer itself: HTTP status, stable code, message, details."""
 
@@ -62,11 +74,11 @@ class APIError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
-def not_found(what: str, ident: object) -> APIError:
+def not_found(what: str, ident: object) -> NotFound:
     """Build the error for a missing row, with a code named after it."""
-    return APIError(404, f"{what.upper()}_NOT_FOUND", f"{what.replace('_', ' ')} {ident} not found")
+    return NotFound(f"{what.upper()}_NOT_FOUND", f"{what.replace('_', ' ')} {ident} not found")
 
 
-def forbidden(message: str = "you may not do this") -> APIError:
+def forbidden(message: str = "you may not do this") -> Forbidden:
     """Build the error for an authenticated user without the right."""
-    return APIError(403, "FORBIDDEN", message)
+    return Forbidden("FORBIDDEN", message)

@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     DESK_OPENED = "desk_opened"
     DESK_CLOSED = "desk_closed"
     SESSION_CLOSED = "session_closed"
+    SESSION_DELAYED = "session_delayed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,11 @@ from quart.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.api.errors import http_status
 from server.auth.secrets import read_ticket_link
 from server.auth.web import current_actor, public
 from server.config import PROJECT_ROOT
-from server.errors import APIError
+from server.errors import DomainError
 from server.models import Appointment, Role, Ticket
 from server.queries.visit import visit_of
 from server.queue.state import TicketStatus
@@ -89,8 +90,8 @@ async def ticket_link(link: str) -> tuple[str, int, dict[str, str]]:
     settings = clinic().settings
     try:
         ticket_id = read_ticket_link(settings.secret_key, link, settings.ticket_link_hours * 3600)
-    except APIError as error:
-        return await _patient_page(error.status, problem=error.message)
+    except DomainError as error:
+        return await _patient_page(http_status(error), problem=error.message)
     return await _ticket_page(ticket_id, link=link)
 
 

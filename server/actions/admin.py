@@ -12,7 +12,8 @@ from server.actions.booking import DEFAULT_HORIZON, check_horizon
 from server.actions.common import audit, publish
 from server.auth.actor import Actor
 from server.auth.secrets import digest, new_secret
-from server.errors import APIError, not_found
+from server.errors import Conflict, Invalid, not_found
+from server.events import EventKind
 from server.models import (
     Appointment,
     Department,
@@ -37,8 +38,7 @@ async def check_room(session: AsyncSession, room_id: int | None, department_id: 
     if room is None:
         raise not_found("room", room_id)
     if room.department_id != department_id:
-        raise APIError(
-            422,
+        raise Invalid(
             "ROOM_NOT_IN_DEPARTMENT",
             "that room belongs to another department",
             {"room_id": room_id},
@@ -62,7 +62,7 @@ async def create_department(
         )
     )
     if clash:
-        raise APIError(409, "DEPARTMENT_EXISTS", "that code or token prefix is taken")
+        raise Conflict("DEPARTMENT_EXISTS", "that code or token prefix is taken")
     department = Department(code=code, name=name, token_prefix=token_prefix)
     session.add(department)
     await session.flush()
@@ -93,9 +93,7 @@ async def create_doctor(
     if user_id is not None:
         user = await session.get(User, user_id)
         if user is None or user.role is not Role.DOCTOR:
-            raise APIError(
-                422, "NOT_A_DOCTOR_USER", "user_id must name a user with the doctor role"
-            )
+            raise Invalid("NOT_A_DOCTOR_USER", "user_id must name a user with the doctor role")
     doctor = Doctor(
         department_id=department_id,
         name=name,
@@ -130,7 +128,7 @@ async def create_session(
         raise not_found("doctor", doctor_id)
     await check_room(session, room_id, doctor.department_id)
     if ends_at <= starts_at or ends_at - starts_at > timedelta(hours=16):
-        raise APIError(422, "BAD_SESSION_TIMES", "a session ends after it starts, within 16 hours")
+        raise Invalid("BAD_SESSION_TIMES", "a session ends after it starts, within 16 hours")
     overlap = await session.scalar(
         select(func.count(DoctorSession.id)).where(
             DoctorSession.doctor_id == doctor_id,
@@ -139,7 +137,7 @@ async def create_session(
         )
     )
     if overlap:
-        raise APIError(409, "SESSION_OVERLAP", "the doctor already has a session at that time")
+        raise Conflict("SESSION_OVERLAP", "the doctor already has a session at that time")
     block = DoctorSession(
         doctor_id=doctor_id,
         room_id=room_id if room_id is not None else doctor.room_id,
@@ -173,6 +171,62 @@ async def create_session(
     return block
 
 
+async def delay_session(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    session_id: int,
+    delay_minutes: int,
+    now: datetime,
+) -> DoctorSession:
+    """Record that a doctor starts late: the waits of their line and the shared one move."""
+    row = await session.get(DoctorSession, session_id, with_for_update=True)
+    if row is None:
+        raise not_found("session", session_id)
+    before, row.delay_minutes = row.delay_minutes, delay_minutes
+    department_id = row.doctor.department_id
+    audit(
+        session,
+        actor,
+        "session.delay",
+        None,
+        details={"session_id": row.id, "from_minutes": before, "to_minutes": delay_minutes},
+        now=now,
+    )
+    # One event per patient whose wait moves (the doctor's line and the shared one), so that
+    # each screen showing them redraws; the department's rooms redraw with the first.
+    for ticket in await _waiting_for(session, row, department_id):
+        await publish(
+            session,
+            EventKind.SESSION_DELAYED,
+            ticket,
+            now,
+            session_id=row.id,
+            delay_minutes=delay_minutes,
+        )
+    # A new version even when nobody waits: the plan made before the delay no longer holds.
+    await versions.bump(session, department_id, row.day)
+    return row
+
+
+async def _waiting_for(
+    session: AsyncSession, row: DoctorSession, department_id: int
+) -> list[Ticket]:
+    """Return the day's bookings and waiting tickets of the doctor, and the department's shared."""
+    found = await session.scalars(
+        select(Ticket)
+        .join(Appointment, Ticket.appointment_id == Appointment.id)
+        .where(
+            Ticket.queue_department_id == department_id,
+            Ticket.day == row.day,
+            or_(Ticket.doctor_id == row.doctor_id, Ticket.doctor_id.is_(None)),
+            Appointment.status.in_((TicketStatus.BOOKED, TicketStatus.WAITING)),
+        )
+        .order_by(Ticket.id)
+    )
+    return list(found.unique().all())
+
+
 @dataclass(frozen=True, slots=True)
 class EarlyClose:
     """What closing a session early changed: the session, its queue and who moved."""
@@ -197,22 +251,20 @@ async def close_session_early(
     if row is None:
         raise not_found("session", session_id)
     if row.closed_early_at is not None:
-        raise APIError(
-            409,
+        raise Conflict(
             "ALREADY_CLOSED",
             "this session was already closed early",
             {"closed_early_at": row.closed_early_at.isoformat()},
         )
     if not row.starts_at < at <= row.ends_at:
-        raise APIError(
-            422,
+        raise Invalid(
             "CLOSE_OUTSIDE_SESSION",
             "the session can only close after it starts and no later than it ends",
             {"starts_at": row.starts_at.isoformat(), "ends_at": row.ends_at.isoformat()},
         )
     if at < now:
-        raise APIError(
-            422, "CLOSE_IN_PAST", "a session cannot close in the past", {"now": now.isoformat()}
+        raise Invalid(
+            "CLOSE_IN_PAST", "a session cannot close in the past", {"now": now.isoformat()}
         )
     row.closed_early_at = at
     # Capacity 0 and a cap equal to what the slot holds make both guarded UPDATEs of
@@ -299,7 +351,7 @@ async def create_user(
 ) -> User:
     """Add a login; usernames are unique."""
     if await session.scalar(select(User.id).where(User.username == username)):
-        raise APIError(409, "USERNAME_TAKEN", f"username {username} is taken")
+        raise Conflict("USERNAME_TAKEN", f"username {username} is taken")
     user = User(
         username=username,
         password_hash=password_hash,
@@ -334,7 +386,7 @@ async def create_display(
     if department_id is not None and await session.get(Department, department_id) is None:
         raise not_found("department", department_id)
     if await session.scalar(select(Display.id).where(Display.name == name)):
-        raise APIError(409, "DISPLAY_EXISTS", f"a display named {name} exists")
+        raise Conflict("DISPLAY_EXISTS", f"a display named {name} exists")
     key = new_secret("dk")
     display = Display(
         name=name,

@@ -13,7 +13,7 @@ from server.actions.common import audit, audit_row, change_status, load_ticket, 
 from server.actions.rows import insert_loaded
 from server.actions.tokens import next_token_number
 from server.auth.actor import Actor
-from server.errors import APIError, forbidden, not_found
+from server.errors import Conflict, Forbidden, Invalid, NotFound, forbidden, not_found
 from server.models import (
     Appointment,
     Department,
@@ -26,7 +26,7 @@ from server.models import (
     Ticket,
 )
 from server.queue.order import Urgency
-from server.queue.state import TicketEvent, TicketStatus
+from server.queue.state import TicketEvent, TicketStatus, transition
 from server.queue.tokens import format_token
 
 # Defined low (server/tuning.py) so that the process state need not import actions.
@@ -41,8 +41,7 @@ DEFAULT_HORIZON = timedelta(days=180)
 def check_horizon(starts_at: datetime, now: datetime, horizon: timedelta) -> None:
     """Refuse a booking or session further ahead than the clinic plans (422 BEYOND_HORIZON)."""
     if starts_at - now > horizon:
-        raise APIError(
-            422,
+        raise Invalid(
             "BEYOND_HORIZON",
             f"bookings and sessions open at most {horizon.days} days ahead",
             {"horizon_days": horizon.days, "latest": (now + horizon).isoformat()},
@@ -52,8 +51,7 @@ def check_horizon(starts_at: datetime, now: datetime, horizon: timedelta) -> Non
 def check_urgency(actor: Actor, urgency: Urgency) -> None:
     """Leave urgency to clinical staff: a patient's own request is routine (403 otherwise)."""
     if actor.role is Role.PATIENT and urgency is not Urgency.ROUTINE:
-        raise APIError(
-            403,
+        raise Forbidden(
             "URGENCY_NOT_ALLOWED",
             "only clinic staff can mark a visit urgent or an emergency",
             {"urgency": urgency.value},
@@ -78,15 +76,14 @@ async def find_slot(session: AsyncSession, choice: SlotChoice, now: datetime) ->
     elif choice.doctor_id is not None and choice.starts_at is not None:
         slot = await _slot_at(session, choice.doctor_id, choice.starts_at)
     else:
-        raise APIError(422, "SLOT_REQUIRED", "give slot_id, or doctor_id and starts_at")
+        raise Invalid("SLOT_REQUIRED", "give slot_id, or doctor_id and starts_at")
     _check_not_started(slot, now)
     return slot
 
 
 def _check_not_started(slot: Slot, now: datetime) -> None:
     if slot.starts_at < now:
-        raise APIError(
-            422,
+        raise Invalid(
             "SLOT_IN_PAST",
             "that slot has already started",
             {"starts_at": slot.starts_at.isoformat()},
@@ -103,8 +100,7 @@ async def _slot_at(session: AsyncSession, doctor_id: int, starts_at: datetime) -
         )
     )
     if not has_session:
-        raise APIError(
-            422,
+        raise Invalid(
             "NO_SESSION",
             f"{doctor.name} has no session on {starts_at.date().isoformat()}",
             {"doctor_id": doctor_id, "day": starts_at.date().isoformat()},
@@ -113,8 +109,7 @@ async def _slot_at(session: AsyncSession, doctor_id: int, starts_at: datetime) -
         select(Slot).where(Slot.doctor_id == doctor_id, Slot.starts_at == starts_at)
     )
     if slot is None:
-        raise APIError(
-            404,
+        raise NotFound(
             "SLOT_NOT_FOUND",
             "no slot starts at that time",
             {"starts_at": starts_at.isoformat()},
@@ -164,14 +159,12 @@ async def take_place(
             f"slot full ({slot.capacity}); expected arrivals {expected:.2f} "
             f"stay within capacity + {policy.max_expected_excess}"
         )
-    raise APIError(409, "SLOT_FULL", "that slot is full", {"slot_id": slot.id})
+    raise Conflict("SLOT_FULL", "that slot is full", {"slot_id": slot.id})
 
 
-def _closed(slot: Slot) -> APIError:
+def _closed(slot: Slot) -> Conflict:
     # Only an early close sets a slot's capacity to 0 (sessions have at least 1 per slot).
-    return APIError(
-        409, "SLOT_CLOSED", "the doctor is not working at that time", {"slot_id": slot.id}
-    )
+    return Conflict("SLOT_CLOSED", "the doctor is not working at that time", {"slot_id": slot.id})
 
 
 async def release_place(session: AsyncSession, slot_id: int, show_probability: float) -> None:
@@ -327,7 +320,7 @@ async def _booking_target(
         raise not_found("patient", patient_id)
     _check_not_started(slot, now)
     if taken:
-        raise APIError(409, "ALREADY_BOOKED", "the patient already holds this slot")
+        raise Conflict("ALREADY_BOOKED", "the patient already holds this slot")
     return patient, slot, doctor
 
 
@@ -387,18 +380,14 @@ async def _check_doctor_today(
     if doctor is None:
         raise not_found("doctor", doctor_id)
     if doctor.department_id != department_id:
-        raise APIError(
-            422, "DOCTOR_NOT_IN_DEPARTMENT", f"{doctor.name} works in another department"
-        )
+        raise Invalid("DOCTOR_NOT_IN_DEPARTMENT", f"{doctor.name} works in another department")
     working = await session.scalar(
         select(func.count(DoctorSession.id)).where(
             DoctorSession.doctor_id == doctor_id, DoctorSession.day == day
         )
     )
     if not working:
-        raise APIError(
-            422, "NO_SESSION", f"{doctor.name} has no session today", {"day": day.isoformat()}
-        )
+        raise Invalid("NO_SESSION", f"{doctor.name} has no session today", {"day": day.isoformat()})
 
 
 async def cancel(
@@ -431,17 +420,11 @@ async def reschedule(
     ticket = await load_ticket(session, ticket_id)
     appointment = ticket.appointment
     check_patient_access(actor, appointment.patient_id)
-    if appointment.status is not TicketStatus.BOOKED:
-        raise APIError(
-            409,
-            "INVALID_TRANSITION",
-            "only a booking not yet checked in can move",
-            {"status": appointment.status.value, "event": "reschedule"},
-        )
+    transition(appointment.status, TicketEvent.RESCHEDULE)  # only a booking not yet arrived
     slot = await find_slot(session, choice, now)
     check_horizon(slot.starts_at, now, horizon)
     if slot.id == appointment.slot_id:
-        raise APIError(409, "ALREADY_BOOKED", "the booking is already in that slot")
+        raise Conflict("ALREADY_BOOKED", "the booking is already in that slot")
     doctor = await session.get(Doctor, slot.doctor_id)
     assert doctor is not None
     shows = 1.0 - (appointment.no_show_probability or 0.0)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.common import audit
 from server.auth.actor import Actor
-from server.errors import APIError, not_found
+from server.errors import Invalid, not_found
 from server.models import Appointment, ConsultationNote, Vitals
 
 # Plausible ranges: wider than healthy, narrower than a typing slip (37.5 typed as 375).
@@ -65,7 +65,7 @@ async def record_vitals(
         raise not_found("appointment", appointment_id)
     problems = implausible(signs)
     if problems:
-        raise APIError(422, "VITALS_OUT_OF_RANGE", "some measurements are not plausible", problems)
+        raise Invalid("VITALS_OUT_OF_RANGE", "some measurements are not plausible", problems)
     values = {f.name: getattr(signs, f.name) for f in fields(signs)}
     vitals = Vitals(
         appointment_id=appointment_id, recorded_by=actor.user_id, recorded_at=now, **values
@@ -92,7 +92,7 @@ async def write_note(
     if appointment is None:
         raise not_found("appointment", appointment_id)
     if not text.strip():
-        raise APIError(422, "EMPTY_NOTE", "a note needs some text")
+        raise Invalid("EMPTY_NOTE", "a note needs some text")
     note = ConsultationNote(
         appointment_id=appointment_id,
         patient_id=appointment.patient_id,

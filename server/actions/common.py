@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.actor import Actor
-from server.errors import APIError, not_found
+from server.errors import not_found
 from server.events import QueueEvent, record
 from server.models import Appointment, AuditEvent, Room, Ticket
-from server.queue.state import InvalidTransition, TicketEvent, TicketStatus, transition
+from server.queue.state import TicketEvent, TicketStatus, transition
 
 STATUS_TIMESTAMP = {
     TicketStatus.WAITING: "checked_in_at",
@@ -96,18 +96,10 @@ def change_status(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> TicketStatus:
-    """Move a ticket through the state machine, time-stamp it and audit it; 409 if refused."""
+    """Move a ticket through the state machine, time-stamp it and audit it; refuse if it may not."""
     appointment = ticket.appointment
     before = appointment.status
-    try:
-        after = transition(before, event)
-    except InvalidTransition as exc:
-        raise APIError(
-            409,
-            "INVALID_TRANSITION",
-            str(exc),
-            {"status": before.value, "event": event.value},
-        ) from None
+    after = transition(before, event)  # refused: InvalidTransition, a Conflict
     appointment.status = after
     stamp = STATUS_TIMESTAMP.get(after)
     if stamp and after is not before:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions.common import audit
 from server.actions.records import assign_record_number, provisional_number
 from server.auth.actor import Actor
-from server.errors import APIError
+from server.errors import Conflict
 from server.models import ContactPreference, Patient
 
 
@@ -51,8 +51,7 @@ async def create_patient(
         async with session.begin_nested():
             session.add(patient)
     except IntegrityError:
-        raise APIError(
-            409,
+        raise Conflict(
             "RECORD_NUMBER_TAKEN",
             f"record number {number} is taken",
             {"record_number": number},

@@ -11,7 +11,7 @@ from server.actions.booking import register_walk_in
 from server.actions.common import change_status, load_ticket, publish
 from server.actions.presence import desk_open_on, open_desk
 from server.auth.actor import Actor
-from server.errors import APIError, forbidden, not_found
+from server.errors import Conflict, Invalid, forbidden, not_found
 from server.models import Appointment, Department, Doctor, DoctorSession, Role, Ticket
 from server.queries.entries import entry_of
 from server.queries.queues import call_line, soonest_free_doctor
@@ -88,8 +88,7 @@ async def _refuse_if_busy(session: AsyncSession, doctor: Doctor, day: date) -> N
         .limit(1)
     )
     if current is not None:
-        raise APIError(
-            409,
+        raise Conflict(
             "DOCTOR_BUSY",
             f"finish, skip or mark {current} first",
             {"current_token": current},
@@ -116,7 +115,7 @@ async def call_next(
         )
         if claimed.rowcount == 1:  # type: ignore[attr-defined]
             return await _call(session, actor, candidate.id, doctor, now)
-    raise APIError(409, "QUEUE_EMPTY", "nobody is waiting for this doctor")
+    raise Conflict("QUEUE_EMPTY", "nobody is waiting for this doctor")
 
 
 async def call_ticket(
@@ -220,8 +219,7 @@ async def check_in(session: AsyncSession, actor: Actor, *, ticket_id: int, now: 
     """The booked patient has arrived: they start waiting."""
     ticket = await load_ticket(session, ticket_id)
     if ticket.day != now.date():
-        raise APIError(
-            409,
+        raise Conflict(
             "WRONG_DAY",
             f"this booking is for {ticket.day.isoformat()}",
             {"day": ticket.day.isoformat()},
@@ -278,12 +276,10 @@ async def _transfer_target(
     if to_doctor_id is not None:
         doctor = await load_doctor(session, to_doctor_id)
         if to_department_id not in (None, doctor.department_id):
-            raise APIError(
-                422, "DOCTOR_NOT_IN_DEPARTMENT", f"{doctor.name} works in another department"
-            )
+            raise Invalid("DOCTOR_NOT_IN_DEPARTMENT", f"{doctor.name} works in another department")
         return doctor.department_id
     if to_department_id is None:
-        raise APIError(422, "TRANSFER_TARGET_REQUIRED", "give to_doctor_id or to_department_id")
+        raise Invalid("TRANSFER_TARGET_REQUIRED", "give to_doctor_id or to_department_id")
     if await session.get(Department, to_department_id) is None:
         raise not_found("department", to_department_id)
     return to_department_id
@@ -309,12 +305,10 @@ async def insert_emergency(
     if doctor_id is None:
         doctor_id = await soonest_free_doctor(session, department_id, now)
     elif (await load_doctor(session, doctor_id)).department_id != department_id:
-        raise APIError(422, "DOCTOR_NOT_IN_DEPARTMENT", "that doctor works in another department")
+        raise Invalid("DOCTOR_NOT_IN_DEPARTMENT", "that doctor works in another department")
     if ticket_id is None:
         if patient_id is None:
-            raise APIError(
-                422, "PATIENT_REQUIRED", "give patient_id for a new emergency, or ticket_id"
-            )
+            raise Invalid("PATIENT_REQUIRED", "give patient_id for a new emergency, or ticket_id")
         return await register_walk_in(
             session,
             actor,
@@ -328,7 +322,7 @@ async def insert_emergency(
         )
     ticket = await load_ticket(session, ticket_id)
     if ticket.queue_department_id != department_id:
-        raise APIError(422, "WRONG_DEPARTMENT", "that ticket waits in another department")
+        raise Invalid("WRONG_DEPARTMENT", "that ticket waits in another department")
     change_status(session, actor, ticket, TicketEvent.ESCALATE, now, reason=reason)
     ticket.appointment.urgency = Urgency.EMERGENCY
     if doctor_id is not None:

@@ -23,10 +23,8 @@ from server.api.schemas import (
 from server.api.views import department_out, doctor_out, user_out
 from server.auth.passwords import hash_password
 from server.auth.web import actor, requires
-from server.errors import not_found
 from server.events import iso
-from server.models import AuditEvent, Doctor, DoctorSession
-from server.scheduling import versions
+from server.models import AuditEvent, Doctor
 from server.scheduling.triggers import request_resequence
 from server.state import clinic
 
@@ -106,18 +104,12 @@ async def session_create(data: SessionIn) -> tuple[dict[str, Any], int]:
 @validate_request(SessionDelayIn)
 async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]:
     """Record that a doctor starts late; waits and plans move with it."""
-    state = clinic()
-
-    async def work(session: AsyncSession) -> DoctorSession:
-        row = await session.get(DoctorSession, session_id, with_for_update=True)
-        if row is None:
-            raise not_found("session", session_id)
-        row.delay_minutes = data.delay_minutes
-        # A new version: the plan made before the delay no longer holds.
-        await versions.bump(session, row.doctor.department_id, row.day)
-        return row
-
-    row = await state.run(work)
+    state, who = clinic(), actor()
+    row = await state.run(
+        lambda s: admin.delay_session(
+            s, who, session_id=session_id, delay_minutes=data.delay_minutes, now=state.clock()
+        )
+    )
     await request_resequence(state, row.doctor.department_id, row.day)
     return {"id": row.id, "delay_minutes": row.delay_minutes}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from quart import Quart, Response, jsonify, request
 from quart_auth import Unauthorized
@@ -12,7 +12,18 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from server.db import is_outage
-from server.errors import APIError
+from server.errors import (
+    APIError,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,32 +48,66 @@ RETRY_AFTER_S = 3
 ACTIVE_TICKET_COLUMN = "active_ticket"
 
 
-def error_response(error: APIError) -> tuple[Response, int]:
-    """Render an APIError."""
-    response = jsonify(error.to_dict())
-    if error.status == 503:
+# The one table from a domain refusal's class to its HTTP status; a subclass not named here
+# answers as its nearest named ancestor (InvalidTransition is a Conflict: 409).
+HTTP_STATUS: dict[type[DomainError], int] = {
+    DomainError: 400,
+    Malformed: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    RateLimited: 429,
+    Unavailable: 503,
+}
+
+
+class Reply(NamedTuple):
+    """How an error leaves over HTTP: status, stable code, message, details."""
+
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+def http_status(error: DomainError) -> int:
+    """Return the HTTP status of a domain refusal: its class's, or its nearest ancestor's."""
+    return next(HTTP_STATUS[cls] for cls in type(error).__mro__ if cls in HTTP_STATUS)
+
+
+def describe(error: DomainError | APIError) -> Reply:
+    """Map a domain refusal (or the HTTP layer's own APIError) to what any HTTP transport sends."""
+    status = error.status if isinstance(error, APIError) else http_status(error)
+    return Reply(status, error.code, error.message, error.details)
+
+
+def error_response(error: DomainError | APIError) -> tuple[Response, int]:
+    """Render an error as the one JSON shape; a 503 says when to retry."""
+    reply = describe(error)
+    response = jsonify({"code": reply.code, "message": reply.message, "details": reply.details})
+    if reply.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
-    return response, error.status
+    return response, reply.status
 
 
-def database_error(error: SQLAlchemyError) -> APIError | None:
-    """Map a database failure that is not a bug to an APIError: 503 outage, 409 conflict."""
+def database_error(error: SQLAlchemyError) -> DomainError | None:
+    """Map a database failure that is not a bug to a refusal: an outage, or a conflict."""
     if is_outage(error):
-        return APIError(
-            503,
+        return Unavailable(
             "DATABASE_UNAVAILABLE",
             "the database is not answering; try again shortly",
             {"retry_after_s": RETRY_AFTER_S},
         )
     if isinstance(error, IntegrityError):
         if ACTIVE_TICKET_COLUMN in str(error.orig):
-            return APIError(
-                409,
+            return Conflict(
                 "ALREADY_QUEUED",
                 "the patient already has a live ticket in this department today",
             )
         # A race between two writers that a check in the action could not see.
-        return APIError(409, "CONFLICT", "a concurrent change conflicts with this one")
+        return Conflict("CONFLICT", "a concurrent change conflicts with this one")
     return None
 
 
@@ -87,6 +132,10 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(APIError)
     async def _api_error(error: APIError) -> tuple[Response, int]:
+        return error_response(error)
+
+    @app.errorhandler(DomainError)
+    async def _refused(error: DomainError) -> tuple[Response, int]:
         return error_response(error)
 
     @app.errorhandler(RequestSchemaValidationError)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.errors import APIError
+from server.errors import Forbidden
 from server.models.users import Role
 
 A, D, N, S, P = Role.ADMIN, Role.DOCTOR, Role.NURSE, Role.STAFF, Role.PATIENT
@@ -64,4 +64,4 @@ def require(role: Role, permission: str) -> None:
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}: add it to PERMISSIONS")
     if not allowed(role, permission):
-        raise APIError(403, "FORBIDDEN", f"a {role.value} may not do {permission}")
+        raise Forbidden("FORBIDDEN", f"a {role.value} may not do {permission}")

@@ -8,7 +8,7 @@ from functools import cache
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from server.errors import APIError
+from server.errors import Unauthenticated
 
 TICKET_LINK_SALT = "ticket-link"
 
@@ -39,11 +39,11 @@ def read_ticket_link(secret_key: str, token: str, max_age_s: int) -> int:
     try:
         data = ticket_link_signer(secret_key).loads(token, max_age=max_age_s)
     except SignatureExpired:
-        raise APIError(
-            401, "LINK_EXPIRED", "this link has expired; ask the desk for a new one"
+        raise Unauthenticated(
+            "LINK_EXPIRED", "this link has expired; ask the desk for a new one"
         ) from None
     except BadSignature:
-        raise APIError(401, "LINK_INVALID", "this link is not valid") from None
+        raise Unauthenticated("LINK_INVALID", "this link is not valid") from None
     if not isinstance(data, dict) or not isinstance(data.get("t"), int):
-        raise APIError(401, "LINK_INVALID", "this link is not valid")
+        raise Unauthenticated("LINK_INVALID", "this link is not valid")
     return int(data["t"])

@@ -7,7 +7,7 @@ from typing import Any
 from quart import Blueprint, request
 
 from server.auth.web import requires
-from server.errors import APIError
+from server.errors import Malformed
 from server.events import iso
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify import outbox
@@ -42,13 +42,11 @@ def _query() -> tuple[OutboxStatus | None, int]:
     raw_status, raw_limit = request.args.get("status"), request.args.get("limit", "100")
     allowed = [s.value for s in OutboxStatus]
     if raw_status not in (None, "", *allowed):
-        raise APIError(
-            400, "VALIDATION_ERROR", f"status must be one of {allowed}", {"status": raw_status}
+        raise Malformed(
+            "VALIDATION_ERROR", f"status must be one of {allowed}", {"status": raw_status}
         )
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise APIError(
-            400, "VALIDATION_ERROR", f"limit must be 1 to {MAX_LIMIT}", {"limit": raw_limit}
-        )
+        raise Malformed("VALIDATION_ERROR", f"limit must be 1 to {MAX_LIMIT}", {"limit": raw_limit})
     return (OutboxStatus(raw_status) if raw_status else None), int(raw_limit)
 
 

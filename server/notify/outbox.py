@@ -12,7 +12,7 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from server.errors import APIError, not_found
+from server.errors import Conflict, not_found
 from server.models.outbox import OutboxMessage, OutboxStatus
 
 TABLE = cast(Table, OutboxMessage.__table__)
@@ -183,8 +183,7 @@ async def resend(session: AsyncSession, message_id: int, now: datetime) -> Outbo
     if message is None:
         raise not_found("outbox_message", message_id)
     if message.status is not OutboxStatus.FAILED:
-        raise APIError(
-            409,
+        raise Conflict(
             "NOT_FAILED",
             f"only failed messages can be resent; this one is {message.status.value}",
             {"status": message.status.value},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from server.errors import Conflict
+
 
 class TicketStatus(StrEnum):
     """Where a ticket stands in its life."""
@@ -32,13 +34,18 @@ class TicketEvent(StrEnum):
     TRANSFER = "transfer"
     CANCEL = "cancel"
     ESCALATE = "escalate"  # raised to emergency while it waits
+    RESCHEDULE = "reschedule"  # a booking moves to another slot before the patient arrives
 
 
-class InvalidTransition(Exception):
-    """The state machine does not allow this event in this status."""
+class InvalidTransition(Conflict):
+    """The state machine does not allow this event in this status (INVALID_TRANSITION)."""
 
     def __init__(self, status: TicketStatus, event: TicketEvent) -> None:
-        super().__init__(f"cannot {event.value} a ticket that is {status.value}")
+        super().__init__(
+            "INVALID_TRANSITION",
+            f"cannot {event.value} a ticket that is {status.value}",
+            {"status": status.value, "event": event.value},
+        )
         self.status = status
         self.event = event
 
@@ -49,6 +56,7 @@ TRANSITIONS: dict[tuple[TicketStatus, TicketEvent], TicketStatus] = {
     (S.BOOKED, E.CHECK_IN): S.WAITING,
     (S.BOOKED, E.CANCEL): S.CANCELLED,
     (S.BOOKED, E.NO_SHOW): S.NO_SHOW,
+    (S.BOOKED, E.RESCHEDULE): S.BOOKED,
     (S.WAITING, E.CALL): S.CALLED,
     (S.WAITING, E.TRANSFER): S.WAITING,
     (S.WAITING, E.CANCEL): S.CANCELLED,

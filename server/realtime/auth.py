@@ -14,21 +14,43 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth.actor import Actor
 from server.auth.identity import actor_for_session, actor_for_token
 from server.auth.secrets import digest, read_ticket_link
-from server.errors import APIError, not_found
+from server.errors import (
+    DomainError,
+    Forbidden,
+    Malformed,
+    Unauthenticated,
+    Unavailable,
+    not_found,
+)
 from server.models import Department, Display, Role, Ticket
 from server.state import clinic
 
 COOKIE = "clinic_session"
 
 
-def refusal(error: APIError) -> ConnectionRefusedError:
-    """Turn an APIError into the reason a client's connect_error carries as `data`."""
-    return ConnectionRefusedError(error.message, {"code": error.code, "message": error.message})
+# What a screen is told when its request failed for a reason that is not its own.
+UNAVAILABLE = Unavailable("UNAVAILABLE", "the server is busy; trying again shortly")
 
 
-def bad_request(message: str) -> APIError:
+def socket_error(error: BaseException) -> dict[str, Any]:
+    """Map a failure to what a socket's client sees: a refusal's code and message, else busy.
+
+    The socket layer's one mapping, for a connect_error's `data` and an `error` event's body:
+    every DomainError class passes its code (the client acts on it); a bug says UNAVAILABLE.
+    """
+    known = error if isinstance(error, DomainError) else UNAVAILABLE
+    return {"code": known.code, "message": known.message}
+
+
+def refusal(error: BaseException) -> ConnectionRefusedError:
+    """Turn a failure into the reason a client's connect_error carries as `data`."""
+    data = socket_error(error)
+    return ConnectionRefusedError(data["message"], data)
+
+
+def bad_request(message: str) -> Malformed:
     """Build the error for a malformed `auth` object."""
-    return APIError(400, "BAD_REQUEST", message)
+    return Malformed("BAD_REQUEST", message)
 
 
 def cookie_session_key(app: Quart, environ: dict[str, Any]) -> str | None:
@@ -54,19 +76,19 @@ async def connecting_actor(app: Quart, environ: dict[str, Any], auth: dict[str, 
             raise bad_request("auth.token must be a string")
         actor = await state.read(lambda s: actor_for_token(s, token, state.clock()))
         if actor is None:
-            raise APIError(401, "TOKEN_INVALID", "the bearer token is unknown or expired")
+            raise Unauthenticated("TOKEN_INVALID", "the bearer token is unknown or expired")
         return actor
     key = cookie_session_key(app, environ)
     actor = await state.read(lambda s: actor_for_session(s, key, state.clock())) if key else None
     if actor is None:
-        raise APIError(401, "AUTH_REQUIRED", "log in, or connect with auth.token")
+        raise Unauthenticated("AUTH_REQUIRED", "log in, or connect with auth.token")
     return actor
 
 
 def require_role(actor: Actor, roles: frozenset[Role]) -> None:
     """Refuse 403 unless the actor has one of `roles`."""
     if actor.role not in roles:
-        raise APIError(403, "FORBIDDEN", f"a {actor.role.value} may not watch this screen")
+        raise Forbidden("FORBIDDEN", f"a {actor.role.value} may not watch this screen")
 
 
 def int_field(auth: dict[str, Any], name: str) -> int | None:
@@ -93,10 +115,10 @@ async def department_ids(session: AsyncSession, wanted: list[int] | None = None)
 async def display_for_key(session: AsyncSession, key: Any) -> Display:
     """Return the display a key opens; 401 DISPLAY_KEY_INVALID otherwise."""
     if not isinstance(key, str) or not key:
-        raise APIError(401, "AUTH_REQUIRED", "a board connects with auth.key (its display key)")
+        raise Unauthenticated("AUTH_REQUIRED", "a board connects with auth.key (its display key)")
     display = await session.scalar(select(Display).where(Display.key_hash == digest(key)))
     if display is None:
-        raise APIError(401, "DISPLAY_KEY_INVALID", "this display key is not known")
+        raise Unauthenticated("DISPLAY_KEY_INVALID", "this display key is not known")
     return display
 
 
@@ -120,5 +142,5 @@ async def own_ticket(session: AsyncSession, actor: Actor, ticket_id: int) -> int
     """Return `ticket_id` if it is the patient's own; 403 otherwise (404 if unknown)."""
     ticket = await existing_ticket(session, ticket_id)
     if actor.role is not Role.PATIENT or ticket.appointment.patient_id != actor.patient_id:
-        raise APIError(403, "FORBIDDEN", "this ticket is not yours")
+        raise Forbidden("FORBIDDEN", "this ticket is not yours")
     return ticket_id

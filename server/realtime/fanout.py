@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import APIError
+from server.errors import NotFound
 from server.events import QueueEvent
 from server.models import Appointment, Ticket
 from server.queries.queues import LIVE, department_snapshot, ticket_snapshot
@@ -206,7 +206,7 @@ async def _lone_ticket(
     # A ticket that left the live queue (or is of another day) is read on its own.
     try:
         alone = await ticket_snapshot(session, ticket_id, now, minutes)
-    except APIError:
+    except NotFound:
         return None  # deleted since: nobody can be watching it
     return patient_view(alone, alone["ticket"])
 

@@ -11,7 +11,7 @@ from quart import Quart
 
 from server.auth.actor import Actor
 from server.auth.permissions import DESK as DESK_ROLES
-from server.errors import APIError
+from server.errors import DomainError, Forbidden, RateLimited
 from server.models import Doctor, Role
 from server.realtime import auth as who
 from server.realtime.live import LiveRooms
@@ -19,7 +19,6 @@ from server.realtime.rooms import BOARD, CONSOLE, DESK, PATIENT, department_room
 from server.state import clinic
 
 log = logging.getLogger(__name__)
-UNAVAILABLE = APIError(503, "UNAVAILABLE", "the server is busy; trying again shortly")
 RESYNCS_PER_WINDOW = 10
 RESYNC_WINDOW_S = 10.0
 CONSOLE_ROLES = frozenset({Role.DOCTOR, Role.ADMIN})
@@ -44,11 +43,11 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # A restart brings every screen back at once: admit a few at a time, not all.
             async with self.live.gate:
                 rooms, extra = await self.admit(environ, auth or {})
-        except APIError as error:
+        except DomainError as error:
             raise who.refusal(error) from None
-        except Exception:
+        except Exception as error:
             log.exception("admitting a socket to %s failed", self.namespace)
-            raise who.refusal(UNAVAILABLE) from None
+            raise who.refusal(error) from None
         await self.save_session(sid, {"rooms": rooms, "extra": extra, "resyncs": []})
         for room in rooms:
             await self.enter_room(sid, room)
@@ -61,7 +60,7 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except Exception:
             # Never silence: a screen that got nothing would stay blank; live.js asks again.
             log.exception("snapshots for a join on %s failed", self.namespace)
-            await self._error(sid, UNAVAILABLE.code, UNAVAILABLE.message, event="join")
+            await self._error(sid, who.UNAVAILABLE, event="join")
             return
         epoch = snapshots[0]["epoch"] if snapshots else ""
         hello = {
@@ -79,11 +78,13 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = await self.get_session(sid)
         room = data.get("room") if isinstance(data, dict) else None
         if not isinstance(room, str) or room not in session["rooms"]:
-            await self._error(sid, "FORBIDDEN", "resync only a room this socket joined")
+            await self._error(sid, Forbidden("FORBIDDEN", "resync only a room this socket joined"))
             return
         recent = [t for t in session["resyncs"] if t > time.monotonic() - RESYNC_WINDOW_S]
         if len(recent) >= RESYNCS_PER_WINDOW:
-            await self._error(sid, "RATE_LIMITED", "too many resyncs; wait a few seconds")
+            await self._error(
+                sid, RateLimited("RATE_LIMITED", "too many resyncs; wait a few seconds")
+            )
             return
         session["resyncs"] = [*recent, time.monotonic()]
         await self.save_session(sid, session)
@@ -91,12 +92,12 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             snapshot = await self.live.snapshot(self.namespace, room)
         except Exception:
             log.exception("a snapshot for a resync on %s failed", self.namespace)
-            await self._error(sid, UNAVAILABLE.code, UNAVAILABLE.message, event="resync")
+            await self._error(sid, who.UNAVAILABLE, event="resync")
             return
         await self.emit("snapshot", snapshot, to=sid)
 
-    async def _error(self, sid: str, code: str, message: str, event: str | None = None) -> None:
-        detail = {"code": code, "message": message}
+    async def _error(self, sid: str, error: DomainError, event: str | None = None) -> None:
+        detail = who.socket_error(error)
         await self.emit("error", detail if event is None else {**detail, "event": event}, to=sid)
 
 

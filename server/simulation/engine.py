@@ -28,7 +28,7 @@ from server.auth.actor import SYSTEM
 from server.background.registry import FUNCTIONS
 from server.config import Settings
 from server.db import make_engine
-from server.errors import APIError
+from server.errors import DomainError
 from server.ml.db_source import load_history_from_db
 from server.ml.jobs import rescore, retrain_if_better
 from server.models import (
@@ -403,7 +403,7 @@ class Clinic:
             ticket = yield self.driver.act(self._book_slot(request, slot_id))
             if not isinstance(ticket, Failed):
                 return ticket
-            if not isinstance(ticket.error, APIError):
+            if not isinstance(ticket.error, DomainError):
                 raise ticket.error
         return None
 

@@ -35,7 +35,7 @@ from server.actions.booking import SlotChoice
 from server.actions.common import load_ticket
 from server.actions.presence import set_desk
 from server.auth.actor import Actor
-from server.errors import APIError
+from server.errors import DomainError
 from server.models import Department, Doctor, Patient, Role, Slot, Ticket
 from server.queue.order import Urgency
 from server.queue.state import TicketStatus
@@ -253,7 +253,7 @@ class Player:
                         agenda.add(later, item)
                 else:
                     await self._patient_step(item, timeline, record, day_tickets, agenda, doctors)
-            except APIError as error:  # a person changed what the step expected: go on
+            except DomainError as error:  # a person changed what the step expected: go on
                 log.info("live demo: %s refused (%s)", _name(item), error.code)
                 self._retry(item, timeline, agenda, record)
             except Exception:  # never let one step stop the clinic
@@ -354,7 +354,7 @@ class Player:
                         policy=self.state.overbooking,
                     )
                 )
-            except APIError as error:
+            except DomainError as error:
                 log.info("live demo: booking refused (%s), trying the next slot", error.code)
         return None
 
@@ -382,7 +382,7 @@ class Player:
                     s, _as_doctor(doctor), doctor_id=doctor.doctor_id, now=now
                 )
             )
-        except APIError as error:
+        except DomainError as error:
             if error.code == "DOCTOR_BUSY":  # a person called a patient for this doctor
                 doctor.state = DoctorState.HUMAN
                 record.human_doctors.add(doctor.doctor_id)
@@ -555,7 +555,7 @@ async def _open_day(
                     overbook_cap=wall.places,
                 )
             ends.append(wall.ends_at)
-        except APIError as error:  # SESSION_OVERLAP: a session of theirs already runs
+        except DomainError as error:  # SESSION_OVERLAP: a session of theirs already runs
             log.info("live demo: %s keeps its session (%s)", doctor.name, error.code)
         played.append(PlayedDoctor(doctor.id, department.id, shift))
     return played, max(ends, default=None)

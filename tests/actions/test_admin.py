@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import admin, booking, queue
 from server.actions.booking import SlotChoice
+from server.api.errors import http_status
 from server.auth.actor import SYSTEM
-from server.errors import APIError
+from server.errors import DomainError
 from server.models import AuditEvent, Doctor, DoctorSession, Slot, Ticket
 from server.models.outbox import OutboxMessage
 from server.state import ClinicState
@@ -88,15 +89,15 @@ async def test_slots_from_the_close_refuse_bookings_and_earlier_ones_still_book(
     held = await book_at(state, day.leaving, 150)  # 11:30, booked before the close
     closed = await close(state, day)
     assert closed.closed_slots == 8  # 11:00 to 12:45
-    with pytest.raises(APIError) as refused:
+    with pytest.raises(DomainError) as refused:
         await book_at(state, day.leaving, 135)  # 11:15
-    assert (refused.value.status, refused.value.code) == (409, "SLOT_CLOSED")
+    assert (http_status(refused.value), refused.value.code) == (409, "SLOT_CLOSED")
     assert (await book_at(state, day.leaving, 90)).appointment.scheduled_at == T0 + timedelta(
         minutes=90
     )
     # A cancelled place of a closed slot does not reopen it, and the CHECK still holds.
     await state.run(lambda s: booking.cancel(s, SYSTEM, ticket_id=held.id, now=T0))
-    with pytest.raises(APIError) as again:
+    with pytest.raises(DomainError) as again:
         await book_at(state, day.leaving, 150)
     assert again.value.code == "SLOT_CLOSED"
     slot = await state.read(
@@ -178,9 +179,9 @@ async def test_the_close_must_fall_within_the_session(
     if status == 200:
         assert (await close(state, day, at)).closed_slots == 0
         return
-    with pytest.raises(APIError) as refused:
+    with pytest.raises(DomainError) as refused:
         await close(state, day, at)
-    assert (refused.value.status, refused.value.code) == (status, code)
+    assert (http_status(refused.value), refused.value.code) == (status, code)
 
 
 async def test_a_close_in_the_past_or_a_second_close_is_refused(state: ClinicState) -> None:
@@ -193,17 +194,17 @@ async def test_a_close_in_the_past_or_a_second_close_is_refused(state: ClinicSta
             )
         )
 
-    with pytest.raises(APIError) as past:
+    with pytest.raises(DomainError) as past:
         await at_noon_from(ELEVEN + timedelta(minutes=1))
-    assert (past.value.status, past.value.code) == (422, "CLOSE_IN_PAST")
+    assert (http_status(past.value), past.value.code) == (422, "CLOSE_IN_PAST")
     await close(state, day)
-    with pytest.raises(APIError) as twice:
+    with pytest.raises(DomainError) as twice:
         await close(state, day)
-    assert (twice.value.status, twice.value.code) == (409, "ALREADY_CLOSED")
-    with pytest.raises(APIError) as unknown:
+    assert (http_status(twice.value), twice.value.code) == (409, "ALREADY_CLOSED")
+    with pytest.raises(DomainError) as unknown:
         await state.run(
             lambda s: admin.close_session_early(
                 s, SYSTEM, session_id=day.session_id + 999, at=ELEVEN, reason="x", now=T0
             )
         )
-    assert (unknown.value.status, unknown.value.code) == (404, "SESSION_NOT_FOUND")
+    assert (http_status(unknown.value), unknown.value.code) == (404, "SESSION_NOT_FOUND")

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking
 from server.actions.booking import OverbookPolicy, SlotChoice
+from server.api.errors import http_status
 from server.auth.actor import SYSTEM
-from server.errors import APIError
+from server.errors import DomainError
 from server.models import AuditEvent, Slot
 from server.queue.state import TicketStatus
 from tests.conftest import T0
@@ -132,7 +133,7 @@ async def test_a_full_slot_takes_an_overbooking_only_while_expected_arrivals_sta
     ]
     assert [t.appointment.overbooked for t in tickets] == [False, True, True]
     assert "expected arrivals" in tickets[1].appointment.overbook_reason
-    with pytest.raises(APIError) as caught:  # the hard cap: capacity + overbook_cap
+    with pytest.raises(DomainError) as caught:  # the hard cap: capacity + overbook_cap
         await booking.book(
             session,
             SYSTEM,
@@ -160,7 +161,7 @@ async def test_patients_who_will_likely_come_are_not_overbooked(session: AsyncSe
         now=NOW,
         scorer=reliable,
     )
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await booking.book(
             session,
             SYSTEM,
@@ -198,9 +199,9 @@ async def test_impossible_bookings_are_refused_with_a_code(
         "off_grid": (SlotChoice(doctor_id=doctor.id, starts_at=T0 + timedelta(minutes=7)), NOW),
     }
     choice, now = choices[choice_kind]
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await booking.book(session, SYSTEM, patient_id=patient.id, choice=choice, now=now)
-    assert (caught.value.code, caught.value.status) == (code, status)
+    assert (caught.value.code, http_status(caught.value)) == (code, status)
 
 
 async def test_the_same_patient_cannot_hold_one_slot_twice(session: AsyncSession) -> None:
@@ -209,7 +210,7 @@ async def test_the_same_patient_cannot_hold_one_slot_twice(session: AsyncSession
     patient = await make_patient(session)
     slot = await first_slot(session, doctor.id)
     await booking.book(session, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW)
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await booking.book(
             session, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW
         )
@@ -252,9 +253,9 @@ async def test_cancelling_twice_is_an_invalid_transition(session: AsyncSession) 
         now=NOW,
     )
     await booking.cancel(session, SYSTEM, ticket_id=ticket.id, now=NOW)
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await booking.cancel(session, SYSTEM, ticket_id=ticket.id, now=NOW)
-    assert caught.value.code == "INVALID_TRANSITION" and caught.value.status == 409
+    assert caught.value.code == "INVALID_TRANSITION" and http_status(caught.value) == 409
 
 
 async def test_rescheduling_moves_the_place_and_keeps_the_token_on_the_same_day(
@@ -333,7 +334,7 @@ async def test_a_walk_in_waits_at_once(session: AsyncSession) -> None:
 
 async def test_a_walk_in_for_a_doctor_not_working_today_is_refused(session: AsyncSession) -> None:
     doctor = await make_doctor(session)
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await booking.register_walk_in(
             session,
             SYSTEM,

@@ -12,7 +12,7 @@ from server.actions import booking
 from server.actions.booking import SlotChoice
 from server.auth.actor import SYSTEM
 from server.db import make_sessionmaker, run_transaction
-from server.errors import APIError
+from server.errors import DomainError
 from server.models import Slot, Ticket
 from tests.conftest import T0
 from tests.factories import make_department, make_doctor, make_patient, make_session
@@ -21,7 +21,7 @@ from tests.factories import make_department, make_doctor, make_patient, make_ses
 async def outcome(engine: AsyncEngine, work: object) -> str:
     try:
         await run_transaction(make_sessionmaker(engine), work)  # type: ignore[arg-type]
-    except APIError as error:
+    except DomainError as error:
         return error.code
     return "OK"
 

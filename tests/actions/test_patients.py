@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.actions.patients import NewPatient, create_patient
+from server.api.errors import http_status
 from server.auth.actor import SYSTEM
-from server.errors import APIError
+from server.errors import DomainError
 from server.models import AuditEvent, Patient
 from server.state import ClinicState
 from tests.conftest import T0
@@ -42,9 +43,9 @@ async def test_registrations_racing_for_one_record_number_give_one_patient(
         *(state.run(lambda s: create_patient(s, SYSTEM, same, now=T0)) for _ in range(4)),
         return_exceptions=True,
     )
-    refused = [r for r in results if isinstance(r, APIError)]
+    refused = [r for r in results if isinstance(r, DomainError)]
     assert len(refused) == 3 and {r.code for r in refused} == {"RECORD_NUMBER_TAKEN"}
-    assert all(r.status == 409 for r in refused)
+    assert all(http_status(r) == 409 for r in refused)
     assert await state.read(lambda s: s.scalar(select(func.count(Patient.id)))) == 1
     audits = await state.read(
         lambda s: s.scalar(
@@ -59,6 +60,6 @@ async def test_a_refused_registration_leaves_nothing(state: ClinicState) -> None
         full_name="Ana Lima", date_of_birth=date(1990, 1, 1), sex="F", record_number="MRN-8"
     )
     await state.run(lambda s: create_patient(s, SYSTEM, taken, now=T0))
-    with pytest.raises(APIError):
+    with pytest.raises(DomainError):
         await state.run(lambda s: create_patient(s, SYSTEM, taken, now=T0))
     assert await state.read(lambda s: s.scalar(select(func.count(Patient.id)))) == 1

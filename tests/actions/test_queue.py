@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking, queue
 from server.actions.booking import SlotChoice
+from server.api.errors import http_status
 from server.auth.actor import SYSTEM, Actor
-from server.errors import APIError
+from server.errors import DomainError
 from server.models import AuditEvent, Department, Doctor, Role, Slot, Ticket
 from server.queue.order import Urgency
 from server.queue.state import TicketStatus
@@ -97,7 +98,7 @@ async def test_a_doctor_finishes_the_current_patient_before_calling_the_next(
     await walk_in(session, day)
     await walk_in(session, day)
     current = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     assert (
         caught.value.code == "DOCTOR_BUSY"
@@ -144,9 +145,9 @@ async def test_a_refused_transition_changes_nothing(session: AsyncSession) -> No
     day = await open_day(session)
     ticket = await walk_in(session, day)
     audits = await session.scalar(select(func.count(AuditEvent.id)))
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await queue.complete(session, SYSTEM, ticket_id=ticket.id, now=T0)
-    assert (caught.value.status, caught.value.code) == (409, "INVALID_TRANSITION")
+    assert (http_status(caught.value), caught.value.code) == (409, "INVALID_TRANSITION")
     assert caught.value.details == {"status": "waiting", "event": "complete"}
     assert (
         ticket.appointment.status is TicketStatus.WAITING
@@ -176,14 +177,14 @@ async def test_two_doctors_share_the_department_queue_without_calling_the_same_p
     a = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     b = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[1].id, now=T0)
     assert {a.id, b.id} == {first.id, second.id}
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     assert caught.value.code == "DOCTOR_BUSY"
 
 
 async def test_an_empty_queue_says_so(session: AsyncSession) -> None:
     day = await open_day(session)
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     assert caught.value.code == "QUEUE_EMPTY"
 
@@ -192,10 +193,10 @@ async def test_a_doctor_cannot_move_another_doctors_patient(session: AsyncSessio
     day = await open_day(session, doctors=2)
     await walk_in(session, day)
     ticket = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await queue.start(session, doctor_actor(day.doctors[1]), ticket_id=ticket.id, now=T0)
-    assert caught.value.status == 403
-    with pytest.raises(APIError):
+    assert http_status(caught.value) == 403
+    with pytest.raises(DomainError):
         await queue.call_next(
             session, doctor_actor(day.doctors[1]), doctor_id=day.doctors[0].id, now=T0
         )
@@ -225,7 +226,7 @@ async def test_a_transferred_patient_keeps_the_token_and_waits_in_the_new_queue(
 async def test_a_transfer_needs_a_target(session: AsyncSession) -> None:
     day = await open_day(session)
     ticket = await walk_in(session, day)
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await queue.transfer(session, SYSTEM, ticket_id=ticket.id, now=T0)
     assert caught.value.code == "TRANSFER_TARGET_REQUIRED"
 
@@ -245,7 +246,7 @@ async def test_check_in_turns_a_booking_into_a_waiting_ticket_on_its_day_only(
         choice=SlotChoice(slot.id),
         now=T0 - timedelta(days=2),
     )
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await queue.check_in(session, SYSTEM, ticket_id=ticket.id, now=T0 - timedelta(days=1))
     assert caught.value.code == "WRONG_DAY"
     await queue.check_in(session, SYSTEM, ticket_id=ticket.id, now=T0 - timedelta(minutes=5))
@@ -256,6 +257,6 @@ async def test_check_in_turns_a_booking_into_a_waiting_ticket_on_its_day_only(
 
 
 async def test_a_missing_ticket_is_a_404(session: AsyncSession) -> None:
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(DomainError) as caught:
         await queue.start(session, SYSTEM, ticket_id=10**8, now=T0)
-    assert (caught.value.status, caught.value.code) == (404, "TICKET_NOT_FOUND")
+    assert (http_status(caught.value), caught.value.code) == (404, "TICKET_NOT_FOUND")

@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import itsdangerous.timed
 import pytest
 
+from server.api.errors import http_status
 from server.auth.secrets import read_ticket_link
-from server.errors import APIError
+from server.errors import DomainError
 from tests.conftest import TEST_SECRET
 from tests.notify.conftest import Clinic
 from tests.notify.fake_twilio import FakeTwilio
@@ -37,10 +38,10 @@ async def test_each_patients_link_opens_their_own_ticket_only(
     assert read_ticket_link(TEST_SECRET, link, hours) == mine.id
     other = await link_in_sms(clinic, fake_twilio, "+15558880002")
     assert read_ticket_link(TEST_SECRET, other, hours) == theirs.id
-    with pytest.raises(APIError) as tampered:
+    with pytest.raises(DomainError) as tampered:
         read_ticket_link(TEST_SECRET, link[:-2] + ("AA" if link[-2:] != "AA" else "BB"), hours)
     assert tampered.value.code == "LINK_INVALID"
-    with pytest.raises(APIError):
+    with pytest.raises(DomainError):
         read_ticket_link("another-clinic-secret-key-0123456789abcdef", link, hours)
 
 
@@ -54,7 +55,7 @@ async def test_the_link_expires(
 
     later = time.time() + hours + 60
     monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: later))
-    with pytest.raises(APIError) as expired:
+    with pytest.raises(DomainError) as expired:
         read_ticket_link(TEST_SECRET, link, hours)
-    assert expired.value.status == 401
+    assert http_status(expired.value) == 401
     assert expired.value.code == "LINK_EXPIRED"

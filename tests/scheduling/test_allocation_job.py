@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions import booking
 from server.auth.actor import SYSTEM
 from server.background.allocation import allocate_day
-from server.errors import APIError
+from server.errors import DomainError
 from server.jobs import InProcessJobs
 from server.models import Slot
 from server.scheduling.settings import SolverSettings
@@ -113,7 +113,7 @@ async def test_a_booking_beyond_capacity_is_refused_where_the_allowance_is_zero(
     await run_job(state)
     first, last = slots[0], slots[-1]
     assert await book(state, last) is False
-    with pytest.raises(APIError) as refused:
+    with pytest.raises(DomainError) as refused:
         await book(state, last)
     assert refused.value.code == "SLOT_FULL"
     assert await book(state, first) is False
