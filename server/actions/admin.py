@@ -13,6 +13,7 @@ from server.actions.common import audit, publish
 from server.auth.actor import Actor
 from server.auth.secrets import digest, new_secret
 from server.errors import APIError, not_found
+from server.events import EventKind
 from server.models import (
     Appointment,
     Department,
@@ -245,7 +246,7 @@ async def close_session_early(
     for ticket in tickets:
         await publish(
             session,
-            "session_closed",
+            EventKind.SESSION_CLOSED,
             ticket,
             now,
             previous_doctor_id=row.doctor_id,
