@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import after_commit
+from server.queue.state import TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +42,31 @@ class EventKind(StrEnum):
     SESSION_DELAYED = "session_delayed"
 
 
+# The kind each step of the state machine publishes (a new TicketEvent needs its kind here: a
+# test holds the table total). Kinds that are no transition: booked, walk_in, rescheduled,
+# resequenced, desk_opened, desk_closed, session_closed.
+KIND_OF: Mapping[TicketEvent, EventKind] = MappingProxyType(
+    {
+        TicketEvent.CHECK_IN: EventKind.CHECKED_IN,
+        TicketEvent.CALL: EventKind.CALLED,
+        TicketEvent.RECALL: EventKind.RECALLED,
+        TicketEvent.START: EventKind.STARTED,
+        TicketEvent.COMPLETE: EventKind.COMPLETED,
+        TicketEvent.SKIP: EventKind.SKIPPED,
+        TicketEvent.NO_SHOW: EventKind.NO_SHOW,
+        TicketEvent.REQUEUE: EventKind.REQUEUED,
+        TicketEvent.TRANSFER: EventKind.TRANSFERRED,
+        TicketEvent.CANCEL: EventKind.CANCELLED,
+        TicketEvent.ESCALATE: EventKind.EMERGENCY_INSERTED,
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class QueueEvent:
     """Something changed in a queue; carries nothing that names the patient."""
 
-    kind: str  # the action: "called", "checked_in", "emergency_inserted", ...
+    kind: EventKind  # screens receive its value: "called", "checked_in", ...
     department_id: int
     day: str
     ticket_id: int
@@ -59,6 +81,11 @@ class QueueEvent:
     # The action created this ticket: nobody can be watching its own room yet.
     new_ticket: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # An untyped caller may pass the value; a kind nobody knows is refused here rather than
+        # ignored by every consumer.
+        object.__setattr__(self, "kind", EventKind(self.kind))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (datetimes are already strings)."""

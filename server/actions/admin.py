@@ -297,7 +297,7 @@ async def close_session_early(
     for ticket in tickets:
         await publish(
             session,
-            "session_closed",
+            EventKind.SESSION_CLOSED,
             ticket,
             now,
             previous_doctor_id=row.doctor_id,

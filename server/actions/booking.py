@@ -14,6 +14,7 @@ from server.actions.rows import insert_loaded
 from server.actions.tokens import next_token_number
 from server.auth.actor import Actor
 from server.errors import Conflict, Forbidden, Invalid, NotFound, forbidden, not_found
+from server.events import KIND_OF, EventKind
 from server.models import (
     Appointment,
     Department,
@@ -271,7 +272,7 @@ async def book(
         details={"slot_id": slot.id, "token": ticket.token, "overbooked": overbooked},
     )
     await insert_loaded(session, row)
-    await publish(session, "booked", ticket, now, new_ticket=True)
+    await publish(session, EventKind.BOOKED, ticket, now, new_ticket=True)
     return ticket
 
 
@@ -334,7 +335,7 @@ async def register_walk_in(
     doctor_id: int | None = None,
     urgency: Urgency = Urgency.ROUTINE,
     reason: str = "",
-    kind: str = "walk_in",
+    kind: EventKind = EventKind.WALK_IN,
 ) -> Ticket:
     """Register a patient who came to the desk; the ticket starts waiting."""
     patient = await session.get(Patient, patient_id)
@@ -363,7 +364,7 @@ async def register_walk_in(
     audit(
         session,
         actor,
-        kind,
+        kind.value,
         appointment,
         to_status=TicketStatus.WAITING,
         now=now,
@@ -402,7 +403,7 @@ async def cancel(
         await release_place(
             session, appointment.slot_id, 1.0 - (appointment.no_show_probability or 0.0)
         )
-    await publish(session, "cancelled", ticket, now)
+    await publish(session, KIND_OF[TicketEvent.CANCEL], ticket, now)
     return ticket
 
 
@@ -451,7 +452,7 @@ async def reschedule(
         now=now,
         details={"from_slot_id": old_slot, "to_slot_id": slot.id, "token": ticket.token},
     )
-    await publish(session, "rescheduled", ticket, now)
+    await publish(session, EventKind.RESCHEDULED, ticket, now)
     return ticket
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.actor import Actor
 from server.errors import not_found
-from server.events import QueueEvent, record
+from server.events import EventKind, QueueEvent, record
 from server.models import Appointment, AuditEvent, Room, Ticket
 from server.queue.state import TicketEvent, TicketStatus, transition
 
@@ -128,7 +128,7 @@ async def room_name(session: AsyncSession, room_id: int | None) -> str | None:
 
 async def publish(
     session: AsyncSession,
-    kind: str,
+    kind: EventKind,
     ticket: Ticket,
     now: datetime,
     *,

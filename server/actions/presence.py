@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions.common import audit
 from server.auth.actor import Actor
 from server.errors import forbidden, not_found
-from server.events import QueueEvent, record
+from server.events import EventKind, QueueEvent, record
 from server.models import Doctor, Role
 
 
@@ -57,7 +57,7 @@ async def set_desk(
     await record(
         session,
         QueueEvent(
-            kind="desk_opened" if is_open else "desk_closed",
+            kind=EventKind.DESK_OPENED if is_open else EventKind.DESK_CLOSED,
             department_id=doctor.department_id,
             day=now.date().isoformat(),
             ticket_id=0,

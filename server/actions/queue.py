@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +14,7 @@ from server.actions.common import change_status, load_ticket, publish
 from server.actions.presence import desk_open_on, open_desk
 from server.auth.actor import Actor
 from server.errors import Conflict, Invalid, forbidden, not_found
+from server.events import KIND_OF, EventKind
 from server.models import Appointment, Department, Doctor, DoctorSession, Role, Ticket
 from server.queries.entries import entry_of
 from server.queries.queues import call_line, soonest_free_doctor
@@ -144,7 +147,7 @@ async def _call(
     ticket.doctor_id = doctor.id
     ticket.room_id = await doctor_room(session, doctor, now.date())
     ticket.call_count += 1
-    await publish(session, "called", ticket, now)
+    await publish(session, KIND_OF[TicketEvent.CALL], ticket, now)
     return ticket
 
 
@@ -153,66 +156,68 @@ async def _step(
     actor: Actor,
     ticket_id: int,
     event: TicketEvent,
-    kind: str,
     now: datetime,
     reason: str = "",
+    then: Callable[[Ticket], dict[str, Any]] | None = None,
 ) -> Ticket:
+    """Move one of the actor's tickets by `event`; publish the kind that event stands for.
+
+    `then` makes the step's own changes before the event is recorded; it returns the event's extras.
+    """
     ticket = await load_ticket(session, ticket_id)
     check_own_queue(actor, ticket.doctor_id)
     change_status(session, actor, ticket, event, now, reason=reason)
+    extra = then(ticket) if then is not None else {}
+    await publish(session, KIND_OF[event], ticket, now, **extra)
     return ticket
 
 
 async def recall(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
     """Call the same patient again (board and speech repeat the call)."""
-    ticket = await _step(session, actor, ticket_id, TicketEvent.RECALL, "recalled", now)
-    ticket.call_count += 1
-    ticket.appointment.called_at = now
-    await publish(session, "recalled", ticket, now, call_count=ticket.call_count)
-    return ticket
+
+    def again(ticket: Ticket) -> dict[str, Any]:
+        ticket.call_count += 1
+        ticket.appointment.called_at = now
+        return {"call_count": ticket.call_count}
+
+    return await _step(session, actor, ticket_id, TicketEvent.RECALL, now, then=again)
 
 
 async def start(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
     """The patient came in: the consultation starts."""
-    ticket = await _step(session, actor, ticket_id, TicketEvent.START, "started", now)
-    await publish(session, "started", ticket, now)
-    return ticket
+    return await _step(session, actor, ticket_id, TicketEvent.START, now)
 
 
 async def complete(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
     """The consultation is over."""
-    ticket = await _step(session, actor, ticket_id, TicketEvent.COMPLETE, "completed", now)
-    await publish(session, "completed", ticket, now)
-    return ticket
+    return await _step(session, actor, ticket_id, TicketEvent.COMPLETE, now)
 
 
 async def skip(
     session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
 ) -> Ticket:
     """The called patient did not come; they may be requeued when they turn up."""
-    ticket = await _step(session, actor, ticket_id, TicketEvent.SKIP, "skipped", now, reason)
-    await publish(session, "skipped", ticket, now)
-    return ticket
+    return await _step(session, actor, ticket_id, TicketEvent.SKIP, now, reason)
 
 
 async def mark_no_show(
     session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
 ) -> Ticket:
     """Record that the patient never came."""
-    ticket = await _step(session, actor, ticket_id, TicketEvent.NO_SHOW, "no_show", now, reason)
-    await publish(session, "no_show", ticket, now)
-    return ticket
+    return await _step(session, actor, ticket_id, TicketEvent.NO_SHOW, now, reason)
 
 
 async def requeue(
     session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
 ) -> Ticket:
     """Put a called, skipped or no-show ticket back in the queue."""
-    ticket = await _step(session, actor, ticket_id, TicketEvent.REQUEUE, "requeued", now, reason)
-    ticket.room_id = None
-    ticket.arrived_at = now
-    await publish(session, "requeued", ticket, now)
-    return ticket
+
+    def back(ticket: Ticket) -> dict[str, Any]:
+        ticket.room_id = None
+        ticket.arrived_at = now
+        return {}
+
+    return await _step(session, actor, ticket_id, TicketEvent.REQUEUE, now, reason, then=back)
 
 
 async def check_in(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
@@ -226,7 +231,7 @@ async def check_in(session: AsyncSession, actor: Actor, *, ticket_id: int, now: 
         )
     change_status(session, actor, ticket, TicketEvent.CHECK_IN, now)
     ticket.arrived_at = now
-    await publish(session, "checked_in", ticket, now)
+    await publish(session, KIND_OF[TicketEvent.CHECK_IN], ticket, now)
     return ticket
 
 
@@ -261,7 +266,7 @@ async def transfer(
     ticket.appointment.transferred_at = now
     await publish(
         session,
-        "transferred",
+        KIND_OF[TicketEvent.TRANSFER],
         ticket,
         now,
         previous_doctor_id=previous["previous_doctor_id"],
@@ -318,7 +323,7 @@ async def insert_emergency(
             doctor_id=doctor_id,
             urgency=Urgency.EMERGENCY,
             reason=reason,
-            kind="emergency_inserted",
+            kind=EventKind.EMERGENCY_INSERTED,
         )
     ticket = await load_ticket(session, ticket_id)
     if ticket.queue_department_id != department_id:
@@ -327,5 +332,5 @@ async def insert_emergency(
     ticket.appointment.urgency = Urgency.EMERGENCY
     if doctor_id is not None:
         ticket.doctor_id = doctor_id
-    await publish(session, "emergency_inserted", ticket, now)
+    await publish(session, KIND_OF[TicketEvent.ESCALATE], ticket, now)
     return ticket

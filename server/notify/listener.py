@@ -8,25 +8,32 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.events import QueueEvent
+from server.events import EventKind, QueueEvent
 from server.models import Ticket
 from server.notify.compose import Composer
 from server.notify.waits import grown_waits
 from server.queries.queues import department_snapshot
 
+K = EventKind
 # The event kinds that send their own patient a message, and the template each uses.
 DIRECT = {
-    "booked": "confirmation",
-    "walk_in": "confirmation",
-    "rescheduled": "rescheduled",
-    "cancelled": "cancelled",
-    "called": "called",
-    "recalled": "called",
+    K.BOOKED: "confirmation",
+    K.WALK_IN: "confirmation",
+    K.RESCHEDULED: "rescheduled",
+    K.CANCELLED: "cancelled",
+    K.CALLED: "called",
+    K.RECALLED: "called",
 }
 # The kinds after which someone may have come within N of the head of a line.
 QUEUE_SHIFTS = frozenset(
-    {"called", "cancelled", "transferred", "checked_in", "walk_in", "requeued", "no_show"}
+    {K.CALLED, K.CANCELLED, K.TRANSFERRED, K.CHECKED_IN, K.WALK_IN, K.REQUEUED, K.NO_SHOW}
 )
+# An emergency may push the others back; a closed session leaves its bookings without a doctor.
+DELAYS = frozenset({K.EMERGENCY_INSERTED})
+SESSION_ENDS = frozenset({K.SESSION_CLOSED})
+# The kinds that send nothing. A test holds every kind to at least one of these sets, so that
+# a new kind is placed on purpose, not forgotten.
+SILENT = frozenset({K.STARTED, K.COMPLETED, K.SKIPPED, K.RESEQUENCED, K.DESK_OPENED, K.DESK_CLOSED})
 DeliverAfterCommit = Callable[[AsyncSession], None]
 
 
@@ -47,9 +54,9 @@ class NotifyListener:
             wrote = await self.composer.to_ticket(session, event.ticket_id, template, occasion, now)
         if event.kind in QUEUE_SHIFTS:
             wrote = await self.ahead(session, event, now) or wrote
-        if event.kind == "emergency_inserted":
+        if event.kind in DELAYS:
             wrote = await self.delayed(session, event, now) or wrote
-        if event.kind == "session_closed" and event.extra.get("booking"):
+        if event.kind in SESSION_ENDS and event.extra.get("booking"):
             # Walk-ins are at the desk and see the board; bookings may still be at home.
             occasion = f"session{event.extra.get('session_id')}"
             wrote = (

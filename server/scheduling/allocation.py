@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.events import QueueEvent, Subscriber
+from server.events import EventKind, QueueEvent, Subscriber
 from server.models import Appointment, Department, Doctor, DoctorSession, Slot
 from server.queue.order import Urgency
 from server.queue.state import TicketStatus
@@ -232,12 +232,38 @@ async def request_allocation(state: ClinicState, day: date | str) -> None:
     await state.enqueue(JOB, str(day), key=job_key(day))
 
 
+# A cancellation gives a place back. The others keep the day's allowances: listed, and held to
+# every kind by a test, so that a new kind is placed on purpose.
+REALLOCATE = frozenset({EventKind.CANCELLED})
+KEEP_ALLOCATION = frozenset(
+    {
+        EventKind.BOOKED,
+        EventKind.WALK_IN,
+        EventKind.CHECKED_IN,
+        EventKind.CALLED,
+        EventKind.RECALLED,
+        EventKind.STARTED,
+        EventKind.COMPLETED,
+        EventKind.SKIPPED,
+        EventKind.NO_SHOW,
+        EventKind.REQUEUED,
+        EventKind.RESCHEDULED,
+        EventKind.TRANSFERRED,
+        EventKind.EMERGENCY_INSERTED,
+        EventKind.RESEQUENCED,
+        EventKind.DESK_OPENED,
+        EventKind.DESK_CLOSED,
+        EventKind.SESSION_CLOSED,
+    }
+)
+
+
 def subscriber(state: ClinicState) -> Subscriber:
     """Return the after-commit subscriber that re-allocates a day after a cancellation."""
 
     async def on_commit(events: Sequence[QueueEvent]) -> None:
         today = state.clock().date().isoformat()
-        days = {e.day for e in events if e.kind == "cancelled" and e.day >= today}
+        days = {e.day for e in events if e.kind in REALLOCATE and e.day >= today}
         for day in sorted(days):
             await request_allocation(state, day)
 

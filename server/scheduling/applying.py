@@ -9,6 +9,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.common import publish
+from server.events import EventKind
 from server.models import QueuePlan, Ticket
 from server.queries.live import live_tickets
 from server.scheduling import versions
@@ -80,4 +81,6 @@ async def _announce(
         return
     ticket = await session.scalar(select(Ticket).where(Ticket.id == first))
     if ticket is not None:
-        await publish(session, "resequenced", ticket, now, source=plan.source, moved=len(moves))
+        await publish(
+            session, EventKind.RESEQUENCED, ticket, now, source=plan.source, moved=len(moves)
+        )

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.events import QueueEvent
 from server.models import QueuePlan, Ticket
 from server.queries.live import DoctorState, doctors_today, live_tickets
 from server.queue.state import TicketStatus
@@ -369,7 +370,7 @@ async def replan(session: AsyncSession, department_id: int, day: date, now: date
     await current_plan(session, department_id, day, now, context_of(session), store=True)
 
 
-async def on_event(session: AsyncSession, event: Any) -> None:
+async def on_event(session: AsyncSession, event: QueueEvent) -> None:
     """In-transaction listener (after the version bump): the changed queues get their plan."""
     if event.kind in versions.UNCHANGED_LINE:
         return

@@ -5,20 +5,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from server.events import QueueEvent
+from server.events import EventKind, QueueEvent
 from server.state import ClinicState
 
 # An emergency, a no-show, a skip, a cancellation, a walk-in, an arrival or a transfer.
 TRIGGERS = frozenset(
     {
-        "emergency_inserted",
-        "no_show",
-        "skipped",
-        "cancelled",
-        "walk_in",
-        "checked_in",
-        "transferred",
-        "requeued",
+        EventKind.EMERGENCY_INSERTED,
+        EventKind.NO_SHOW,
+        EventKind.SKIPPED,
+        EventKind.CANCELLED,
+        EventKind.WALK_IN,
+        EventKind.CHECKED_IN,
+        EventKind.TRANSFERRED,
+        EventKind.REQUEUED,
+    }
+)
+# The rest queue no worker re-plan: the line only moves up at its head, the ticket is not in it
+# yet, the plan is the scheduler's own, or the plan made in the action's transaction is enough
+# (a desk, a closed session). A test holds the two sets to every kind: a new one is placed.
+NOT_TRIGGERS = frozenset(
+    {
+        EventKind.BOOKED,
+        EventKind.CALLED,
+        EventKind.RECALLED,
+        EventKind.STARTED,
+        EventKind.COMPLETED,
+        EventKind.RESCHEDULED,
+        EventKind.RESEQUENCED,
+        EventKind.DESK_OPENED,
+        EventKind.DESK_CLOSED,
+        EventKind.SESSION_CLOSED,
     }
 )
 JOB = "resequence"

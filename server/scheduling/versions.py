@@ -9,12 +9,33 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.events import QueueEvent
+from server.events import EventKind, QueueEvent
 from server.models import QueuePlan, utcnow
 
 # Changes that leave the waiting line as it was: the scheduler's own plans, and bookings
 # (a booked patient joins the line only when checked in).
-UNCHANGED_LINE = frozenset({"resequenced", "booked", "rescheduled"})
+UNCHANGED_LINE = frozenset({EventKind.RESEQUENCED, EventKind.BOOKED, EventKind.RESCHEDULED})
+# Every other kind bumps: listed, and held to every kind by a test, so that a new kind is
+# placed on purpose.
+CHANGED_LINE = frozenset(
+    {
+        EventKind.WALK_IN,
+        EventKind.CHECKED_IN,
+        EventKind.CALLED,
+        EventKind.RECALLED,
+        EventKind.STARTED,
+        EventKind.COMPLETED,
+        EventKind.SKIPPED,
+        EventKind.NO_SHOW,
+        EventKind.REQUEUED,
+        EventKind.CANCELLED,
+        EventKind.TRANSFERRED,
+        EventKind.EMERGENCY_INSERTED,
+        EventKind.DESK_OPENED,
+        EventKind.DESK_CLOSED,
+        EventKind.SESSION_CLOSED,
+    }
+)
 
 
 async def bump(session: AsyncSession, department_id: int, day: date) -> None:

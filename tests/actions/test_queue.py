@@ -14,9 +14,10 @@ from server.actions.booking import SlotChoice
 from server.api.errors import http_status
 from server.auth.actor import SYSTEM, Actor
 from server.errors import DomainError
+from server.events import KIND_OF, EventKind
 from server.models import AuditEvent, Department, Doctor, Role, Slot, Ticket
 from server.queue.order import Urgency
-from server.queue.state import TicketStatus
+from server.queue.state import TicketEvent, TicketStatus
 from tests.conftest import T0
 from tests.factories import make_department, make_doctor, make_patient, make_session
 
@@ -139,6 +140,50 @@ async def test_the_whole_visit_is_timed_and_audited(session: AsyncSession) -> No
         ("start", "called", "in_consultation"),
         ("complete", "in_consultation", "completed"),
     ]
+
+
+async def test_each_step_is_published_as_the_kind_of_its_state_machine_event(
+    session: AsyncSession,
+) -> None:
+    day = await open_day(session, doctors=2)
+    ticket = await walk_in(session, day)
+    doctor = day.doctors[0].id
+    steps = [
+        lambda at: queue.call_next(session, SYSTEM, doctor_id=doctor, now=at),
+        lambda at: queue.recall(session, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.skip(session, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.requeue(session, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.transfer(
+            session, SYSTEM, ticket_id=ticket.id, now=at, to_doctor_id=day.doctors[1].id
+        ),
+        lambda at: queue.insert_emergency(
+            session,
+            SYSTEM,
+            now=at,
+            department_id=day.department.id,
+            ticket_id=ticket.id,
+            doctor_id=day.doctors[1].id,
+        ),
+        lambda at: queue.call_next(session, SYSTEM, doctor_id=day.doctors[1].id, now=at),
+        lambda at: queue.start(session, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.complete(session, SYSTEM, ticket_id=ticket.id, now=at),
+    ]
+    for minute, step in enumerate(steps, start=1):
+        await step(T0 + timedelta(minutes=minute))
+    actions = (
+        await session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.appointment_id == ticket.appointment_id)
+            .order_by(AuditEvent.id)
+        )
+    ).all()
+    events = [e for e in session.info["events"] if e.ticket_id == ticket.id]
+    assert [e.kind for e in events] == [EventKind.WALK_IN] + [
+        KIND_OF[TicketEvent(action)] for action in actions[1:]
+    ]
+    assert len(events) == len(steps) + 1
+    recalled, requeued = events[2], events[4]
+    assert recalled.extra == {"call_count": 2} and requeued.room is None
 
 
 async def test_a_refused_transition_changes_nothing(session: AsyncSession) -> None:
