@@ -58,6 +58,7 @@ KIND_OF: Mapping[TicketEvent, EventKind] = MappingProxyType(
         TicketEvent.TRANSFER: EventKind.TRANSFERRED,
         TicketEvent.CANCEL: EventKind.CANCELLED,
         TicketEvent.ESCALATE: EventKind.EMERGENCY_INSERTED,
+        TicketEvent.RESCHEDULE: EventKind.RESCHEDULED,
     }
 )
 

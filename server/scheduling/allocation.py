@@ -254,6 +254,7 @@ KEEP_ALLOCATION = frozenset(
         EventKind.DESK_OPENED,
         EventKind.DESK_CLOSED,
         EventKind.SESSION_CLOSED,
+        EventKind.SESSION_DELAYED,
     }
 )
 

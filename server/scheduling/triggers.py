@@ -19,6 +19,7 @@ TRIGGERS = frozenset(
         EventKind.CHECKED_IN,
         EventKind.TRANSFERRED,
         EventKind.REQUEUED,
+        EventKind.SESSION_DELAYED,  # a late doctor: the solver may give their shared patients away
     }
 )
 # The rest queue no worker re-plan: the line only moves up at its head, the ticket is not in it

@@ -14,7 +14,15 @@ from server.models import QueuePlan, utcnow
 
 # Changes that leave the waiting line as it was: the scheduler's own plans, and bookings
 # (a booked patient joins the line only when checked in).
-UNCHANGED_LINE = frozenset({EventKind.RESEQUENCED, EventKind.BOOKED, EventKind.RESCHEDULED})
+# A session delay bumps once itself (even when nobody waits), not once per patient it moves.
+UNCHANGED_LINE = frozenset(
+    {
+        EventKind.RESEQUENCED,
+        EventKind.BOOKED,
+        EventKind.RESCHEDULED,
+        EventKind.SESSION_DELAYED,
+    }
+)
 # Every other kind bumps: listed, and held to every kind by a test, so that a new kind is
 # placed on purpose.
 CHANGED_LINE = frozenset(
