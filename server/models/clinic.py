@@ -66,6 +66,12 @@ class Doctor(Base):
     room: Mapped[Room | None] = relationship(lazy="joined")
 
 
+def desk_open_on(doctor: Doctor, day: date) -> bool:
+    """Tell whether the doctor has their desk open on `day` (a desk left open yesterday is not)."""
+    since = doctor.desk_since
+    return doctor.desk_open and since is not None and since.date() == day
+
+
 class DoctorSession(Base):
     """One doctor's working block on one day, cut into bookable slots."""
 
