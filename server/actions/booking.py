@@ -15,6 +15,7 @@ from server.actions.rows import insert_loaded
 from server.actions.tokens import next_token_number
 from server.auth.actor import Actor
 from server.errors import APIError, forbidden, not_found
+from server.ml.rates import BASE_NO_SHOW_RATE
 from server.models import (
     Appointment,
     Department,
@@ -44,7 +45,7 @@ async def base_rate_scorer(
     """Score with the department's historical no-show rate (until a model exists)."""
     # A get, not a SELECT: the booking path has already loaded the department.
     department = await session.get(Department, department_id)
-    return float(department.base_no_show_rate if department is not None else 0.2)
+    return float(department.base_no_show_rate if department is not None else BASE_NO_SHOW_RATE)
 
 
 @dataclass(frozen=True, slots=True)
