@@ -1,0 +1,1 @@
+"""Benchmarks, each printing one JSON object (booking, fan-out, churn, solver, ML, notify)."""

@@ -1,0 +1,1 @@
+"""The clinic-queue server, in the layers docs/architecture.md draws."""

@@ -15,13 +15,13 @@ from server.actions.booking import base_rate_scorer
 from server.ml.db_source import to_record
 from server.ml.features import ApptRecord
 from server.ml.predict import BaseRatePredictor, NoShowPredictor
+from server.ml.rates import BASE_NO_SHOW_RATE
 from server.ml.registry import active_version, load_active
 from server.models import Appointment, Patient
 from server.queue.state import TicketStatus
 
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 100  # the patient's latest appointments are what the features look at
-FALLBACK_RATE = 0.2  # used only when no model can be loaded at all
 
 
 class ModelScorer:
@@ -32,7 +32,7 @@ class ModelScorer:
     """
 
     def __init__(
-        self, registry_dir: Path, check_s: float = 60.0, fallback_rate: float = FALLBACK_RATE
+        self, registry_dir: Path, check_s: float = 60.0, fallback_rate: float = BASE_NO_SHOW_RATE
     ) -> None:
         self.registry_dir, self.check_s, self.fallback_rate = registry_dir, check_s, fallback_rate
         self._version: str | None = None

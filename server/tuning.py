@@ -13,6 +13,7 @@ from datetime import datetime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.ml.rates import BASE_NO_SHOW_RATE
 from server.models import Department, Patient
 from server.solver.policy import SolverPolicy
 
@@ -30,7 +31,7 @@ async def base_rate_scorer(
     """Score with the department's historical no-show rate (until a model exists)."""
     # A get, not a SELECT: the booking path has already loaded the department.
     department = await session.get(Department, department_id)
-    return float(department.base_no_show_rate if department is not None else 0.2)
+    return float(department.base_no_show_rate if department is not None else BASE_NO_SHOW_RATE)
 
 
 @dataclass(frozen=True, slots=True)

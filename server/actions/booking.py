@@ -427,7 +427,8 @@ async def reschedule(
     if slot.id == appointment.slot_id:
         raise Conflict("ALREADY_BOOKED", "the booking is already in that slot")
     doctor = await session.get(Doctor, slot.doctor_id)
-    assert doctor is not None
+    if doctor is None:  # a foreign key: only a bug gets here
+        raise RuntimeError(f"slot {slot.id} has no doctor {slot.doctor_id}")
     shows = 1.0 - (appointment.no_show_probability or 0.0)
     overbooked, why = await take_place(session, slot, shows, policy)
     old_slot, old_day = appointment.slot_id, appointment.day
@@ -469,5 +470,6 @@ async def _department(session: AsyncSession, doctor: Doctor) -> Department:
     # Not doctor.department: a doctor created in this session has it unloaded, and async
     # sessions cannot lazy-load.
     department = await session.get(Department, doctor.department_id)
-    assert department is not None
+    if department is None:  # a foreign key: only a bug gets here
+        raise RuntimeError(f"doctor {doctor.id} has no department {doctor.department_id}")
     return department

@@ -12,12 +12,7 @@ from server.auth.actor import Actor
 from server.errors import forbidden, not_found
 from server.events import EventKind, QueueEvent, record
 from server.models import Doctor, Role
-
-
-def desk_open_on(doctor: Doctor, day: date) -> bool:
-    """Tell whether the doctor has their desk open on `day`."""
-    since = doctor.desk_since
-    return doctor.desk_open and since is not None and since.date() == day
+from server.models.clinic import desk_open_on
 
 
 def open_desk(

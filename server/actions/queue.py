@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.booking import register_walk_in
 from server.actions.common import change_status, load_ticket, publish
-from server.actions.presence import desk_open_on, open_desk
+from server.actions.presence import open_desk
 from server.auth.actor import Actor
 from server.errors import Conflict, Invalid, forbidden, not_found
 from server.events import KIND_OF, EventKind
 from server.models import Appointment, Department, Doctor, DoctorSession, Role, Ticket
+from server.models.clinic import desk_open_on
 from server.queries.entries import entry_of
 from server.queries.queues import call_line, soonest_free_doctor
 from server.queue.order import Urgency, priority_order

@@ -31,7 +31,8 @@ async def insert_loaded(session: AsyncSession, row: Base) -> None:
     statement = _insert(cast(Table, mapper.local_table))
     result = cast(CursorResult[Any], await session.execute(statement, values))
     (pk,), inserted = mapper.primary_key, result.inserted_primary_key
-    assert inserted is not None
+    if inserted is None:
+        raise RuntimeError(f"inserting into {mapper.local_table} returned no primary key")
     setattr(row, mapper.get_property_by_column(pk).key, inserted[0])
     make_transient_to_detached(row)
     session.add(row)

@@ -47,5 +47,6 @@ async def next_token_number(session: AsyncSession, department_id: int, day: date
         return int((await session.execute(SQLITE_UPSERT, params)).scalar_one())
     result = await session.execute(MYSQL_UPSERT, params)
     number = result.lastrowid  # type: ignore[attr-defined]
-    assert number, "LAST_INSERT_ID did not carry the token number"
+    if not number:
+        raise RuntimeError("LAST_INSERT_ID did not carry the token number")
     return int(number)

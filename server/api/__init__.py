@@ -1,0 +1,1 @@
+"""The REST API: blueprints, request schemas, idempotency and the JSON error shape."""

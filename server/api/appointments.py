@@ -100,7 +100,8 @@ async def read(appointment_id: int) -> dict[str, Any]:
 
     async def work(session: AsyncSession) -> Ticket:
         ticket = await session.get(Ticket, await ticket_of_appointment(session, appointment_id))
-        assert ticket is not None
+        if ticket is None:  # deleted since it was found
+            raise not_found("appointment", appointment_id)
         return ticket
 
     return with_link(await state.read(work))

@@ -138,7 +138,8 @@ async def logout() -> Response:
 async def me() -> dict[str, Any]:
     """Tell the caller who they are, and their login's CSRF token (null for a bearer)."""
     who = actor()
-    assert who.user_id is not None
+    if who.user_id is None:
+        raise RuntimeError("a request's actor is always a user")
     key = session_key() if g.get("via_cookie") else None
     return {
         "user_id": who.user_id,
@@ -156,7 +157,8 @@ async def me() -> dict[str, Any]:
 async def change_password(data: PasswordIn) -> Response:
     """Set a new password; every other login and every bearer token of the caller ends."""
     state, who = clinic(), actor()
-    assert who.user_id is not None
+    if who.user_id is None:
+        raise RuntimeError("a request's actor is always a user")
     user_id = who.user_id
     user = await state.read(lambda s: s.get(User, user_id))
     if user is None or not await verify_password(user.password_hash, data.current_password):

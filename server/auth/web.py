@@ -125,5 +125,6 @@ def public(view: F) -> F:
 def actor() -> Actor:
     """Return the actor of a route guarded by `requires`."""
     value = g.get("actor")
-    assert isinstance(value, Actor), "actor() outside a route guarded by requires()"
+    if not isinstance(value, Actor):
+        raise RuntimeError("actor() outside a route guarded by requires()")
     return value

@@ -9,9 +9,9 @@ from sqlalchemy import update
 
 from server.ml.db_source import load_history_from_db
 from server.ml.jobs import rescore, retrain_if_better
+from server.ml.rates import BASE_NO_SHOW_RATE
 from server.ml.registry import load_active
 from server.models import Appointment
-from server.scoring import FALLBACK_RATE
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ async def retrain_no_show(ctx: dict[str, Any]) -> str:
 async def rescore_bookings(ctx: dict[str, Any]) -> int:
     """Refresh the stored probability of every appointment that has no outcome yet."""
     state: ClinicState = ctx["state"]
-    predictor = load_active(state.settings.models_path, FALLBACK_RATE)
+    predictor = load_active(state.settings.models_path, BASE_NO_SHOW_RATE)
     history = await state.read(load_history_from_db)
     scores = rescore(predictor, history)
 

@@ -1,0 +1,1 @@
+"""The no-show model: features, training, evaluation, the model registry and prediction."""

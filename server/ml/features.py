@@ -25,6 +25,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from server.ml.rates import BASE_NO_SHOW_RATE
+
 # Bump when a feature's meaning changes: saved models with another version are refused.
 FEATURE_SET_VERSION = "3"
 
@@ -76,7 +78,7 @@ FEATURE_NAMES: tuple[str, ...] = OWN_FEATURES + HISTORY_FEATURES + CONTEXT_FEATU
 
 # Prior for the smoothed no-show rate: a patient with no history gets about the base rate.
 _RATE_PRIOR_WEIGHT = 2.0
-_RATE_PRIOR = 0.2
+_RATE_PRIOR = BASE_NO_SHOW_RATE
 _MISSING = -1.0
 
 FloatArray = npt.NDArray[np.float64]

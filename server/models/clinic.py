@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.ml.rates import BASE_NO_SHOW_RATE
 from server.models.base import Base, UTCDateTime
 
 
@@ -30,7 +31,7 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_prefix: Mapped[str] = mapped_column(String(3), unique=True)
     # Used until the no-show model exists or when it cannot be loaded.
-    base_no_show_rate: Mapped[float] = mapped_column(Float, default=0.2)
+    base_no_show_rate: Mapped[float] = mapped_column(Float, default=BASE_NO_SHOW_RATE)
 
 
 class Room(Base):
@@ -64,6 +65,12 @@ class Doctor(Base):
 
     department: Mapped[Department] = relationship(lazy="joined")
     room: Mapped[Room | None] = relationship(lazy="joined")
+
+
+def desk_open_on(doctor: Doctor, day: date) -> bool:
+    """Tell whether the doctor has their desk open on `day` (a desk left open yesterday is not)."""
+    since = doctor.desk_since
+    return doctor.desk_open and since is not None and since.date() == day
 
 
 class DoctorSession(Base):

@@ -31,7 +31,8 @@ def reminder_lead(appointment: Appointment, leads: list[int], now: datetime) -> 
     Reminders missed while no worker ran are not sent late; a reminder time before the
     booking is skipped, since the confirmation said it all.
     """
-    assert appointment.scheduled_at is not None
+    if appointment.scheduled_at is None:
+        return None  # no time, nothing to remind of
     for lead in sorted(leads):
         due = appointment.scheduled_at - timedelta(minutes=lead)
         if due <= now:
@@ -70,8 +71,7 @@ async def queue_due_reminders(session: AsyncSession, composer: Composer, now: da
     count = 0
     for appointment in booked:
         lead, starts = reminder_lead(appointment, leads, now), appointment.scheduled_at
-        assert starts is not None
-        if lead is None or (send_at is not None and send_at >= starts):
+        if lead is None or starts is None or (send_at is not None and send_at >= starts):
             continue  # not due, or the quiet hours last until the appointment
         occasion = f"{lead}m@{starts:%Y%m%dT%H%M}"
         if f"{appointment.id}:reminder:{occasion}" in written:

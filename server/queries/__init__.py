@@ -1,0 +1,1 @@
+"""Read models: snapshots of queues, the desk's day, a visit, the dashboard and outcome metrics."""

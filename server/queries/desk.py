@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.actions.presence import desk_open_on
 from server.errors import not_found
 from server.events import iso
 from server.models import Appointment, Department, Doctor, DoctorSession, Ticket, Vitals
+from server.models.clinic import desk_open_on
 from server.queue.state import TicketStatus
 
 # Called but not found: the desk sends them back into the queue when they turn up.

@@ -73,7 +73,8 @@ class Link:
             self.failed(reason)
 
     async def _recover(self) -> None:
-        assert self.probe is not None
+        if self.probe is None:
+            raise RuntimeError("recovery needs a probe")
         while not self.up:
             await asyncio.sleep(PROBE_S)
             if not self.listening:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from server.models import Appointment
 from server.models.outbox import OutboxStatus
-from server.notify.reminders import quiet_until
+from server.notify.reminders import quiet_until, reminder_lead
 from server.notify.scheduler import job_context, send_due_reminders
 from tests.conftest import T0
 from tests.notify.conftest import Clinic
@@ -71,3 +72,9 @@ def test_quiet_hours_follow_the_clinic_clock_across_midnight() -> None:
     early = datetime(2030, 7, 2, 5, 0, tzinfo=UTC)  # 06:00 in Lisbon
     assert quiet_until(early, lisbon, start, end) == datetime(2030, 7, 2, 7, 0, tzinfo=UTC)
     assert quiet_until(datetime(2030, 7, 2, 12, 0, tzinfo=UTC), lisbon, start, end) is None
+
+
+def test_an_appointment_without_a_time_has_no_reminder_due() -> None:
+    # A walk-in has no scheduled time; this ran on an `assert`, which `python -O` drops.
+    walk_in = Appointment(scheduled_at=None)
+    assert reminder_lead(walk_in, [120, 1440], T0) is None
