@@ -8,6 +8,7 @@ scripts/services.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+node_modules/.bin/eslint .
 
 echo "== tests on SQLite =="
 .venv/bin/pytest "$@"
