@@ -12,4 +12,4 @@ setup:
 	scripts/setup.sh
 
 lint: setup
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && node_modules/.bin/eslint .
