@@ -13,4 +13,4 @@ setup:
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
-	.venv/bin/lint-imports
+	.venv/bin/lint-imports && node_modules/.bin/eslint .

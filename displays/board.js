@@ -3,148 +3,145 @@
  * URL: /board?key=dk_…[&departments=1,2][&rooms=Room 1,Room 2][&speech=0][&lang=fr-FR]
  * It shows no names (the server sends none), runs for days and keeps no growing state.
  */
-(function () {
-  "use strict";
-  const params = new URLSearchParams(location.search);
-  const $ = function (id) { return document.getElementById(id); };
-  const list = function (name) {
-    const raw = params.get(name);
-    return raw ? raw.split(",").map(function (s) { return s.trim(); }).filter(Boolean) : null;
-  };
-  const roomFilter = list("rooms");
-  const departments = list("departments");
-  const sections = new Map(); // room name -> section element; one per joined room
-  const CALLS = new Set(["called", "recalled"]);
-  const MAX_ANNOUNCEMENTS = 4;
-  const NEXT_SHOWN = 8;
-  let display = { language: params.get("lang") || "en", speech: params.get("speech") !== "0" };
-  let audio = null;
-  let announcements = 0;
+import { EventKind } from "/static/generated/server.js";
+import { $ } from "/static/js/dom.js";
+import { connect } from "/static/js/live.js";
 
-  const PHRASES = {
-    en: function (token, room) { return "Ticket " + token + ", please go to " + room; },
-    fr: function (token, room) { return "Ticket " + token + ", veuillez vous rendre " + room; },
-    es: function (token, room) { return "Turno " + token + ", por favor pase a " + room; },
-    de: function (token, room) { return "Nummer " + token + ", bitte zu " + room; },
-  };
+const params = new URLSearchParams(location.search);
+const list = (name) => {
+  const raw = params.get(name);
+  return raw ? raw.split(",").map((s) => s.trim()).filter(Boolean) : null;
+};
+const roomFilter = list("rooms");
+const departments = list("departments");
+const sections = new Map(); // room name -> section element; one per joined room
+const CALLS = new Set([EventKind.CALLED, EventKind.RECALLED]); // the events the board speaks
+const MAX_ANNOUNCEMENTS = 4;
+const NEXT_SHOWN = 8;
+let display = { language: params.get("lang") || "en", speech: params.get("speech") !== "0" };
+let audio = null;
+let announcements = 0;
 
-  function tick() {
-    $("clock").textContent = new Date().toLocaleTimeString(display.language,
-      { hour: "2-digit", minute: "2-digit" });
+const PHRASES = {
+  en: (token, room) => `Ticket ${token}, please go to ${room}`,
+  fr: (token, room) => `Ticket ${token}, veuillez vous rendre ${room}`,
+  es: (token, room) => `Turno ${token}, por favor pase a ${room}`,
+  de: (token, room) => `Nummer ${token}, bitte zu ${room}`,
+};
+
+function tick() {
+  $("clock").textContent = new Date().toLocaleTimeString(display.language,
+    { hour: "2-digit", minute: "2-digit" });
+}
+
+function shown(ticket) { return !roomFilter || !ticket.room || roomFilter.includes(ticket.room); }
+
+function section(room) {
+  if (!sections.has(room)) {
+    const node = $("department").content.firstElementChild.cloneNode(true);
+    $("departments").appendChild(node);
+    sections.set(room, node);
   }
+  return sections.get(room);
+}
 
-  function shown(ticket) { return !roomFilter || !ticket.room || roomFilter.includes(ticket.room); }
+function item(tag, ticket, text) {
+  const node = document.createElement(tag);
+  node.textContent = text;
+  if (ticket.urgency === "emergency") node.classList.add("emergency");
+  return node;
+}
 
-  function section(room) {
-    if (!sections.has(room)) {
-      const node = $("department").content.firstElementChild.cloneNode(true);
-      $("departments").appendChild(node);
-      sections.set(room, node);
-    }
-    return sections.get(room);
+function draw(room, data, events) {
+  const node = section(room);
+  node.querySelector(".name").textContent = data.department.name;
+  const calls = data.serving.filter(shown).map((t) => {
+    const row = item("div", t, "");
+    row.className += " call " + t.status;
+    const token = document.createElement("span");
+    token.textContent = t.token;
+    const where = document.createElement("span");
+    where.className = "room";
+    where.textContent = t.status === "called" ? "→ " + (t.room || "") : t.room || "";
+    row.append(token, where);
+    return row;
+  });
+  node.querySelector(".calls").replaceChildren(...calls);
+  // Four rows of two fit a 1080p column under two calls; the rest wait their turn.
+  node.querySelector(".next").replaceChildren(...data.next.slice(0, NEXT_SHOWN).map((t) => item("li", t, t.token)));
+  node.querySelector(".waiting").textContent = data.waiting + " waiting";
+  events.filter((e) => CALLS.has(e.kind) && shown(e)).forEach(announce);
+}
+
+function chime() {
+  if (!audio) return;
+  const now = audio.currentTime;
+  [880, 660].forEach((frequency, i) => {
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = frequency;
+    gain.gain.setValueAtTime(0.0001, now + i * 0.45);
+    gain.gain.exponentialRampToValueAtTime(0.4, now + i * 0.45 + 0.03);
+    gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.45 + 0.4);
+    tone.connect(gain).connect(audio.destination);
+    tone.start(now + i * 0.45);
+    tone.stop(now + i * 0.45 + 0.42);
+  });
+}
+
+function announce(event) {
+  chime();
+  if (!display.speech || !window.speechSynthesis || announcements >= MAX_ANNOUNCEMENTS) return;
+  const lang = display.language;
+  const say = PHRASES[lang.slice(0, 2)] || PHRASES.en;
+  const spokenToken = event.token.split("").join(" ");  // "G 0 1 2", not "G twelve"
+  const utterance = new SpeechSynthesisUtterance(say(spokenToken, event.room || ""));
+  utterance.lang = lang;
+  utterance.rate = 0.9;
+  announcements += 1;
+  utterance.onend = utterance.onerror = () => { announcements -= 1; };
+  window.speechSynthesis.speak(utterance);
+}
+
+function unlockSound() {
+  try {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+  } catch (_error) {
+    return;
   }
+  // Browsers start audio suspended until someone touches the page (kiosks can allow it).
+  $("sound").hidden = audio.state === "running";
+  if (audio.state !== "running") audio.resume().then(() => { $("sound").hidden = true; });
+}
 
-  function item(tag, ticket, text) {
-    const node = document.createElement(tag);
-    node.textContent = text;
-    if (ticket.urgency === "emergency") node.classList.add("emergency");
-    return node;
+function hello(message) {
+  // Keep what is drawn across a reconnect (fresh snapshots follow); drop rooms no longer ours.
+  sections.forEach((node, room) => {
+    if (!message.rooms.includes(room)) { node.remove(); sections.delete(room); }
+  });
+  if (message.display) {
+    display = {
+      language: params.get("lang") || message.display.language || "en",
+      speech: params.get("speech") !== "0" && message.display.speech,
+    };
+    $("title").textContent = message.display.name;
+    document.documentElement.lang = display.language;
   }
+}
 
-  function draw(room, data, events) {
-    const node = section(room);
-    node.querySelector(".name").textContent = data.department.name;
-    const calls = data.serving.filter(shown).map(function (t) {
-      const row = item("div", t, "");
-      row.className += " call " + t.status;
-      const token = document.createElement("span");
-      token.textContent = t.token;
-      const where = document.createElement("span");
-      where.className = "room";
-      where.textContent = t.status === "called" ? "→ " + (t.room || "") : t.room || "";
-      row.append(token, where);
-      return row;
-    });
-    node.querySelector(".calls").replaceChildren(...calls);
-    // Four rows of two fit a 1080p column under two calls; the rest wait their turn.
-    node.querySelector(".next").replaceChildren(...data.next.slice(0, NEXT_SHOWN).map(function (t) {
-      return item("li", t, t.token);
-    }));
-    node.querySelector(".waiting").textContent = data.waiting + " waiting";
-    events.filter(function (e) { return CALLS.has(e.kind) && shown(e); }).forEach(announce);
-  }
+function status(state, info) {
+  $("offline").hidden = state !== "offline";
+  $("degraded").hidden = state !== "degraded";  // a fixed text: the board shows no names
+  document.body.dataset.live = state;
+  $("refused").hidden = state !== "refused";
+  if (state === "refused") $("refused-text").textContent = info.message;
+}
 
-  function chime() {
-    if (!audio) return;
-    const now = audio.currentTime;
-    [880, 660].forEach(function (frequency, i) {
-      const tone = audio.createOscillator();
-      const gain = audio.createGain();
-      tone.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.0001, now + i * 0.45);
-      gain.gain.exponentialRampToValueAtTime(0.4, now + i * 0.45 + 0.03);
-      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.45 + 0.4);
-      tone.connect(gain).connect(audio.destination);
-      tone.start(now + i * 0.45);
-      tone.stop(now + i * 0.45 + 0.42);
-    });
-  }
-
-  function announce(event) {
-    chime();
-    if (!display.speech || !window.speechSynthesis || announcements >= MAX_ANNOUNCEMENTS) return;
-    const lang = display.language;
-    const say = PHRASES[lang.slice(0, 2)] || PHRASES.en;
-    const spokenToken = event.token.split("").join(" ");  // "G 0 1 2", not "G twelve"
-    const utterance = new SpeechSynthesisUtterance(say(spokenToken, event.room || ""));
-    utterance.lang = lang;
-    utterance.rate = 0.9;
-    announcements += 1;
-    utterance.onend = utterance.onerror = function () { announcements -= 1; };
-    window.speechSynthesis.speak(utterance);
-  }
-
-  function unlockSound() {
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-    } catch (_error) {
-      return;
-    }
-    // Browsers start audio suspended until someone touches the page (kiosks can allow it).
-    $("sound").hidden = audio.state === "running";
-    if (audio.state !== "running") audio.resume().then(function () { $("sound").hidden = true; });
-  }
-
-  function hello(message) {
-    // Keep what is drawn across a reconnect (fresh snapshots follow); drop rooms no longer ours.
-    sections.forEach(function (node, room) {
-      if (!message.rooms.includes(room)) { node.remove(); sections.delete(room); }
-    });
-    if (message.display) {
-      display = {
-        language: params.get("lang") || message.display.language || "en",
-        speech: params.get("speech") !== "0" && message.display.speech,
-      };
-      $("title").textContent = message.display.name;
-      document.documentElement.lang = display.language;
-    }
-  }
-
-  function status(state, info) {
-    $("offline").hidden = state !== "offline";
-    $("degraded").hidden = state !== "degraded";  // a fixed text: the board shows no names
-    document.body.dataset.live = state;
-    $("refused").hidden = state !== "refused";
-    if (state === "refused") $("refused-text").textContent = info.message;
-  }
-
-  $("sound").addEventListener("click", unlockSound);
-  document.addEventListener("keydown", unlockSound);
-  unlockSound();
-  tick();
-  setInterval(tick, 1000);
-  const auth = { key: params.get("key") || "" };
-  if (departments) auth.departments = departments.map(Number);
-  window.Live.connect({ namespace: "/board", auth: auth, onHello: hello, onState: draw,
-    onStatus: status });
-})();
+$("sound").addEventListener("click", unlockSound);
+document.addEventListener("keydown", unlockSound);
+unlockSound();
+tick();
+setInterval(tick, 1000);
+const auth = { key: params.get("key") || "" };
+if (departments) auth.departments = departments.map(Number);
+connect({ namespace: "/board", auth, onHello: hello, onState: draw, onStatus: status });

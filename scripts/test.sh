@@ -9,6 +9,7 @@ scripts/services.sh
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports
+node_modules/.bin/eslint .
 
 echo "== tests on SQLite =="
 .venv/bin/pytest "$@"

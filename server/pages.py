@@ -30,7 +30,7 @@ VENDOR = {
         "dist/js/bootstrap.bundle.min.js",
         "dist/js/bootstrap.bundle.min.js.map",
     ),
-    "socket.io-client": ("dist/socket.io.min.js", "dist/socket.io.min.js.map"),
+    "socket.io-client": ("dist/socket.io.esm.min.js", "dist/socket.io.esm.min.js.map"),
     "swagger-ui-dist": (
         "swagger-ui-bundle.js",
         "swagger-ui.css",

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, render_template, request, send_from_directory
+from quart import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+)
 
+from server import browser
 from server.auth.redirects import safe_next
 from server.auth.web import public
 from server.config import PROJECT_ROOT
@@ -62,6 +70,18 @@ async def book() -> str:
 async def admin() -> str:
     """Show the administration page."""
     return await _page("admin")
+
+
+@bp.get(browser.MODULE_PATH)
+@public
+async def server_module() -> Response:
+    """Serve the generated module of the server's lists (event kinds, final refusals)."""
+    response = Response(browser.SOURCE, mimetype="text/javascript")
+    # Cached like the files beside it; the tag changes whenever a list does.
+    response.set_etag(browser.ETAG)
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.get_send_file_max_age(None)
+    return await response.make_conditional(request)
 
 
 @bp.get("/static/<path:filename>")

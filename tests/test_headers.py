@@ -24,6 +24,7 @@ PATHS = [
     "/health",
     "/board",
     "/static/js/api.js",
+    "/static/generated/server.js",
     "/api/auth/me",
     "/api/nothing-here",
     "/t/not-a-link",
@@ -67,7 +68,7 @@ def test_no_page_has_inline_script_or_event_handlers(page: Path) -> None:
 
 async def test_the_api_docs_page_starts_swagger_from_a_file(client: Client) -> None:
     html = await (await client.get("/api/docs")).get_data(as_text=True)
-    assert '<script src="/static/js/api-docs.js"></script>' in html
+    assert '<script type="module" src="/static/js/api-docs.js"></script>' in html
     assert re.search(r"<script>", html) is None
 
 

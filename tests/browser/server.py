@@ -77,6 +77,7 @@ class ServerProcess:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
+        self.stop()  # a late server would otherwise outlive the test and load the machine
         raise RuntimeError(f"the server did not answer within {timeout} s: see {self.log}")
 
     def stop(self) -> None:

@@ -1,8 +1,9 @@
 // The admin page's "Doctors today": each doctor's session of the day, running late, leaving early.
-import { api, clockTime, el } from "./api.js";
+import { api } from "./api.js";
+import { $, el } from "./dom.js";
+import { options } from "./pickers.js";
 import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
-
-const $ = (id) => document.getElementById(id);
+import { clockTime } from "./time.js";
 
 function sessionRow(session) {
   return el("tr", { dataset: { sessionId: session.id, doctorId: session.doctor_id } },
@@ -26,7 +27,7 @@ async function load() {
 const me = await api("/api/auth/me").catch(() => null);
 if (me?.role === "admin") {
   const { departments } = await api("/api/departments");
-  $("sessions-department").replaceChildren(...departments.map((d) => el("option", { value: d.id }, d.name)));
+  $("sessions-department").replaceChildren(...options(departments));
   $("sessions-department").addEventListener("change", load);
   await load();
 }

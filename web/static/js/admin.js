@@ -1,7 +1,8 @@
 // The administration page: the performance dashboard, API links, new boards and users.
-import { act, api, el, formData, requireRole, toast } from "./api.js";
+import { act, api, formData, requireRole, toast } from "./api.js";
+import { $, el } from "./dom.js";
+import { options } from "./pickers.js";
 
-const $ = (id) => document.getElementById(id);
 // Every key of the dashboard's by_status, in the order of a ticket's life, with its colour.
 const STATUSES = [
   ["booked", "Booked", "#adb5bd"],
@@ -20,9 +21,8 @@ await requireRole(["admin"]);
 const { departments } = await api("/api/departments");
 $("admin").hidden = false;
 
-const departmentOptions = () => departments.map((d) => el("option", { value: d.id }, d.name));
-$("display-department").replaceChildren(el("option", { value: "" }, "All departments"), ...departmentOptions());
-$("dash-department").append(...departmentOptions());
+$("display-department").replaceChildren(el("option", { value: "" }, "All departments"), ...options(departments));
+$("dash-department").append(...options(departments));
 
 const chartOptions = (extra = {}) => ({
   responsive: true, maintainAspectRatio: false, animation: false,

@@ -1,4 +1,5 @@
 // The REST client and small page helpers shared by the staff and booking screens.
+import { $, el } from "./dom.js";
 
 /** An API refusal: the server's {code, message, details}. */
 export class ApiError extends Error {
@@ -59,34 +60,21 @@ export async function requireRole(roles) {
   csrfFallback = me.csrf_token;
   showUser(me);
   if (!roles.includes(me.role)) {
-    document.getElementById("gate-text").textContent =
+    $("gate-text").textContent =
       `You are logged in as ${me.name} (${me.role}). This page is for: ${roles.join(", ")}.`;
-    document.getElementById("gate").hidden = false;
+    $("gate").hidden = false;
     return new Promise(() => {});
   }
   return me;
 }
 
 function showUser(me) {
-  document.getElementById("who-name").textContent = `${me.name} · ${me.role}`;
-  document.getElementById("who").hidden = false;
-  document.getElementById("logout").addEventListener("click", async () => {
+  $("who-name").textContent = `${me.name} · ${me.role}`;
+  $("who").hidden = false;
+  $("logout").addEventListener("click", async () => {
     await api("/api/auth/logout", { method: "POST" }).catch(() => null);
     location.assign("/login");
   });
-}
-
-/** Build an element: el("td", {class: "x"}, "text", child). Text is never parsed as HTML. */
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
 }
 
 /** Show a short message in the corner. */
@@ -95,7 +83,7 @@ export function toast(message, kind = "success") {
     el("div", { class: "toast-body" }, message),
     el("button", { type: "button", class: "btn-close btn-close-white me-2 m-auto", "data-bs-dismiss": "toast", "aria-label": "Close" }));
   const node = el("div", { class: `toast align-items-center text-bg-${kind} border-0`, role: "alert" }, body);
-  document.getElementById("toasts").append(node);
+  $("toasts").append(node);
   node.addEventListener("hidden.bs.toast", () => node.remove());
   new window.bootstrap.Toast(node, { delay: kind === "danger" ? 6000 : 3000 }).show();
 }
@@ -137,19 +125,6 @@ export function urgencyBadge(urgency) {
 /** A badge for a ticket status. */
 export function statusBadge(status) {
   return el("span", { class: `badge ${STATUS_CLASS[status] || "text-bg-light"}` }, STATUS_LABEL[status] || status);
-}
-
-/** Minutes since an ISO time, as "12 min" or "1 h 05". */
-export function waited(iso, now = Date.now()) {
-  if (!iso) return "–";
-  const minutes = Math.max(0, Math.floor((now - Date.parse(iso)) / 60000));
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")}`;
-}
-
-/** A time of day in the browser's locale. */
-export function clockTime(iso) {
-  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "–";
 }
 
 /** Read a form's fields as an object, leaving out blanks. */

@@ -1,7 +1,9 @@
 // The patients' booking page: department, doctor, day, a free time; then the token and live link.
-import { act, api, clockTime, el, requireRole, statusBadge, toast } from "./api.js";
+import { act, api, requireRole, statusBadge, toast } from "./api.js";
+import { $, el } from "./dom.js";
+import { fillDoctors, options } from "./pickers.js";
+import { clockTime, localDay } from "./time.js";
 
-const $ = (id) => document.getElementById(id);
 const CANCELLABLE = ["booked"];
 const FOLLOWABLE = ["booked", "waiting", "called", "in_consultation"];
 
@@ -12,25 +14,18 @@ const departmentName = (id) => departments.find((d) => d.id === id)?.name || "";
 let chosen = null;
 $("book").hidden = false;
 
-function localDay(date = new Date()) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
 /** The patient's live page on this site (the API's link names the configured public host). */
 function followHref(link) {
   const url = new URL(link, location.href);
   return url.pathname + url.search;
 }
 
-$("book-department").replaceChildren(...departments.map((d) => el("option", { value: d.id }, d.name)));
+$("book-department").replaceChildren(...options(departments));
 $("book-day").value = localDay();
 $("book-day").min = localDay();
 
-function fillDoctors() {
-  const departmentId = Number($("book-department").value);
-  $("book-doctor").replaceChildren(el("option", { value: "" }, "Any doctor"),
-    ...doctors.filter((d) => d.department_id === departmentId).map((d) => el("option", { value: d.id }, d.name)));
+function fillBookDoctors() {
+  fillDoctors($("book-doctor"), doctors, Number($("book-department").value));
 }
 
 function choose(slot, button) {
@@ -79,7 +74,7 @@ async function loadSlots() {
   $("slots").setAttribute("aria-busy", "false");
 }
 
-$("book-department").addEventListener("change", () => { fillDoctors(); loadSlots(); });
+$("book-department").addEventListener("change", () => { fillBookDoctors(); loadSlots(); });
 $("book-doctor").addEventListener("change", loadSlots);
 $("book-day").addEventListener("change", loadSlots);
 
@@ -139,5 +134,5 @@ async function loadMine() {
     : [el("li", { class: "list-group-item text-body-secondary" }, "No appointments yet.")]));
 }
 
-fillDoctors();
+fillBookDoctors();
 await Promise.all([loadSlots(), loadMine()]);

@@ -1,10 +1,10 @@
 // The doctor console: the doctor's current patient and queue, live, with keyboard shortcuts.
-import {
-  act, api, el, requireRole, statusBadge, toast, urgencyBadge, waited,
-} from "./api.js";
+import { act, api, requireRole, statusBadge, toast, urgencyBadge } from "./api.js";
+import { $, el } from "./dom.js";
 import { watchDepartment } from "./feed.js";
+import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
+import { keepWaitedCurrent } from "./time.js";
 
-const $ = (id) => document.getElementById(id);
 const BUSY = ["called", "in_consultation"];
 
 const me = await requireRole(["doctor", "admin"]);
@@ -93,27 +93,24 @@ function renderCurrent() {
   if (patientId !== historyOf) loadHistory(patientId);
 }
 
-function queueRow(ticket, index) {
+function waitingRow(ticket, index) {
   const call = el("button", {
     class: "btn btn-sm btn-outline-primary", type: "button", "aria-label": `Call ${ticket.token}`,
     disabled: Boolean(current),
     onclick: (event) => run(event.currentTarget, () => callTicket(ticket)),
   }, "Call");
-  return el("tr", {
-    class: ticket.urgency === "emergency" ? "table-danger" : undefined,
-    dataset: { ticketId: ticket.ticket_id, token: ticket.token, urgency: ticket.urgency },
-  },
-  el("td", { class: "text-body-secondary" }, String(index + 1)),
-  el("td", { class: "fw-semibold font-monospace" }, ticket.token),
-  el("td", {}, ticket.patient?.name || "", el("div", { class: "small text-body-secondary" }, ticket.patient?.record_number || "")),
-  el("td", {}, urgencyBadge(ticket.urgency)),
-  el("td", { class: "text-nowrap", dataset: { since: ticket.arrived_at || "" } }, waited(ticket.arrived_at)),
-  el("td", { class: "d-none d-md-table-cell small" }, ticket.reason || ""),
-  el("td", { class: "text-end" }, call));
+  return queueRow(ticket,
+    el("td", { class: "text-body-secondary" }, String(index + 1)),
+    tokenCell(ticket),
+    patientCell(ticket),
+    el("td", {}, urgencyBadge(ticket.urgency)),
+    waitedCell(ticket),
+    el("td", { class: "d-none d-md-table-cell small" }, ticket.reason || ""),
+    el("td", { class: "text-end" }, call));
 }
 
 function renderQueue() {
-  const rows = myQueue().map(queueRow);
+  const rows = myQueue().map(waitingRow);
   $("queue-rows").replaceChildren(...rows);
   $("queue-empty").hidden = rows.length > 0;
   $("queue-count").textContent = `${rows.length} waiting`;
@@ -244,9 +241,6 @@ $("note-form").addEventListener("submit", (event) => {
   });
 });
 
-// The "waited" column moves on with the clock, not only with events.
-setInterval(() => {
-  for (const cell of document.querySelectorAll("[data-since]")) cell.textContent = waited(cell.dataset.since);
-}, 30000);
+keepWaitedCurrent();
 
 watchDepartment(doctor.department_id, render, $("live-status"));

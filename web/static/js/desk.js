@@ -1,13 +1,14 @@
 // The staff and nurse desk: find or register patients, check in, walk-ins, emergencies, vitals,
 // phone bookings, cancelling and moving visits, the day's expected arrivals, patients called but
 // not found, doctors running late or leaving early, and the department's queues, live.
-import {
-  act, api, el, formData, requireRole, statusBadge, toast, urgencyBadge, waited, clockTime,
-} from "./api.js";
+import { act, api, formData, requireRole, statusBadge, toast, urgencyBadge } from "./api.js";
+import { $, el } from "./dom.js";
 import { watchDepartments } from "./feed.js";
+import { fillDoctors, options } from "./pickers.js";
+import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
 import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
+import { clockTime, keepWaitedCurrent } from "./time.js";
 
-const $ = (id) => document.getElementById(id);
 const ACTIVE = ["waiting", "called", "in_consultation"];
 const CANCELLABLE = ["booked", "waiting", "skipped"];
 const RETURNING = ["skipped", "no_show"];
@@ -26,14 +27,13 @@ $("desk").hidden = false;
 
 // ---- the department's queues ----
 
-const options = (items, selected) => items.map((d) => el("option", { value: d.id, selected: d.id === selected }, d.name));
 $("queue-department").replaceChildren(...options(departments, shownDepartment));
 $("queue-department").addEventListener("change", (event) => {
   shownDepartment = Number(event.target.value);
   localStorage.setItem("desk.department", String(shownDepartment));
   // New visits usually go to the department the desk is looking at.
   $("visit-department").value = String(shownDepartment);
-  fillDoctors();
+  fillVisitDoctors();
   day = null;
   renderQueues();
   loadDay();
@@ -64,8 +64,8 @@ function reloadDay() {
 function arrivalRow(row) {
   return el("tr", { dataset: { ticketId: row.ticket_id, token: row.token } },
     el("td", { class: "text-nowrap" }, clockTime(row.scheduled_at)),
-    el("td", { class: "fw-semibold font-monospace" }, row.token),
-    el("td", {}, row.patient.name, el("div", { class: "small text-body-secondary" }, row.patient.record_number)),
+    tokenCell(row),
+    patientCell(row),
     el("td", { class: "d-none d-md-table-cell small" }, row.doctor_id ? doctorName(row.doctor_id) : "any doctor"),
     el("td", { class: "text-end" }, el("button", {
       class: "btn btn-sm btn-success", type: "button",
@@ -75,8 +75,8 @@ function arrivalRow(row) {
 
 function returningRow(row) {
   return el("tr", { dataset: { ticketId: row.ticket_id, token: row.token } },
-    el("td", { class: "fw-semibold font-monospace" }, row.token),
-    el("td", {}, row.patient.name, el("div", { class: "small text-body-secondary" }, row.patient.record_number)),
+    tokenCell(row),
+    patientCell(row),
     el("td", {}, statusBadge(row.status)),
     el("td", { class: "text-end" }, el("button", {
       class: "btn btn-sm btn-warning", type: "button", title: "The patient is back: put them in the queue again",
@@ -128,7 +128,7 @@ function doctorCard(doctor, tickets) {
           el("span", { class: "ms-auto d-flex gap-1 flex-wrap" }, presenceButton(session, loadDay), sessionButtons(session, loadDay))) : null)));
 }
 
-function queueRow(ticket, index) {
+function waitingRow(ticket, index) {
   const buttons = [];
   if (canRecordVitals) {
     buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => openVitals(ticket.appointment_id, ticket.patient?.name) }, "Vitals"));
@@ -141,17 +141,14 @@ function queueRow(ticket, index) {
   }
   const forWhom = ticket.doctor_id ? doctorName(ticket.doctor_id) : "any doctor";
   const measured = day?.vitals_taken.includes(ticket.appointment_id);
-  return el("tr", { class: ticket.urgency === "emergency" ? "table-danger" : undefined, dataset: { ticketId: ticket.ticket_id, token: ticket.token } },
+  return queueRow(ticket,
     el("td", { class: "text-body-secondary d-none d-sm-table-cell" }, String(index + 1)),
-    el("td", { class: "fw-semibold font-monospace" }, ticket.token,
-      // On a phone the urgency column is hidden: a non-routine urgency shows under the token.
-      ticket.urgency !== "routine" ? el("div", { class: "d-sm-none" }, urgencyBadge(ticket.urgency)) : null),
-    el("td", {}, ticket.patient?.name || "",
-      measured ? el("span", { class: "badge text-bg-success ms-1 vitals-taken", title: "Vitals taken" }, "vitals ✓") : null,
-      el("div", { class: "small text-body-secondary" }, ticket.patient?.record_number || "")),
+    // On a phone the urgency column is hidden: a non-routine urgency shows under the token.
+    tokenCell(ticket, ticket.urgency !== "routine" ? el("div", { class: "d-sm-none" }, urgencyBadge(ticket.urgency)) : null),
+    patientCell(ticket, measured ? el("span", { class: "badge text-bg-success ms-1 vitals-taken", title: "Vitals taken" }, "vitals ✓") : null),
     el("td", { class: "d-none d-sm-table-cell" }, urgencyBadge(ticket.urgency)),
     el("td", { class: "d-none d-lg-table-cell small" }, forWhom),
-    el("td", { class: "text-nowrap small", dataset: { since: ticket.arrived_at || "" } }, waited(ticket.arrived_at)),
+    waitedCell(ticket, "text-nowrap small"),
     el("td", { class: "d-none d-md-table-cell small text-nowrap" }, ticket.wait_min === null ? "–" : `~${Math.round(ticket.wait_min)} min`),
     el("td", { class: "text-end" }, el("div", { class: "d-flex flex-column flex-sm-row justify-content-end gap-1" }, buttons)));
 }
@@ -163,7 +160,7 @@ function renderQueues() {
   $("doctor-cards").replaceChildren(...snapshot.doctors.map((d) => doctorCard(d, snapshot.tickets)));
   // The plan's order, by expected time of call: the same on every screen (no sort here).
   const waiting = snapshot.tickets.filter((t) => t.status === "waiting");
-  $("desk-rows").replaceChildren(...waiting.map(queueRow));
+  $("desk-rows").replaceChildren(...waiting.map(waitingRow));
   $("desk-empty").hidden = waiting.length > 0;
   $("waiting-count").textContent = String(waiting.length);
   if (patient && snapshot.tickets.some((t) => t.patient?.id === patient.id)) refreshPatient();
@@ -288,14 +285,12 @@ async function checkIn(visit) {
 
 // ---- walk-ins and emergencies ----
 
-function fillDoctors() {
-  const departmentId = Number($("visit-department").value);
-  $("visit-doctor").replaceChildren(el("option", { value: "" }, "Any doctor"),
-    ...doctors.filter((d) => d.department_id === departmentId).map((d) => el("option", { value: d.id }, d.name)));
+function fillVisitDoctors() {
+  fillDoctors($("visit-doctor"), doctors, Number($("visit-department").value));
 }
 $("visit-department").replaceChildren(...options(departments, shownDepartment));
-$("visit-department").addEventListener("change", fillDoctors);
-fillDoctors();
+$("visit-department").addEventListener("change", fillVisitDoctors);
+fillVisitDoctors();
 
 function visitBody(withUrgency) {
   const fields = formData($("visit-form"));
@@ -368,9 +363,7 @@ $("vitals-form").addEventListener("submit", (event) => {
   });
 });
 
-setInterval(() => {
-  for (const cell of document.querySelectorAll("[data-since]")) cell.textContent = waited(cell.dataset.since);
-}, 30000);
+keepWaitedCurrent();
 
 // ---- phone bookings and rescheduling ----
 
@@ -379,9 +372,7 @@ let moving = null; // the booked visit being rescheduled, or null for a new book
 let slotsAsked = 0;
 
 function fillBookingDoctors() {
-  const departmentId = Number($("booking-department").value);
-  $("booking-doctor").replaceChildren(el("option", { value: "" }, "Any doctor"),
-    ...doctors.filter((d) => d.department_id === departmentId).map((d) => el("option", { value: d.id }, d.name)));
+  fillDoctors($("booking-doctor"), doctors, Number($("booking-department").value));
 }
 
 async function loadBookingSlots() {

@@ -1,4 +1,5 @@
 // Department snapshots for the staff screens, kept live over Socket.IO by live.js.
+import { connect } from "./live.js";
 
 const STATUS = {
   connecting: ["Connecting…", "secondary"],
@@ -21,7 +22,7 @@ function setStatus(badge, status, detail) {
  * connect, after every change, and again after a reconnect or a missed update.
  */
 export function watchDepartments(namespace, auth, onData, badge) {
-  return window.Live.connect({
+  return connect({
     namespace,
     auth,
     onState(room, data, events) {

@@ -1,12 +1,14 @@
 // The login form: log in, then go back where the user came from or to their role's page.
 import { api, HOME } from "./api.js";
+import { $ } from "./dom.js";
 
-const form = document.getElementById("login-form");
-const error = document.getElementById("login-error");
+const form = $("login-form");
+const error = $("login-error");
 
 // Same rules as the server's (server/auth/redirects.py): a path on this site, nothing else.
 // Browsers read a backslash as "/" and drop tabs and newlines, so "/\evil" and "/<tab>/evil"
 // are other sites: control characters, whitespace and backslashes are refused, encoded or not.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u0020\u007f\\]/;
 
 export function safeNext(value) {
@@ -32,7 +34,7 @@ function destination(role) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   error.hidden = true;
-  const button = document.getElementById("login-submit");
+  const button = $("login-submit");
   button.disabled = true;
   try {
     const answer = await api("/api/auth/login", {

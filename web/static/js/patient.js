@@ -1,92 +1,92 @@
-/* The patient's phone page: one ticket, live (token, status, position, wait, room). */
-(function () {
-  "use strict";
-  const body = document.body;
-  const auth = body.dataset.link
-    ? { link: body.dataset.link }
-    : { ticket_id: Number(body.dataset.ticket) };
-  const $ = function (id) { return document.getElementById(id); };
-  const card = $("card");
-  let lastStatus = null;
+// The patient's phone page: one ticket, live (token, status, position, wait, room).
+import { EventKind } from "/static/generated/server.js";
+import { $ } from "./dom.js";
+import { connect } from "./live.js";
+import { clockTime } from "./time.js";
 
-  const HEADLINES = {
-    booked: "Booked: check in at the desk when you arrive",
-    waiting: "You are in the queue",
-    called: "It is your turn",
-    in_consultation: "You are with the doctor",
-    completed: "Your visit is complete",
-    skipped: "You were called but not found: please see the desk",
-    no_show: "You were called but not found: please see the desk",
-    cancelled: "This appointment was cancelled",
-  };
+const body = document.body;
+const auth = body.dataset.link
+  ? { link: body.dataset.link }
+  : { ticket_id: Number(body.dataset.ticket) };
+const card = $("card");
+let lastStatus = null;
 
-  function minutes(value) {
-    if (value === null || value === undefined) return "";
-    const rounded = Math.max(0, Math.round(value));
-    return rounded < 1 ? "any moment now" : "about " + rounded + " min";
+const HEADLINES = {
+  booked: "Booked: check in at the desk when you arrive",
+  waiting: "You are in the queue",
+  called: "It is your turn",
+  in_consultation: "You are with the doctor",
+  completed: "Your visit is complete",
+  skipped: "You were called but not found: please see the desk",
+  no_show: "You were called but not found: please see the desk",
+  cancelled: "This appointment was cancelled",
+};
+
+// Events after which the server draws another page: the appointment block has moved.
+const REDRAWN = new Set([EventKind.RESCHEDULED, EventKind.TRANSFERRED]);
+
+function minutes(value) {
+  if (value === null || value === undefined) return "";
+  const rounded = Math.max(0, Math.round(value));
+  return rounded < 1 ? "any moment now" : `about ${rounded} min`;
+}
+
+// Why more patients are ahead than the last time (server/scheduling/planning.py).
+const REASONS = {
+  emergency_ahead: "An emergency was taken before you",
+  returning_ahead: "A patient who had been called came back before you",
+  urgent_ahead: "An urgent patient was taken before you",
+  doctor_away: "Your doctor is not at their desk: another doctor will see you",
+  replanned: "The queue was re-planned",
+};
+
+function detail(ticket) {
+  if (ticket.status === "called") return `Go to ${ticket.room || "the desk"} now`;
+  if (ticket.status === "in_consultation" && ticket.room) return ticket.room;
+  if (ticket.status !== "waiting" || ticket.ahead === null || ticket.ahead === undefined) return "";
+  // "Ahead": how many the doctor you are planned on calls before you (docs/architecture.md).
+  const ahead = ticket.ahead > 0 ? `${ticket.ahead} ahead of you` : "You are next";
+  const wait = minutes(ticket.wait_min);
+  const at = clockTime(ticket.eta, "");
+  const when = wait ? ` · wait ${wait}${at ? ` (about ${at})` : ""}` : "";
+  const why = REASONS[ticket.moved_reason];
+  return ahead + when + (why ? ` · ${why}` : "");
+}
+
+// The appointment block (time, doctor, room) is drawn by the server; a move redraws it.
+const FINISHED = ["completed", "cancelled", "no_show", "skipped"];
+
+function drawVisit(status) {
+  const visit = $("visit");
+  if (!visit) return;
+  visit.hidden = FINISHED.includes(status);
+  $("visit-hint").hidden = status !== "booked";
+}
+
+function draw(_room, data, events) {
+  if (events.some((e) => REDRAWN.has(e.kind))) {
+    window.location.reload();
+    return;
   }
+  const ticket = data.ticket;
+  drawVisit(ticket.status);
+  $("department").textContent = data.department.name;
+  $("token").textContent = ticket.token;
+  $("headline").textContent = HEADLINES[ticket.status] || ticket.status;
+  $("detail").textContent = detail(ticket);
+  const called = ticket.status === "called";
+  card.classList.toggle("called", called);
+  card.classList.toggle("text-white", called);
+  if (called && lastStatus !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+  lastStatus = ticket.status;
+  document.title = `${ticket.token} · ${HEADLINES[ticket.status] || ticket.status}`;
+}
 
-  // Why more patients are ahead than the last time (server/scheduling/planning.py).
-  const REASONS = {
-    emergency_ahead: "An emergency was taken before you",
-    returning_ahead: "A patient who had been called came back before you",
-    urgent_ahead: "An urgent patient was taken before you",
-    doctor_away: "Your doctor is not at their desk: another doctor will see you",
-    replanned: "The queue was re-planned",
-  };
+function status(state, info) {
+  $("offline").hidden = state !== "offline";
+  const refused = $("refused");
+  refused.hidden = state !== "refused";
+  if (state === "refused") refused.textContent = info.message;
+}
 
-  function clock(iso) {
-    return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
-  }
-
-  function detail(ticket) {
-    if (ticket.status === "called") return "Go to " + (ticket.room || "the desk") + " now";
-    if (ticket.status === "in_consultation" && ticket.room) return ticket.room;
-    if (ticket.status !== "waiting" || ticket.ahead === null || ticket.ahead === undefined) return "";
-    // "Ahead": how many the doctor you are planned on calls before you (docs/architecture.md).
-    const ahead = ticket.ahead > 0 ? ticket.ahead + " ahead of you" : "You are next";
-    const wait = minutes(ticket.wait_min);
-    const at = clock(ticket.eta);
-    const when = wait ? " · wait " + wait + (at ? " (about " + at + ")" : "") : "";
-    const why = REASONS[ticket.moved_reason];
-    return ahead + when + (why ? " · " + why : "");
-  }
-
-  // The appointment block (time, doctor, room) is drawn by the server; a move redraws it.
-  const FINISHED = ["completed", "cancelled", "no_show", "skipped"];
-
-  function drawVisit(status) {
-    const visit = $("visit");
-    if (!visit) return;
-    visit.hidden = FINISHED.includes(status);
-    $("visit-hint").hidden = status !== "booked";
-  }
-
-  function draw(_room, data, events) {
-    if ((events || []).some(function (e) { return e.kind === "rescheduled" || e.kind === "transferred"; })) {
-      window.location.reload();
-      return;
-    }
-    const ticket = data.ticket;
-    drawVisit(ticket.status);
-    $("department").textContent = data.department.name;
-    $("token").textContent = ticket.token;
-    $("headline").textContent = HEADLINES[ticket.status] || ticket.status;
-    $("detail").textContent = detail(ticket);
-    const called = ticket.status === "called";
-    card.classList.toggle("called", called);
-    card.classList.toggle("text-white", called);
-    if (called && lastStatus !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
-    lastStatus = ticket.status;
-    document.title = ticket.token + " · " + (HEADLINES[ticket.status] || ticket.status);
-  }
-
-  function status(state, info) {
-    $("offline").hidden = state !== "offline";
-    const refused = $("refused");
-    refused.hidden = state !== "refused";
-    if (state === "refused") refused.textContent = info.message;
-  }
-
-  window.Live.connect({ namespace: "/patient", auth: auth, onState: draw, onStatus: status });
-})();
+connect({ namespace: "/patient", auth, onState: draw, onStatus: status });

@@ -1,6 +1,8 @@
 // Running late and leaving early: the buttons of a doctor's session of the day, used by the
 // desk and the admin page (POST /api/admin/sessions/<id>/delay and …/close).
-import { api, clockTime, el, toast } from "./api.js";
+import { api, toast } from "./api.js";
+import { el } from "./dom.js";
+import { clockTime, hhmm } from "./time.js";
 
 let dialog = null;
 
@@ -55,10 +57,6 @@ function todayAt(hhmm) {
   const moment = new Date();
   moment.setHours(hours, minutes, 0, 0);
   return moment.toISOString();
-}
-
-function hhmm(date) {
-  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
 }
 
 function runningLate(session, onDone) {

@@ -1,0 +1,33 @@
+// Times on the screens: the server sends ISO times; pages show them in the browser's locale.
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** A time of day in the browser's locale ("09:05"); `empty` when there is no time. */
+export function clockTime(iso, empty = "–") {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : empty;
+}
+
+/** Minutes since an ISO time, as "12 min" or "1 h 05". */
+export function waited(iso, now = Date.now()) {
+  if (!iso) return "–";
+  const minutes = Math.max(0, Math.floor((now - Date.parse(iso)) / 60000));
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)}`;
+}
+
+/** A date's local time of day as "HH:MM" (a time input's value). */
+export function hhmm(date) {
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** A date's local day as "YYYY-MM-DD" (a date input's value). */
+export function localDay(date = new Date()) {
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** Keep every "waited" cell ([data-since]) moving on with the clock, not only with events. */
+export function keepWaitedCurrent(everyMs = 30000) {
+  return setInterval(() => {
+    for (const cell of document.querySelectorAll("[data-since]")) cell.textContent = waited(cell.dataset.since);
+  }, everyMs);
+}
