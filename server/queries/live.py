@@ -107,9 +107,10 @@ async def doctors_today(
             (t for t in tickets if t.doctor_id == doctor.id and t.appointment.status in BUSY),
             None,
         )
-        per_patient = expected_duration(await recent_durations(session, doctor.id), default_min)
+        recent = await recent_durations(session, doctor.id)
+        per_patient = expected_duration(recent, default_min)
         started = current.appointment.started_at if current else None
-        busy = remaining_minutes(started, now, per_patient) if current else 0.0
+        busy = remaining_minutes(started, now, per_patient, recent) if current else 0.0
         if current is not None and started is None:
             busy = per_patient  # called, not yet in: a whole consultation ahead
         begins = first.starts_at + timedelta(minutes=first.delay_minutes)

@@ -49,22 +49,33 @@ def priority_order(entries: Iterable[QueueEntry]) -> list[QueueEntry]:
     return sorted(entries, key=default_key)
 
 
-# Share of the recent consultations dropped at each end before averaging.
-TRIM_SHARE = 0.1
+# A recorded length this many times above or below the doctor's median is a recording slip
+# (a consultation left open, a start clicked by mistake), not a consultation.
+SLIP_FACTOR = 5.0
+# Fewer recent consultations than this: the clinic's default length is used instead.
+MIN_RECENT = 3
+
+
+def consultation_lengths(recent_minutes: Sequence[float]) -> list[float]:
+    """Return the recent lengths that are plausible consultations, shortest first."""
+    usable = sorted(m for m in recent_minutes if 0 < m < 240)
+    if not usable:
+        return []
+    median = usable[len(usable) // 2]
+    return [m for m in usable if median / SLIP_FACTOR <= m <= median * SLIP_FACTOR]
 
 
 def expected_duration(recent_minutes: Sequence[float], default_min: float) -> float:
-    """Estimate a consultation's length from a doctor's recent ones: a trimmed mean.
+    """Estimate a consultation's length from a doctor's recent ones: their mean, slips dropped.
 
-    Trimming resists outliers like a median; unlike a median it is not biased low for the
-    long right tail of consultation lengths, and a wait is a sum of them.
+    A wait is a sum of consultations, so its forecast needs their mean. Trimming both ends
+    of a right-skewed length distribution (or taking the median) biases it low: a 10 %
+    trimmed mean of lognormal lengths with CV 0.5 is 5 % short. Only slips are dropped.
     """
-    usable = sorted(m for m in recent_minutes if 0 < m < 240)
-    if len(usable) < 3:
+    usable = consultation_lengths(recent_minutes)
+    if len(usable) < MIN_RECENT:
         return default_min
-    cut = int(len(usable) * TRIM_SHARE)
-    kept = usable[cut : len(usable) - cut]
-    return float(sum(kept) / len(kept))
+    return float(sum(usable) / len(usable))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +105,35 @@ def estimate_waits(
     ]
 
 
-# An overrunning consultation is expected to go on for this share of a usual one more: the
-# ETAs behind it keep moving later as it runs long, instead of stopping at "now".
+# Without enough recent consultations, an overrunning one is expected to go on for this share
+# of a usual one more: the ETAs behind it keep moving later instead of stopping at "now".
 OVERRUN_SHARE = 0.25
+# The running consultation's forecast averages at least this many recent ones that lasted
+# longer than it has so far; further out, the tail of the longest ones is used.
+TAIL_MIN = 5
 
 
-def remaining_minutes(started_at: datetime | None, now: datetime, per_patient_min: float) -> float:
-    """Estimate how long the doctor's current consultation still runs."""
+def remaining_minutes(
+    started_at: datetime | None,
+    now: datetime,
+    per_patient_min: float,
+    recent_minutes: Sequence[float] = (),
+) -> float:
+    """Estimate how long the doctor's current consultation still runs, given how long it has.
+
+    The expectation of (length - elapsed) over the doctor's recent consultations that lasted
+    longer than the elapsed time: one that has outlived the short ones is a long one, so
+    "mean minus elapsed" would promise too little.
+    """
     if started_at is None:
         return 0.0
     elapsed = (now - started_at) / timedelta(minutes=1)
-    return max(per_patient_min - elapsed, per_patient_min * OVERRUN_SHARE)
+    usable = consultation_lengths(recent_minutes)
+    if len(usable) <= TAIL_MIN:
+        return max(per_patient_min - elapsed, per_patient_min * OVERRUN_SHARE)
+    longer = [m - elapsed for m in usable if m > elapsed]
+    if len(longer) >= TAIL_MIN:
+        return sum(longer) / len(longer)
+    # Beyond what the recent ones cover: the mean overrun of the longest past the next one.
+    edge = usable[-TAIL_MIN - 1]
+    return sum(m - edge for m in usable[-TAIL_MIN:]) / TAIL_MIN

@@ -1,10 +1,12 @@
 """Decide each future slot's overbooking allowance with the allocation model; booking enforces it.
 
-The day is planned as if it fills up: every booking not yet checked in is a request near its own
-slot, every free place is a request at the department's base show rate, and as many extra
-requests as the session's expected no-shows may go anywhere in the session. Where the model
-puts bookings beyond capacity (the cheapest alpha_k) becomes the slot's `overbook_cap`; every
-other slot gets none. Existing bookings never move: the assignment itself is thrown away.
+The day is planned as if it fills up, from what is known: every booking stays in its own slot
+with its patient's stored show probability (a patient already checked in is certain), every
+free place is a request at the department's base show rate, and as many extra requests as
+the session's expected no-shows, also at the base rate (patients not yet known), may go
+anywhere in the session. Where the model puts bookings beyond capacity (the cheapest alpha_k)
+becomes the slot's `overbook_cap`; every other slot gets none. Booking then checks the same
+slot with the same stored probabilities, so an allowance lands where the check can use it.
 """
 
 from __future__ import annotations
@@ -21,13 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.events import EventKind, QueueEvent, Subscriber
 from server.models import Appointment, Department, Doctor, DoctorSession, Slot
-from server.queue.order import Urgency
 from server.queue.state import TicketStatus
-from server.solver import AllocationRequest, AllocationResult, SlotSpec, SolverPolicy, allocate
+from server.solver import (
+    AllocationRequest,
+    AllocationResult,
+    SlotSpec,
+    SolverPolicy,
+    allocate,
+    greedy_result,
+)
 from server.state import ClinicState
 
 JOB = "allocate"
-# A booking may move this far in the model (never in reality): demand, not a promise.
+# A free place's hypothetical request may move this far in the model: demand, not a promise.
 WINDOW_MIN = 60
 # Patients already in the building count as certain arrivals.
 ARRIVED = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.IN_CONSULTATION)
@@ -84,7 +92,9 @@ def _add_session(
     shows: list[float] = []
     for place in group:
         slot, mine = place.slot, bookings.get(place.slot.id, [])
-        arrived = [a for a in mine if a.status in ARRIVED]
+        # Bookings stay where they are (the allowance applies to this slot's real contents),
+        # each with what is known of its patient: there already, or the stored score.
+        known = [1.0 if a.status in ARRIVED else _show(a, place.base_show) for a in mine]
         start = _minute(slot.starts_at, midnight)
         model.session_caps[slot.id] = place.session.overbook_cap
         model.slots.append(
@@ -94,24 +104,19 @@ def _add_session(
                 start,
                 capacity=slot.capacity,
                 index_in_session=place.index,
-                booked_show_probs=tuple(1.0 for _ in arrived),
+                booked_show_probs=tuple(known),
                 max_bookings=slot.capacity + place.session.overbook_cap,
             )
         )
-        booked = [a for a in mine if a.status is TicketStatus.BOOKED]
-        for appointment in booked:
-            show = _show(appointment, place.base_show)
-            shows.append(show)
-            model.requests.append(
-                _request(appointment.id, slot.doctor_id, show, start, start, appointment)
-            )
-        for _ in range(max(0, slot.capacity - len(arrived) - len(booked))):
+        shows.extend(known)
+        for _ in range(max(0, slot.capacity - len(mine))):
             shows.append(place.base_show)
             model.requests.append(_request(next(synthetic), slot.doctor_id, place.base_show, start))
-    mean = sum(shows) / len(shows) if shows else group[0].base_show
+    # The places the expected no-shows free go to patients not yet known: the base rate.
+    base = group[0].base_show
     for _ in range(math.floor(sum(1.0 - s for s in shows) + 1e-9)):
         doctor = group[0].slot.doctor_id
-        model.requests.append(_request(next(synthetic), doctor, mean, first, last, window=0))
+        model.requests.append(_request(next(synthetic), doctor, base, first, last, window=0))
 
 
 def _request(
@@ -120,13 +125,11 @@ def _request(
     show: float,
     start: int,
     end: int | None = None,
-    appointment: Appointment | None = None,
     window: int = WINDOW_MIN,
 ) -> AllocationRequest:
-    urgent = appointment is not None and appointment.urgency is Urgency.URGENT
     return AllocationRequest(
         request_id=request_id,
-        urgency="urgent" if urgent else "routine",
+        urgency="routine",
         show_prob=show,
         eligible_doctor_ids=(doctor_id,),
         window_start_min=start - window,
@@ -192,7 +195,11 @@ def allowances(model: DayModel, result: AllocationResult) -> dict[int, int]:
 
 
 async def store(session: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
-    """Write the allowances; a slot already holding more keeps room for what it holds."""
+    """Write the allowances; a slot already holding more keeps room for what it holds.
+
+    Each slot's expected arrivals are summed again from its bookings' stored scores, which the
+    nightly re-score has refreshed since they were booked: booking checks what the model saw.
+    """
     if not caps:
         return {}
     rows = await session.execute(
@@ -202,10 +209,23 @@ async def store(session: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
         slot_id: max(caps[slot_id], booked - capacity)
         for slot_id, booked, capacity in rows.tuples()
     }
+    held = await session.execute(
+        select(Appointment.slot_id, Appointment.no_show_probability).where(
+            Appointment.slot_id.in_(final), Appointment.status != TicketStatus.CANCELLED
+        )
+    )
+    milli = dict.fromkeys(final, 0)
+    for slot_id, no_show in held.tuples():
+        assert slot_id is not None  # selected by slot
+        # The arithmetic of take_place and release_place, so a later cancel gives back exactly.
+        milli[slot_id] += round((1.0 - (no_show or 0.0)) * 1000)
     await session.execute(
         update(Slot)
         .where(Slot.id.in_(final))
-        .values(overbook_cap=case(final, value=Slot.id))
+        .values(
+            overbook_cap=case(final, value=Slot.id),
+            expected_shows_milli=case(milli, value=Slot.id),
+        )
         .execution_options(synchronize_session=False)
     )
     return final
@@ -222,7 +242,9 @@ async def allocate_day(state: ClinicState, day: date, policy: SolverPolicy) -> d
         allocate, model.slots, model.requests, policy, seed=policy.random_seed
     )
     if result.stats.status not in ("optimal", "feasible"):
-        return {}  # keep the allowances we have rather than write none
+        # Nothing found within the budget (a loaded machine): the greedy allocation under the
+        # same rules, about 10 % below the optimum, rather than allowances of another night.
+        result = greedy_result(model.slots, model.requests, policy)
     caps = allowances(model, result)
     return await state.run(lambda s: store(s, caps))
 

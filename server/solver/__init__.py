@@ -1,6 +1,11 @@
 """Pure scheduling core: slot allocation with overbooking, and live re-sequencing."""
 
-from server.solver.allocation import allocate, allocation_value, greedy_allocation
+from server.solver.allocation import (
+    allocate,
+    allocation_value,
+    greedy_allocation,
+    greedy_result,
+)
 from server.solver.greedy import greedy_plan
 from server.solver.overbooking import overbook_decision
 from server.solver.plans import (
@@ -49,6 +54,7 @@ __all__ = [
     "diff_plans",
     "greedy_allocation",
     "greedy_plan",
+    "greedy_result",
     "improves",
     "overbook_decision",
     "resequence",

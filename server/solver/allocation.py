@@ -23,6 +23,7 @@ from server.solver.types import (
     AllocationResult,
     SlotLoad,
     SlotSpec,
+    SolveStats,
 )
 
 
@@ -225,6 +226,23 @@ def greedy_allocation(
                 extra_bookings=room.extra_bookings - 1,
             )
     return chosen
+
+
+def greedy_result(
+    slots: Sequence[SlotSpec],
+    requests: Sequence[AllocationRequest],
+    policy: SolverPolicy | None = None,
+) -> AllocationResult:
+    """Return the greedy allocation as a result, for when CP-SAT finds nothing in its budget."""
+    started = time.perf_counter()
+    chosen = greedy_allocation(slots, requests, policy)
+    value = allocation_value(slots, requests, chosen, policy)
+    return AllocationResult(
+        assignments=chosen,
+        unassigned=tuple(r.request_id for r in requests if r.request_id not in chosen),
+        slot_loads=_loads(slots, requests, chosen),
+        stats=SolveStats("greedy", value, value, None, time.perf_counter() - started),
+    )
 
 
 def _best_slot(

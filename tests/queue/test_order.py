@@ -71,13 +71,20 @@ def test_waits_grow_by_one_consultation_per_place_shared_by_doctors() -> None:
     assert [e.wait_min for e in estimates] == [3, 3, 15, 15, 27]
 
 
-def test_duration_is_a_trimmed_mean_of_recent_consultations_ignoring_outliers() -> None:
+def test_duration_is_the_mean_of_recent_consultations_ignoring_slips() -> None:
     assert expected_duration([8, 10, 12, 600, 0], default_min=15) == 10
     assert expected_duration([9], default_min=15) == 15  # too few to trust
-    # A long right tail: the median (10) would promise waits that are too short, since a
-    # wait is a sum of consultations; the extremes (two at each end of 20) are dropped.
+    # A consultation left open for 200 minutes is a slip (over 5x the median of 10), not a
+    # consultation; the long ones of the right tail are real and stay in.
     recent = [10] * 14 + [20, 25, 30, 35, 40, 200]
-    assert expected_duration(recent, default_min=15) == (12 * 10 + 20 + 25 + 30 + 35) / 16
+    assert expected_duration(recent, default_min=15) == (14 * 10 + 20 + 25 + 30 + 35 + 40) / 19
+
+
+def test_duration_is_not_biased_low_by_the_long_right_tail() -> None:
+    # A wait is a sum of consultations, so the forecast needs their mean (14 here); a
+    # trimmed mean (12.5) or the median (11.5) would promise waits that are too short.
+    recent = [6, 8, 9, 10, 11, 12, 14, 16, 20, 34]
+    assert expected_duration(recent, default_min=15) == 14
 
 
 def test_remaining_time_of_the_current_consultation() -> None:
@@ -86,3 +93,19 @@ def test_remaining_time_of_the_current_consultation() -> None:
     # it keep moving later instead of stopping at "now".
     assert remaining_minutes(at(0), at(25), per_patient_min=10) == 2.5
     assert remaining_minutes(None, at(0), per_patient_min=10) == 0
+
+
+def test_remaining_time_given_how_long_the_consultation_has_run() -> None:
+    # Half the doctor's consultations take 5 minutes, half 25 (mean 15). One still running
+    # after 10 minutes is one of the long ones: 15 minutes are left, not 15 - 10 = 5.
+    recent = [5.0] * 6 + [25.0] * 6
+    assert remaining_minutes(at(0), at(0), 15, recent) == 15
+    assert remaining_minutes(at(0), at(10), 15, recent) == 15
+    assert remaining_minutes(at(0), at(20), 15, recent) == 5
+
+
+def test_remaining_time_beyond_the_recent_consultations_uses_their_tail() -> None:
+    recent = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 20.0, 22.0, 24.0, 26.0, 28.0]
+    # Longer than all but four: the five longest ran on average 9 minutes past the sixth.
+    assert remaining_minutes(at(0), at(23), 17, recent) == (5 + 7 + 9 + 11 + 13) / 5
+    assert remaining_minutes(at(0), at(60), 17, recent) == (5 + 7 + 9 + 11 + 13) / 5

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from quart import Quart
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking
@@ -14,8 +14,11 @@ from server.auth.actor import SYSTEM
 from server.background.allocation import allocate_day
 from server.errors import DomainError
 from server.jobs import InProcessJobs
-from server.models import Slot
+from server.models import Appointment, Slot, Ticket
+from server.scheduling import allocation
+from server.scheduling.allocation import read_day
 from server.scheduling.settings import SolverSettings
+from server.solver import AllocationRequest, AllocationResult, SlotSpec, SolveStats
 from server.state import ClinicState
 from tests.conftest import T0
 from tests.factories import make_department, make_doctor, make_patient, make_session
@@ -152,4 +155,95 @@ async def test_a_cancellation_re_allocates_its_day(app: Quart, state: ClinicStat
     await state.run(lambda s: booking.cancel(s, SYSTEM, ticket_id=ticket_id, now=T0))
     assert isinstance(state.jobs, InProcessJobs)
     await state.jobs.drain()
+    assert await caps_of(state, slots) == [1, 0, 0, 0]
+
+
+async def book_ticket(state: ClinicState, slot_id: int) -> int:
+    """Book a new patient into the slot (scored at the base rate); return the ticket id."""
+
+    async def work(session: AsyncSession) -> int:
+        patient = await make_patient(session)
+        ticket = await booking.book(
+            session,
+            SYSTEM,
+            patient_id=patient.id,
+            choice=booking.SlotChoice(slot_id=slot_id),
+            now=T0,
+        )
+        return ticket.id
+
+    return await state.run(work)
+
+
+async def rescore(state: ClinicState, ticket_id: int, no_show: float) -> None:
+    """Store a new no-show probability on a booking, as the nightly re-score does."""
+
+    async def work(session: AsyncSession) -> None:
+        ticket = await session.get(Ticket, ticket_id)
+        assert ticket is not None
+        await session.execute(
+            update(Appointment)
+            .where(Appointment.id == ticket.appointment_id)
+            .values(no_show_probability=no_show)
+        )
+
+    await state.run(work)
+
+
+async def expected_milli(state: ClinicState, slot_id: int) -> int:
+    return int(
+        await state.read(
+            lambda s: s.scalar(select(Slot.expected_shows_milli).where(Slot.id == slot_id))
+        )
+    )
+
+
+async def test_a_patient_re_scored_as_unlikely_to_come_makes_room_in_their_own_slot(
+    app: Quart, state: ClinicState
+) -> None:
+    [slots] = await open_tomorrow(state, no_show_rate=0.2)
+    tickets = [await book_ticket(state, slot_id) for slot_id in slots]
+    # The night's re-score: the last slot's patient will probably not come (0.6).
+    await rescore(state, tickets[-1], 0.6)
+    await run_job(state)
+    # 1.2 expected no-shows free one place; only the last slot can take a second patient
+    # (0.4 + 0.8 = 1.2 expected) within capacity + 0.3, so the allowance is there.
+    assert await caps_of(state, slots) == [0, 0, 0, 1]
+    assert await expected_milli(state, slots[-1]) == 400  # what the model saw, not 800
+    assert await book(state, slots[-1]) is True  # the booking check agrees: overbooked
+    with pytest.raises(APIError) as refused:
+        await book(state, slots[0])
+    assert refused.value.code == "SLOT_FULL"
+    # Cancelling the unlikely patient gives back exactly what their slot counts for them.
+    await state.run(lambda s: booking.cancel(s, SYSTEM, ticket_id=tickets[-1], now=T0))
+    assert await expected_milli(state, slots[-1]) == 800
+
+
+async def test_the_model_keeps_bookings_in_their_slots_and_unknown_patients_at_the_base_rate(
+    app: Quart, state: ClinicState
+) -> None:
+    [slots] = await open_tomorrow(state, no_show_rate=0.2)
+    tickets = [await book_ticket(state, slot_id) for slot_id in slots[1:]]
+    await rescore(state, tickets[-1], 0.9)
+    model = await state.read(lambda s: read_day(s, TOMORROW.date(), T0))
+    booked = [s.booked_show_probs for s in model.slots]
+    assert booked == [(), (0.8,), (0.8,), (pytest.approx(0.1),)]
+    # One request for the free place, one for the 1.5 expected no-shows: both not yet known.
+    assert sorted(r.show_prob for r in model.requests) == pytest.approx([0.8, 0.8])
+
+
+async def test_when_the_solver_finds_nothing_in_time_the_greedy_allocation_is_stored(
+    app: Quart, state: ClinicState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [slots] = await open_tomorrow(state)
+
+    def nothing(
+        slots: list[SlotSpec], requests: list[AllocationRequest], *_: object, **__: object
+    ) -> AllocationResult:
+        stats = SolveStats("unknown", 0.0, 0.0, None, 5.0)
+        return AllocationResult({}, tuple(r.request_id for r in requests), (), stats)
+
+    monkeypatch.setattr(allocation, "allocate", nothing)
+    await run_job(state)
+    # Not the session's cap of 1 everywhere (what was there before): the greedy plan's.
     assert await caps_of(state, slots) == [1, 0, 0, 0]

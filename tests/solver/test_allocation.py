@@ -10,6 +10,7 @@ from server.solver import (
     allocate,
     allocation_value,
     greedy_allocation,
+    greedy_result,
     overbook_decision,
 )
 from tests.solver.factories import make_request, make_slot
@@ -91,6 +92,21 @@ def test_existing_bookings_count_towards_the_limits() -> None:
 
     assert result.assignments == {}
     assert result.slot_loads[0].bookings == 1
+
+
+def test_the_greedy_result_describes_its_slots_like_the_solver() -> None:
+    # The fallback when CP-SAT finds nothing in time: same rules, loads for staff, its value.
+    early = make_slot(index_in_session=0, booked_show_probs=(0.5,))
+    late = make_slot(index_in_session=1, start_min=15, booked_show_probs=(0.9,))
+    requests = [make_request(show_prob=0.7), make_request(show_prob=0.7)]
+
+    result = greedy_result([early, late], requests)
+
+    assert result.stats.status == "greedy"
+    assert _per_slot(result.assignments) == {early.slot_id: 1}  # 0.9 + 0.7 passes 1.3
+    assert [load.bookings for load in result.slot_loads] == [2, 1]
+    assert result.slot_loads[0].expected_arrivals == pytest.approx(1.2)
+    assert result.stats.objective == pytest.approx(100 - 40 * 0.2)
 
 
 def test_staff_see_which_slots_are_overbooked_and_why() -> None:
