@@ -211,7 +211,7 @@ async def test_a_patient_re_scored_as_unlikely_to_come_makes_room_in_their_own_s
     assert await caps_of(state, slots) == [0, 0, 0, 1]
     assert await expected_milli(state, slots[-1]) == 400  # what the model saw, not 800
     assert await book(state, slots[-1]) is True  # the booking check agrees: overbooked
-    with pytest.raises(APIError) as refused:
+    with pytest.raises(DomainError) as refused:
         await book(state, slots[0])
     assert refused.value.code == "SLOT_FULL"
     # Cancelling the unlikely patient gives back exactly what their slot counts for them.
