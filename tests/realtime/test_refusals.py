@@ -11,7 +11,7 @@ import pytest
 from socketio.exceptions import ConnectionError as SocketRefused
 
 from server.auth.secrets import sign_ticket
-from server.realtime.namespaces import UNAVAILABLE
+from server.realtime.auth import UNAVAILABLE
 from server.realtime.refusals import FINAL_REFUSALS
 from tests.realtime.conftest import ClinicDay, LiveServer, Screen
 
