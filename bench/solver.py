@@ -27,6 +27,7 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from server.events import EventKind
 from server.solver import (
     AllocationRequest,
     DoctorAvailability,
@@ -265,7 +266,7 @@ async def _await_round(
         # transaction, so this is usually the very update that first shows it; a CP-SAT
         # re-plan (a "resequenced" update) counts too.
         if planned is None and (
-            any(e["kind"] == "resequenced" for e in update["events"])
+            any(e["kind"] == EventKind.RESEQUENCED for e in update["events"])
             or any(t["token"] == token and t.get("ahead") == 0 for t in update["data"]["next"])
         ):
             planned = at
