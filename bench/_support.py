@@ -7,11 +7,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -19,9 +19,21 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from server.models import Role
+    from server.state import ClinicState
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+
+
+@asynccontextmanager
+async def bench_clinic(database_url: str, **settings: Any) -> AsyncIterator[ClinicState]:
+    """Yield the state of a one-shot runtime on `database_url` (server/runtime.py); close it."""
+    from server.config import Settings
+    from server.runtime import ProcessRole, build_runtime
+
+    made = Settings(database_url=database_url, **settings)
+    async with build_runtime(made, ProcessRole.TOOL) as runtime:
+        yield runtime.state
 
 
 def free_port() -> int:

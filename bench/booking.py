@@ -26,7 +26,7 @@ import pymysql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import bench_login, bench_patients, free_port, percentile, server
+from bench._support import bench_clinic, bench_login, bench_patients, free_port, percentile, server
 
 DB = "clinic_bench"
 URL = f"mysql+aiomysql://root@127.0.0.1/{DB}"
@@ -50,14 +50,12 @@ async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list
 
     from server.actions import admin
     from server.auth.actor import SYSTEM
-    from server.config import Settings
-    from server.db import make_engine, make_sessionmaker, transaction
+    from server.db import transaction
     from server.models import Role, Slot
 
     now = datetime.now(UTC)
     start = (now + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
-    engine = make_engine(Settings(database_url=URL))
-    async with transaction(make_sessionmaker(engine)) as session:
+    async with bench_clinic(URL) as state, transaction(state.sessions) as session:
         department = await admin.create_department(
             session, SYSTEM, code="BEN", name="Bench", token_prefix="B", rooms=[], now=now
         )
@@ -78,9 +76,8 @@ async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list
             )
         token = await bench_login(session, Role.STAFF, now, username="bench")
         people = await bench_patients(session, patients, "B", now)
-    async with make_sessionmaker(engine)() as session:
+    async with bench_clinic(URL) as state, state.sessions() as session:
         slots = list(await session.scalars(select(Slot.id)))
-    await engine.dispose()
     return token, slots, people
 
 

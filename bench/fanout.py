@@ -31,7 +31,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
-from bench._support import bench_login, bench_patients, free_port, percentile
+from bench._support import bench_clinic, bench_login, bench_patients, free_port, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTS = (1000, 5000)
@@ -76,13 +76,14 @@ async def seed(database_url: str) -> dict[str, Any]:
     from server.actions import admin, booking, queue
     from server.auth.actor import SYSTEM
     from server.auth.secrets import sign_ticket
-    from server.config import Settings
-    from server.db import make_engine, make_sessionmaker, transaction
+    from server.db import transaction
     from server.models import Role
 
     now = datetime.now(UTC)
-    engine = make_engine(Settings(database_url=database_url, secret_key=SECRET))
-    async with transaction(make_sessionmaker(engine)) as session:
+    async with (
+        bench_clinic(database_url, secret_key=SECRET) as state,
+        transaction(state.sessions) as session,
+    ):
         department = await admin.create_department(
             session, SYSTEM, code="GEN", name="General", token_prefix="G", rooms=["Room 1"], now=now
         )
@@ -111,7 +112,6 @@ async def seed(database_url: str) -> dict[str, Any]:
             tickets.append(ticket.id)
         called = await queue.call_next(session, SYSTEM, doctor_id=doctor.id, now=now)
         token = await bench_login(session, Role.ADMIN, now, username="bench")
-    await engine.dispose()
     return {
         "key": key,
         "links": [sign_ticket(SECRET, t) for t in tickets],

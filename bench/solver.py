@@ -198,16 +198,17 @@ async def seed_clinic(database_url: str) -> dict[str, Any]:
     """Make a department with two doctors in session, 30 walk-ins waiting, a board, tokens."""
     from datetime import UTC, datetime, timedelta
 
-    from bench._support import bench_login, bench_patients
+    from bench._support import bench_clinic, bench_login, bench_patients
     from server.actions import admin, booking
     from server.auth.actor import SYSTEM
-    from server.config import Settings
-    from server.db import make_engine, make_sessionmaker, transaction
+    from server.db import transaction
     from server.models import Role
 
     now = datetime.now(UTC)
-    engine = make_engine(Settings(database_url=database_url, secret_key=BENCH_SECRET))
-    async with transaction(make_sessionmaker(engine)) as session:
+    async with (
+        bench_clinic(database_url, secret_key=BENCH_SECRET) as state,
+        transaction(state.sessions) as session,
+    ):
         department = await admin.create_department(
             session, SYSTEM, code="GEN", name="General", token_prefix="G", rooms=[], now=now
         )
@@ -234,7 +235,6 @@ async def seed_clinic(database_url: str) -> dict[str, Any]:
         tokens = {}
         for role in (Role.STAFF, Role.ADMIN):  # staff insert; an admin plays the doctors
             tokens[role.value] = await bench_login(session, role, now)
-    await engine.dispose()
     return {
         "department_id": department.id,
         "key": key,

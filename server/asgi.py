@@ -14,9 +14,11 @@ from server.runtime import runtime_of
 
 def add_sockets(app: Quart, scope: str = DEFAULT_SCOPE) -> socketio.AsyncServer:
     """Give `app`'s runtime its Socket.IO side, started and stopped with the rest."""
-    realtime = create_realtime(app, scope=scope)
-    runtime_of(app).realtime = realtime
-    return realtime.sio
+    runtime = runtime_of(app)
+    if runtime.started:
+        raise RuntimeError("add the sockets before the app starts: they start with it")
+    runtime.realtime = create_realtime(app, scope=scope)
+    return runtime.realtime.sio
 
 
 def create_asgi(settings: Settings | None = None, scope: str = DEFAULT_SCOPE) -> headers.ASGI:

@@ -19,7 +19,23 @@ if TYPE_CHECKING:  # scikit-learn takes seconds to import: `clinic worker --chec
     from server.scoring import ModelScorer
 
 
-@click.group()
+class ClinicGroup(click.Group):
+    """The `clinic` commands; `ml` is imported only when named (scikit-learn takes seconds)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "ml"})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name != "ml":
+            return super().get_command(ctx, name)
+        try:
+            from server.ml.cli import ml_group
+        except ImportError:  # the ML commands are optional while they are being built
+            return None
+        return ml_group
+
+
+@click.group(cls=ClinicGroup)
 def main() -> None:
     """Run and manage the clinic queue."""
     logging.basicConfig(
@@ -271,17 +287,6 @@ def user_deactivate(username: str) -> None:
         click.echo(f"error: no user {username}", err=True)
         sys.exit(1)
     click.echo(f"deactivated {username}; their sessions and tokens are ended")
-
-
-def _register_optional_groups() -> None:
-    try:
-        from server.ml.cli import ml_group
-    except ImportError:  # the ML commands are optional while they are being built
-        return
-    main.add_command(ml_group, "ml")
-
-
-_register_optional_groups()
 
 
 @main.command()

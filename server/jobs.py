@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-# A job function takes arq's context dict (ctx["state"] is the ClinicState) and plain arguments.
+# A job function takes a context dict (see server/runtime.py: ctx["state"] is the ClinicState,
+# ctx["notifications"] the notifications when the process has them) and plain arguments.
 JobFunction = Callable[..., Awaitable[Any]]
 
 # arq's default queue carries the live jobs (re-plans, deliveries, reminders, allocations); the

@@ -71,6 +71,11 @@ class Runtime:
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _started: bool = False
 
+    @property
+    def started(self) -> bool:
+        """Tell whether `start()` was called (parts added later would never start)."""
+        return self._started
+
     def job_context(self) -> dict[str, Any]:
         """Return what a job reads: the state, and the notifications when this role has them."""
         if self.notifications is not None:

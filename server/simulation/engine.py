@@ -317,7 +317,7 @@ class Clinic:
         return process
 
     async def _rescore(self) -> None:
-        """The nightly re-score (`workers.ml_jobs.rescore_bookings`) with the loaded model.
+        """The nightly re-score (`server.background.ml.rescore_bookings`) with the loaded model.
 
         The job loads the model from the registry each night (seconds, with its checks);
         the simulation's scorer already holds the same model, so it is used instead.

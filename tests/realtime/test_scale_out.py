@@ -225,8 +225,9 @@ async def test_a_worker_emits_to_screens_through_redis(
     redis = Redis.from_url(REDIS_URL)
     worker = make_state(server.state.settings, redis=redis, clock=server.state.clock)
     engine = worker.engine
-    await attach_worker_emitter(worker, scope=scope)
+    emitter = await attach_worker_emitter(worker, scope=scope)
     await call_next(worker, day)
+    await emitter.wait_idle()  # the worker published (through Redis) before the phone is read
     updates = await phone.drain()
     assert numbered_from(updates, snapshot["seq"])
     assert updates[-1]["data"]["ticket"]["status"] == "called"
