@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,8 +15,10 @@ from server.actions.booking import SlotChoice
 from server.api.errors import http_status
 from server.auth.actor import SYSTEM
 from server.errors import DomainError
+from server.events import EventKind, QueueEvent
 from server.models import AuditEvent, Doctor, DoctorSession, Slot, Ticket
 from server.models.outbox import OutboxMessage
+from server.scheduling import versions
 from server.state import ClinicState
 from tests.conftest import T0
 from tests.factories import make_department, make_doctor, make_patient, make_session
@@ -59,7 +62,7 @@ async def book_at(state: ClinicState, doctor: Doctor, minutes: int, **patient: o
     return await state.run(work)
 
 
-async def walk_in(state: ClinicState, doctor: Doctor) -> Ticket:
+async def walk_in(state: ClinicState, doctor: Doctor, *, chosen: bool = True) -> Ticket:
     async def work(s: AsyncSession) -> Ticket:
         person = await make_patient(s)
         return await booking.register_walk_in(
@@ -67,11 +70,16 @@ async def walk_in(state: ClinicState, doctor: Doctor) -> Ticket:
             SYSTEM,
             patient_id=person.id,
             department_id=doctor.department_id,
-            doctor_id=doctor.id,
+            doctor_id=doctor.id if chosen else None,
             now=T0,
         )
 
     return await state.run(work)
+
+
+async def plan_version(state: ClinicState, day: Day) -> int:
+    row = await state.read(lambda s: versions.current(s, day.leaving.department_id, T0.date()))
+    return row.version if row is not None else 0
 
 
 async def close(state: ClinicState, day: Day, at: datetime = ELEVEN) -> admin.EarlyClose:
@@ -208,3 +216,53 @@ async def test_a_close_in_the_past_or_a_second_close_is_refused(state: ClinicSta
             )
         )
     assert (http_status(unknown.value), unknown.value.code) == (404, "SESSION_NOT_FOUND")
+
+
+async def test_a_delay_is_audited_and_tells_every_patient_whose_wait_moves(
+    state: ClinicState,
+) -> None:
+    day = await open_day(state)
+    booked = await book_at(state, day.leaving, 30)
+    waiting = await walk_in(state, day.leaving)
+    shared = await walk_in(state, day.leaving, chosen=False)  # the shared line moves too
+    other = await walk_in(state, day.staying)  # another doctor's line does not move
+    version = await plan_version(state, day)
+    seen: list[QueueEvent] = []
+
+    async def listen(events: Sequence[QueueEvent]) -> None:
+        seen.extend(events)
+
+    state.hub.subscribe(listen)
+    row = await state.run(
+        lambda s: admin.delay_session(
+            s, SYSTEM, session_id=day.session_id, delay_minutes=25, now=T0
+        )
+    )
+
+    assert row.delay_minutes == 25
+    stored = await state.read(lambda s: s.get(DoctorSession, day.session_id))
+    assert stored is not None and stored.delay_minutes == 25
+    assert [(e.kind, e.ticket_id) for e in seen] == [
+        (EventKind.SESSION_DELAYED, t) for t in sorted([booked.id, waiting.id, shared.id])
+    ]
+    assert other.id not in {e.ticket_id for e in seen}
+    assert all(e.extra == {"session_id": day.session_id, "delay_minutes": 25} for e in seen)
+    [audit_row] = await state.read(
+        lambda s: s.scalars(select(AuditEvent).where(AuditEvent.action == "session.delay"))
+    )
+    assert audit_row.details == {
+        "session_id": day.session_id,
+        "from_minutes": 0,
+        "to_minutes": 25,
+    }
+    assert await plan_version(state, day) > version  # the plan made before no longer holds
+
+
+async def test_a_delay_of_an_unknown_session_changes_nothing(state: ClinicState) -> None:
+    with pytest.raises(DomainError) as unknown:
+        await state.run(
+            lambda s: admin.delay_session(s, SYSTEM, session_id=999, delay_minutes=5, now=T0)
+        )
+    assert (http_status(unknown.value), unknown.value.code) == (404, "SESSION_NOT_FOUND")
+    audits = await state.read(lambda s: s.scalar(select(func.count(AuditEvent.id))))
+    assert audits == 0

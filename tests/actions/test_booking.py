@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking
 from server.actions.booking import OverbookPolicy, SlotChoice
+from server.actions.common import change_status
 from server.api.errors import http_status
 from server.auth.actor import SYSTEM
 from server.errors import DomainError
 from server.models import AuditEvent, Slot
-from server.queue.state import TicketStatus
+from server.queue.state import InvalidTransition, TicketEvent, TicketStatus
 from tests.conftest import T0
 from tests.factories import make_department, make_doctor, make_patient, make_session
 
@@ -286,6 +287,36 @@ async def test_rescheduling_moves_the_place_and_keeps_the_token_on_the_same_day(
     )
     assert moved.token == token and moved.appointment.slot_id == first.id + 1
     assert counts == {first.id: 0, first.id + 1: 1}
+
+
+@pytest.mark.parametrize(
+    "event", [TicketEvent.CHECK_IN, TicketEvent.CANCEL], ids=["arrived", "cancelled"]
+)
+async def test_only_a_booking_not_yet_arrived_moves_as_the_state_machine_says(
+    session: AsyncSession, event: TicketEvent
+) -> None:
+    doctor = await make_doctor(session)
+    await make_session(session, doctor)
+    first = await first_slot(session, doctor.id)
+    ticket = await booking.book(
+        session,
+        SYSTEM,
+        patient_id=(await make_patient(session)).id,
+        choice=SlotChoice(first.id),
+        now=NOW,
+    )
+    change_status(session, SYSTEM, ticket, event, NOW)
+    status = ticket.appointment.status
+    with pytest.raises(InvalidTransition) as caught:
+        await booking.reschedule(
+            session, SYSTEM, ticket_id=ticket.id, choice=SlotChoice(first.id + 1), now=NOW
+        )
+    refused = caught.value
+    assert (refused.status, refused.event) == (status, TicketEvent.RESCHEDULE)
+    assert (refused.code, http_status(refused)) == ("INVALID_TRANSITION", 409)
+    assert refused.details == {"status": status.value, "event": "reschedule"}
+    taken = await session.scalar(select(Slot.booked).where(Slot.id == first.id + 1))
+    assert taken == 0 and ticket.appointment.slot_id == first.id
 
 
 async def test_rescheduling_to_another_day_takes_that_days_token(session: AsyncSession) -> None:

@@ -127,3 +127,33 @@ async def test_an_unknown_session_is_404_and_a_second_close_409(
     assert (await close(client, clinic_day, {"at": ELEVEN.isoformat(), "reason": "x"}))[0] == 200
     status, payload = await close(client, clinic_day, {"reason": "x"})
     assert (status, payload["code"]) == (409, "ALREADY_CLOSED")
+
+
+async def test_a_delay_is_written_in_the_audit_log_with_who_made_it(
+    clinic_day: Clinic, client: Client
+) -> None:
+    ident = await session_id(clinic_day)
+    response = await client.post(
+        f"/api/admin/sessions/{ident}/delay",
+        json={"delay_minutes": 15},
+        headers=clinic_day.headers(Role.STAFF),
+    )
+    assert response.status_code == 200
+    assert await response.get_json() == {"id": ident, "delay_minutes": 15}
+    log = await (
+        await client.get("/api/admin/audit", headers=clinic_day.headers(Role.ADMIN))
+    ).get_json()
+    [row] = [e for e in log["events"] if e["action"] == "session.delay"]
+    assert row["details"] == {"session_id": ident, "from_minutes": 0, "to_minutes": 15}
+    me = await (await client.get("/api/auth/me", headers=clinic_day.headers(Role.STAFF))).get_json()
+    assert row["actor_id"] == me["user_id"]
+
+
+async def test_a_delay_of_an_unknown_session_is_a_404(clinic_day: Clinic, client: Client) -> None:
+    response = await client.post(
+        "/api/admin/sessions/99999/delay",
+        json={"delay_minutes": 15},
+        headers=clinic_day.headers(Role.STAFF),
+    )
+    assert response.status_code == 404
+    assert (await response.get_json())["code"] == "SESSION_NOT_FOUND"

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
+from server.api.errors import error_response, http_status
+from server.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
 from server.models import Role
+from server.queue.state import InvalidTransition, TicketEvent, TicketStatus
 from tests.api.conftest import Clinic
 from tests.factories import make_patient
 
@@ -131,3 +145,57 @@ async def test_the_desk_finds_a_patient_by_record_number_that_looks_like_a_token
     ).get_json()
     assert [p["id"] for p in by_record["patients"]] == [patient.id]
     assert [p["id"] for p in by_token["patients"]] == [clinic_day.other_patient.id]
+
+
+# Every class domain code raises, and the status it answers with over HTTP.
+STATUSES = [
+    (Malformed, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Invalid, 422),
+    (RateLimited, 429),
+    (Unavailable, 503),
+]
+
+
+@pytest.mark.parametrize(("cls", "status"), STATUSES)
+async def test_each_domain_refusal_has_its_one_http_status_and_the_shared_body(
+    cls: type[DomainError], status: int, app: Quart
+) -> None:
+    async with app.test_request_context("/api/anything"):
+        response, answered = error_response(cls("SOME_CODE", "a message", {"ticket_id": 7}))
+    assert answered == status
+    assert await response.get_json() == {
+        "code": "SOME_CODE",
+        "message": "a message",
+        "details": {"ticket_id": 7},
+    }
+    # Only an unavailable part says when to come back.
+    assert ("Retry-After" in response.headers) is (status == 503)
+
+
+def every_refusal_class(root: type[DomainError] = DomainError) -> list[type[DomainError]]:
+    found = []
+    for cls in root.__subclasses__():
+        found += [cls, *every_refusal_class(cls)]
+    return found
+
+
+def test_every_refusal_class_maps_to_a_status_through_its_ancestors() -> None:
+    covered = {cls for cls, _ in STATUSES}
+    # Every class, and any added later, is one of the mapped ones or derives from one.
+    assert all(issubclass(cls, tuple(covered)) for cls in every_refusal_class())
+    # A subclass left out of the table answers as its parent: a refused transition is a 409.
+    assert http_status(InvalidTransition(TicketStatus.COMPLETED, TicketEvent.CALL)) == 409
+
+
+async def test_a_refusal_from_a_route_reaches_the_client_with_its_status(
+    clinic_day: Clinic, client: Client
+) -> None:
+    # A NotFound raised in the route (not an APIError) becomes the JSON 404.
+    response = await client.get("/api/patients/987654", headers=clinic_day.headers(Role.STAFF))
+    payload = await response.get_json()
+    assert response.status_code == 404 and payload["code"] == "PATIENT_NOT_FOUND"
+    assert shape(payload) == {"code", "message", "details"}

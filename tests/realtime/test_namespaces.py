@@ -7,6 +7,19 @@ from collections.abc import Callable
 import pytest
 from socketio.exceptions import ConnectionError as SocketRefused
 
+from server.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
+from server.realtime import auth as who
+from server.realtime.namespaces import BoardNamespace
 from tests.realtime.conftest import ClinicDay, LiveServer, Screen
 
 MakeScreen = Callable[[str], Screen]
@@ -89,3 +102,45 @@ async def test_a_patient_sees_their_own_ticket_but_not_anothers(
     other = screens("/patient")
     code = await refused(other, live_server.url, {"token": token, "ticket_id": theirs})
     assert code == "FORBIDDEN"
+
+
+REFUSAL_CLASSES = [
+    Malformed,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Invalid,
+    RateLimited,
+    Unavailable,
+]
+
+
+@pytest.mark.parametrize("cls", REFUSAL_CLASSES)
+def test_each_domain_refusal_reaches_a_socket_as_its_code_and_message(
+    cls: type[DomainError],
+) -> None:
+    refused_with = who.refusal(cls("SOME_CODE", "a message", {"ticket_id": 7}))
+    assert refused_with.error_args == {
+        "message": "a message",
+        "data": {"code": "SOME_CODE", "message": "a message"},
+    }
+
+
+def test_a_bug_reaches_a_socket_as_unavailable_without_its_text() -> None:
+    refused_with = who.refusal(RuntimeError("secret internals"))
+    assert refused_with.error_args["data"]["code"] == "UNAVAILABLE"
+    assert "secret" not in repr(refused_with.error_args)
+
+
+async def test_a_refusal_raised_while_admitting_is_the_clients_connect_error(
+    live_server: LiveServer,
+    clinic_day: ClinicDay,
+    screens: MakeScreen,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def full(*_: object) -> None:
+        raise Conflict("BOARD_FULL", "no room for another board")
+
+    monkeypatch.setattr(BoardNamespace, "admit", full)
+    assert await refused(screens("/board"), live_server.url, {"key": "any"}) == "BOARD_FULL"

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.actions import queue
 from server.auth.actor import SYSTEM
 from server.config import Settings
+from server.models import DoctorSession, Role
+from server.scheduling import versions
 from server.state import ClinicState
+from tests import factories
 from tests.conftest import Clock
 from tests.realtime.conftest import ClinicDay, LiveServer, Screen, open_clinic, serve, settled
 
@@ -148,3 +153,43 @@ async def test_a_restarted_server_numbers_under_a_new_epoch_and_higher(
     assert seen[0]["epoch"] != seen[1]["epoch"]
     assert seen[1]["seq"] > seen[0]["seq"]
     assert seen[1]["data"]["next"] == seen[0]["data"]["next"]
+
+
+async def test_a_late_doctor_moves_the_waits_on_every_screen_of_the_department(
+    live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
+) -> None:
+    state = live_server.state
+
+    async def desk_login(session: AsyncSession) -> tuple[str, int]:
+        user = await factories.make_user(session, Role.STAFF)
+        block = await session.scalar(
+            select(DoctorSession.id).where(DoctorSession.doctor_id == clinic_day.doctor_id)
+        )
+        assert block is not None
+        return await factories.make_token(session, user), block
+
+    token, session_id = await state.run(desk_login)
+    console = screens("/console")
+    await console.connect(live_server.url, {"token": clinic_day.doctor_token})
+    _hello, [snapshot] = await console.join()
+    before = {t["ticket_id"]: t["wait_min"] for t in snapshot["data"]["tickets"]}
+
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        delayed = await http.post(
+            f"/api/admin/sessions/{session_id}/delay",
+            json={"delay_minutes": 40},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert delayed.status_code == 200
+    await settled(state)
+    updates = await console.drain()
+    assert numbered_from(updates, snapshot["seq"])
+    assert "session_delayed" in kinds(updates)
+    after = {t["ticket_id"]: t["wait_min"] for t in updates[-1]["data"]["tickets"]}
+    assert after.keys() == before.keys() == set(clinic_day.tickets)
+    # Nobody is seen before the doctor arrives, 40 minutes from now.
+    assert all(after[t] >= 40 > before[t] for t in clinic_day.tickets)
+    plan = await state.read(
+        lambda s: versions.current(s, clinic_day.department_id, state.clock().date())
+    )
+    assert plan is not None and plan.plan_version == plan.version  # re-planned since
