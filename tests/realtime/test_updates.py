@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.actions import queue
 from server.auth.actor import SYSTEM
 from server.config import Settings
+from server.realtime.direct import TALLY
 from server.state import ClinicState
 from tests.conftest import Clock
 from tests.realtime.conftest import ClinicDay, LiveServer, Screen, open_clinic, serve, settled
@@ -42,9 +43,13 @@ async def test_a_call_reaches_the_board_with_the_room_and_the_next_number(
     board = screens("/board")
     await board.connect(live_server.url, {"key": clinic_day.display_key})
     _hello, [snapshot] = await board.join()
+    direct_before = TALLY.direct
     await call_next(live_server.state, clinic_day)
     updates = await board.drain()
     assert numbered_from(updates, snapshot["seq"])
+    # An idle board gets the update by a direct write: the queue would also deliver it, so
+    # without this the fast path could switch itself off (an engine.io upgrade) unnoticed.
+    assert TALLY.direct > direct_before
     assert kinds(updates) == ["called"]
     [called] = updates[-1]["data"]["serving"]
     assert called["status"] == "called" and called["room"]
