@@ -52,8 +52,8 @@ def _trimmer() -> Callable[[], object] | None:
 class ChurnCollector:
     """Count closed connections; every so many, collect all garbage and return memory."""
 
-    def __init__(self, every: int = CLOSES_PER_COLLECTION) -> None:
-        self.every = every
+    def __init__(self, every: int = CLOSES_PER_COLLECTION, delay_s: float = DELAY_S) -> None:
+        self.every, self.delay_s = every, delay_s
         self.open = 0
         self.closed_since = 0
         self.collections = 0
@@ -71,7 +71,12 @@ class ChurnCollector:
         due = max(self.every, int(self.open * OPEN_SHARE))
         if self.closed_since >= due and self._pending is None:
             loop = asyncio.get_running_loop()
-            self._pending = loop.call_later(DELAY_S, self.collect)
+            self._pending = loop.call_later(self.delay_s, self.collect)
+
+    @property
+    def scheduled(self) -> bool:
+        """Tell whether a collection is due and waits for the burst of closes to end."""
+        return self._pending is not None
 
     def collect(self) -> None:
         """Run a full collection now and hand free memory back to the OS."""

@@ -18,6 +18,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -33,6 +34,18 @@ Message = dict[str, Any]
 # many frames wait for it, or when one write has waited this long (it reconnects and resyncs).
 MAX_QUEUED_FRAMES = 64
 MAX_STALL_S = 10.0
+
+
+@dataclass
+class Tally:
+    """How this process's broadcast frames left: written at once, or through a socket's queue."""
+
+    direct: int = 0
+    queued: int = 0
+
+
+# Process-wide, like engine.io's sockets: the tests tell the fast path from its silent absence.
+TALLY = Tally()
 
 
 class DirectWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
@@ -190,13 +203,16 @@ def write_frame(socket: Any, message: Message, now: float) -> bool:
     reading; False: queue the frame instead."""
     direct: DirectWebSocket | None = getattr(socket, "direct", None)
     if direct is None:
+        TALLY.queued += 1
         return False
     if not direct.idle(now):
         if not direct.stalled():
+            TALLY.queued += 1
             return False
         direct.drop()
         return True  # nothing more for it: it reconnects and gets a snapshot
     direct.write_now(message)
+    TALLY.direct += 1
     return True
 
 

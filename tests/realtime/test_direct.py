@@ -167,8 +167,7 @@ async def test_a_snapshot_being_written_is_not_overtaken(harness: Harness) -> No
     conn.paused = True
     await harness.queued(conn, "snapshot", {"seq": 1})
     # The writer took the snapshot out of the queue and waits for the paused transport.
-    await until(lambda: harness.socket(conn).queue.empty())
-    await asyncio.sleep(0.01)
+    await until(lambda: len(conn.waiting) == 1)
     assert not harness.direct(conn).idle(0.0)
     await harness.broadcast({"seq": 2})
     conn.resume()
@@ -183,7 +182,8 @@ async def test_a_direct_write_that_must_wait_keeps_its_place(harness: Harness) -
     assert harness.direct(conn).blocked is not None
     await harness.queued(conn, "snapshot", {"seq": 2})
     await harness.broadcast({"seq": 3})
-    await asyncio.sleep(0.01)
+    # The writer took both queued frames and waits behind the direct write: nothing went out.
+    await until(lambda: harness.socket(conn).queue.empty())
     assert conn.events() == []
     conn.resume()
     await until(lambda: len(conn.events()) == 3)
@@ -204,7 +204,8 @@ async def test_many_sockets_get_every_update_once_in_order(harness: Harness) -> 
             await harness.queued(conns[2], "snapshot", {"seq": 2})
     conns[2].resume()
     await until(lambda: all(len(c.events()) >= 3 for c in conns))
-    await asyncio.sleep(0.01)
+    # Every writer is back waiting on an empty queue: no frame is still to come.
+    await until(lambda: all(harness.direct(c).idle(0.0) for c in conns))
     for index, conn in enumerate(conns):
         updates = [("update", {"seq": seq}) for seq in range(1, 4)]
         if index == 2:
@@ -217,11 +218,12 @@ async def test_updates_behind_a_waiting_direct_write_keep_their_order(harness: H
     conn.paused = True
     for seq in range(1, 4):
         await harness.broadcast({"seq": seq})
-    await asyncio.sleep(0.01)
+    # The writer took the two queued updates and waits behind the direct write.
+    await until(lambda: harness.socket(conn).queue.empty())
     assert conn.events() == []
     conn.resume()
     await until(lambda: len(conn.events()) == 3)
-    await asyncio.sleep(0.01)
+    await until(lambda: harness.direct(conn).idle(0.0))  # nothing more is on its way
     assert conn.events() == [("update", {"seq": seq}) for seq in range(1, 4)]
 
 

@@ -38,9 +38,11 @@ class Delivered:
 
     def __init__(self) -> None:
         self.seqs: list[int] = []
+        self.arrived = asyncio.Event()  # set on every delivery
 
     async def __call__(self, emissions: list[Emission]) -> None:
         self.seqs += [data["seq"] for _event, data, _ns, _room in emissions]
+        self.arrived.set()
 
 
 async def test_an_update_ahead_of_a_missing_number_waits_for_it() -> None:
@@ -59,7 +61,8 @@ async def test_held_updates_go_out_when_the_missing_number_never_comes() -> None
     order = InOrder(delivered, window_s=0.05)
     await order([update(1), update(3)])
     assert delivered.seqs == [1]
-    await asyncio.sleep(0.1)  # the window passes; nothing else happens meanwhile
+    delivered.arrived.clear()
+    await asyncio.wait_for(delivered.arrived.wait(), 5)  # only the window's end can send it
     assert delivered.seqs == [1, 3]  # screens see the gap and resync, as before
     await order([update(4)])
     assert delivered.seqs == [1, 3, 4]

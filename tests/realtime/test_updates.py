@@ -13,6 +13,7 @@ from server.actions import queue
 from server.auth.actor import SYSTEM
 from server.config import Settings
 from server.models import DoctorSession, Role
+from server.realtime.direct import TALLY
 from server.scheduling import versions
 from server.state import ClinicState
 from tests import factories
@@ -47,9 +48,13 @@ async def test_a_call_reaches_the_board_with_the_room_and_the_next_number(
     board = screens("/board")
     await board.connect(live_server.url, {"key": clinic_day.display_key})
     _hello, [snapshot] = await board.join()
+    direct_before = TALLY.direct
     await call_next(live_server.state, clinic_day)
     updates = await board.drain()
     assert numbered_from(updates, snapshot["seq"])
+    # An idle board gets the update by a direct write: the queue would also deliver it, so
+    # without this the fast path could switch itself off (an engine.io upgrade) unnoticed.
+    assert TALLY.direct > direct_before
     assert kinds(updates) == ["called"]
     [called] = updates[-1]["data"]["serving"]
     assert called["status"] == "called" and called["room"]
