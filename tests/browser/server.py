@@ -57,7 +57,8 @@ class ServerProcess:
             if source.exists():
                 shutil.copyfile(source, self.database.with_name(self.database.name + suffix))
 
-    def start(self, timeout: float = 60.0) -> None:
+    # Generous: on the shared 2-core machine a busy hour makes start-up alone take over a minute.
+    def start(self, timeout: float = 180.0) -> None:
         """Start serving and wait until the health check answers."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
