@@ -26,6 +26,7 @@ from server.auth.ratelimit import FallbackLimiter, Limiter, MemoryLimiter, Redis
 from server.config import PROJECT_ROOT, Settings
 from server.db import make_engine, make_sessionmaker
 from server.events import EventHub
+from server.fhir.blueprint import bp as fhir_bp
 from server.jobs import ArqJobs, InProcessJobs
 from server.notify import api as notify_api
 from server.notify.runtime import attach as attach_notifications
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         api_docs.bp,
         screens_bp,
         screens_public_bp,
+        fhir_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

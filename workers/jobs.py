@@ -20,3 +20,8 @@ FUNCTIONS["rescore_bookings"] = rescore_bookings
 FUNCTIONS["resequence"] = resequence_queue
 FUNCTIONS["allocate"] = allocate_day
 FUNCTIONS["allocate_upcoming"] = allocate_upcoming
+
+# FHIR subscription notifications (rest-hook), posted with the outbox's retries.
+from server.fhir.delivery import deliver_fhir  # noqa: E402
+
+FUNCTIONS["deliver_fhir"] = deliver_fhir

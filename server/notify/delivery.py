@@ -86,8 +86,11 @@ async def deliver_batch(
     report: Report,
 ) -> int:
     """Claim one batch, send it, record it; return how many messages were claimed."""
+    channels = tuple(transports)  # a run claims only what it has a transport for
     claimed = await state.run(
-        lambda s: outbox.claim(s, report.owner, state.clock(), config.lease_s, config.batch_size)
+        lambda s: outbox.claim(
+            s, report.owner, state.clock(), config.lease_s, config.batch_size, channels
+        )
     )
     if not claimed:
         return 0
