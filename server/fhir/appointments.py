@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select
 
 from server.fhir.base import TOKEN, Resource, extension, instant, ref, resource
-from server.fhir.search import Query, bad, codes, date_filter, parse_id
+from server.fhir.outcome import invalid
+from server.fhir.search import Query, codes, date_filter, parse_id
 from server.fhir.visits import Visit, visits
 from server.models import Appointment, Source, Ticket
 from server.queue.order import Urgency
@@ -68,8 +69,12 @@ def to_fhir(visit: Visit, live_link: str | None) -> Resource:
     )
 
 
-def _participants(value: list[str]) -> list[int]:
-    return [parse_id("patient", v, "Patient") for v in value]
+def reference_id(element: str, reference: str, kind: str) -> int:
+    """Read `Kind/<id>` in a resource's element (422 naming the element otherwise)."""
+    text = reference.removeprefix(f"{kind}/")
+    if not reference.startswith(f"{kind}/") or not text.isdigit() or not 0 < int(text) < 2**63:
+        raise invalid(element, f"expected {kind}/<id>, got {reference[:40]!r}")
+    return int(text)
 
 
 def search(query: Query, compartment: int | None) -> Select[Any]:
@@ -111,11 +116,11 @@ class BookingRequest:
 def from_fhir(body: dict[str, Any]) -> BookingRequest:
     """Read a validated Appointment into a booking request (one Slot, the patient participant)."""
     if body.get("status") not in ("booked", "proposed", "pending"):
-        raise bad("Appointment.status", "a new appointment is booked, proposed or pending")
+        raise invalid("Appointment.status", "a new appointment is booked, proposed or pending")
     slots = body.get("slot") or []
     if len(slots) != 1 or not isinstance(slots[0].get("reference"), str):
-        raise bad("Appointment.slot", 'name exactly one Slot: {"reference": "Slot/<id>"}')
-    slot_id = parse_id("Appointment.slot", slots[0]["reference"], "Slot")
+        raise invalid("Appointment.slot", 'name exactly one Slot: {"reference": "Slot/<id>"}')
+    slot_id = reference_id("Appointment.slot", slots[0]["reference"], "Slot")
     patients = [
         p["actor"]["reference"]
         for p in body.get("participant") or []
@@ -123,12 +128,14 @@ def from_fhir(body: dict[str, Any]) -> BookingRequest:
         and p["actor"]["reference"].startswith("Patient/")
     ]
     if len(patients) > 1:
-        raise bad("Appointment.participant", "at most one Patient participant")
-    patient_id = parse_id("Appointment.participant", patients[0], "Patient") if patients else None
+        raise invalid("Appointment.participant", "at most one Patient participant")
+    patient_id = None
+    if patients:
+        patient_id = reference_id("Appointment.participant", patients[0], "Patient")
     codes_ = [c.get("code") for c in (body.get("appointmentType") or {}).get("coding") or []]
     urgency = Urgency.EMERGENCY if "EMERGENCY" in codes_ else Urgency.ROUTINE
     reasons = [r.get("text") or "" for r in body.get("reasonCode") or []]
     reason = "; ".join(r for r in reasons if r) or (body.get("description") or "")
     if len(reason) > 500:
-        raise bad("Appointment.reasonCode", "at most 500 characters of reason")
+        raise invalid("Appointment.reasonCode", "at most 500 characters of reason")
     return BookingRequest(slot_id, patient_id, reason, urgency)

@@ -22,7 +22,7 @@ from server.fhir.base import BASE
 from server.fhir.capability import capability_statement
 from server.fhir.outcome import FhirError, operation_outcome, outcome_of
 from server.fhir.reads import KINDS, by_id, find
-from server.fhir.search import bundle, parse_id, parse_query
+from server.fhir.search import bundle, parse_query, path_id
 from server.fhir.wire import base_url, respond
 from server.state import clinic
 
@@ -136,7 +136,7 @@ async def search(kind: str) -> Response:
 async def read(kind: str, ident: str) -> Response:
     """Read one resource by id (404 when it does not exist or is not the caller's to see)."""
     grant = await authorize(_kind(kind), Access.READ)
-    query = by_id(kind, parse_id("id", ident))
+    query = by_id(kind, path_id(kind, ident))
     state = clinic()
     found, _ = await state.read(lambda s: find(s, state, kind, query, grant, state.clock()))
     if not found:

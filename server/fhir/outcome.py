@@ -88,3 +88,13 @@ def outcome_of(error: APIError | DomainError) -> tuple[int, dict[str, Any]]:
     """Map a refusal of either family to (HTTP status, OperationOutcome)."""
     status = status_of(error)
     return status, operation_outcome(status, error.code, error.message, error.details)
+
+
+def invalid(element: str, problem: str) -> FhirError:
+    """Refuse a resource whose element we cannot serve (422 INVALID_RESOURCE, naming it)."""
+    return FhirError(
+        422,
+        "INVALID_RESOURCE",
+        f"{element}: {problem}",
+        {"errors": [{"field": element, "problem": problem, "type": "invalid"}]},
+    )

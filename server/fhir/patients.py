@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from server.actions.patients import NewPatient
 from server.fhir.base import RECORD_NUMBER, Resource, day, resource
+from server.fhir.outcome import invalid
 from server.fhir.search import Query, bad, date_filter, parse_id
 from server.models import ContactPreference, Patient
 
@@ -46,11 +47,12 @@ def _parts(full_name: str) -> dict[str, Any]:
 
 def identifier_value(text: str, parameter: str = "identifier") -> str:
     """Read `system|value` (our record-number system, or none) as a record number."""
+    refuse = invalid if parameter.startswith("Patient.") else bad
     system, _, value = text.rpartition("|")
     if "|" in text and system not in ("", RECORD_NUMBER):
-        raise bad(parameter, f"only the system {RECORD_NUMBER} is known here")
+        raise refuse(parameter, f"only the system {RECORD_NUMBER} is known here")
     if not value or len(value) > 32:
-        raise bad(parameter, "a record number of 1 to 32 characters")
+        raise refuse(parameter, "a record number of 1 to 32 characters")
     return value
 
 
@@ -91,18 +93,18 @@ def from_fhir(body: dict[str, Any]) -> NewPatient:
     """Read a validated Patient resource into what the create action needs."""
     names = body.get("name") or []
     if not names:
-        raise bad("Patient.name", "a patient needs a name")
+        raise invalid("Patient.name", "a patient needs a name")
     first = names[0]
     full = first.get("text") or " ".join([*(first.get("given") or []), first.get("family") or ""])
     full = " ".join(full.split())
     if not full or len(full) > 200:
-        raise bad("Patient.name", "a name of 1 to 200 characters")
+        raise invalid("Patient.name", "a name of 1 to 200 characters")
     birth = body.get("birthDate")
     if not birth or len(str(birth)) != 10:
-        raise bad("Patient.birthDate", "a full date of birth (YYYY-MM-DD)")
+        raise invalid("Patient.birthDate", "a full date of birth (YYYY-MM-DD)")
     born = date.fromisoformat(str(birth))
     if not 1900 <= born.year <= 2999:
-        raise bad("Patient.birthDate", "within 1900-2999")
+        raise invalid("Patient.birthDate", "within 1900-2999")
     gender = body.get("gender") or "unknown"
     telecom = body.get("telecom") or []
     phone = next((t.get("value") for t in telecom if t.get("system") == "phone"), None)
@@ -112,9 +114,9 @@ def from_fhir(body: dict[str, Any]) -> NewPatient:
         if identifier.get("system") == RECORD_NUMBER and identifier.get("value"):
             record = identifier_value(str(identifier["value"]), "Patient.identifier")
     if phone is not None and len(phone) > 20:
-        raise bad("Patient.telecom", "a phone number of at most 20 characters")
+        raise invalid("Patient.telecom", "a phone number of at most 20 characters")
     if email is not None and len(email) > 254:
-        raise bad("Patient.telecom", "an e-mail address of at most 254 characters")
+        raise invalid("Patient.telecom", "an e-mail address of at most 254 characters")
     return NewPatient(
         full_name=full,
         date_of_birth=born,

@@ -184,3 +184,10 @@ def bundle(base_url: str, path: str, query: Query, entries: list[Resource], tota
             ],
         }
     )
+
+
+def path_id(kind: str, ident: str) -> int:
+    """Read the id in `[base]/Kind/<id>`; ours are numbers, so any other id is simply absent."""
+    if not ID.match(ident) or int(ident) > 2**63 - 1:
+        raise FhirError(404, f"{kind.upper()}_NOT_FOUND", f"{kind}/{ident[:40]} not found")
+    return int(ident)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.fhir import appointments, encounters
 from server.fhir.base import MEDIA, Resource, resource
-from server.fhir.search import bad
+from server.fhir.outcome import invalid
 from server.models import FhirSubscription
 
 KINDS = {"Appointment": set(appointments.STATUS.values()), "Encounter": set(encounters.CODES)}
@@ -42,23 +42,23 @@ def from_fhir(body: dict[str, Any]) -> FhirSubscription:
     criteria = str(body.get("criteria") or "")
     found = CRITERIA.match(criteria)
     if found is None:
-        raise bad("Subscription.criteria", "Appointment or Encounter, optionally ?status=a,b")
+        raise invalid("Subscription.criteria", "Appointment or Encounter, optionally ?status=a,b")
     kind, statuses = found.group(1), (found.group(3) or "")
     unknown = [s for s in statuses.split(",") if s and s not in KINDS[kind]]
     if unknown:
-        raise bad("Subscription.criteria", f"unknown {kind} status {unknown[0]!r}")
+        raise invalid("Subscription.criteria", f"unknown {kind} status {unknown[0]!r}")
     channel = body.get("channel") or {}
     if channel.get("type") != "rest-hook":
-        raise bad("Subscription.channel.type", "only rest-hook is served")
+        raise invalid("Subscription.channel.type", "only rest-hook is served")
     endpoint = str(channel.get("endpoint") or "")
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(endpoint) > 254:
-        raise bad("Subscription.channel.endpoint", "an http(s) URL of at most 254 characters")
+        raise invalid("Subscription.channel.endpoint", "an http(s) URL of at most 254 characters")
     if channel.get("payload") not in (None, *PAYLOADS):
-        raise bad("Subscription.channel.payload", f"{MEDIA} (or none)")
+        raise invalid("Subscription.channel.payload", f"{MEDIA} (or none)")
     headers = channel.get("header") or []
     if len(headers) > 1 or any(not HEADER.match(str(h)) for h in headers):
-        raise bad("Subscription.channel.header", "at most one 'Name: value' header")
+        raise invalid("Subscription.channel.header", "at most one 'Name: value' header")
     return FhirSubscription(
         resource_type=kind,
         criteria=criteria,

@@ -24,7 +24,7 @@ from server.fhir.access import Grant, authorize
 from server.fhir.outcome import FhirError
 from server.fhir.reads import live_link
 from server.fhir.runtime import runtime
-from server.fhir.search import parse_id, parse_query
+from server.fhir.search import parse_query, path_id
 from server.fhir.visits import Visit, as_visits, visits
 from server.fhir.wire import PATCH_TYPE, base_url, json_body, respond, validate
 from server.models import Appointment, FhirSubscription, Patient, Slot, Source
@@ -170,7 +170,7 @@ async def _new_status(body: Any, current: dict[str, Any]) -> tuple[str, str]:
 
 async def change_status_route(ident: str) -> Response:
     """PUT or PATCH an Appointment's status: cancelled, arrived or noshow, through the actions."""
-    appointment_id = parse_id("id", ident)
+    appointment_id = path_id("Appointment", ident)
     grant = await authorize("Appointment", Access.WRITE)
     media = frozenset({"application/fhir+json", "application/json", PATCH_TYPE})
     body = await json_body(media)
@@ -237,7 +237,7 @@ async def create_subscription_route() -> Response:
 
 async def delete_subscription_route(ident: str) -> Response:
     """Remove a Subscription; its pending notifications are not sent."""
-    subscription_id = parse_id("id", ident)
+    subscription_id = path_id("Subscription", ident)
     grant = await authorize("Subscription", Access.WRITE)
     state = clinic()
 
