@@ -118,6 +118,14 @@ async def claim(
     return list(rows)
 
 
+async def due_count(session: AsyncSession, now: datetime, channels: Sequence[str]) -> int:
+    """Count the messages of `channels` due now, without locking them."""
+    found = await session.scalar(
+        select(func.count(OutboxMessage.id)).where(_due(now), OutboxMessage.channel.in_(channels))
+    )
+    return int(found or 0)
+
+
 async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
     """Extend `owner`'s claims that are still sending; return how many it still holds."""
     result = await session.execute(

@@ -1,4 +1,4 @@
-"""FHIR: scopes on API tokens, rest-hook subscriptions
+"""FHIR: scopes on API tokens, rest-hook subscriptions, outbox claims per channel
 
 Revision ID: 0007
 Revises: 0006
@@ -37,9 +37,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_fhir_subscriptions')),
     )
     op.create_index(op.f('ix_fhir_subscriptions_resource_type'), 'fhir_subscriptions', ['resource_type'], unique=False)
+    # FHIR notifications share the outbox (channel "fhir"): each delivery run claims its own
+    # channels through this index, so neither run's locking read skips the other's rows.
+    op.create_index('ix_outbox_channel_due', 'outbox', ['channel', 'status', 'next_attempt_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_outbox_channel_due', table_name='outbox')
     op.drop_index(op.f('ix_fhir_subscriptions_resource_type'), table_name='fhir_subscriptions')
     op.drop_table('fhir_subscriptions')
     with op.batch_alter_table('api_tokens') as batch:
