@@ -24,7 +24,6 @@ from server.fhir.access import Grant
 from server.fhir.base import Resource
 from server.fhir.search import Query, parse_query
 from server.fhir.visits import Visit, as_visits
-from server.models import FhirSubscription
 from server.state import ClinicState
 
 Statement = Callable[[Query, Grant, datetime], Select[Any]]
@@ -105,20 +104,10 @@ KINDS: Mapping[str, Kind] = {
     ),
     "Subscription": Kind(
         ("_id",),
-        lambda q, _g, _n: _subscriptions(q),
+        lambda q, _g, _n: subscriptions.search(q),
         _each(subscriptions.to_fhir),
     ),
 }
-
-
-def _subscriptions(query: Query) -> Select[Any]:
-    from server.fhir.search import parse_id
-
-    statement = select(FhirSubscription).order_by(FhirSubscription.id)
-    ids = query.one("_id")
-    if ids is not None:
-        statement = statement.where(FhirSubscription.id.in_([parse_id("_id", v) for v in ids]))
-    return statement
 
 
 async def find(

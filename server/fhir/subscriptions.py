@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.fhir import appointments, encounters
 from server.fhir.base import MEDIA, Resource, resource
 from server.fhir.outcome import invalid
+from server.fhir.search import Query, parse_id
 from server.models import FhirSubscription
 
 KINDS = {"Appointment": set(appointments.STATUS.values()), "Encounter": set(encounters.CODES)}
@@ -69,6 +70,15 @@ def from_fhir(body: dict[str, Any]) -> FhirSubscription:
         status="active",
         error="",
     )
+
+
+def search(query: Query) -> Select[Any]:
+    """Select the subscriptions a search by `_id` matches (all, without one)."""
+    statement = select(FhirSubscription).order_by(FhirSubscription.id)
+    ids = query.one("_id")
+    if ids is not None:
+        statement = statement.where(FhirSubscription.id.in_([parse_id("_id", v) for v in ids]))
+    return statement
 
 
 @dataclass(frozen=True, slots=True)
