@@ -21,6 +21,7 @@ from server.api.ids import IdConverter
 from server.api.openapi import ClinicOpenAPI
 from server.auth import redact
 from server.config import PROJECT_ROOT, Settings
+from server.fhir.blueprint import bp as fhir_bp
 from server.notify import api as notify_api
 from server.notify.settings import NotifySettings
 from server.pages import bp as pages_bp
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         api_docs.bp,
         screens_bp,
         screens_public_bp,
+        fhir_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

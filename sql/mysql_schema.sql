@@ -376,4 +376,30 @@ ALTER TABLE doctors ADD COLUMN desk_since DATETIME;
 
 UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
+-- Running upgrade 0006 -> 0007
+
+ALTER TABLE api_tokens ADD COLUMN scopes VARCHAR(1000) NOT NULL DEFAULT '';
+
+CREATE TABLE fhir_subscriptions (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    resource_type VARCHAR(20) NOT NULL, 
+    criteria VARCHAR(200) NOT NULL, 
+    statuses VARCHAR(200) NOT NULL, 
+    endpoint VARCHAR(254) NOT NULL, 
+    header VARCHAR(500) NOT NULL, 
+    reason VARCHAR(200) NOT NULL, 
+    status VARCHAR(12) NOT NULL, 
+    error VARCHAR(500) NOT NULL, 
+    created_by INTEGER, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_fhir_subscriptions PRIMARY KEY (id), 
+    CONSTRAINT fk_fhir_subscriptions_created_by_users FOREIGN KEY(created_by) REFERENCES users (id) ON DELETE SET NULL
+);
+
+CREATE INDEX ix_fhir_subscriptions_resource_type ON fhir_subscriptions (resource_type);
+
+CREATE INDEX ix_outbox_channel_due ON outbox (channel, status, next_attempt_at);
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
+
 

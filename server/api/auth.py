@@ -17,6 +17,7 @@ from server.api.schemas import LoginIn, Strict, TokenIn
 from server.auth.addresses import client_address
 from server.auth.passwords import hash_password, verify_password
 from server.auth.permissions import allowed
+from server.auth.scopes import check_grantable
 from server.auth.secrets import digest, new_secret
 from server.auth.sessions import end_session, start_session
 from server.auth.web import (
@@ -30,7 +31,7 @@ from server.auth.web import (
     requires,
     session_key,
 )
-from server.errors import APIError, forbidden
+from server.errors import APIError, DomainError, forbidden
 from server.models import ApiToken, User
 from server.state import ClinicState, clinic
 
@@ -182,6 +183,10 @@ async def change_password(data: PasswordIn) -> Response:
 async def create_token(data: TokenIn) -> tuple[dict[str, Any], int]:
     """Create a bearer token for API clients; it is shown once."""
     state, who = clinic(), actor()
+    try:
+        scopes = check_grantable(data.scopes or [], who.role, who.patient_id is not None)
+    except DomainError as refusal:
+        raise APIError(422, refusal.code, refusal.message, refusal.details) from None
     secret = new_secret("cq")
     expires = state.clock() + timedelta(days=state.settings.api_token_days)
 
@@ -192,13 +197,15 @@ async def create_token(data: TokenIn) -> tuple[dict[str, Any], int]:
             name=data.name,
             created_at=state.clock(),
             expires_at=expires,
+            scopes=scopes,
         )
         session.add(row)
         await session.flush()
         return row
 
     row = await state.run(work)
-    return {"id": row.id, "token": secret, "expires_at": expires.isoformat()}, 201
+    body = {"id": row.id, "token": secret, "expires_at": expires.isoformat()}
+    return {**body, "scopes": scopes.split()}, 201
 
 
 @bp.get("/tokens")
@@ -226,6 +233,7 @@ async def list_tokens(query_args: TokensQuery) -> dict[str, Any]:
                 "created_at": row.created_at.isoformat(),
                 "expires_at": row.expires_at.isoformat(),
                 "expired": row.expires_at <= now,
+                "scopes": row.scopes.split(),
             }
             for row in rows.all()
         ]

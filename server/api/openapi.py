@@ -46,7 +46,7 @@ RESPONSES: dict[str, Spec] = {
     "auth.login": _spec(200, r.LoginOut, 429),
     "auth.logout": _spec(200, r.OkOut),
     "auth.me": _spec(200, r.MeOut),
-    "auth.create_token": _spec(201, r.TokenOut),
+    "auth.create_token": _spec(201, r.TokenOut, 422),  # 422: scopes the role may not hold
     "auth.change_password": _spec(200, r.PasswordOut, 429),
     "auth.list_tokens": _spec(200, r.TokensOut, 400),
     "auth.revoke_token": _spec(204, None),

@@ -287,6 +287,7 @@ class TokenOut(BaseModel):
 
     token: str
     expires_at: datetime
+    scopes: list[str] = []  # SMART scopes: the token works on /fhir/R4 only when there are any
 
 
 class PasswordOut(BaseModel):
@@ -303,6 +304,7 @@ class TokenRowOut(BaseModel):
     created_at: datetime
     expires_at: datetime
     expired: bool
+    scopes: list[str] = []
 
 
 class TokensOut(BaseModel):

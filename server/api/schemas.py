@@ -47,6 +47,10 @@ class LoginIn(Strict):
 
 class TokenIn(Strict):
     name: Line = Field("api", max_length=100)
+    # SMART scopes for the FHIR endpoint; a token with scopes works on /fhir/R4 only.
+    scopes: list[Annotated[str, Field(min_length=3, max_length=100)]] | None = Field(
+        None, max_length=30, examples=[["system/Appointment.write", "system/Slot.read"]]
+    )
 
 
 class PatientIn(Strict):

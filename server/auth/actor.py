@@ -16,6 +16,8 @@ class Actor:
     name: str = ""
     doctor_id: int | None = None  # set for doctors
     patient_id: int | None = None  # set for patients
+    # The token's SMART scopes, space-separated; None for a login or a plain API token.
+    scopes: str | None = None
 
     @property
     def is_staff_side(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,7 +29,8 @@ async def actor_for_token(session: AsyncSession, token: str, now: datetime) -> A
     row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
     if row is None or row.expires_at <= now:
         return None
-    return await actor_for_user(session, row.user_id)
+    actor = await actor_for_user(session, row.user_id)
+    return replace(actor, scopes=row.scopes) if actor is not None and row.scopes else actor
 
 
 async def actor_for_session(session: AsyncSession, key: str, now: datetime) -> Actor | None:

@@ -51,6 +51,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "dashboard.read": frozenset({A}),
     # The caller's own account
     "self": EVERYONE,
+    # The FHIR endpoint: every role reaches it; each resource then checks the permission above
+    # it maps to and the token's scopes (server/fhir/access.py)
+    "fhir.access": EVERYONE,
 }
 
 

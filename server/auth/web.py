@@ -106,6 +106,8 @@ def requires(permission: str) -> Callable[[F], F]:
             actor = await current_actor()
             if actor is None:
                 raise APIError(401, "UNAUTHENTICATED", "log in or send a bearer token")
+            if actor.scopes is not None:  # a scoped token is held to its scopes: FHIR only
+                raise APIError(403, "TOKEN_SCOPED", "this token has FHIR scopes: use /fhir/R4")
             require(actor.role, permission)
             check_csrf()
             return await view(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.background.allocation import allocate_day, allocate_upcoming
 from server.background.ml import rescore_bookings, retrain_no_show
 from server.background.replan import resequence_queue
+from server.fhir.delivery import deliver_fhir
 from server.jobs import JobFunction
 from server.notify.scheduler import deliver_outbox, send_due_reminders
 
@@ -16,3 +17,5 @@ FUNCTIONS["rescore_bookings"] = rescore_bookings
 FUNCTIONS["resequence"] = resequence_queue
 FUNCTIONS["allocate"] = allocate_day
 FUNCTIONS["allocate_upcoming"] = allocate_upcoming
+# FHIR subscription notifications (rest-hook), posted with the outbox's retries.
+FUNCTIONS["deliver_fhir"] = deliver_fhir

@@ -5,6 +5,7 @@ from server.models.audit import AuditEvent
 from server.models.base import Base, utcnow
 from server.models.clinic import Department, Doctor, DoctorSession, Room, Slot
 from server.models.clinical import ConsultationNote, Vitals
+from server.models.fhir import FhirSubscription
 from server.models.idempotency import IdempotencyKey
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
@@ -22,6 +23,7 @@ __all__ = [
     "Display",
     "Doctor",
     "DoctorSession",
+    "FhirSubscription",
     "IdempotencyKey",
     "LoginSession",
     "OutboxMessage",

@@ -24,7 +24,12 @@ class OutboxMessage(Base):
     """One message to one patient, unique per (appointment, kind, occasion)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Each delivery run claims its own channels (patients' messages, FHIR notifications):
+        # a locking read through this index never locks, so never skips, the other's rows.
+        Index("ix_outbox_channel_due", "channel", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # "<appointment>:<kind>:<occasion>": the database refuses a second copy of a message.

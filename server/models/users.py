@@ -46,6 +46,9 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100), default="api")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # SMART-style scopes, space-separated ("system/Appointment.write patient/*.read"); a token
+    # with scopes is a FHIR token and works on /fhir only; "" is a plain REST API token.
+    scopes: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
 
 class LoginSession(Base):

@@ -20,6 +20,8 @@ from server.notify.settings import NotifySettings
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
+SKIPPED_ROUNDS = 5
+SKIPPED_WAIT_S = 0.05
 
 
 @dataclass
@@ -86,8 +88,11 @@ async def deliver_batch(
     report: Report,
 ) -> int:
     """Claim one batch, send it, record it; return how many messages were claimed."""
+    channels = tuple(transports)  # a run claims only what it has a transport for
     claimed = await state.run(
-        lambda s: outbox.claim(s, report.owner, state.clock(), config.lease_s, config.batch_size)
+        lambda s: outbox.claim(
+            s, report.owner, state.clock(), config.lease_s, config.batch_size, channels
+        )
     )
     if not claimed:
         return 0
@@ -140,8 +145,15 @@ async def deliver_due(
 ) -> Report:
     """Send batches until nothing is due; messages waiting for a retry stay for a later run."""
     report = Report()
-    while await deliver_batch(state, transports, config, report):
-        pass
+    channels = tuple(transports)
+    for _ in range(SKIPPED_ROUNDS):
+        while await deliver_batch(state, transports, config, report):
+            pass
+        # A claim skips rows another run's claim holds locked for a moment (on InnoDB even rows
+        # of other channels it only scanned): look again, briefly, while some are still due.
+        if not await state.read(lambda s: outbox.due_count(s, state.clock(), channels)):
+            break
+        await asyncio.sleep(SKIPPED_WAIT_S)
     if report.batches:
         log.info(
             "outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed

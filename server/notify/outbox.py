@@ -77,13 +77,19 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 async def claim(
-    session: AsyncSession, owner: str, now: datetime, lease_s: float, limit: int
+    session: AsyncSession,
+    owner: str,
+    now: datetime,
+    lease_s: float,
+    limit: int,
+    channels: Sequence[str] | None = None,
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages for `owner` until the lease ends; count the attempt."""
+    """Take up to `limit` due messages (of `channels`, or any) for `owner`; count the attempt."""
+    only = [OutboxMessage.channel.in_(channels)] if channels is not None else []
     ids = list(
         await session.scalars(
             select(OutboxMessage.id)
-            .where(_due(now))
+            .where(_due(now), *only)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -110,6 +116,14 @@ async def claim(
         .execution_options(populate_existing=True)
     )
     return list(rows)
+
+
+async def due_count(session: AsyncSession, now: datetime, channels: Sequence[str]) -> int:
+    """Count the messages of `channels` due now, without locking them."""
+    found = await session.scalar(
+        select(func.count(OutboxMessage.id)).where(_due(now), OutboxMessage.channel.in_(channels))
+    )
+    return int(found or 0)
 
 
 async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
