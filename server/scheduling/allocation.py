@@ -181,7 +181,8 @@ async def _bookings(session: AsyncSession, slot_ids: list[int]) -> dict[int, lis
     )
     out: dict[int, list[Appointment]] = {}
     for appointment in rows.unique():
-        assert appointment.slot_id is not None
+        if appointment.slot_id is None:  # selected by slot: only a bug gets here
+            raise RuntimeError(f"appointment {appointment.id} has no slot")
         out.setdefault(appointment.slot_id, []).append(appointment)
     return out
 
@@ -216,7 +217,8 @@ async def store(session: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
     )
     milli = dict.fromkeys(final, 0)
     for slot_id, no_show in held.tuples():
-        assert slot_id is not None  # selected by slot
+        if slot_id is None:  # selected by slot: only a bug gets here
+            raise RuntimeError("a held place without a slot")
         # The arithmetic of take_place and release_place, so a later cancel gives back exactly.
         milli[slot_id] += round((1.0 - (no_show or 0.0)) * 1000)
     await session.execute(

@@ -323,7 +323,8 @@ class Clinic:
         the simulation's scorer already holds the same model, so it is used instead.
         """
         scorer = self.state.scorer
-        assert isinstance(scorer, ModelScorer)
+        if not isinstance(scorer, ModelScorer):
+            raise TypeError(f"the simulation scores with a ModelScorer, not {scorer!r}")
         history = await self.state.read(load_history_from_db)
         scores = rescore(scorer.predictor, history)
 
@@ -422,7 +423,8 @@ class Clinic:
                     policy=self.overbook,
                 )
                 scheduled = ticket.appointment.scheduled_at
-                assert scheduled is not None
+                if scheduled is None:  # a booking always has its slot's time
+                    raise RuntimeError(f"booking {ticket.id} has no time")
                 return ticket.id, scheduled
 
             return await self.state.run(book)
@@ -516,14 +518,14 @@ class Clinic:
         return process
 
     async def _delay(self, session_id: int, minutes: int) -> None:
-        """The session delay, as `POST /api/admin/sessions/<id>/delay` records it."""
+        """The session delay, through the action `POST /api/admin/sessions/<id>/delay` runs."""
+        now = self.driver.now()
 
         async def work(session: AsyncSession) -> tuple[int, date]:
-            row = await session.get(DoctorSession, session_id)
-            assert row is not None
-            row.delay_minutes = minutes
+            row = await admin.delay_session(
+                session, SYSTEM, session_id=session_id, delay_minutes=minutes, now=now
+            )
             department_id = (await session.get(Doctor, row.doctor_id)).department_id  # type: ignore[union-attr]
-            await versions.bump(session, department_id, row.day)
             return department_id, row.day
 
         department_id, day = await self.state.run(work)

@@ -413,7 +413,8 @@ class Player:
         self, doctor: PlayedDoctor, timeline: Timeline, record: DayRecord, now: datetime
     ) -> datetime:
         ticket_id = doctor.ticket_id
-        assert ticket_id is not None
+        if ticket_id is None:  # a busy doctor always has a patient
+            raise RuntimeError("a busy doctor without a patient")
         status = await self.state.read(lambda s: _status(s, ticket_id))
         if status is TicketStatus.CALLED:
             await self.state.run(
@@ -431,7 +432,8 @@ class Player:
 
     async def _complete(self, doctor: PlayedDoctor, record: DayRecord, now: datetime) -> None:
         ticket_id = doctor.ticket_id
-        assert ticket_id is not None
+        if ticket_id is None:  # a busy doctor always has a patient
+            raise RuntimeError("a busy doctor without a patient")
         doctor.state, doctor.ticket_id = DoctorState.IDLE, None
         status = await self.state.read(lambda s: _status(s, ticket_id))
         if status is not TicketStatus.IN_CONSULTATION:  # a person finished it already
