@@ -40,6 +40,7 @@ def timeouts(solver: SolverSettings) -> dict[str, float]:
         "resequence": 20 + 9 * solver.resequence_time_limit_s,
         "allocate": 30 + 3 * solver.allocation_time_limit_s,
         "deliver_outbox": 300,  # batches until nothing is due; each send has its own timeout
+        "deliver_fhir": 300,  # the same, for FHIR subscription notifications
         "send_due_reminders": 60,
         "allocate_upcoming": 60,
         "rescore_bookings": 600,
