@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime, time
 
 import httpx
 import pytest
@@ -24,6 +25,16 @@ def general_id(client: httpx.Client) -> int:
     return next(d["id"] for d in departments if d["name"] == GENERAL)
 
 
+def clock_time(shown: str) -> time:
+    """Read a time as the page shows it, in the browser's 24-hour or 12-hour (AM/PM) form."""
+    for form in ("%H:%M", "%I:%M %p"):
+        try:
+            return datetime.strptime(shown.strip(), form).time()
+        except ValueError:
+            continue
+    raise ValueError(f"not a time: {shown!r}")
+
+
 def booked_today(client: httpx.Client, patient_id: int) -> dict[str, object]:
     """Return the patient's booking of today that has not been checked in."""
     visits = client.get(f"/api/patients/{patient_id}").json()["appointments"]
@@ -41,7 +52,9 @@ def test_expected_arrivals_are_listed_by_time_and_checked_in_with_one_click(
     row = desk.locator(f'#arrival-rows tr[data-token="{booking["token"]}"]')
     expect(row).to_contain_text("MRN-1001")
     times = [t.split("\n")[0] for t in arrivals.locator("td:first-child").all_inner_texts()]
-    assert times == sorted(times) and all(TIME.match(t) for t in times)
+    # In time order, not text order: "12:30 AM" comes before "01:00 AM".
+    assert all(TIME.match(t) for t in times)
+    assert [clock_time(t) for t in times] == sorted(clock_time(t) for t in times)
 
     row.get_by_role("button", name="Check in").click()
 
