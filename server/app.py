@@ -11,7 +11,7 @@ from quart.json.provider import DefaultJSONProvider
 from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
-from server import api_docs, headers
+from server import api_docs, headers, i18n
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api import desk as desk_api
 from server.api import presence as presence_api
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         __name__, static_folder=None, template_folder=str(PROJECT_ROOT / "web" / "templates")
     )
     app.json = JSONProvider(app)
+    i18n.install(app.jinja_env)
     app.request_class = StrictJSONRequest
     app.url_map.converters["int"] = IdConverter  # before any route: every <int:…> is an id
     app.config.update(

@@ -32,6 +32,14 @@ class Source(StrEnum):
     WALK_IN = "walk_in"
 
 
+class CheckinMethod(StrEnum):
+    """Where a patient's arrival was recorded."""
+
+    DESK = "desk"
+    PHONE = "phone"
+    KIOSK = "kiosk"
+
+
 # 1 while the patient is in a queue (waiting, called, with the doctor), NULL otherwise: a
 # unique index over (patient, department, day, this) lets NULLs repeat, so it allows one live
 # ticket per patient per department-day. Bookings not yet checked in do not count (a patient
@@ -72,6 +80,10 @@ class Appointment(Base):
     overbook_reason: Mapped[str] = mapped_column(String(300), default="")
     booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # None until checked in; "phone" is a self check-in from the patient's own page.
+    checkin_method: Mapped[CheckinMethod | None] = mapped_column(
+        str_enum(CheckinMethod), nullable=True
+    )
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

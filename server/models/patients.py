@@ -35,6 +35,8 @@ class Patient(Base):
         str_enum(ContactPreference), default=ContactPreference.SMS
     )
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A language tag from server.i18n.LANGUAGES ("en", "pt-BR", "es"): messages and pages in it.
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), unique=True, nullable=True
     )

@@ -32,6 +32,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role))
     full_name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A language tag from server.i18n.LANGUAGES ("en", "pt-BR", "es"): messages and pages in it.
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
