@@ -402,4 +402,14 @@ CREATE INDEX ix_outbox_channel_due ON outbox (channel, status, next_attempt_at);
 
 UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
 
+-- Running upgrade 0007 -> 0008
+
+ALTER TABLE patients ADD COLUMN language VARCHAR(16) NOT NULL DEFAULT 'en';
+
+ALTER TABLE users ADD COLUMN language VARCHAR(16) NOT NULL DEFAULT 'en';
+
+ALTER TABLE appointments ADD COLUMN checkin_method VARCHAR(20);
+
+UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
+
 
