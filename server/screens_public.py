@@ -70,7 +70,8 @@ async def board() -> ResponseReturnValue:
     shown = await clinic().read(
         lambda s: s.scalar(select(Display.language).where(Display.key_hash == digest(key)))
     )
-    language.for_person(shown)
+    if i18n.supported(shown) and not i18n.supported(request.args.get("lang")):
+        i18n.set_current(shown or i18n.DEFAULT_LANGUAGE)  # before a switch's cookie: a TV's
     return await render_template_string(BOARD_PAGE), 200, PRIVATE
 
 
