@@ -130,7 +130,7 @@ async function loadHistory(patientId) {
 }
 
 const VITALS = [
-  ["temperature_c", t("Temp"), "°C"], ["pulse_bpm", t("Pulse"), "bpm"], ["spo2_pct", "SpO₂", "%"],
+  ["temperature_c", t("Temp"), "°C"], ["pulse_bpm", t("Pulse"), "bpm"], ["spo2_pct", t("SpO₂"), "%"],
   ["height_cm", t("Height"), "cm"], ["weight_kg", t("Weight"), "kg"],
 ];
 
@@ -143,7 +143,7 @@ function renderHistory({ vitals, notes }) {
       el("div", { class: "vital" }, el("div", { class: "vital-label" }, label), el("div", { class: "vital-value" }, `${formatNumber(latest[key])} ${unit}`)));
     if (latest.systolic_mmhg !== null) {
       cells.splice(2, 0, el("div", { class: "vital" }, el("div", { class: "vital-label" }, t("BP")),
-        el("div", { class: "vital-value" }, `${latest.systolic_mmhg}/${latest.diastolic_mmhg ?? "–"} mmHg`)));
+        el("div", { class: "vital-value" }, t("{systolic}/{diastolic} mmHg", { systolic: latest.systolic_mmhg, diastolic: latest.diastolic_mmhg ?? "–" }))));
     }
     $("vitals").replaceChildren(...cells);
   }
