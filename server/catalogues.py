@@ -360,7 +360,13 @@ def write_json(language: str, data: dict[str, dict[str, Any]]) -> None:
 
 def _template_catalog() -> Catalog:
     """Build the template catalogue (messages.pot) from the sources."""
-    template = Catalog(domain=DOMAIN, project="clinic-queue", fuzzy=False)
+    template = Catalog(
+        domain=DOMAIN,
+        project="clinic-queue",
+        copyright_holder="the clinic-queue authors",
+        msgid_bugs_address="",
+        fuzzy=False,
+    )
     sources = [(p, "jinja2.ext:babel_extract") for p in template_files()]
     sources += [(p, "python") for p in python_files()]
     options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
@@ -389,6 +395,7 @@ def extract() -> list[str]:
         if language == DEFAULT_LANGUAGE:
             continue
         catalog = read_catalog(language)
+        catalog.project, catalog.fuzzy = template.project, False
         before = {m.id for m in catalog if m.id}
         catalog.update(template, no_fuzzy_matching=True)
         added = {m.id for m in catalog if m.id} - before
