@@ -389,7 +389,13 @@ def extract() -> list[str]:
     said: list[str] = []
     template = _template_catalog()
     LOCALE_DIR.mkdir(parents=True, exist_ok=True)
-    with (LOCALE_DIR / f"{DOMAIN}.pot").open("wb") as out:
+    pot = LOCALE_DIR / f"{DOMAIN}.pot"
+    if pot.exists():  # unchanged texts keep their date: no diff without a change
+        with pot.open("rb") as source:
+            old = read_po(source)
+        if [(m.id, m.locations) for m in old] == [(m.id, m.locations) for m in template]:
+            template.creation_date = old.creation_date
+    with pot.open("wb") as out:
         write_po(out, template, omit_header=False, sort_output=True)
     for language in LANGUAGES:
         if language == DEFAULT_LANGUAGE:
@@ -397,8 +403,11 @@ def extract() -> list[str]:
         catalog = read_catalog(language)
         catalog.project, catalog.fuzzy = template.project, False
         before = {m.id for m in catalog if m.id}
+        dated = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
         added = {m.id for m in catalog if m.id} - before
+        if not added and before == {m.id for m in catalog if m.id}:
+            catalog.creation_date = dated
         path = po_path(language)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:
