@@ -28,6 +28,8 @@ LANGUAGES: Final = ("en", "pt-BR", "es")
 DEFAULT_LANGUAGE: Final = "en"
 # What each language is called in itself: the switch shows these (never translated).
 NAMES: Final = {"en": "English", "pt-BR": "Português (Brasil)", "es": "Español"}
+# The locale of dates, times and numbers: the clinic's English is British (24-hour clocks).
+FORMAT_LOCALES: Final = {"en": "en_GB", "pt-BR": "pt_BR", "es": "es"}
 LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
 DOMAIN: Final = "messages"
 
@@ -135,7 +137,8 @@ def N_(message: str) -> str:
 
 def babel_locale(language: str | None = None) -> Locale:
     """Return Babel's locale of a language (the current one by default)."""
-    return Locale.parse(locale_name(language or current()))
+    language = language or current()
+    return Locale.parse(FORMAT_LOCALES.get(language, locale_name(language)))
 
 
 def format_time(moment: datetime, language: str | None = None) -> str:
@@ -144,8 +147,11 @@ def format_time(moment: datetime, language: str | None = None) -> str:
 
 
 def format_day_time(moment: datetime, language: str | None = None) -> str:
-    """Write a weekday, day, month and time ("Mon, Nov 30, 10:15 AM"; "seg., 30 de nov. 10:15")."""
-    return dates.format_skeleton("MMMEdjmm", moment, locale=babel_locale(language))
+    """Write a weekday, day, month and time ("Mon, Mar 4, 3:05 PM"; "seg., 4 de mar. 15:05")."""
+    locale = babel_locale(language)
+    day = dates.format_skeleton("MMMEd", moment, locale=locale)
+    pattern = str(locale.datetime_formats["short"])  # how the language joins a day and a time
+    return pattern.replace("{1}", day).replace("{0}", format_time(moment, language))
 
 
 def format_date(day: date, language: str | None = None) -> str:

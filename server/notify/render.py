@@ -73,9 +73,7 @@ class Renderer:
         """Write a time as patients read it: clinic-local, in their language's format."""
         if moment is None:
             return None
-        return moment.astimezone(self.zone).strftime(
-            DATE_FORMATS.get(self.folder(language), "%c")
-        )
+        return moment.astimezone(self.zone).strftime(DATE_FORMATS.get(self.folder(language), "%c"))
 
     def render(self, kind: str, language: str | None = None, **context: Any) -> Rendered:
         """Render the subject and body of a kind of message, in `language` if it has one."""

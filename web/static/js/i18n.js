@@ -26,9 +26,13 @@ async function load(lang) {
   return { texts: {}, errors: {} };
 }
 
+// Dates, times and numbers: the clinic's English is British (24-hour clocks), as on the server.
+const FORMATS = { en: "en-GB" };
+/** The locale of the page's dates, times and numbers. */
+export const formatLocale = FORMATS[language] || language;
 const catalogue = await load(language);
 const plurals = new Intl.PluralRules(language);
-const numbers = new Intl.NumberFormat(language);
+const numbers = new Intl.NumberFormat(formatLocale);
 
 function fill(text, params) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => {
@@ -58,20 +62,20 @@ export function errorText(code, fallback, params = {}) {
 
 /** A number in the page's language ("1,234.5", "1.234,5"). */
 export function formatNumber(value, options = {}) {
-  return new Intl.NumberFormat(language, options).format(value);
+  return new Intl.NumberFormat(formatLocale, options).format(value);
 }
 
 /** A time of day in the page's language ("09:05", "9:05 AM"). */
 export function formatTime(date, options = {}) {
-  return date.toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit", ...options });
+  return date.toLocaleTimeString(formatLocale, { hour: "2-digit", minute: "2-digit", ...options });
 }
 
 /** A date in the page's language ("30/11/2026", "11/30/2026"). */
 export function formatDate(date, options = {}) {
-  return date.toLocaleDateString(language, options);
+  return date.toLocaleDateString(formatLocale, options);
 }
 
 /** A date and time in the page's language. */
 export function formatDateTime(date, options = {}) {
-  return date.toLocaleString(language, options);
+  return date.toLocaleString(formatLocale, options);
 }
