@@ -54,9 +54,13 @@ export function t(text, params = {}) {
   return fill(found, params);
 }
 
-/** The text of an API error code in the page's language; `fallback` (English) if none. */
+/**
+ * The text of an API error code in the page's language. English pages show the server's own
+ * message (`fallback`: the API speaks English, often in more detail); the catalogue's English
+ * "errors" are the translators' reference.
+ */
 export function errorText(code, fallback, params = {}) {
-  const found = catalogue.errors?.[code];
+  const found = language === "en" && fallback ? null : catalogue.errors?.[code];
   return found ? fill(found, params) : fallback;
 }
 
