@@ -9,6 +9,7 @@ from quart.typing import TestClientProtocol as Client
 from quart_auth import authenticated_client
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from werkzeug.datastructures import Headers
 
 from server.auth.secrets import sign_ticket
 from server.auth.sessions import start_session
@@ -26,10 +27,10 @@ async def day(state: ClinicState) -> ClinicDay:
     return await open_clinic(state)
 
 
-async def page(client: Client, path: str, **headers: str) -> tuple[str, dict[str, str]]:
+async def page(client: Client, path: str, **headers: str) -> tuple[str, Headers]:
     answer = await client.get(path, headers=headers)
     assert answer.status_code == 200, path
-    return await answer.get_data(as_text=True), dict(answer.headers)
+    return await answer.get_data(as_text=True), answer.headers
 
 
 async def test_the_switch_shows_a_page_in_portuguese_and_remembers_it(client: Client) -> None:
