@@ -156,6 +156,34 @@ def screens(browser: Browser, server: ServerProcess, walk_in: dict[str, Any]) ->
     console_phone = page_for(browser, server, "doctor", PHONE, "/console")
     console_phone.wait_for_selector("#current[data-status=in_consultation]")
     shoot(console_phone, "console-phone", written)
+    return written + portuguese(browser, server, walk_in)
+
+
+def portuguese(browser: Browser, server: ServerProcess, walk_in: dict[str, Any]) -> list[str]:
+    """Take the board, console, desk and phone page in Portuguese (Brazil), through `lang`."""
+    written: list[str] = []
+    board = page_for(browser, server, None, DESKTOP, f"/board?key={BOARD_KEY}&speech=0&lang=pt-BR")
+    board.wait_for_selector("section.department .calls .call")
+    shoot(board, "board-pt", written)
+
+    console = page_for(browser, server, "doctor", DESKTOP, "/console?lang=pt-BR")
+    console.wait_for_selector("#current[data-status=in_consultation]")
+    console.wait_for_selector("#vitals .vital")
+    shoot(console, "console-pt", written)
+
+    desk = page_for(browser, server, "nurse", DESKTOP, "/desk?lang=pt-BR")
+    desk.select_option("#queue-department", label="General Medicine")
+    desk.fill("#search-q", "Omar Haddad")
+    desk.click("#search-form button[type=submit]")
+    desk.locator("#search-results [data-patient-id]").first.click()
+    desk.wait_for_selector("#patient-today li")
+    desk.wait_for_selector("#arrival-rows tr")
+    shoot(desk, "desk-pt", written)
+
+    link = httpx.URL(walk_in["live_link"]).path
+    phone = page_for(browser, server, None, PHONE, f"{link}?lang=pt-BR")
+    phone.wait_for_selector("#detail:has-text('frente'), #detail:has-text('próximo')")
+    shoot(phone, "patient-pt", written)
     return written
 
 

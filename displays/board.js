@@ -1,10 +1,12 @@
 /*
  * The waiting-room TV board: tokens being called and their rooms, the next tokens, a clock.
- * URL: /board?key=dk_…[&departments=1,2][&rooms=Room 1,Room 2][&speech=0][&lang=fr-FR]
+ * URL: /board?key=dk_…[&departments=1,2][&rooms=Room 1,Room 2][&speech=0][&lang=pt-BR]
  * It shows no names (the server sends none), runs for days and keeps no growing state.
+ * The server draws the page in the display's language (or `lang`); the board speaks it too.
  */
 import { EventKind } from "/static/generated/server.js";
 import { $ } from "/static/js/dom.js";
+import { errorText, formatTime, language, supported, t } from "/static/js/i18n.js";
 import { connect } from "/static/js/live.js";
 
 const params = new URLSearchParams(location.search);
@@ -18,20 +20,32 @@ const sections = new Map(); // room name -> section element; one per joined room
 const CALLS = new Set([EventKind.CALLED, EventKind.RECALLED]); // the events the board speaks
 const MAX_ANNOUNCEMENTS = 4;
 const NEXT_SHOWN = 8;
-let display = { language: params.get("lang") || "en", speech: params.get("speech") !== "0" };
+let display = { language: params.get("lang") || language, speech: params.get("speech") !== "0" };
 let audio = null;
 let announcements = 0;
 
-const PHRASES = {
-  en: (token, room) => `Ticket ${token}, please go to ${room}`,
-  fr: (token, room) => `Ticket ${token}, veuillez vous rendre ${room}`,
-  es: (token, room) => `Turno ${token}, por favor pase a ${room}`,
-  de: (token, room) => `Nummer ${token}, bitte zu ${room}`,
+// Spoken calls of displays whose language has no catalogue yet (the page shows English).
+const SPOKEN = {
+  fr: (token, room) => `Ticket ${token}, veuillez vous rendre ${room}`, // i18n-ignore: speech
+  de: (token, room) => `Nummer ${token}, bitte zu ${room}`, // i18n-ignore: speech
 };
 
+function phrase(token, room) {
+  const spoken = SPOKEN[display.language.slice(0, 2)];
+  if (spoken && !supported(display.language)) return spoken(token, room);
+  return room ? t("Ticket {token}, please go to {room}", { token, room }) : t("Ticket {token}, please go to the desk", { token });
+}
+
+/** The voice of the display's language: its region's if there is one, else any of the language. */
+function voiceFor(lang) {
+  const voices = window.speechSynthesis.getVoices();
+  const norm = (tag) => tag.replace("_", "-").toLowerCase();
+  return voices.find((v) => norm(v.lang) === norm(lang))
+    || voices.find((v) => norm(v.lang).split("-")[0] === norm(lang).split("-")[0]) || null;
+}
+
 function tick() {
-  $("clock").textContent = new Date().toLocaleTimeString(display.language,
-    { hour: "2-digit", minute: "2-digit" });
+  $("clock").textContent = formatTime(new Date());
 }
 
 function shown(ticket) { return !roomFilter || !ticket.room || roomFilter.includes(ticket.room); }
@@ -69,7 +83,7 @@ function draw(room, data, events) {
   node.querySelector(".calls").replaceChildren(...calls);
   // Four rows of two fit a 1080p column under two calls; the rest wait their turn.
   node.querySelector(".next").replaceChildren(...data.next.slice(0, NEXT_SHOWN).map((t) => item("li", t, t.token)));
-  node.querySelector(".waiting").textContent = data.waiting + " waiting";
+  node.querySelector(".waiting").textContent = t("{n} waiting", { n: data.waiting });
   events.filter((e) => CALLS.has(e.kind) && shown(e)).forEach(announce);
 }
 
@@ -93,10 +107,10 @@ function announce(event) {
   chime();
   if (!display.speech || !window.speechSynthesis || announcements >= MAX_ANNOUNCEMENTS) return;
   const lang = display.language;
-  const say = PHRASES[lang.slice(0, 2)] || PHRASES.en;
   const spokenToken = event.token.split("").join(" ");  // "G 0 1 2", not "G twelve"
-  const utterance = new SpeechSynthesisUtterance(say(spokenToken, event.room || ""));
+  const utterance = new SpeechSynthesisUtterance(phrase(spokenToken, event.room || ""));
   utterance.lang = lang;
+  utterance.voice = voiceFor(lang);
   utterance.rate = 0.9;
   announcements += 1;
   utterance.onend = utterance.onerror = () => { announcements -= 1; };
@@ -125,7 +139,9 @@ function hello(message) {
       speech: params.get("speech") !== "0" && message.display.speech,
     };
     $("title").textContent = message.display.name;
-    document.documentElement.lang = display.language;
+    // The display's language changed since the page was drawn: draw it again in the new one.
+    const wanted = supported(display.language);
+    if (wanted && wanted !== language && !params.get("lang")) window.location.reload();
   }
 }
 
@@ -134,7 +150,7 @@ function status(state, info) {
   $("degraded").hidden = state !== "degraded";  // a fixed text: the board shows no names
   document.body.dataset.live = state;
   $("refused").hidden = state !== "refused";
-  if (state === "refused") $("refused-text").textContent = info.message;
+  if (state === "refused") $("refused-text").textContent = errorText(info.code, info.message);
 }
 
 $("sound").addEventListener("click", unlockSound);

@@ -11,7 +11,7 @@ from quart.json.provider import DefaultJSONProvider
 from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
-from server import api_docs, headers, i18n
+from server import api_docs, headers, i18n, language
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api import desk as desk_api
 from server.api import presence as presence_api
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
     )
     app.json = JSONProvider(app)
     i18n.install(app.jinja_env)
+    language.install(app, settings)
     app.request_class = StrictJSONRequest
     app.url_map.converters["int"] = IdConverter  # before any route: every <int:…> is an id
     app.config.update(

@@ -44,6 +44,35 @@ def main() -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # seven lines a run
 
 
+@main.group()
+def i18n() -> None:
+    """Message catalogues: server/locale (gettext) and web/static/i18n (browser scripts)."""
+
+
+@i18n.command("extract")
+def i18n_extract() -> None:
+    """Add every text of the templates, scripts and error codes to every language's catalogue."""
+    from server import catalogues
+
+    for line in catalogues.extract():
+        click.echo(line)
+    left = catalogues.problems()
+    click.echo(f"{len(left)} texts to translate or fix (`clinic i18n check` lists them)")
+
+
+@i18n.command("check")
+def i18n_check() -> None:
+    """List texts outside the catalogues and translations missing in a language; exit 1 if any."""
+    from server import catalogues
+
+    found = catalogues.problems()
+    for problem in found:
+        click.echo(str(problem))
+    if found:
+        raise SystemExit(1)
+    click.echo("catalogues complete")
+
+
 @main.command()
 @click.option("--host", default=None, help="interface to listen on (default: settings)")
 @click.option("--port", default=None, type=int, help="port (default: settings)")

@@ -10,11 +10,15 @@ from quart import (
     request,
     send_from_directory,
 )
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import browser
+from server import browser, language
 from server.auth.redirects import safe_next
-from server.auth.web import public
+from server.auth.web import current_actor, public
 from server.config import PROJECT_ROOT
+from server.i18n import N_, gettext
+from server.models import User
 from server.state import clinic
 
 bp = Blueprint("screens", __name__)
@@ -22,18 +26,35 @@ bp = Blueprint("screens", __name__)
 STATIC = PROJECT_ROOT / "web" / "static"
 # page path -> (template, title); each page checks its user through the API it calls.
 PAGES = {
-    "login": ("login.html", "Log in"),
-    "console": ("console.html", "Doctor console"),
-    "desk": ("desk.html", "Staff and nurse desk"),
-    "book": ("book.html", "Book an appointment"),
-    "admin": ("admin.html", "Administration"),
+    "login": ("login.html", N_("Log in")),
+    "console": ("console.html", N_("Doctor console")),
+    "desk": ("desk.html", N_("Staff and nurse desk")),
+    "book": ("book.html", N_("Book an appointment")),
+    "admin": ("admin.html", N_("Administration")),
 }
+
+
+async def _user_language() -> None:
+    """Serve the page in the logged-in user's language (unless the switch chose one)."""
+    actor = await current_actor()
+    if actor is not None and actor.user_id is not None:
+        user_id = actor.user_id
+        language.for_person(await clinic().read(lambda s: _language_of(s, user_id)))
+
+
+async def _language_of(session: AsyncSession, user_id: int) -> str | None:
+    return await session.scalar(select(User.language).where(User.id == user_id))
 
 
 async def _page(name: str, **context: object) -> str:
     template, title = PAGES[name]
+    await _user_language()
     return await render_template(
-        template, page=name, title=title, clinic_name=clinic().settings.clinic_name, **context
+        template,
+        page=name,
+        title=gettext(title),
+        clinic_name=clinic().settings.clinic_name,
+        **context,
     )
 
 

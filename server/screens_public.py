@@ -11,6 +11,7 @@ from quart import (
     abort,
     redirect,
     render_template,
+    render_template_string,
     request,
     send_from_directory,
 )
@@ -18,13 +19,14 @@ from quart.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import i18n, language
 from server.api.errors import http_status
-from server.auth.secrets import read_ticket_link
+from server.auth.secrets import digest, read_ticket_link
 from server.auth.web import current_actor, public
 from server.config import PROJECT_ROOT
 from server.errors import DomainError
-from server.models import Appointment, Role, Ticket
-from server.queries.visit import visit_of
+from server.models import Appointment, Display, Patient, Role, Ticket
+from server.queries.visit import Visit, visit_of
 from server.queue.state import TicketStatus
 from server.state import clinic
 
@@ -35,30 +37,42 @@ BOARD_FILES = frozenset({"board.js", "board.css"})
 FINISHED = (TicketStatus.COMPLETED, TicketStatus.CANCELLED)
 # Board and patient URLs carry secrets (a display key, a ticket link): never leak them onward.
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+BOARD_PAGE = (DISPLAYS / "board.html").read_text(encoding="utf-8")
+# What the phone page says when a link cannot show a ticket, by the refusal's code.
+PROBLEMS = {
+    "LINK_EXPIRED": i18n.N_("This link has expired: ask the desk for a new one, or log in."),
+    "LINK_INVALID": i18n.N_("This link is not valid: ask the desk for a new one, or log in."),
+}
 
 
 @bp.app_template_filter("clinic_time")
 def clinic_time(moment: datetime | None, with_day: bool = False) -> str:
-    """Show a time as the clinic's clocks do ("10:15"; "Mon 30 Nov, 10:15" on another day)."""
+    """Show a time as the clinic's clocks do, in the page's language ("10:15"; with the day
+    on another day: "Mon, Nov 30, 10:15", "seg., 30 de nov., 10:15")."""
     if moment is None:
         return ""
     state = clinic()
     zone = ZoneInfo(state.settings.timezone)
     local = moment.astimezone(zone)
     if with_day and local.date() != state.clock().astimezone(zone).date():
-        return local.strftime("%a %d %b, %H:%M")
-    return local.strftime("%H:%M")
+        return i18n.format_day_time(local)
+    return i18n.format_time(local)
 
 
 @bp.get("/board")
 @public
 async def board() -> ResponseReturnValue:
     """Show the TV board; its display key comes in the query string (?key=dk_…)."""
-    if not request.args.get("key"):
+    key = request.args.get("key")
+    if not key:
         return redirect("/tv")  # the page that says how a board gets its key
-    response = await send_from_directory(DISPLAYS, "board.html")
-    response.headers.update(PRIVATE)
-    return response
+    # The board shows and speaks its display's language (`&lang=` in the address overrides).
+    shown = await clinic().read(
+        lambda s: s.scalar(select(Display.language).where(Display.key_hash == digest(key)))
+    )
+    if i18n.supported(shown) and not i18n.supported(request.args.get("lang")):
+        i18n.set_current(shown or i18n.DEFAULT_LANGUAGE)  # before a switch's cookie: a TV's
+    return await render_template_string(BOARD_PAGE), 200, PRIVATE
 
 
 @bp.get("/displays/<name>")
@@ -79,8 +93,22 @@ async def _ticket_page(shown: int, **context: object) -> tuple[str, int, dict[st
     """Show a ticket's live page with its appointment: time, doctor, room, check-in from."""
     state = clinic()
     early = state.settings.check_in_early_min
-    visit = await state.read(lambda s: visit_of(s, shown, early))
+    visit, spoken = await state.read(lambda s: _visit_and_language(s, shown, early))
+    language.for_person(spoken)  # the patient's language, unless the switch chose one
     return await _patient_page(200, visit=visit, **context)
+
+
+async def _visit_and_language(
+    session: AsyncSession, ticket_id: int, early: int
+) -> tuple[Visit | None, str | None]:
+    visit = await visit_of(session, ticket_id, early)
+    spoken = await session.scalar(
+        select(Patient.language)
+        .join(Appointment, Appointment.patient_id == Patient.id)
+        .join(Ticket, Ticket.appointment_id == Appointment.id)
+        .where(Ticket.id == ticket_id)
+    )
+    return visit, spoken
 
 
 @bp.get("/t/<link>")
@@ -91,7 +119,10 @@ async def ticket_link(link: str) -> tuple[str, int, dict[str, str]]:
     try:
         ticket_id = read_ticket_link(settings.secret_key, link, settings.ticket_link_hours * 3600)
     except DomainError as error:
-        return await _patient_page(http_status(error), problem=error.message)
+        problem = PROBLEMS.get(error.code)
+        return await _patient_page(
+            http_status(error), problem=i18n.gettext(problem) if problem else error.message
+        )
     return await _ticket_page(ticket_id, link=link)
 
 
@@ -118,9 +149,11 @@ async def my_ticket() -> ResponseReturnValue:
     if actor is None:
         return redirect("/login?next=/my")
     if actor.role is not Role.PATIENT or actor.patient_id is None:
-        return await _patient_page(403, problem="This page shows a patient's own ticket.")
+        return await _patient_page(
+            403, problem=i18n.gettext("This page shows a patient's own ticket.")
+        )
     state, patient_id = clinic(), actor.patient_id
     ticket_id = await state.read(lambda s: todays_ticket(s, patient_id, state.clock().date()))
     if ticket_id is None:
-        return await _patient_page(problem="You have no ticket today.")
+        return await _patient_page(problem=i18n.gettext("You have no ticket today."))
     return await _ticket_page(ticket_id, ticket_id=ticket_id)

@@ -26,6 +26,7 @@ class NewPatient:
     email: str | None = None
     contact_preference: ContactPreference = ContactPreference.SMS
     record_number: str | None = None
+    language: str = "en"
 
 
 async def create_patient(
@@ -45,6 +46,7 @@ async def create_patient(
         phone=new.phone,
         email=new.email,
         contact_preference=new.contact_preference,
+        language=new.language,
         created_at=now,
     )
     try:

@@ -48,6 +48,7 @@ async def create(data: PatientIn) -> Answer:
         email=str(data.email) if data.email else None,
         contact_preference=data.contact_preference,
         record_number=data.record_number,
+        language=data.language,
     )
     return await created(lambda s: create_patient(s, who, new, now=state.clock()), patient_out)
 

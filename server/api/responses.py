@@ -62,6 +62,7 @@ class PatientOut(BaseModel):
     email: str | None
     contact_preference: ContactPreference
     opted_out: bool
+    language: str
 
 
 class PatientDetailOut(PatientOut):

@@ -61,6 +61,8 @@ class PatientIn(Strict):
     email: EmailStr | None = None
     contact_preference: ContactPreference = ContactPreference.SMS
     record_number: Line | None = Field(None, min_length=1, max_length=32)
+    # Their messages, phone page and printed ticket are in it (server.i18n.LANGUAGES).
+    language: Literal["en", "pt-BR", "es"] = "en"
 
     @field_validator("phone")
     @classmethod

@@ -50,6 +50,7 @@ def patient_out(patient: Patient) -> dict[str, Any]:
         "email": patient.email,
         "contact_preference": patient.contact_preference.value,
         "opted_out": patient.opted_out,
+        "language": patient.language,
     }
 
 

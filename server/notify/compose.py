@@ -44,15 +44,16 @@ class Composer:
         return f"{self.settings.public_url}/t/{sign_ticket(self.settings.secret_key, ticket_id)}"
 
     async def facts(self, session: AsyncSession, ticket: Ticket) -> dict[str, Any]:
-        """Collect what every template may mention about a ticket."""
+        """Collect what every template may mention about a ticket (times in the patient's way)."""
         appointment = ticket.appointment
+        language = appointment.patient.language
         doctor_id = ticket.doctor_id or appointment.doctor_id
         doctor = await session.get(Doctor, doctor_id) if doctor_id is not None else None
         room_id = ticket.room_id or (doctor.room_id if doctor else None)
         return {
             "clinic": self.settings.clinic_name,
             "token": ticket.token,
-            "when": self.renderer.when(appointment.scheduled_at),
+            "when": self.renderer.when(appointment.scheduled_at, language),
             "doctor": doctor.name if doctor else None,
             "room": await room_name(session, room_id),
             "link": self.link(ticket.id),
@@ -78,7 +79,9 @@ class Composer:
         if to is None:
             log.info("no %s message for appointment %d: opted out or no address", kind, ticket.id)
             return False
-        text = self.renderer.render(kind, **(await self.facts(session, ticket)), **extra)
+        facts = await self.facts(session, ticket)
+        # The patient's language picks the template (the clinic's if theirs has none).
+        text = self.renderer.render(kind, appointment.patient.language, **facts, **extra)
         draft = outbox.Draft(
             idem_key=f"{appointment.id}:{kind}:{occasion}",
             appointment_id=appointment.id,

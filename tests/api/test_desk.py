@@ -178,3 +178,16 @@ async def test_a_desk_number_taken_by_an_import_gets_a_suffix(
     created = await response.get_json()
     assert created["id"] == next_id
     assert created["record_number"] == f"{taken}-2"
+
+
+async def test_the_desk_registers_a_patient_in_their_language(
+    clinic_day: Clinic, client: Client
+) -> None:
+    headers = clinic_day.headers(Role.STAFF)
+    body = {"full_name": "Lucía Pérez", "date_of_birth": "1970-05-06", "sex": "F"}
+    response = await client.post("/api/patients", json={**body, "language": "es"}, headers=headers)
+    assert response.status_code == 201
+    assert (await response.get_json())["language"] == "es"
+    refused = await client.post("/api/patients", json={**body, "language": "fr"}, headers=headers)
+    assert refused.status_code == 400
+    assert (await refused.get_json())["code"] == "VALIDATION_ERROR"

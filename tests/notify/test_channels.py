@@ -38,14 +38,25 @@ def test_each_configured_provider_gets_its_channel(notify_config: NotifySettings
     )
 
 
-def test_messages_come_in_english_and_portuguese() -> None:
-    assert {"en", "pt"} <= set(languages())
+def test_messages_come_in_english_portuguese_and_spanish() -> None:
+    assert {"en", "pt", "es"} <= set(languages())
     facts = {"clinic": "Clínica", "token": "G-007", "link": "http://x/t/1", "ahead": 2}
     assert "2 patients ahead of you" in Renderer("en", "UTC").render("ahead", **facts).body
-    assert "2 utentes à sua frente" in Renderer("pt", "UTC").render("ahead", **facts).body
+    assert "2 pacientes à sua frente" in Renderer("pt-BR", "UTC").render("ahead", **facts).body
     assert Renderer("pt", "Europe/Lisbon").when(T0) == "04/03/2030 09:00"
+    assert "2 pacientes delante de usted" in Renderer("es", "UTC").render("ahead", **facts).body
     with pytest.raises(ValueError, match="no message templates"):
         Renderer("xx", "UTC")
+
+
+def test_a_patients_language_picks_the_template_and_the_date_format() -> None:
+    clinic = Renderer("en", "UTC")  # the clinic writes English; each patient reads their own
+    facts = {"clinic": "Clínica", "token": "G-007", "room": "Sala 2"}
+    assert "dirija-se agora a Sala 2" in clinic.render("called", "pt-BR", **facts).body
+    assert "pase ahora a Sala 2" in clinic.render("called", "es", **facts).body
+    assert "please go to Sala 2" in clinic.render("called", "xx", **facts).body  # none: clinic's
+    assert clinic.when(T0, "es") == "04/03/2030 09:00"
+    assert clinic.when(T0, None) == "Mon 2030-03-04 09:00"
 
 
 async def test_the_console_channel_logs_the_message(

@@ -1,19 +1,20 @@
 // The administration page: the performance dashboard, API links, new boards and users.
-import { act, api, formData, requireRole, toast } from "./api.js";
+import { act, api, formData, requireRole, roleName, toast } from "./api.js";
 import { $, el } from "./dom.js";
+import { formatNumber, formatTime, t } from "./i18n.js";
 import { options } from "./pickers.js";
 
 // Every key of the dashboard's by_status, in the order of a ticket's life, with its colour.
 const STATUSES = [
-  ["booked", "Booked", "#adb5bd"],
-  ["waiting", "Waiting", "#0dcaf0"],
-  ["called", "Called", "#0d6efd"],
-  ["in_consultation", "In consultation", "#198754"],
-  ["completed", "Completed", "#20c997"],
-  ["no_show", "No-show", "#dc3545"],
-  ["skipped", "Skipped", "#fd7e14"],
-  ["cancelled", "Cancelled", "#6c757d"],
-  ["transferred", "Transferred", "#6f42c1"],
+  ["booked", t("Booked"), "#adb5bd"],
+  ["waiting", t("Waiting"), "#0dcaf0"],
+  ["called", t("Called"), "#0d6efd"],
+  ["in_consultation", t("In consultation"), "#198754"],
+  ["completed", t("Completed"), "#20c997"],
+  ["no_show", t("No-show"), "#dc3545"],
+  ["skipped", t("Skipped"), "#fd7e14"],
+  ["cancelled", t("Cancelled"), "#6c757d"],
+  ["transferred", t("Transferred"), "#6f42c1"],
 ];
 const REFRESH_MS = 60000;
 
@@ -21,7 +22,7 @@ await requireRole(["admin"]);
 const { departments } = await api("/api/departments");
 $("admin").hidden = false;
 
-$("display-department").replaceChildren(el("option", { value: "" }, "All departments"), ...options(departments));
+$("display-department").replaceChildren(el("option", { value: "" }, t("All departments")), ...options(departments));
 $("dash-department").append(...options(departments));
 
 const chartOptions = (extra = {}) => ({
@@ -32,21 +33,21 @@ const chartOptions = (extra = {}) => ({
 });
 const hoursChart = new window.Chart($("dash-hours"), {
   type: "bar",
-  data: { labels: [], datasets: [{ label: "Patients seen", data: [], backgroundColor: "#198754" }] },
+  data: { labels: [], datasets: [{ label: t("Patients seen"), data: [], backgroundColor: "#198754" }] },
   options: chartOptions(),
 });
 const statusChart = new window.Chart($("dash-status"), {
   type: "bar",
-  data: { labels: STATUSES.map(([, label]) => label), datasets: [{ label: "Tickets", data: [], backgroundColor: STATUSES.map(([, , c]) => c) }] },
+  data: { labels: STATUSES.map(([, label]) => label), datasets: [{ label: t("Tickets"), data: [], backgroundColor: STATUSES.map(([, , c]) => c) }] },
   options: chartOptions({ indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }),
 });
 
-const minutes = (v) => (v === null || v === undefined ? "–" : `${v} min`);
-const percent = (v) => (v === null || v === undefined ? "–" : `${Math.round(v * 100)} %`);
+const minutes = (v) => (v === null || v === undefined ? "–" : t("{n} min", { n: v }));
+const percent = (v) => (v === null || v === undefined ? "–" : formatNumber(v, { style: "percent", maximumFractionDigits: 0 }));
 const pair = (a, b) => `${a} / ${b}`;
 const spread = (s) => pair(minutes(s.median), minutes(s.p90));
 const noShow = (n) => pair(percent(n.rate), percent(n.predicted));
-const cell = (text) => el("td", { class: "text-end" }, String(text));
+const cell = (text) => el("td", { class: "text-end" }, typeof text === "number" ? formatNumber(text) : String(text));
 const overtime = (c) => pair(minutes(c.overtime_mean_min), minutes(c.overtime_p90_min));
 const hour = (h) => `${String(h).padStart(2, "0")}:00`;
 
@@ -59,26 +60,26 @@ function showCapacity(totals) {
   const c = totals.capacity;
   $("tile-use").textContent = percent(c.utilisation);
   $("tile-use-note").textContent = c.doctor_days
-    ? `${c.consulted_min} of ${c.session_min} session min · idle ${c.idle_min}`
-    : "no session has started";
+    ? t("{consulted} of {session} session min · idle {idle}", { consulted: c.consulted_min, session: c.session_min, idle: c.idle_min })
+    : t("no session has started");
   $("tile-overtime").textContent = minutes(c.overtime_mean_min);
-  $("tile-overtime-note").textContent = `p90 ${minutes(c.overtime_p90_min)} · ${c.doctor_days} doctor-days`;
+  $("tile-overtime-note").textContent = t("p90 {p90} · {n} doctor-days", { p90: minutes(c.overtime_p90_min), n: c.doctor_days });
 }
 
 function showTiles(totals, isToday) {
   const e = totals.emergencies;
-  $("tile-seen").textContent = String(totals.by_status.completed);
-  $("tile-seen-note").textContent = `of ${totals.tickets} tickets`;
-  $("tile-waiting-label").textContent = isToday ? "Waiting now" : "Left waiting";
-  $("tile-waiting").textContent = String(totals.by_status.waiting);
-  $("tile-waiting-note").textContent = `${e} emergenc${e === 1 ? "y" : "ies"}`;
+  $("tile-seen").textContent = formatNumber(totals.by_status.completed);
+  $("tile-seen-note").textContent = t("of {n} tickets", { n: totals.tickets });
+  $("tile-waiting-label").textContent = isToday ? t("Waiting now") : t("Left waiting");
+  $("tile-waiting").textContent = formatNumber(totals.by_status.waiting);
+  $("tile-waiting-note").textContent = t("{n} emergencies", { n: e });
   $("tile-wait").textContent = minutes(totals.wait_min.median);
-  $("tile-wait-note").textContent = `p90 ${minutes(totals.wait_min.p90)} · ${totals.wait_min.count} called`;
+  $("tile-wait-note").textContent = t("p90 {p90} · {n} called", { p90: minutes(totals.wait_min.p90), n: totals.wait_min.count });
   const n = totals.no_shows;
   $("tile-noshow").textContent = percent(n.rate);
   $("tile-noshow-note").textContent = n.due
-    ? `predicted ${percent(n.predicted)} · ${n.missed} of ${n.due} past bookings`
-    : "no booking's slot is over yet";
+    ? t("predicted {predicted} · {missed} of {n} past bookings", { predicted: percent(n.predicted), missed: n.missed, n: n.due })
+    : t("no booking's slot is over yet");
 }
 
 function showCharts(totals) {
@@ -91,7 +92,7 @@ function showCharts(totals) {
   hoursChart.update();
   $("dash-hours-text").textContent = busy.length
     ? busy.map((h) => `${hour(h)}: ${totals.seen_per_hour[h]}`).join(", ")
-    : "Nobody seen yet.";
+    : t("Nobody seen yet.");
   statusChart.data.datasets[0].data = STATUSES.map(([key]) => totals.by_status[key]);
   statusChart.update();
   $("dash-status-text").textContent = STATUSES.map(([key, label]) => `${label}: ${totals.by_status[key]}`).join(", ");
@@ -110,7 +111,7 @@ function showTables(data) {
     cell(pair(d.by_status.called, d.by_status.in_consultation)),
     cell(spread(d.wait_min)), cell(spread(d.consultation_min)), cell(noShow(d.no_shows)),
     cell(percent(d.capacity.utilisation)), cell(overtime(d.capacity))));
-  $("dash-doctor-rows").replaceChildren(...(doctors.length ? doctors : [empty(10, "No tickets on these days.")]));
+  $("dash-doctor-rows").replaceChildren(...(doctors.length ? doctors : [empty(10, t("No tickets on these days."))]));
 }
 
 let loading = null;
@@ -132,7 +133,7 @@ function refresh() {
     showCapacity(data.totals);
     showCharts(data.totals);
     showTables(data);
-    $("dash-updated").textContent = `updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
+    $("dash-updated").textContent = t("updated {time}", { time: formatTime(new Date(), { second: "2-digit" }) });
   })().finally(() => { loading = null; });
   return loading;
 }
@@ -151,9 +152,9 @@ $("display-form").addEventListener("submit", (event) => {
     const display = await api("/api/admin/displays", { method: "POST", body });
     const url = new URL(display.url, location.href);
     $("display-created").replaceChildren(
-      el("div", { class: "fw-semibold" }, `Board “${display.name}” created. Its key is shown only once:`),
+      el("div", { class: "fw-semibold" }, t("Board “{name}” created. Its key is shown only once:", { name: display.name })),
       el("code", { id: "display-key" }, display.key),
-      el("div", { class: "mt-1" }, "Open on the TV: ", el("a", { href: url.pathname + url.search, id: "display-url" }, url.pathname + url.search)));
+      el("div", { class: "mt-1" }, `${t("Open on the TV:")} `, el("a", { href: url.pathname + url.search, id: "display-url" }, url.pathname + url.search)));
     $("display-created").hidden = false;
     event.target.name.value = "";
   });
@@ -164,7 +165,7 @@ $("user-form").addEventListener("submit", (event) => {
   act(event.submitter, async () => {
     const user = await api("/api/admin/users", { method: "POST", body: formData(event.target) });
     event.target.reset();
-    toast(`User ${user.username} (${user.role}) created`);
+    toast(t("User {username} ({role}) created", { username: user.username, role: roleName(user.role) }));
   });
 });
 

@@ -1,10 +1,15 @@
 // The REST client and small page helpers shared by the staff and booking screens.
 import { $, el } from "./dom.js";
+import { errorText, t } from "./i18n.js";
 
-/** An API refusal: the server's {code, message, details}. */
+/**
+ * An API refusal: the server's {code, message, details}. `message` is the code's text in the
+ * page's language (the catalogue's "errors"), else the server's English message.
+ */
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || `the server answered ${status}`);
+    super(errorText(body?.code, body?.message || t("The server answered {status}.", { status: String(status) })));
+    this.serverMessage = body?.message || "";
     this.status = status;
     this.code = body?.code || "HTTP_" + status;
     this.details = body?.details || {};
@@ -14,7 +19,7 @@ export class ApiError extends Error {
 let csrfFallback = "";
 
 // A page whose start failed (server down, a bug) says so instead of staying blank.
-window.addEventListener("unhandledrejection", (event) => showError(event.reason || "Something went wrong"));
+window.addEventListener("unhandledrejection", (event) => showError(event.reason || t("Something went wrong")));
 
 function cookie(name) {
   const found = document.cookie.split("; ").find((part) => part.startsWith(name + "="));
@@ -35,7 +40,7 @@ export async function api(path, { method = "GET", body } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, { code: "OFFLINE", message: "The server cannot be reached. Try again." });
+    throw new ApiError(0, { code: "OFFLINE", message: "The server cannot be reached. Try again." }); // i18n-ignore: English message, the code is translated
   }
   const data = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data);
@@ -61,7 +66,8 @@ export async function requireRole(roles) {
   showUser(me);
   if (!roles.includes(me.role)) {
     $("gate-text").textContent =
-      `You are logged in as ${me.name} (${me.role}). This page is for: ${roles.join(", ")}.`;
+      t("You are logged in as {name} ({role}). This page is for: {roles}.",
+        { name: me.name, role: roleName(me.role), roles: roles.map(roleName).join(", ") });
     $("gate").hidden = false;
     return new Promise(() => {});
   }
@@ -69,7 +75,7 @@ export async function requireRole(roles) {
 }
 
 function showUser(me) {
-  $("who-name").textContent = `${me.name} · ${me.role}`;
+  $("who-name").textContent = `${me.name} · ${roleName(me.role)}`;
   $("who").hidden = false;
   $("logout").addEventListener("click", async () => {
     await api("/api/auth/logout", { method: "POST" }).catch(() => null);
@@ -81,7 +87,7 @@ function showUser(me) {
 export function toast(message, kind = "success") {
   const body = el("div", { class: "d-flex" },
     el("div", { class: "toast-body" }, message),
-    el("button", { type: "button", class: "btn-close btn-close-white me-2 m-auto", "data-bs-dismiss": "toast", "aria-label": "Close" }));
+    el("button", { type: "button", class: "btn-close btn-close-white me-2 m-auto", "data-bs-dismiss": "toast", "aria-label": t("Close") }));
   const node = el("div", { class: `toast align-items-center text-bg-${kind} border-0`, role: "alert" }, body);
   $("toasts").append(node);
   node.addEventListener("hidden.bs.toast", () => node.remove());
@@ -108,9 +114,22 @@ export async function act(button, work) {
 
 const URGENCY_CLASS = { emergency: "text-bg-danger", urgent: "text-bg-warning", routine: "text-bg-secondary" };
 const STATUS_LABEL = {
-  booked: "Booked", waiting: "Waiting", called: "Called", in_consultation: "In consultation",
-  completed: "Completed", no_show: "No-show", skipped: "Skipped", cancelled: "Cancelled",
+  booked: t("Booked"), waiting: t("Waiting"), called: t("Called"), in_consultation: t("In consultation"),
+  completed: t("Completed"), no_show: t("No-show"), skipped: t("Skipped"), cancelled: t("Cancelled"),
+  transferred: t("Transferred"),
 };
+const URGENCY_LABEL = { emergency: t("emergency"), urgent: t("urgent"), routine: t("routine") };
+const ROLE_LABEL = { admin: t("admin"), doctor: t("doctor"), nurse: t("nurse"), staff: t("staff"), patient: t("patient") };
+
+/** A role's name in the page's language. */
+export function roleName(role) {
+  return ROLE_LABEL[role] || role;
+}
+
+/** A ticket status's name in the page's language. */
+export function statusName(status) {
+  return STATUS_LABEL[status] || status;
+}
 const STATUS_CLASS = {
   booked: "text-bg-light border", waiting: "text-bg-info", called: "text-bg-primary",
   in_consultation: "text-bg-success", completed: "text-bg-secondary", no_show: "text-bg-dark",
@@ -119,7 +138,7 @@ const STATUS_CLASS = {
 
 /** A badge for an urgency. */
 export function urgencyBadge(urgency) {
-  return el("span", { class: `badge ${URGENCY_CLASS[urgency] || "text-bg-secondary"}` }, urgency);
+  return el("span", { class: `badge ${URGENCY_CLASS[urgency] || "text-bg-secondary"}` }, URGENCY_LABEL[urgency] || urgency);
 }
 
 /** A badge for a ticket status. */

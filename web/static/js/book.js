@@ -1,6 +1,7 @@
 // The patients' booking page: department, doctor, day, a free time; then the token and live link.
 import { act, api, requireRole, statusBadge, toast } from "./api.js";
 import { $, el } from "./dom.js";
+import { formatDate, t } from "./i18n.js";
 import { fillDoctors, options } from "./pickers.js";
 import { clockTime, localDay } from "./time.js";
 
@@ -36,7 +37,7 @@ function choose(slot, button) {
   }
   button.classList.replace("btn-outline-primary", "btn-primary");
   button.setAttribute("aria-checked", "true");
-  $("book-choice").textContent = `${clockTime(slot.starts_at)} with ${doctorName(slot.doctor_id)}`;
+  $("book-choice").textContent = t("{time} with {doctor}", { time: clockTime(slot.starts_at), doctor: doctorName(slot.doctor_id) });
   $("book-submit").disabled = false;
 }
 
@@ -57,7 +58,7 @@ async function loadSlots() {
   $("slots").setAttribute("aria-busy", "true");
   chosen = null;
   $("book-submit").disabled = true;
-  $("book-choice").textContent = "Choose a free time.";
+  $("book-choice").textContent = t("Choose a free time.");
   const query = new URLSearchParams({ department_id: $("book-department").value, date: $("book-day").value });
   if ($("book-doctor").value) query.set("doctor_id", $("book-doctor").value);
   try {
@@ -86,7 +87,7 @@ $("book-form").addEventListener("submit", (event) => {
       method: "POST", body: { slot_id: chosen.id, reason: $("book-reason").value.trim() },
     });
     $("booked-token").textContent = ticket.token;
-    $("booked-when").textContent = `${new Date(ticket.scheduled_at).toLocaleDateString()} at ${clockTime(ticket.scheduled_at)}`;
+    $("booked-when").textContent = t("{date} at {time}", { date: formatDate(new Date(ticket.scheduled_at)), time: clockTime(ticket.scheduled_at) });
     $("booked-where").textContent = `${departmentName(ticket.department_id)} · ${doctorName(ticket.doctor_id)}`;
     $("booked-link").href = followHref(ticket.live_link);
     // The slot grid folds away: on a phone the confirmation would be below dozens of buttons.
@@ -94,7 +95,7 @@ $("book-form").addEventListener("submit", (event) => {
     $("booked").hidden = false;
     $("booked").scrollIntoView({ block: "nearest" });
     $("book-reason").value = "";
-    toast(`Booked: ${ticket.token}`);
+    toast(t("Booked: {token}", { token: ticket.token }));
     await Promise.all([loadSlots(), loadMine()]);
   });
 });
@@ -108,19 +109,19 @@ $("book-again").addEventListener("click", () => {
 function appointmentItem(a) {
   const actions = [];
   if (FOLLOWABLE.includes(a.status)) {
-    actions.push(el("a", { class: "btn btn-sm btn-outline-success", href: followHref(a.live_link) }, "Follow"));
+    actions.push(el("a", { class: "btn btn-sm btn-outline-success", href: followHref(a.live_link) }, t("Follow")));
   }
   if (CANCELLABLE.includes(a.status)) {
     actions.push(el("button", {
       class: "btn btn-sm btn-outline-danger", type: "button",
       onclick: (event) => act(event.currentTarget, async () => {
-        await api(`/api/appointments/${a.appointment_id}/cancel`, { method: "POST", body: { reason: "cancelled by the patient" } });
-        toast(`${a.token} cancelled`);
+        await api(`/api/appointments/${a.appointment_id}/cancel`, { method: "POST", body: { reason: "cancelled by the patient" } }); // i18n-ignore: the audit's reason
+        toast(t("{token} cancelled", { token: a.token }));
         await Promise.all([loadSlots(), loadMine()]);
       }),
-    }, "Cancel"));
+    }, t("Cancel")));
   }
-  const when = a.scheduled_at ? `${new Date(a.scheduled_at).toLocaleDateString()} ${clockTime(a.scheduled_at)}` : a.day;
+  const when = a.scheduled_at ? `${formatDate(new Date(a.scheduled_at))} ${clockTime(a.scheduled_at)}` : formatDate(new Date(`${a.day}T00:00`));
   return el("li", { class: "list-group-item", dataset: { appointmentId: a.appointment_id } },
     el("div", { class: "d-flex align-items-center gap-2" },
       el("span", { class: "font-monospace fw-semibold" }, a.token), statusBadge(a.status),
@@ -131,7 +132,7 @@ function appointmentItem(a) {
 async function loadMine() {
   const { appointments } = await api("/api/appointments");
   $("mine").replaceChildren(...(appointments.length ? appointments.map(appointmentItem)
-    : [el("li", { class: "list-group-item text-body-secondary" }, "No appointments yet.")]));
+    : [el("li", { class: "list-group-item text-body-secondary" }, t("No appointments yet."))]));
 }
 
 fillBookDoctors();

@@ -2,6 +2,7 @@
 import { act, api, requireRole, statusBadge, toast, urgencyBadge } from "./api.js";
 import { $, el } from "./dom.js";
 import { watchDepartment } from "./feed.js";
+import { formatDateTime, formatNumber, t } from "./i18n.js";
 import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
 import { keepWaitedCurrent } from "./time.js";
 
@@ -11,7 +12,7 @@ const me = await requireRole(["doctor", "admin"]);
 const doctorId = me.doctor_id ?? Number(new URLSearchParams(location.search).get("doctor"));
 if (!doctorId) {
   $("gate-text").textContent =
-    "Your login is not linked to a doctor. Open the console as /console?doctor=<doctor id>.";
+    t("Your login is not linked to a doctor. Open the console as /console?doctor=<doctor id>.");
   $("gate").hidden = false;
   throw new Error("no doctor");
 }
@@ -21,7 +22,7 @@ const [{ doctors }, { departments }] = await Promise.all([
 ]);
 const doctor = doctors.find((d) => d.id === doctorId);
 if (!doctor) {
-  $("gate-text").textContent = `There is no active doctor ${doctorId}.`;
+  $("gate-text").textContent = t("There is no active doctor {id}.", { id: String(doctorId) });
   $("gate").hidden = false;
   throw new Error("unknown doctor");
 }
@@ -49,8 +50,8 @@ function renderDesk() {
   const badge = $("desk-state");
   badge.dataset.open = String(open);
   badge.className = `badge ${open ? "text-bg-success" : me?.late ? "text-bg-warning" : "text-bg-secondary"}`;
-  badge.textContent = open ? "Desk open" : me?.late ? "Desk closed · late" : "Desk closed";
-  $("desk-toggle").textContent = open ? "Close my desk" : "Open my desk";
+  badge.textContent = open ? t("Desk open") : me?.late ? t("Desk closed · late") : t("Desk closed");
+  $("desk-toggle").textContent = open ? t("Close my desk") : t("Open my desk");
 }
 
 function render(next) {
@@ -65,7 +66,7 @@ $("desk-toggle").addEventListener("click", (event) => act(event.currentTarget, a
   const me = (snapshot?.doctors || []).find((d) => d.id === doctorId);
   const open = !me?.desk_open;
   await api(`/api/doctors/${doctorId}/desk`, { method: "POST", body: { open } });
-  toast(open ? "Your desk is open: patients are planned on you" : "Your desk is closed");
+  toast(open ? t("Your desk is open: patients are planned on you") : t("Your desk is closed"));
 }));
 
 function renderCurrent() {
@@ -79,7 +80,7 @@ function renderCurrent() {
     $("current-token").textContent = current.token;
     $("current-name").textContent = current.patient?.name || "";
     $("current-record").textContent = current.patient?.record_number || "";
-    $("current-reason").textContent = current.reason || "no reason given";
+    $("current-reason").textContent = current.reason || t("no reason given");
     $("current-urgency").replaceChildren(urgencyBadge(current.urgency));
   }
   const status = current?.status;
@@ -95,10 +96,10 @@ function renderCurrent() {
 
 function waitingRow(ticket, index) {
   const call = el("button", {
-    class: "btn btn-sm btn-outline-primary", type: "button", "aria-label": `Call ${ticket.token}`,
+    class: "btn btn-sm btn-outline-primary", type: "button", "aria-label": t("Call {token}", { token: ticket.token }),
     disabled: Boolean(current),
     onclick: (event) => run(event.currentTarget, () => callTicket(ticket)),
-  }, "Call");
+  }, t("Call"));
   return queueRow(ticket,
     el("td", { class: "text-body-secondary" }, String(index + 1)),
     tokenCell(ticket),
@@ -113,7 +114,7 @@ function renderQueue() {
   const rows = myQueue().map(waitingRow);
   $("queue-rows").replaceChildren(...rows);
   $("queue-empty").hidden = rows.length > 0;
-  $("queue-count").textContent = `${rows.length} waiting`;
+  $("queue-count").textContent = t("{n} waiting", { n: rows.length });
 }
 
 async function loadHistory(patientId) {
@@ -129,36 +130,36 @@ async function loadHistory(patientId) {
 }
 
 const VITALS = [
-  ["temperature_c", "Temp", "°C"], ["pulse_bpm", "Pulse", "bpm"], ["spo2_pct", "SpO₂", "%"],
-  ["height_cm", "Height", "cm"], ["weight_kg", "Weight", "kg"],
+  ["temperature_c", t("Temp"), "°C"], ["pulse_bpm", t("Pulse"), "bpm"], ["spo2_pct", t("SpO₂"), "%"],
+  ["height_cm", t("Height"), "cm"], ["weight_kg", t("Weight"), "kg"],
 ];
 
 function renderHistory({ vitals, notes }) {
   const latest = vitals[0];
   if (!latest) {
-    $("vitals").replaceChildren(el("p", { class: "text-body-secondary small mb-0" }, "No vitals recorded."));
+    $("vitals").replaceChildren(el("p", { class: "text-body-secondary small mb-0" }, t("No vitals recorded.")));
   } else {
     const cells = VITALS.filter(([key]) => latest[key] !== null).map(([key, label, unit]) =>
-      el("div", { class: "vital" }, el("div", { class: "vital-label" }, label), el("div", { class: "vital-value" }, `${latest[key]} ${unit}`)));
+      el("div", { class: "vital" }, el("div", { class: "vital-label" }, label), el("div", { class: "vital-value" }, `${formatNumber(latest[key])} ${unit}`)));
     if (latest.systolic_mmhg !== null) {
-      cells.splice(2, 0, el("div", { class: "vital" }, el("div", { class: "vital-label" }, "BP"),
-        el("div", { class: "vital-value" }, `${latest.systolic_mmhg}/${latest.diastolic_mmhg ?? "–"} mmHg`)));
+      cells.splice(2, 0, el("div", { class: "vital" }, el("div", { class: "vital-label" }, t("BP")),
+        el("div", { class: "vital-value" }, t("{systolic}/{diastolic} mmHg", { systolic: latest.systolic_mmhg, diastolic: latest.diastolic_mmhg ?? "–" }))));
     }
     $("vitals").replaceChildren(...cells);
   }
   $("notes").replaceChildren(...(notes.length ? notes.map((n) => el("li", { class: "note" },
-    el("div", { class: "text-body-secondary" }, new Date(n.created_at).toLocaleString()), n.text))
-    : [el("li", { class: "text-body-secondary" }, "No previous notes.")]));
+    el("div", { class: "text-body-secondary" }, formatDateTime(new Date(n.created_at))), n.text))
+    : [el("li", { class: "text-body-secondary" }, t("No previous notes."))]));
 }
 
 async function callNext() {
   const ticket = await api(`/api/doctors/${doctorId}/call-next`, { method: "POST" });
-  toast(`Called ${ticket.token}`);
+  toast(t("Called {token}", { token: ticket.token }));
 }
 
 async function callTicket(ticket) {
   await api(`/api/tickets/${ticket.ticket_id}/call`, { method: "POST", body: { doctor_id: doctorId } });
-  toast(`Called ${ticket.token}`);
+  toast(t("Called {token}", { token: ticket.token }));
 }
 
 function step(verb, message, body) {
@@ -166,16 +167,16 @@ function step(verb, message, body) {
     if (!current) return;
     const token = current.token;
     await api(`/api/tickets/${current.ticket_id}/${verb}`, { method: "POST", body });
-    toast(`${token}: ${message}`);
+    toast(t("{token}: {what}", { token, what: message }));
   };
 }
 
 const ACTIONS = {
   n: ["call-next", callNext],
-  s: ["do-start", step("start", "consultation started")],
-  c: ["do-complete", step("complete", "consultation completed")],
-  r: ["do-recall", step("recall", "called again")],
-  x: ["do-no-show", step("no-show", "marked as no-show", { reason: "did not come" })],
+  s: ["do-start", step("start", t("consultation started"))],
+  c: ["do-complete", step("complete", t("consultation completed"))],
+  r: ["do-recall", step("recall", t("called again"))],
+  x: ["do-no-show", step("no-show", t("marked as no-show"), { reason: "did not come" })], // i18n-ignore: the audit's reason
   t: ["do-transfer", openTransfer],
 };
 
@@ -206,9 +207,9 @@ function openTransfer() {
   const colleagues = doctors.filter((d) => d.department_id === doctor.department_id && d.id !== doctorId);
   const others = departments.filter((d) => d.id !== doctor.department_id);
   $("transfer-to").replaceChildren(
-    el("optgroup", { label: "Another doctor" }, colleagues.map((d) =>
+    el("optgroup", { label: t("Another doctor") }, colleagues.map((d) =>
       el("option", { value: `doctor:${d.id}` }, d.room ? `${d.name} (${d.room})` : d.name))),
-    el("optgroup", { label: "Another department" }, others.map((d) =>
+    el("optgroup", { label: t("Another department") }, others.map((d) =>
       el("option", { value: `department:${d.id}` }, d.name))));
   transferModal.show();
 }
@@ -223,7 +224,7 @@ $("transfer-form").addEventListener("submit", (event) => {
     const token = current.token;
     await api(`/api/tickets/${current.ticket_id}/transfer`, { method: "POST", body });
     transferModal.hide();
-    toast(`${token} transferred`);
+    toast(t("{token} transferred", { token }));
   });
 });
 
@@ -235,7 +236,7 @@ $("note-form").addEventListener("submit", (event) => {
   act(event.submitter, async () => {
     await api(`/api/appointments/${current.appointment_id}/notes`, { method: "POST", body: { text } });
     $("note-text").value = "";
-    toast("Note saved");
+    toast(t("Note saved"));
     historyOf = null;
     await loadHistory(current.patient.id);
   });

@@ -4,6 +4,7 @@
 import { act, api, formData, requireRole, statusBadge, toast, urgencyBadge } from "./api.js";
 import { $, el } from "./dom.js";
 import { watchDepartments } from "./feed.js";
+import { formatDate, t } from "./i18n.js";
 import { fillDoctors, options } from "./pickers.js";
 import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
 import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
@@ -16,7 +17,7 @@ const RETURNING = ["skipped", "no_show"];
 const me = await requireRole(["staff", "nurse", "admin"]);
 const canRecordVitals = me.role !== "staff";
 const [{ departments }, { doctors }] = await Promise.all([api("/api/departments"), api("/api/doctors")]);
-const departmentName = (id) => departments.find((d) => d.id === id)?.name || `Department ${id}`;
+const departmentName = (id) => departments.find((d) => d.id === id)?.name || t("Department {id}", { id: String(id) });
 const doctorName = (id) => doctors.find((d) => d.id === id)?.name || "";
 const snapshots = new Map();
 let shownDepartment = Number(localStorage.getItem("desk.department")) || departments[0]?.id;
@@ -66,11 +67,11 @@ function arrivalRow(row) {
     el("td", { class: "text-nowrap" }, clockTime(row.scheduled_at)),
     tokenCell(row),
     patientCell(row),
-    el("td", { class: "d-none d-md-table-cell small" }, row.doctor_id ? doctorName(row.doctor_id) : "any doctor"),
+    el("td", { class: "d-none d-md-table-cell small" }, row.doctor_id ? doctorName(row.doctor_id) : t("any doctor")),
     el("td", { class: "text-end" }, el("button", {
       class: "btn btn-sm btn-success", type: "button",
       onclick: (event) => act(event.currentTarget, () => checkIn(row)),
-    }, "Check in")));
+    }, t("Check in"))));
 }
 
 function returningRow(row) {
@@ -79,9 +80,9 @@ function returningRow(row) {
     patientCell(row),
     el("td", {}, statusBadge(row.status)),
     el("td", { class: "text-end" }, el("button", {
-      class: "btn btn-sm btn-warning", type: "button", title: "The patient is back: put them in the queue again",
+      class: "btn btn-sm btn-warning", type: "button", title: t("The patient is back: put them in the queue again"),
       onclick: (event) => act(event.currentTarget, () => requeue(row)),
-    }, "Requeue")));
+    }, t("Requeue"))));
 }
 
 function renderDay() {
@@ -94,8 +95,8 @@ function renderDay() {
 }
 
 async function requeue(row) {
-  await api(`/api/tickets/${row.ticket_id}/requeue`, { method: "POST", body: { reason: "came back to the desk" } });
-  toast(`${row.token} is back in the queue`);
+  await api(`/api/tickets/${row.ticket_id}/requeue`, { method: "POST", body: { reason: "came back to the desk" } }); // i18n-ignore: the audit's reason
+  toast(t("{token} is back in the queue", { token: row.token }));
   reloadDay();
   await refreshPatient();
 }
@@ -116,14 +117,14 @@ function doctorCard(doctor, tickets) {
       el("div", { class: "card-body py-2" },
         el("div", { class: "d-flex align-items-center gap-2" },
           el("div", { class: "fw-semibold me-auto" }, doctor.name),
-          el("span", { class: "badge text-bg-light border" }, doctor.room || "no room")),
+          el("span", { class: "badge text-bg-light border" }, doctor.room || t("no room"))),
         el("div", { class: "d-flex align-items-center gap-2 mt-1 small" },
           current ? [el("span", { class: "font-monospace fw-semibold" }, current.token), statusBadge(current.status),
             el("span", { class: "text-truncate" }, current.patient?.name || "")]
-            : el("span", { class: "text-body-secondary" }, "free"),
-          el("span", { class: "ms-auto text-body-secondary text-nowrap" }, `${waiting} waiting`)),
+            : el("span", { class: "text-body-secondary" }, t("free")),
+          el("span", { class: "ms-auto text-body-secondary text-nowrap" }, t("{n} waiting", { n: waiting }))),
         session ? el("div", { class: "d-flex align-items-center gap-1 mt-2 flex-wrap" },
-          doctor.late ? el("span", { class: "badge text-bg-danger" }, "late") : null,
+          doctor.late ? el("span", { class: "badge text-bg-danger" }, t("late")) : null,
           state ? el("span", { class: "badge text-bg-warning session-state" }, state) : null,
           el("span", { class: "ms-auto d-flex gap-1 flex-wrap" }, presenceButton(session, loadDay), sessionButtons(session, loadDay))) : null)));
 }
@@ -131,25 +132,25 @@ function doctorCard(doctor, tickets) {
 function waitingRow(ticket, index) {
   const buttons = [];
   if (canRecordVitals) {
-    buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => openVitals(ticket.appointment_id, ticket.patient?.name) }, "Vitals"));
+    buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => openVitals(ticket.appointment_id, ticket.patient?.name) }, t("Vitals")));
   }
   if (ticket.urgency !== "emergency") {
     buttons.push(el("button", {
-      class: "btn btn-sm btn-outline-danger", type: "button", title: "Move to the head of the queue as an emergency",
+      class: "btn btn-sm btn-outline-danger", type: "button", title: t("Move to the head of the queue as an emergency"),
       onclick: (event) => act(event.currentTarget, () => escalate(ticket)),
-    }, "Emergency"));
+    }, t("Emergency")));
   }
-  const forWhom = ticket.doctor_id ? doctorName(ticket.doctor_id) : "any doctor";
+  const forWhom = ticket.doctor_id ? doctorName(ticket.doctor_id) : t("any doctor");
   const measured = day?.vitals_taken.includes(ticket.appointment_id);
   return queueRow(ticket,
     el("td", { class: "text-body-secondary d-none d-sm-table-cell" }, String(index + 1)),
     // On a phone the urgency column is hidden: a non-routine urgency shows under the token.
     tokenCell(ticket, ticket.urgency !== "routine" ? el("div", { class: "d-sm-none" }, urgencyBadge(ticket.urgency)) : null),
-    patientCell(ticket, measured ? el("span", { class: "badge text-bg-success ms-1 vitals-taken", title: "Vitals taken" }, "vitals ✓") : null),
+    patientCell(ticket, measured ? el("span", { class: "badge text-bg-success ms-1 vitals-taken", title: t("Vitals taken") }, t("vitals ✓")) : null),
     el("td", { class: "d-none d-sm-table-cell" }, urgencyBadge(ticket.urgency)),
     el("td", { class: "d-none d-lg-table-cell small" }, forWhom),
     waitedCell(ticket, "text-nowrap small"),
-    el("td", { class: "d-none d-md-table-cell small text-nowrap" }, ticket.wait_min === null ? "–" : `~${Math.round(ticket.wait_min)} min`),
+    el("td", { class: "d-none d-md-table-cell small text-nowrap" }, ticket.wait_min === null ? "–" : t("~{n} min", { n: Math.round(ticket.wait_min) })),
     el("td", { class: "text-end" }, el("div", { class: "d-flex flex-column flex-sm-row justify-content-end gap-1" }, buttons)));
 }
 
@@ -168,9 +169,9 @@ function renderQueues() {
 
 async function escalate(ticket) {
   await api("/api/emergencies", {
-    method: "POST", body: { department_id: shownDepartment, ticket_id: ticket.ticket_id, reason: "raised at the desk" },
+    method: "POST", body: { department_id: shownDepartment, ticket_id: ticket.ticket_id, reason: "raised at the desk" }, // i18n-ignore: the audit's reason
   });
-  toast(`${ticket.token} is now an emergency`, "danger");
+  toast(t("{token} is now an emergency", { token: ticket.token }), "danger");
 }
 
 // ---- finding and registering patients ----
@@ -183,8 +184,8 @@ $("search-form").addEventListener("submit", (event) => {
       type: "button", class: "list-group-item list-group-item-action", dataset: { patientId: p.id },
       onclick: () => selectPatient(p.id),
     }, el("div", { class: "fw-semibold" }, p.full_name),
-    el("div", { class: "small text-body-secondary" }, [p.record_number, p.date_of_birth, p.phone].filter(Boolean).join(" · "))))
-      : [el("div", { class: "list-group-item text-body-secondary" }, "No patient found.")]));
+    el("div", { class: "small text-body-secondary" }, [p.record_number, p.date_of_birth && formatDate(new Date(`${p.date_of_birth}T00:00`)), p.phone].filter(Boolean).join(" · "))))
+      : [el("div", { class: "list-group-item text-body-secondary" }, t("No patient found."))]));
   });
 });
 
@@ -194,7 +195,7 @@ $("new-patient").addEventListener("submit", (event) => {
     const created = await api("/api/patients", { method: "POST", body: formData(event.target) });
     event.target.reset();
     window.bootstrap.Collapse.getOrCreateInstance(event.target).hide();
-    toast(`${created.full_name} registered as ${created.record_number}`);
+    toast(t("{name} registered as {record}", { name: created.full_name, record: created.record_number }));
     await selectPatient(created.id);
   });
 });
@@ -219,17 +220,17 @@ function today() {
 
 /** A cancel button that asks once more before it cancels. */
 function cancelButton(visit) {
-  const button = el("button", { class: "btn btn-sm btn-outline-danger", type: "button" }, "Cancel");
+  const button = el("button", { class: "btn btn-sm btn-outline-danger", type: "button" }, t("Cancel"));
   button.addEventListener("click", () => {
     if (button.dataset.armed !== "1") {
       button.dataset.armed = "1";
-      button.textContent = "Cancel visit?";
+      button.textContent = t("Cancel visit?");
       button.classList.replace("btn-outline-danger", "btn-danger");
       return;
     }
     act(button, async () => {
-      await api(`/api/tickets/${visit.ticket_id}/cancel`, { method: "POST", body: { reason: "cancelled at the desk" } });
-      toast(`${visit.token} cancelled`);
+      await api(`/api/tickets/${visit.ticket_id}/cancel`, { method: "POST", body: { reason: "cancelled at the desk" } }); // i18n-ignore: the audit's reason
+      toast(t("{token} cancelled", { token: visit.token }));
       reloadDay();
       await refreshPatient();
     });
@@ -240,19 +241,19 @@ function cancelButton(visit) {
 function visitItem(visit) {
   const buttons = [];
   if (visit.status === "booked" && visit.day === today()) {
-    buttons.push(el("button", { class: "btn btn-sm btn-success", type: "button", onclick: (event) => act(event.currentTarget, () => checkIn(visit)) }, "Check in"));
+    buttons.push(el("button", { class: "btn btn-sm btn-success", type: "button", onclick: (event) => act(event.currentTarget, () => checkIn(visit)) }, t("Check in")));
   }
   if (RETURNING.includes(visit.status) && visit.day === today()) {
-    buttons.push(el("button", { class: "btn btn-sm btn-warning", type: "button", onclick: (event) => act(event.currentTarget, () => requeue(visit)) }, "Requeue"));
+    buttons.push(el("button", { class: "btn btn-sm btn-warning", type: "button", onclick: (event) => act(event.currentTarget, () => requeue(visit)) }, t("Requeue")));
   }
   if (ACTIVE.includes(visit.status) && canRecordVitals) {
-    buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => openVitals(visit.appointment_id, patient.full_name) }, "Vitals"));
+    buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => openVitals(visit.appointment_id, patient.full_name) }, t("Vitals")));
   }
   if (visit.status === "booked") {
-    buttons.push(el("button", { class: "btn btn-sm btn-outline-primary", type: "button", onclick: () => openBooking(visit) }, "Reschedule"));
+    buttons.push(el("button", { class: "btn btn-sm btn-outline-primary", type: "button", onclick: () => openBooking(visit) }, t("Reschedule")));
   }
   if (CANCELLABLE.includes(visit.status)) buttons.push(cancelButton(visit));
-  const when = visit.day === today() ? "" : `${visit.day} `;
+  const when = visit.day === today() ? "" : `${formatDate(new Date(`${visit.day}T00:00`))} `;
   return el("li", { class: "list-group-item d-flex align-items-center gap-2 flex-wrap", dataset: { ticketId: visit.ticket_id, appointmentId: visit.appointment_id } },
     el("span", { class: "font-monospace fw-semibold" }, visit.token),
     el("span", { class: "small" }, departmentName(visit.department_id),
@@ -270,15 +271,15 @@ function shownVisits() {
 
 function renderPatient() {
   $("patient-name").textContent = patient.full_name;
-  $("patient-meta").textContent = [patient.record_number, `born ${patient.date_of_birth}`, patient.phone].filter(Boolean).join(" · ");
+  $("patient-meta").textContent = [patient.record_number, t("born {date}", { date: formatDate(new Date(`${patient.date_of_birth}T00:00`)) }), patient.phone].filter(Boolean).join(" · ");
   const visits = shownVisits();
   $("patient-today").replaceChildren(...(visits.length ? visits.map(visitItem)
-    : [el("li", { class: "list-group-item text-body-secondary small" }, "No visit today.")]));
+    : [el("li", { class: "list-group-item text-body-secondary small" }, t("No visit today."))]));
 }
 
 async function checkIn(visit) {
   await api(`/api/tickets/${visit.ticket_id}/check-in`, { method: "POST" });
-  toast(`${visit.token} checked in`);
+  toast(t("{token} checked in", { token: visit.token }));
   reloadDay();
   await refreshPatient();
 }
@@ -312,7 +313,7 @@ $("visit-form").addEventListener("submit", (event) => {
   act($("register-walk-in"), async () => {
     const ticket = await api("/api/walk-ins", { method: "POST", body: visitBody(true) });
     showToken(ticket, false);
-    toast(`Walk-in registered: ${ticket.token}`);
+    toast(t("Walk-in registered: {token}", { token: ticket.token }));
     await refreshPatient();
   });
 });
@@ -321,7 +322,7 @@ $("insert-emergency").addEventListener("click", (event) => {
   act(event.currentTarget, async () => {
     const ticket = await api("/api/emergencies", { method: "POST", body: visitBody(false) });
     showToken(ticket, true);
-    toast(`Emergency ${ticket.token} is at the head of the queue`, "danger");
+    toast(t("Emergency {token} is at the head of the queue", { token: ticket.token }), "danger");
     await refreshPatient();
   });
 });
@@ -343,7 +344,7 @@ function showFieldErrors(error) {
   const label = (field) => document.querySelector(`#vitals-form [name="${field}"]`)?.labels?.[0]?.textContent || field;
   const problems = Object.entries(error.details || {}).filter(([, text]) => typeof text === "string");
   $("vitals-error").replaceChildren(el("div", {}, error.message),
-    problems.length ? el("ul", { class: "mb-0 ps-3" }, problems.map(([field, text]) => el("li", {}, `${label(field)}: ${text}`))) : null);
+    problems.length ? el("ul", { class: "mb-0 ps-3" }, problems.map(([field, text]) => el("li", {}, t("{field}: {problem}", { field: label(field), problem: text })))) : null);
   $("vitals-error").hidden = false;
 }
 
@@ -358,7 +359,7 @@ $("vitals-form").addEventListener("submit", (event) => {
       return;
     }
     vitalsModal.hide();
-    toast("Vitals saved");
+    toast(t("Vitals saved"));
     reloadDay();
   });
 });
@@ -379,7 +380,7 @@ async function loadBookingSlots() {
   const asked = ++slotsAsked;
   const query = new URLSearchParams({ department_id: $("booking-department").value, date: $("booking-day").value });
   if ($("booking-doctor").value) query.set("doctor_id", $("booking-doctor").value);
-  $("booking-slot").replaceChildren(el("option", { value: "" }, "Loading…"));
+  $("booking-slot").replaceChildren(el("option", { value: "" }, t("Loading…")));
   const { slots } = await api(`/api/slots?${query}`).catch((error) => {
     $("booking-error").textContent = error.message;
     $("booking-error").hidden = false;
@@ -387,8 +388,8 @@ async function loadBookingSlots() {
   });
   if (asked !== slotsAsked) return;
   $("booking-slot").replaceChildren(...(slots.length
-    ? slots.map((slot) => el("option", { value: slot.id }, `${clockTime(slot.starts_at)} · ${doctorName(slot.doctor_id)} (${slot.free} free)`))
-    : [el("option", { value: "" }, "No free time on this day")]));
+    ? slots.map((slot) => el("option", { value: slot.id }, t("{time} · {doctor} ({n} free)", { time: clockTime(slot.starts_at), doctor: doctorName(slot.doctor_id), n: slot.free })))
+    : [el("option", { value: "" }, t("No free time on this day"))]));
 }
 
 function openBooking(visit = null) {
@@ -396,9 +397,9 @@ function openBooking(visit = null) {
   $("booking-form").reset();
   $("booking-error").hidden = true;
   $("booking-who").textContent = patient.full_name;
-  $("booking-title").firstChild.textContent = visit ? `Move ${visit.token} of ` : "Book for ";
+  $("booking-title").firstChild.textContent = `${visit ? t("Move {token} of", { token: visit.token }) : t("Book for")} `;
   $("booking-reason-box").hidden = Boolean(visit);
-  $("booking-submit").textContent = visit ? "Move" : "Book";
+  $("booking-submit").textContent = visit ? t("Move") : t("Book");
   const departmentId = visit ? visit.department_id : Number($("visit-department").value) || shownDepartment;
   $("booking-department").value = String(departmentId);
   fillBookingDoctors();
@@ -419,7 +420,7 @@ $("booking-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const slotId = Number($("booking-slot").value);
   if (!slotId) {
-    $("booking-error").textContent = "Choose a free time.";
+    $("booking-error").textContent = t("Choose a free time.");
     $("booking-error").hidden = false;
     return;
   }
@@ -435,8 +436,9 @@ $("booking-form").addEventListener("submit", (event) => {
       return;
     }
     bookingModal.hide();
-    const when = `${ticket.day === today() ? "" : ticket.day + " "}${clockTime(ticket.scheduled_at)}`;
-    toast(moving ? `${ticket.token} moved to ${when}` : `Booked ${ticket.token} at ${when} with ${doctorName(ticket.doctor_id)}`);
+    const when = `${ticket.day === today() ? "" : formatDate(new Date(`${ticket.day}T00:00`)) + " "}${clockTime(ticket.scheduled_at)}`;
+    toast(moving ? t("{token} moved to {when}", { token: ticket.token, when })
+      : t("Booked {token} at {when} with {doctor}", { token: ticket.token, when, doctor: doctorName(ticket.doctor_id) }));
     reloadDay();
     await refreshPatient();
   });

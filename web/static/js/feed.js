@@ -1,12 +1,13 @@
 // Department snapshots for the staff screens, kept live over Socket.IO by live.js.
+import { errorText, t } from "./i18n.js";
 import { connect } from "./live.js";
 
 const STATUS = {
-  connecting: ["Connecting…", "secondary"],
-  online: ["Live", "success"],
-  degraded: ["Degraded · other desks' changes delayed", "warning"],
-  offline: ["Offline · reconnecting", "danger"],
-  refused: ["Not connected", "danger"],
+  connecting: [t("Connecting…"), "secondary"],
+  online: [t("Live"), "success"],
+  degraded: [t("Degraded · other desks' changes delayed"), "warning"],
+  offline: [t("Offline · reconnecting"), "danger"],
+  refused: [t("Not connected"), "danger"],
 };
 
 function setStatus(badge, status, detail) {
@@ -14,7 +15,7 @@ function setStatus(badge, status, detail) {
   badge.textContent = text;
   badge.className = `badge text-bg-${kind}`;
   badge.dataset.state = status;
-  badge.title = detail?.message || "";
+  badge.title = detail?.message ? errorText(detail.code, detail.message) : "";
 }
 
 /**

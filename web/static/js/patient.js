@@ -1,6 +1,7 @@
 // The patient's phone page: one ticket, live (token, status, position, wait, room).
 import { EventKind } from "/static/generated/server.js";
 import { $ } from "./dom.js";
+import { errorText, t } from "./i18n.js";
 import { connect } from "./live.js";
 import { clockTime } from "./time.js";
 
@@ -12,14 +13,14 @@ const card = $("card");
 let lastStatus = null;
 
 const HEADLINES = {
-  booked: "Booked: check in at the desk when you arrive",
-  waiting: "You are in the queue",
-  called: "It is your turn",
-  in_consultation: "You are with the doctor",
-  completed: "Your visit is complete",
-  skipped: "You were called but not found: please see the desk",
-  no_show: "You were called but not found: please see the desk",
-  cancelled: "This appointment was cancelled",
+  booked: t("Booked: check in at the desk when you arrive"),
+  waiting: t("You are in the queue"),
+  called: t("It is your turn"),
+  in_consultation: t("You are with the doctor"),
+  completed: t("Your visit is complete"),
+  skipped: t("You were called but not found: please see the desk"),
+  no_show: t("You were called but not found: please see the desk"),
+  cancelled: t("This appointment was cancelled"),
 };
 
 // Events after which the server draws another page: the appointment block has moved.
@@ -28,27 +29,27 @@ const REDRAWN = new Set([EventKind.RESCHEDULED, EventKind.TRANSFERRED]);
 function minutes(value) {
   if (value === null || value === undefined) return "";
   const rounded = Math.max(0, Math.round(value));
-  return rounded < 1 ? "any moment now" : `about ${rounded} min`;
+  return rounded < 1 ? t("any moment now") : t("about {n} min", { n: rounded });
 }
 
 // Why more patients are ahead than the last time (server/scheduling/planning.py).
 const REASONS = {
-  emergency_ahead: "An emergency was taken before you",
-  returning_ahead: "A patient who had been called came back before you",
-  urgent_ahead: "An urgent patient was taken before you",
-  doctor_away: "Your doctor is not at their desk: another doctor will see you",
-  replanned: "The queue was re-planned",
+  emergency_ahead: t("An emergency was taken before you"),
+  returning_ahead: t("A patient who had been called came back before you"),
+  urgent_ahead: t("An urgent patient was taken before you"),
+  doctor_away: t("Your doctor is not at their desk: another doctor will see you"),
+  replanned: t("The queue was re-planned"),
 };
 
 function detail(ticket) {
-  if (ticket.status === "called") return `Go to ${ticket.room || "the desk"} now`;
+  if (ticket.status === "called") return ticket.room ? t("Go to {room} now", { room: ticket.room }) : t("Go to the desk now");
   if (ticket.status === "in_consultation" && ticket.room) return ticket.room;
   if (ticket.status !== "waiting" || ticket.ahead === null || ticket.ahead === undefined) return "";
   // "Ahead": how many the doctor you are planned on calls before you (docs/architecture.md).
-  const ahead = ticket.ahead > 0 ? `${ticket.ahead} ahead of you` : "You are next";
+  const ahead = ticket.ahead > 0 ? t("{n} ahead of you", { n: ticket.ahead }) : t("You are next");
   const wait = minutes(ticket.wait_min);
   const at = clockTime(ticket.eta, "");
-  const when = wait ? ` · wait ${wait}${at ? ` (about ${at})` : ""}` : "";
+  const when = !wait ? "" : at ? ` · ${t("wait {wait} (about {at})", { wait, at })}` : ` · ${t("wait {wait}", { wait })}`;
   const why = REASONS[ticket.moved_reason];
   return ahead + when + (why ? ` · ${why}` : "");
 }
@@ -86,7 +87,7 @@ function status(state, info) {
   $("offline").hidden = state !== "offline";
   const refused = $("refused");
   refused.hidden = state !== "refused";
-  if (state === "refused") refused.textContent = info.message;
+  if (state === "refused") refused.textContent = errorText(info.code, info.message);
 }
 
 connect({ namespace: "/patient", auth, onState: draw, onStatus: status });

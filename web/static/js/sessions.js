@@ -2,6 +2,7 @@
 // desk and the admin page (POST /api/admin/sessions/<id>/delay and …/close).
 import { api, toast } from "./api.js";
 import { el } from "./dom.js";
+import { t } from "./i18n.js";
 import { clockTime, hhmm } from "./time.js";
 
 let dialog = null;
@@ -15,13 +16,13 @@ function build() {
   const error = el("div", { class: "alert alert-danger py-2 small mb-0", role: "alert", id: "session-error", hidden: true });
   const body = el("div", { class: "modal-body row g-2" });
   const title = el("h2", { class: "modal-title h5", id: "session-title" });
-  const submit = el("button", { type: "submit", class: "btn btn-primary", id: "session-submit" }, "Save");
+  const submit = el("button", { type: "submit", class: "btn btn-primary", id: "session-submit" }, t("Save"));
   const form = el("form", { class: "modal-content", id: "session-form", novalidate: true },
     el("div", { class: "modal-header" }, title,
-      el("button", { type: "button", class: "btn-close", "data-bs-dismiss": "modal", "aria-label": "Close" })),
+      el("button", { type: "button", class: "btn-close", "data-bs-dismiss": "modal", "aria-label": t("Close") })),
     body,
     el("div", { class: "modal-footer" },
-      el("button", { type: "button", class: "btn btn-outline-secondary", "data-bs-dismiss": "modal" }, "Cancel"), submit));
+      el("button", { type: "button", class: "btn btn-outline-secondary", "data-bs-dismiss": "modal" }, t("Cancel")), submit));
   const root = el("div", { class: "modal fade", id: "session-modal", tabindex: "-1", "aria-labelledby": "session-title", "aria-hidden": "true" },
     el("div", { class: "modal-dialog" }, form));
   document.body.append(root);
@@ -64,13 +65,14 @@ function runningLate(session, onDone) {
     class: "form-control", id: "session-minutes", type: "number", min: "0", max: "600", step: "5",
     value: String(session.delay_minutes || 15), required: true, inputmode: "numeric",
   });
-  dialog.open(`${session.doctor_name} is running late`, [
-    field("session-minutes", "Starts how many minutes late? (0 clears it)", minutes),
+  dialog.open(t("{doctor} is running late", { doctor: session.doctor_name }), [
+    field("session-minutes", t("Starts how many minutes late? (0 clears it)"), minutes),
   ], async () => {
     const answer = await api(`/api/admin/sessions/${session.id}/delay`, {
       method: "POST", body: { delay_minutes: Number(minutes.value) },
     });
-    toast(answer.delay_minutes ? `${session.doctor_name}: ${answer.delay_minutes} min late` : `${session.doctor_name} is on time`);
+    toast(answer.delay_minutes ? t("{doctor}: {n} min late", { doctor: session.doctor_name, n: answer.delay_minutes })
+      : t("{doctor} is on time", { doctor: session.doctor_name }));
     await onDone();
   });
 }
@@ -79,16 +81,18 @@ function leavingEarly(session, onDone) {
   // Offer the next quarter hour: a time in the past is refused, and "now" is by the time it arrives.
   const soon = new Date(Math.ceil((Date.now() + 60000) / 900000) * 900000);
   const at = el("input", { class: "form-control", id: "session-leave-at", type: "time", value: hhmm(soon), required: true });
-  const reason = el("input", { class: "form-control", id: "session-reason", maxlength: "500", value: "leaving early", required: true });
-  dialog.open(`${session.doctor_name} leaves early`, [
-    field("session-leave-at", "Leaves at", at),
-    field("session-reason", "Reason", reason),
-    el("p", { class: "small text-body-secondary mb-0" }, "Their later bookings go to the department's other doctors."),
+  const reason = el("input", { class: "form-control", id: "session-reason", maxlength: "500", value: t("leaving early"), required: true });
+  dialog.open(t("{doctor} leaves early", { doctor: session.doctor_name }), [
+    field("session-leave-at", t("Leaves at"), at),
+    field("session-reason", t("Reason"), reason),
+    el("p", { class: "small text-body-secondary mb-0" }, t("Their later bookings go to the department's other doctors.")),
   ], async () => {
     const answer = await api(`/api/admin/sessions/${session.id}/close`, {
       method: "POST", body: { at: todayAt(at.value), reason: reason.value.trim() },
     });
-    toast(`${session.doctor_name} leaves at ${clockTime(answer.closed_early_at)}; ${answer.moved_ticket_ids.length} booking(s) shared`);
+    toast(t("{doctor} leaves at {time}; {n} bookings shared", {
+      doctor: session.doctor_name, time: clockTime(answer.closed_early_at), n: answer.moved_ticket_ids.length,
+    }));
     await onDone();
   });
 }
@@ -96,9 +100,9 @@ function leavingEarly(session, onDone) {
 /** What a session's state is, in a few words: "20 min late", "leaves 14:00". */
 export function sessionState(session) {
   const parts = [];
-  if (!session.doctor_has_login) parts.push(session.desk_open ? "desk open" : "desk closed");
-  if (session.delay_minutes) parts.push(`${session.delay_minutes} min late`);
-  if (session.closed_early_at) parts.push(`leaves ${clockTime(session.closed_early_at)}`);
+  if (!session.doctor_has_login) parts.push(session.desk_open ? t("desk open") : t("desk closed"));
+  if (session.delay_minutes) parts.push(t("{n} min late", { n: session.delay_minutes }));
+  if (session.closed_early_at) parts.push(t("leaves {time}", { time: clockTime(session.closed_early_at) }));
   return parts.join(" · ");
 }
 
@@ -109,12 +113,12 @@ export function sessionButtons(session, onDone) {
   return [
     el("button", {
       type: "button", class: "btn btn-sm btn-outline-warning", dataset: { action: "late", sessionId: session.id },
-      title: "Record that this doctor starts late", disabled: ended, onclick: () => runningLate(session, onDone),
-    }, "Running late"),
+      title: t("Record that this doctor starts late"), disabled: ended, onclick: () => runningLate(session, onDone),
+    }, t("Running late")),
     el("button", {
       type: "button", class: "btn btn-sm btn-outline-secondary", dataset: { action: "leave", sessionId: session.id },
-      title: "Record that this doctor leaves before the session ends", disabled: ended, onclick: () => leavingEarly(session, onDone),
-    }, "Leaving early"),
+      title: t("Record that this doctor leaves before the session ends"), disabled: ended, onclick: () => leavingEarly(session, onDone),
+    }, t("Leaving early")),
   ];
 }
 
@@ -128,13 +132,13 @@ export function presenceButton(session, onDone) {
   return el("button", {
     type: "button", class: `btn btn-sm ${opening ? "btn-outline-success" : "btn-outline-dark"}`,
     dataset: { action: "desk", doctorId: session.doctor_id },
-    title: opening ? "The doctor is at work: plan patients on them" : "The doctor stepped away: plan their patients on others",
+    title: opening ? t("The doctor is at work: plan patients on them") : t("The doctor stepped away: plan their patients on others"),
     onclick: async (event) => {
       const button = event.currentTarget;
       button.disabled = true;
       try {
         await api(`/api/doctors/${session.doctor_id}/desk`, { method: "POST", body: { open: opening } });
-        toast(`${session.doctor_name}: desk ${opening ? "open" : "closed"}`);
+        toast(opening ? t("{doctor}: desk open", { doctor: session.doctor_name }) : t("{doctor}: desk closed", { doctor: session.doctor_name }));
         await onDone();
       } catch (error) {
         toast(error.message, "danger");
@@ -142,5 +146,5 @@ export function presenceButton(session, onDone) {
         button.disabled = false;
       }
     },
-  }, opening ? "Open desk" : "Close desk");
+  }, opening ? t("Open desk") : t("Close desk"));
 }

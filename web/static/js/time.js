@@ -1,18 +1,19 @@
-// Times on the screens: the server sends ISO times; pages show them in the browser's locale.
+// Times on the screens: the server sends ISO times; pages show them in the page's language.
+import { formatTime, t } from "./i18n.js";
 
 const pad = (n) => String(n).padStart(2, "0");
 
-/** A time of day in the browser's locale ("09:05"); `empty` when there is no time. */
+/** A time of day in the page's language ("09:05"); `empty` when there is no time. */
 export function clockTime(iso, empty = "–") {
-  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : empty;
+  return iso ? formatTime(new Date(iso)) : empty;
 }
 
 /** Minutes since an ISO time, as "12 min" or "1 h 05". */
 export function waited(iso, now = Date.now()) {
   if (!iso) return "–";
   const minutes = Math.max(0, Math.floor((now - Date.parse(iso)) / 60000));
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)}`;
+  if (minutes < 60) return t("{n} min", { n: minutes });
+  return t("{h} h {mm}", { h: Math.floor(minutes / 60), mm: pad(minutes % 60) });
 }
 
 /** A date's local time of day as "HH:MM" (a time input's value). */
