@@ -282,7 +282,7 @@ async def open_visits(session: AsyncSession, doctor_id: int, now: datetime) -> O
     bookings = queued = 0
     first_at: datetime | None = None
     for status, count, first in rows.tuples():
-        if status is TicketStatus.BOOKED:
+        if status == TicketStatus.BOOKED:
             bookings, first_at = count, first
         else:
             queued += count

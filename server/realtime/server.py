@@ -62,9 +62,10 @@ class Realtime:
             manager.on_refresh = self.refresher.request
         self.fanout = Fanout(state, self._emit, live.sequencer, live.cache, manager.emit_many)
         state.hub.subscribe(self.fanout)
-        scaled = isinstance(manager, DirectSendRedis)
-        ender = AccessEnder(self.sio, self.forget_tokens, manager.end_access if scaled else None)
+        # Revoked keys and ended logins: sockets here at once, the other servers' through Redis.
+        ender = AccessEnder(self.sio, self.forget_tokens)
         if isinstance(manager, DirectSendRedis):
+            ender.tell_others = manager.end_access
             manager.on_end_access = ender.here
         state.hub.subscribe(ender)
 

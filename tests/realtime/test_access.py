@@ -160,6 +160,18 @@ async def two_servers(
     await redis.aclose()
 
 
+async def listening(server: LiveServer) -> None:
+    """Wait until the server's Socket.IO manager listens on Redis (from its first socket on)."""
+    realtime = server.runtime.realtime
+    assert realtime is not None
+    manager: Any = realtime.manager
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while getattr(manager, "pubsub", None) is None or not manager.pubsub.subscribed:
+        assert loop.time() < deadline, "the server never subscribed to its Redis channel"
+        await asyncio.sleep(0.01)
+
+
 @pytest.mark.redis
 async def test_a_key_revoked_on_one_server_disconnects_the_board_on_another(
     two_servers: tuple[LiveServer, LiveServer], screens: MakeScreen
@@ -192,6 +204,7 @@ async def test_a_user_deactivated_on_one_server_is_forgotten_by_another(
     await console.connect(second.url, {"token": day.doctor_token})
     hello, _ = await console.join()
     gone = watch_disconnect(console)
+    await listening(second)
     headers = {"Authorization": f"Bearer {day.doctor_token}"}
     async with httpx.AsyncClient(base_url=second.url) as http:
         assert (await http.get("/api/auth/me", headers=headers)).status_code == 200  # remembered
