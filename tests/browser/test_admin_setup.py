@@ -57,7 +57,7 @@ def test_the_set_up_screen_edits_the_clinic_and_ends_access_at_once(
 
     # The waiting room's board key is revoked: the board on the wall says so at once.
     admin.click("#setup-tab-displays")
-    display = admin.locator("#setup-display-rows tr").first
+    display = admin.locator("#setup-display-rows tr", has_text="Waiting room")
     display.get_by_role("button", name="Revoke", exact=True).click()
     display.get_by_role("button", name=re.compile(r"^Revoke .*key\?$")).click()
     expect(display.locator(".setup-status")).to_have_text("Revoked")
