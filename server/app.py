@@ -13,6 +13,7 @@ from quart_schema import QuartSchema
 
 from server import api_docs, headers, i18n, language
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api import admin_setup as setup_api
 from server.api import desk as desk_api
 from server.api import presence as presence_api
 from server.api.body import StrictJSONRequest
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         queue.bp,
         clinical.bp,
         admin.bp,
+        setup_api.bp,
         dashboard.bp,
         desk_api.bp,
         notify_api.bp,

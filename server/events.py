@@ -40,11 +40,16 @@ class EventKind(StrEnum):
     DESK_CLOSED = "desk_closed"
     SESSION_CLOSED = "session_closed"
     SESSION_DELAYED = "session_delayed"
+    # The set-up changed a department's doctors, rooms or name: its screens redraw.
+    SETUP_CHANGED = "setup_changed"
+    # A display's key or a user's logins ended: the sockets they opened are disconnected. Not a
+    # queue's event: department_id is 0 and `extra` names the display_id or user_id.
+    ACCESS_ENDED = "access_ended"
 
 
 # The kind each step of the state machine publishes (a new TicketEvent needs its kind here: a
 # test holds the table total). Kinds that are no transition: booked, walk_in, rescheduled,
-# resequenced, desk_opened, desk_closed, session_closed.
+# resequenced, desk_opened, desk_closed, session_closed, setup_changed, access_ended.
 KIND_OF: Mapping[TicketEvent, EventKind] = MappingProxyType(
     {
         TicketEvent.CHECK_IN: EventKind.CHECKED_IN,

@@ -31,7 +31,7 @@ from server.scheduling import versions
 
 
 async def check_room(session: AsyncSession, room_id: int | None, department_id: int) -> None:
-    """Refuse a room that does not exist (404) or belongs to another department (422)."""
+    """Refuse a room that does not exist (404), belongs to another department or is off (422)."""
     if room_id is None:
         return
     room = await session.get(Room, room_id)
@@ -43,6 +43,8 @@ async def check_room(session: AsyncSession, room_id: int | None, department_id: 
             "that room belongs to another department",
             {"room_id": room_id},
         )
+    if not room.active:
+        raise Invalid("ROOM_INACTIVE", "that room is deactivated", {"room_id": room_id})
 
 
 async def create_department(
@@ -87,8 +89,11 @@ async def create_doctor(
     user_id: int | None = None,
 ) -> Doctor:
     """Add a doctor to a department, optionally linked to a login."""
-    if await session.get(Department, department_id) is None:
+    department = await session.get(Department, department_id)
+    if department is None:
         raise not_found("department", department_id)
+    if not department.active:
+        raise Invalid("DEPARTMENT_INACTIVE", "that department is deactivated")
     await check_room(session, room_id, department_id)
     if user_id is not None:
         user = await session.get(User, user_id)
@@ -126,6 +131,8 @@ async def create_session(
     doctor = await session.get(Doctor, doctor_id)
     if doctor is None:
         raise not_found("doctor", doctor_id)
+    if not doctor.active:
+        raise Invalid("DOCTOR_INACTIVE", f"{doctor.name} no longer sees patients")
     await check_room(session, room_id, doctor.department_id)
     if ends_at <= starts_at or ends_at - starts_at > timedelta(hours=16):
         raise Invalid("BAD_SESSION_TIMES", "a session ends after it starts, within 16 hours")

@@ -59,6 +59,14 @@ def check_urgency(actor: Actor, urgency: Urgency) -> None:
         )
 
 
+def check_active(doctor: Doctor) -> None:
+    """Refuse a deactivated doctor's slots and queue (422 DOCTOR_INACTIVE)."""
+    if not doctor.active:
+        raise Invalid(
+            "DOCTOR_INACTIVE", f"{doctor.name} no longer sees patients", {"doctor_id": doctor.id}
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SlotChoice:
     """How to find the slot to book: by id, or by doctor and start time."""
@@ -319,6 +327,7 @@ async def _booking_target(
     patient, slot, doctor, taken = row
     if patient is None:
         raise not_found("patient", patient_id)
+    check_active(doctor)
     _check_not_started(slot, now)
     if taken:
         raise Conflict("ALREADY_BOOKED", "the patient already holds this slot")
@@ -344,6 +353,8 @@ async def register_walk_in(
     department = await session.get(Department, department_id)
     if department is None:
         raise not_found("department", department_id)
+    if not department.active:
+        raise Invalid("DEPARTMENT_INACTIVE", f"{department.name} is closed for good")
     if doctor_id is not None:
         await _check_doctor_today(session, doctor_id, department_id, now.date())
     appointment = Appointment(
@@ -382,6 +393,7 @@ async def _check_doctor_today(
         raise not_found("doctor", doctor_id)
     if doctor.department_id != department_id:
         raise Invalid("DOCTOR_NOT_IN_DEPARTMENT", f"{doctor.name} works in another department")
+    check_active(doctor)
     working = await session.scalar(
         select(func.count(DoctorSession.id)).where(
             DoctorSession.doctor_id == doctor_id, DoctorSession.day == day
@@ -429,6 +441,7 @@ async def reschedule(
     doctor = await session.get(Doctor, slot.doctor_id)
     if doctor is None:  # a foreign key: only a bug gets here
         raise RuntimeError(f"slot {slot.id} has no doctor {slot.doctor_id}")
+    check_active(doctor)
     shows = 1.0 - (appointment.no_show_probability or 0.0)
     overbooked, why = await take_place(session, slot, shows, policy)
     old_slot, old_day = appointment.slot_id, appointment.day

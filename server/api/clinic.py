@@ -53,8 +53,9 @@ def date_arg(name: str, default: date) -> date:
 @bp.get("/departments")
 @requires("clinic.read")
 async def departments() -> dict[str, Any]:
-    """List the departments."""
-    rows = await clinic().read(lambda s: s.scalars(select(Department).order_by(Department.name)))
+    """List the departments (not the deactivated ones)."""
+    query = select(Department).where(Department.active.is_(True)).order_by(Department.name)
+    rows = await clinic().read(lambda s: s.scalars(query))
     return {"departments": [department_out(d) for d in rows]}
 
 
@@ -86,6 +87,7 @@ async def slots() -> dict[str, Any]:
             select(Slot)
             .join(Doctor, Slot.doctor_id == Doctor.id)
             .where(
+                Doctor.active.is_(True),
                 Slot.starts_at >= max(now, _midnight(day)),
                 Slot.starts_at < _midnight(day + timedelta(days=1)),
             )

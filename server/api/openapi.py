@@ -14,6 +14,7 @@ from quart_schema.validation import (
 from werkzeug.routing import BaseConverter, Rule
 
 from server.api import responses as r
+from server.api import setup_schemas as setup
 from server.api.fields import MAX_ID
 from server.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from server.api.ids import IdConverter
@@ -87,6 +88,18 @@ RESPONSES: dict[str, Spec] = {
     "admin.user": _spec(201, r.UserOut, 409),
     "admin.display": _spec(201, r.DisplayOut, 404, 409),
     "admin.audit_log": _spec(200, r.AuditOut, 400),
+    "admin_setup.overview": _spec(200, setup.SetupOut),
+    "admin_setup.department_edit": _spec(200, setup.SetupDepartmentOut, 409),
+    "admin_setup.room_add": _spec(201, setup.RoomOut, 409),
+    "admin_setup.room_edit": _spec(200, setup.RoomOut, 409),
+    "admin_setup.doctor_edit": _spec(200, setup.SetupDoctorOut, 404, 409, 422),
+    "admin_setup.user_edit": _spec(200, setup.SetupUserOut, 409, 422),
+    "admin_setup.user_password": _spec(200, setup.SetupUserOut, 409),
+    "admin_setup.user_logout": _spec(200, setup.LoginsEndedOut, 409),
+    "admin_setup.user_tokens_revoke": _spec(200, setup.TokensRevokedOut, 409),
+    "admin_setup.display_edit": _spec(200, setup.SetupDisplayOut, 404, 409, 422),
+    "admin_setup.display_revoke": _spec(200, setup.SetupDisplayOut, 409),
+    "admin_setup.display_key": _spec(200, setup.DisplayKeyOut),
     "dashboard.dashboard": _spec(200, r.OkOut, 400, 404),  # its own decorator wins
     "dashboard.dashboard_csv": _spec(200, None, 400, 404),
     "desk.department_day": _spec(200, r.DeskDayOut, 400),

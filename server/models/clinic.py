@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,6 +33,8 @@ class Department(Base):
     token_prefix: Mapped[str] = mapped_column(String(3), unique=True)
     # Used until the no-show model exists or when it cannot be loaded.
     base_no_show_rate: Mapped[float] = mapped_column(Float, default=BASE_NO_SHOW_RATE)
+    # Deactivated: gone from pickers, bookings and plans; kept for history and reports.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Room(Base):
@@ -43,6 +46,7 @@ class Room(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Doctor(Base):

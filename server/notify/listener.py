@@ -43,6 +43,8 @@ SILENT = frozenset(
         K.DESK_OPENED,
         K.DESK_CLOSED,
         K.SESSION_DELAYED,
+        K.SETUP_CHANGED,
+        K.ACCESS_ENDED,
     }
 )
 DeliverAfterCommit = Callable[[AsyncSession], None]

@@ -102,10 +102,12 @@ def int_field(auth: dict[str, Any], name: str) -> int | None:
 
 
 async def department_ids(session: AsyncSession, wanted: list[int] | None = None) -> list[int]:
-    """Return the given departments (404 for an unknown one), or every department."""
-    known = list((await session.scalars(select(Department.id).order_by(Department.id))).all())
+    """Return the given departments (404 for an unknown one), or every active department."""
+    rows = await session.execute(select(Department.id, Department.active).order_by(Department.id))
+    departments = list(rows.tuples())
+    known = [ident for ident, _active in departments]
     if wanted is None:
-        return known
+        return [ident for ident, active in departments if active]
     missing = [d for d in wanted if d not in known]
     if missing:
         raise not_found("department", missing[0])
@@ -117,7 +119,7 @@ async def display_for_key(session: AsyncSession, key: Any) -> Display:
     if not isinstance(key, str) or not key:
         raise Unauthenticated("AUTH_REQUIRED", "a board connects with auth.key (its display key)")
     display = await session.scalar(select(Display).where(Display.key_hash == digest(key)))
-    if display is None:
+    if display is None or not display.active:
         raise Unauthenticated("DISPLAY_KEY_INVALID", "this display key is not known")
     return display
 

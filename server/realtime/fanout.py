@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import NotFound
-from server.events import QueueEvent
+from server.events import EventKind, QueueEvent
 from server.models import Appointment, Ticket
 from server.queries.queues import LIVE, department_snapshot, ticket_snapshot
 from server.realtime.rooms import BOARD, PATIENT, STAFF, counter_key, department_room, ticket_room
@@ -75,6 +75,8 @@ def departments_today(events: Sequence[QueueEvent], today: date) -> set[int]:
     """Return the departments whose queue for `today` these events changed."""
     found: set[int] = set()
     for event in events:
+        if event.kind is EventKind.ACCESS_ENDED:
+            continue  # no queue's event: server/realtime/access.py disconnects its sockets
         if event.day == today.isoformat():
             found.add(event.department_id)
             if event.previous_department_id is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import socketio
@@ -104,6 +104,8 @@ class DirectSendRedis(socketio.AsyncRedisManager, DirectSend):  # type: ignore[m
         self.in_order = InOrder(self._deliver)
         # Called when another server asks every server to refresh its screens.
         self.on_refresh: Callable[[], None] | None = None
+        # Called when another server ended displays' or users' access (access.py).
+        self.on_end_access: Callable[[list[str]], Awaitable[None]] | None = None
 
     async def _deliver(self, emissions: list[Emission]) -> None:
         await DirectSend.emit_many(self, emissions)
@@ -177,11 +179,20 @@ class DirectSendRedis(socketio.AsyncRedisManager, DirectSend):  # type: ignore[m
         """Ask every other server to push its screens fresh snapshots (after an outage)."""
         await self._publish({**batch_message([], self.host_id), "refresh": True})
 
+    async def end_access(self, holders: list[str]) -> None:
+        """Ask every other server to disconnect its sockets in the `holders` rooms."""
+        await self._publish({**batch_message([], self.host_id), "end_access": list(holders)})
+
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         """Deliver another server's emit, or each emit of its batch."""
         if message.get("refresh"):
             if self.on_refresh is not None:
                 self.on_refresh()
+            return
+        ended = message.get("end_access")
+        if ended:
+            if self.on_end_access is not None:
+                await self.on_end_access([str(room) for room in ended])
             return
         batch = message.get("batch")
         if batch is None:

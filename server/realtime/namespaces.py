@@ -15,12 +15,22 @@ from server.errors import DomainError, Forbidden, RateLimited
 from server.models import Doctor, Role
 from server.realtime import auth as who
 from server.realtime.live import LiveRooms
-from server.realtime.rooms import BOARD, CONSOLE, DESK, PATIENT, department_room, ticket_room
+from server.realtime.rooms import (
+    BOARD,
+    CONSOLE,
+    DESK,
+    PATIENT,
+    department_room,
+    holder_room,
+    ticket_room,
+)
 from server.state import clinic
 
 log = logging.getLogger(__name__)
 RESYNCS_PER_WINDOW = 10
 RESYNC_WINDOW_S = 10.0
+# The key of admit()'s `extra` naming the room of whoever opened the socket (not sent in hello).
+HOLDER = "holder"
 CONSOLE_ROLES = frozenset({Role.DOCTOR, Role.ADMIN})
 
 
@@ -32,7 +42,11 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.app, self.live = app, live
 
     async def admit(self, environ: dict[str, Any], auth: dict[str, Any]) -> tuple[list[str], Any]:
-        """Check who connects; return their rooms and what `hello` tells them."""
+        """Check who connects; return their rooms and what `hello` tells them.
+
+        `extra[HOLDER]`, if there, names the room of the display or user the socket is
+        opened by: ending their access disconnects it (server/realtime/access.py).
+        """
         raise NotImplementedError
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -48,9 +62,12 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except Exception as error:
             log.exception("admitting a socket to %s failed", self.namespace)
             raise who.refusal(error) from None
+        holder = extra.pop(HOLDER, None) if isinstance(extra, dict) else None
         await self.save_session(sid, {"rooms": rooms, "extra": extra, "resyncs": []})
         for room in rooms:
             await self.enter_room(sid, room)
+        if holder is not None:
+            await self.enter_room(sid, holder)
 
     async def on_join(self, sid: str, _data: Any = None) -> None:
         """Send `hello` and then one `snapshot` per room; or an `error` saying to ask again."""
@@ -117,7 +134,8 @@ class BoardNamespace(LiveNamespace):
             fixed = [display.department_id] if display.department_id is not None else None
             ids = await who.department_ids(session, fixed or wanted)
             shown = {"name": display.name, "language": display.language, "speech": display.speech}
-            return [department_room(d) for d in ids], {"display": shown}
+            holder = holder_room("display", display.id)
+            return [department_room(d) for d in ids], {"display": shown, HOLDER: holder}
 
         return await clinic(self.app).read(work)
 
@@ -136,7 +154,7 @@ class StaffNamespace(LiveNamespace):
         wanted = [asked] if asked is not None else await self.default_departments(actor)
         ids = await clinic(self.app).read(lambda s: who.department_ids(s, wanted))
         user = {"id": actor.user_id, "role": actor.role.value, "doctor_id": actor.doctor_id}
-        return [department_room(d) for d in ids], {"user": user}
+        return [department_room(d) for d in ids], {"user": user, HOLDER: _user_room(actor)}
 
     async def default_departments(self, actor: Actor) -> list[int] | None:
         """Return the departments to open when none is asked for (None: every one)."""
@@ -171,13 +189,17 @@ class PatientNamespace(LiveNamespace):
         if "link" in auth:
             ticket_id = await who.linked_ticket(self.app, auth["link"])
             await state.read(lambda s: who.existing_ticket(s, ticket_id))
-        else:
-            actor = await who.connecting_actor(self.app, environ, auth)
-            asked = who.int_field(auth, "ticket_id")
-            if asked is None:
-                raise who.bad_request("auth.ticket_id is needed without a link")
-            ticket_id = await state.read(lambda s: who.own_ticket(s, actor, asked))
-        return [ticket_room(ticket_id)], {}
+            return [ticket_room(ticket_id)], {}
+        actor = await who.connecting_actor(self.app, environ, auth)
+        asked = who.int_field(auth, "ticket_id")
+        if asked is None:
+            raise who.bad_request("auth.ticket_id is needed without a link")
+        ticket_id = await state.read(lambda s: who.own_ticket(s, actor, asked))
+        return [ticket_room(ticket_id)], {HOLDER: _user_room(actor)}
+
+
+def _user_room(actor: Actor) -> str | None:
+    return holder_room("user", actor.user_id) if actor.user_id is not None else None
 
 
 def namespaces(app: Quart, live: LiveRooms) -> list[LiveNamespace]:

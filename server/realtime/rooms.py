@@ -23,3 +23,11 @@ def counter_key(namespace: str, room: str) -> str:
     """Name the counter of a room; console and desk share theirs (same payloads)."""
     audience = "staff" if namespace in STAFF else namespace.strip("/")
     return f"{audience}:{room}"
+
+
+def holder_room(holder: str, ident: int) -> str:
+    """Name the room of every socket one display or user opened ("display:3", "user:7").
+
+    Only for ending their access (server/realtime/access.py): nothing is emitted to it.
+    """
+    return f"{holder}:{ident}"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import socketio
 from quart import Quart
 
+from server.auth.web import access
+from server.realtime.access import AccessEnder
 from server.realtime.collector import tune_collector
 from server.realtime.direct import enable_direct_writes
 from server.realtime.fanout import Fanout
@@ -44,6 +47,8 @@ class Realtime:
     live: LiveRooms
     refresher: Refresher
     scope: str
+    # Forgets this process's remembered bearer-token owners (server/auth/cache.py).
+    forget_tokens: Callable[[], None] = lambda: None
     fanout: Fanout | None = None
 
     async def start(self, state: ClinicState) -> None:
@@ -57,6 +62,12 @@ class Realtime:
             manager.on_refresh = self.refresher.request
         self.fanout = Fanout(state, self._emit, live.sequencer, live.cache, manager.emit_many)
         state.hub.subscribe(self.fanout)
+        # Revoked keys and ended logins: sockets here at once, the other servers' through Redis.
+        ender = AccessEnder(self.sio, self.forget_tokens)
+        if isinstance(manager, DirectSendRedis):
+            ender.tell_others = manager.end_access
+            manager.on_end_access = ender.here
+        state.hub.subscribe(ender)
 
     async def stop(self) -> None:
         """Let every committed change reach the screens, then stop watching Redis."""
@@ -92,7 +103,15 @@ def create_realtime(app: Quart, scope: str = DEFAULT_SCOPE) -> Realtime:
     live = LiveRooms(state, MemorySequencer(), SnapshotCache(), link)
     for namespace in namespaces(app, live):
         sio.register_namespace(namespace)
-    return Realtime(sio, manager, link, live, Refresher(live, manager), scope)
+    return Realtime(
+        sio,
+        manager,
+        link,
+        live,
+        Refresher(live, manager),
+        scope,
+        forget_tokens=lambda: access(app).actors.clear(),
+    )
 
 
 async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) -> Fanout:

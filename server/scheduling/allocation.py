@@ -279,6 +279,8 @@ KEEP_ALLOCATION = frozenset(
         EventKind.DESK_CLOSED,
         EventKind.SESSION_CLOSED,
         EventKind.SESSION_DELAYED,
+        EventKind.SETUP_CHANGED,
+        EventKind.ACCESS_ENDED,
     }
 )
 

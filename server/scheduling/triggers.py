@@ -37,6 +37,8 @@ NOT_TRIGGERS = frozenset(
         EventKind.DESK_OPENED,
         EventKind.DESK_CLOSED,
         EventKind.SESSION_CLOSED,
+        EventKind.SETUP_CHANGED,
+        EventKind.ACCESS_ENDED,
     }
 )
 JOB = "resequence"

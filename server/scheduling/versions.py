@@ -21,6 +21,7 @@ UNCHANGED_LINE = frozenset(
         EventKind.BOOKED,
         EventKind.RESCHEDULED,
         EventKind.SESSION_DELAYED,
+        EventKind.ACCESS_ENDED,  # no queue's event (department 0)
     }
 )
 # Every other kind bumps: listed, and held to every kind by a test, so that a new kind is
@@ -42,6 +43,7 @@ CHANGED_LINE = frozenset(
         EventKind.DESK_OPENED,
         EventKind.DESK_CLOSED,
         EventKind.SESSION_CLOSED,
+        EventKind.SETUP_CHANGED,  # a doctor or room changed: the plan is made again
     }
 )
 

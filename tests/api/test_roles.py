@@ -141,6 +141,10 @@ async def _department(c: Clinic) -> Request:
     return "POST", "/api/admin/departments", {"code": "NEW", "name": "New", "token_prefix": "ZQ"}
 
 
+async def _doctor_edit(c: Clinic) -> Request:
+    return "PATCH", f"/api/admin/doctors/{c.doctor.id}", {"specialty": "Family medicine"}
+
+
 async def _audit(c: Clinic) -> Request:
     return "GET", "/api/admin/audit", None
 
@@ -195,6 +199,7 @@ CASES = [
     Case("patient_search", frozenset({A, D, N, S}), 200, _patient_search),
     Case("patient_create", frozenset({A, N, S}), 201, _patient_create),
     Case("admin_department", frozenset({A}), 201, _department),
+    Case("setup_doctor_edit", frozenset({A}), 200, _doctor_edit),  # the rest: test_admin_setup
     Case("audit", frozenset({A}), 200, _audit),
     Case("dashboard", frozenset({A}), 200, _dashboard),
     Case("session_close", frozenset({A, S, N}), 200, _session_close),

@@ -157,6 +157,7 @@ $("display-form").addEventListener("submit", (event) => {
       el("div", { class: "mt-1" }, `${t("Open on the TV:")} `, el("a", { href: url.pathname + url.search, id: "display-url" }, url.pathname + url.search)));
     $("display-created").hidden = false;
     event.target.name.value = "";
+    document.dispatchEvent(new Event("setup:changed")); // the set-up screen lists it
   });
 });
 
@@ -166,6 +167,7 @@ $("user-form").addEventListener("submit", (event) => {
     const user = await api("/api/admin/users", { method: "POST", body: formData(event.target) });
     event.target.reset();
     toast(t("User {username} ({role}) created", { username: user.username, role: roleName(user.role) }));
+    document.dispatchEvent(new Event("setup:changed"));
   });
 });
 
