@@ -5,6 +5,7 @@ import { act, api, formData, requireRole, statusBadge, toast, urgencyBadge } fro
 import { $, el } from "./dom.js";
 import { watchDepartments } from "./feed.js";
 import { fillDoctors, options } from "./pickers.js";
+import { printButton } from "./print-ticket.js";
 import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
 import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
 import { clockTime, keepWaitedCurrent } from "./time.js";
@@ -139,6 +140,7 @@ function waitingRow(ticket, index) {
       onclick: (event) => act(event.currentTarget, () => escalate(ticket)),
     }, "Emergency"));
   }
+  buttons.push(printButton(ticket));
   const forWhom = ticket.doctor_id ? doctorName(ticket.doctor_id) : "any doctor";
   const measured = day?.vitals_taken.includes(ticket.appointment_id);
   return queueRow(ticket,
