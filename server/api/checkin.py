@@ -97,8 +97,10 @@ async def _patient_actor(data: SelfCheckinIn, state: ClinicState) -> tuple[Actor
             user_id=None, role=Role.PATIENT, name="phone", patient_id=patient_id
         ), ticket_id
     who = await current_actor()
-    if who is None or who.role is not Role.PATIENT or data.ticket_id is None:
+    if who is None or data.ticket_id is None:
         raise APIError(401, "UNAUTHENTICATED", "open the link you were sent, or log in")
+    if who.role is not Role.PATIENT:
+        raise APIError(403, "FORBIDDEN", "the desk checks patients in: POST …/check-in")
     check_csrf()
     return who, data.ticket_id
 
