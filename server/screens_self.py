@@ -7,7 +7,6 @@ from typing import Any
 import segno
 from markupsafe import Markup
 from quart import Blueprint, render_template, request
-from quart.typing import ResponseReturnValue
 
 from server.api.errors import http_status
 from server.auth.secrets import read_ticket_link
@@ -46,28 +45,31 @@ def qr_data_uri(text: str) -> str:
     return str(code.svg_data_uri(scale=4, border=4, light="#fff"))
 
 
-async def _page(template: str, status: int, headers: dict[str, str], **context: Any) -> Any:
+Page = tuple[str, int, dict[str, str]]
+
+
+async def _page(template: str, status: int, headers: dict[str, str], **context: Any) -> Page:
     name = clinic().settings.clinic_name
     return await render_template(template, clinic_name=name, **context), status, headers
 
 
 @bp.get("/kiosk")
 @public
-async def kiosk() -> ResponseReturnValue:
+async def kiosk() -> Page:
     """Show the self check-in kiosk; its display key comes in the query string (?key=…)."""
     return await _page("kiosk.html", 200, PRIVATE, has_key=bool(request.args.get("key")))
 
 
 @bp.get("/checkin")
 @public
-async def entrance_checkin() -> ResponseReturnValue:
+async def entrance_checkin() -> Page:
     """Open from the board's QR code: hand its code to the patient's own page."""
     return await _page("checkin.html", 200, PRIVATE)
 
 
 @bp.get("/print/ticket/<link>")
 @public
-async def printed_ticket(link: str) -> ResponseReturnValue:
+async def printed_ticket(link: str) -> Page:
     """Show the 80 mm slip of a ticket: token, department, time, how many ahead, QR code."""
     state = clinic()
     settings = state.settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.booking import register_walk_in
@@ -112,8 +112,10 @@ async def find_patient(
         "PATIENT_NOT_FOUND", "we could not find you: please check what you typed, or see the desk"
     )
     if record_number:
+        typed = record_number.strip()
+        # As typed, or in capitals (record numbers are "MRN-1040"): both use the unique index.
         patient = await session.scalar(
-            select(Patient).where(func.upper(Patient.record_number) == record_number.upper())
+            select(Patient).where(Patient.record_number.in_({typed, typed.upper()})).limit(1)
         )
         if patient is None:
             raise missing

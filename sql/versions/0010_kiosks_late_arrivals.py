@@ -22,9 +22,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("kind", sa.String(16), nullable=False, server_default="board"))
     with op.batch_alter_table("appointments") as batch:
         batch.add_column(sa.Column("late_min", sa.Integer(), nullable=True))
+    with op.batch_alter_table("patients") as batch:
+        batch.create_index("ix_patients_date_of_birth", ["date_of_birth"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("patients") as batch:
+        batch.drop_index("ix_patients_date_of_birth")
     with op.batch_alter_table("appointments") as batch:
         batch.drop_column("late_min")
     with op.batch_alter_table("displays") as batch:

@@ -18,6 +18,7 @@ from server.auth.actor import SYSTEM
 from server.auth.secrets import sign_ticket
 from server.models import Appointment, AuditEvent, Patient, Role, Slot, Ticket
 from server.queue.checkin import code_for, period_of
+from server.scheduling.reading import read_queue
 from tests.api.conftest import Clinic
 from tests.conftest import T0, Clock
 from tests.factories import make_department, make_patient
@@ -37,7 +38,7 @@ async def book_at(c: Clinic, patient: Patient, starts_at: datetime) -> Ticket:
             s, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=T0 - timedelta(days=1)
         )
 
-    return await c.state.run(work)  # type: ignore[no-any-return]
+    return await c.state.run(work)
 
 
 def code(c: Clinic, at: datetime, back: int = 0) -> str:
@@ -60,7 +61,7 @@ async def appointment_of(c: Clinic, ticket: Ticket) -> Appointment:
         assert found is not None
         return found.appointment
 
-    return await c.state.read(work)  # type: ignore[no-any-return]
+    return await c.state.read(work)
 
 
 async def test_the_phone_checks_in_with_the_boards_code_in_the_window(
@@ -156,6 +157,14 @@ async def test_a_late_arrival_is_checked_in_as_late_and_fitted_in_from_arrival(
         view = await (await client.get(f"/api/tickets/{ticket.id}", headers=headers)).get_json()
         ahead[ticket.id] = view["ticket"]["ahead"]
     assert ahead == {later.id: 0, late.id: 1}
+    # For the solver too, the late patient is due from their arrival (09:40), not 09:00.
+    reading = await clinic_day.state.read(
+        lambda s: read_queue(s, clinic_day.department.id, T0.date(), clock(), 10.0)
+    )
+    assert reading is not None
+    due = {t.ticket_id: (t.appointment_at, t.due_min) for t in reading.state.tickets}
+    assert due[late.id] == (None, 9 * 60 + 40)
+    assert due[later.id] == (9 * 60 + 30, 9 * 60 + 30)
 
 
 async def test_wrong_codes_are_rate_limited_per_ticket(

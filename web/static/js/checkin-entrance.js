@@ -2,7 +2,7 @@
 import { $ } from "./dom.js";
 
 const code = (new URLSearchParams(location.search).get("c") || "").replace(/\D/g, "").slice(0, 8);
-let saved = null;
+let saved;
 try {
   if (code) localStorage.setItem("clinic.checkin_code", JSON.stringify({ code, at: Date.now() }));
   saved = JSON.parse(localStorage.getItem("clinic.ticket") || "null");
