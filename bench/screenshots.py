@@ -187,9 +187,50 @@ def portuguese(browser: Browser, server: ServerProcess, walk_in: dict[str, Any])
     return written
 
 
+KIOSK = {"width": 1080, "height": 1400}
+SLIP = {"width": 420, "height": 1000}
+
+
+def self_service(browser: Browser, server: ServerProcess, written: list[str]) -> None:
+    """Photograph the kiosk after a walk-in ticket, and the printed slip it made."""
+    admin, staff = client(server, "admin"), client(server, "staff")
+    key = post(admin, "/api/admin/displays", {"name": "Entrance kiosk", "kind": "kiosk"})["key"]
+    post(
+        staff,
+        "/api/patients",
+        {
+            "full_name": "Rosa Lima",
+            "date_of_birth": "1984-05-09",
+            "sex": "F",
+            "phone": "+15550104242",
+        },
+    )
+    kiosk = page_for(browser, server, None, KIOSK, f"/kiosk?key={key}")
+    kiosk.context.add_init_script("window.print = () => {};")  # no printer here
+    kiosk.reload()
+    kiosk.click("#choose-walkin")
+    kiosk.get_by_role("button", name="General Medicine").click()
+    kiosk.click("#by-phone")
+    kiosk.fill("#phone", "555 010 4242")
+    kiosk.fill("#dob-day", "09")
+    kiosk.fill("#dob-month", "05")
+    kiosk.fill("#dob-year", "1984")
+    kiosk.click("#identify-submit")
+    kiosk.wait_for_selector("#step-done:not([hidden])")
+    shoot(kiosk, "kiosk", written)
+    slip_path = (kiosk.locator("#printer").get_attribute("src") or "").split("?")[0]
+    slip = page_for(browser, server, None, SLIP, slip_path)
+    slip.wait_for_selector("#slip-qr svg")
+    shoot(slip, "ticket", written)
+
+
 def main() -> None:
-    """Start a demo server, play a morning, take the pictures, stop, print what was written."""
+    """Start a demo server, play a morning, take the pictures, stop, print what was written.
+
+    `--only kiosk` takes just the self-service pictures (the kiosk and the printed ticket).
+    """
     OUT.mkdir(parents=True, exist_ok=True)
+    only_kiosk = sys.argv[1:] == ["--only", "kiosk"]
     began = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         server = ServerProcess(Path(folder))
@@ -201,7 +242,8 @@ def main() -> None:
                 browser = driver.chromium.launch(
                     executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
                 )
-                written = screens(browser, server, walk_in)
+                written = [] if only_kiosk else screens(browser, server, walk_in)
+                self_service(browser, server, written)
                 browser.close()
         finally:
             server.stop()

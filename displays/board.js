@@ -68,6 +68,10 @@ function item(tag, ticket, text) {
 
 function draw(room, data, events) {
   const node = section(room);
+  if (node.dataset.department !== String(data.department.id)) {
+    node.dataset.department = data.department.id;
+    drawCodes();
+  }
   node.querySelector(".name").textContent = data.department.name;
   const calls = data.serving.filter(shown).map((t) => {
     const row = item("div", t, "");
@@ -153,6 +157,50 @@ function status(state, info) {
   if (state === "refused") $("refused-text").textContent = errorText(info.code, info.message);
 }
 
+// The rotating self check-in code of each department, and a QR code a phone opens with it.
+let codes = [];
+let codesTimer = null;
+
+function drawCodes() {
+  for (const node of sections.values()) {
+    const found = codes.find((c) => String(c.department_id) === node.dataset.department);
+    const box = node.querySelector(".checkin");
+    box.hidden = !found;
+    if (!found) continue;
+    node.querySelector(".checkin-code").textContent = found.code;
+    const qr = node.querySelector(".checkin-qr");
+    if (qr.dataset.url !== found.url) {
+      qr.dataset.url = found.url;
+      qr.src = found.qr;
+    }
+  }
+}
+
+async function fetchCodes() {
+  clearTimeout(codesTimer);
+  let wait = 30000;
+  try {
+    const response = await fetch("/api/checkin/codes", {
+      headers: { Accept: "application/json", "X-Display-Key": params.get("key") || "" },
+      credentials: "omit",
+    });
+    if (response.ok) {
+      const body = await response.json();
+      codes = body.codes;
+      // Come back just after the next change (every board flips within a second or two).
+      const next = Math.min(...codes.map((c) => Date.parse(c.changes_at)));
+      if (Number.isFinite(next)) wait = Math.max(1000, Math.min(wait, next - Date.now() + 1000));
+    } else if (response.status === 401) {
+      codes = [];
+      wait = 300000;
+    }
+  } catch {
+    // Offline: keep the last codes (the previous one is still accepted) and try again.
+  }
+  drawCodes();
+  codesTimer = setTimeout(fetchCodes, wait);
+}
+
 $("sound").addEventListener("click", unlockSound);
 document.addEventListener("keydown", unlockSound);
 unlockSound();
@@ -161,3 +209,4 @@ setInterval(tick, 1000);
 const auth = { key: params.get("key") || "" };
 if (departments) auth.departments = departments.map(Number);
 connect({ namespace: "/board", auth, onHello: hello, onState: draw, onStatus: status });
+fetchCodes();

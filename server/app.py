@@ -14,6 +14,7 @@ from quart_schema import QuartSchema
 from server import api_docs, headers, i18n, language
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api import admin_setup as setup_api
+from server.api import checkin as checkin_api
 from server.api import desk as desk_api
 from server.api import presence as presence_api
 from server.api.body import StrictJSONRequest
@@ -29,6 +30,7 @@ from server.pages import bp as pages_bp
 from server.runtime import ProcessRole, build_runtime
 from server.screens import bp as screens_bp
 from server.screens_public import bp as screens_public_bp
+from server.screens_self import bp as screens_self_bp
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +88,12 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         desk_api.bp,
         notify_api.bp,
         presence_api.bp,
+        checkin_api.bp,
         pages_bp,
         api_docs.bp,
         screens_bp,
         screens_public_bp,
+        screens_self_bp,
         fhir_bp,
     ):
         app.register_blueprint(blueprint)

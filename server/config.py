@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     booking_horizon_days: int = Field(180, ge=1, le=3650)
     # A booked patient's phone page says "check in at the desk from" this long before their time.
     check_in_early_min: int = Field(30, ge=0, le=240)
+    # Self check-in (phone, kiosk): "I'm here" opens this long before the appointment time, and
+    # a check-in more than CLINIC_CHECKIN_LATE_MIN after it is late (fitted in from arrival).
+    checkin_late_min: int = Field(15, ge=0, le=240)
+    # The waiting-room board's check-in code changes every this many seconds (the one before
+    # is still accepted), and has this many digits.
+    checkin_code_period_s: int = Field(300, ge=30, le=3600)
+    checkin_code_digits: int = Field(4, ge=4, le=8)
+    # Wrong codes per ticket, and per address, within CLINIC_LOGIN_WINDOW_S before 429.
+    checkin_max_failures: int = Field(5, ge=1, le=100)
+    # Kiosk look-ups per display within CLINIC_LOGIN_WINDOW_S (found or not) before 429.
+    kiosk_max_lookups: int = Field(60, ge=1, le=10000)
     # A doctor whose session started this long ago without opening their desk is late: the
     # plan gives their "any doctor" patients to the doctors who are working.
     desk_grace_min: int = Field(default=10, ge=0, le=240)

@@ -25,7 +25,7 @@ from server.models import (
     Ticket,
     User,
 )
-from server.models.users import Role
+from server.models.users import DisplayKind, Role
 from server.queue.state import TicketStatus
 from server.scheduling import versions
 
@@ -388,8 +388,9 @@ async def create_display(
     now: datetime,
     language: str = "en",
     speech: bool = True,
+    kind: DisplayKind = DisplayKind.BOARD,
 ) -> tuple[Display, str]:
-    """Register a TV board; its key is returned once and only its hash is kept."""
+    """Register a TV board or a kiosk; its key is returned once and only its hash is kept."""
     if department_id is not None and await session.get(Department, department_id) is None:
         raise not_found("department", department_id)
     if await session.scalar(select(Display.id).where(Display.name == name)):
@@ -401,9 +402,17 @@ async def create_display(
         key_hash=digest(key),
         language=language,
         speech=speech,
+        kind=kind,
         created_at=now,
     )
     session.add(display)
     await session.flush()
-    audit(session, actor, "display.create", None, details={"display_id": display.id}, now=now)
+    audit(
+        session,
+        actor,
+        "display.create",
+        None,
+        details={"display_id": display.id, "kind": kind.value},
+        now=now,
+    )
     return display, key

@@ -26,6 +26,7 @@ from server.models import (
     Source,
     Ticket,
 )
+from server.models.appointments import CheckinMethod
 from server.queue.order import Urgency
 from server.queue.state import TicketEvent, TicketStatus, transition
 from server.queue.tokens import format_token
@@ -345,8 +346,9 @@ async def register_walk_in(
     urgency: Urgency = Urgency.ROUTINE,
     reason: str = "",
     kind: EventKind = EventKind.WALK_IN,
+    method: CheckinMethod = CheckinMethod.DESK,
 ) -> Ticket:
-    """Register a patient who came to the desk; the ticket starts waiting."""
+    """Register a patient who came to the desk (or a kiosk); the ticket starts waiting."""
     patient = await session.get(Patient, patient_id)
     if patient is None:
         raise not_found("patient", patient_id)
@@ -368,6 +370,7 @@ async def register_walk_in(
         status=TicketStatus.WAITING,
         booked_at=now,
         checked_in_at=now,
+        checkin_method=method,
         updated_at=now,
     )
     session.add(appointment)
@@ -379,7 +382,7 @@ async def register_walk_in(
         appointment,
         to_status=TicketStatus.WAITING,
         now=now,
-        details={"token": ticket.token, "urgency": urgency.value},
+        details={"token": ticket.token, "urgency": urgency.value, "method": method.value},
     )
     await publish(session, kind, ticket, now, new_ticket=True)
     return ticket

@@ -16,9 +16,11 @@ from server.auth.actor import Actor
 from server.errors import Conflict, Invalid, forbidden, not_found
 from server.events import KIND_OF, EventKind
 from server.models import Appointment, Department, Doctor, DoctorSession, Role, Ticket
+from server.models.appointments import CheckinMethod
 from server.models.clinic import desk_open_on
 from server.queries.entries import entry_of
 from server.queries.queues import call_line, soonest_free_doctor
+from server.queue.checkin import minutes_late
 from server.queue.order import Urgency, priority_order
 from server.queue.state import TicketEvent, TicketStatus
 from server.scheduling.planning import context_of, current_plan
@@ -221,8 +223,21 @@ async def requeue(
     return await _step(session, actor, ticket_id, TicketEvent.REQUEUE, now, reason, then=back)
 
 
-async def check_in(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
-    """The booked patient has arrived: they start waiting."""
+async def check_in(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    ticket_id: int,
+    now: datetime,
+    method: CheckinMethod = CheckinMethod.DESK,
+    late_after_min: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> Ticket:
+    """The booked patient has arrived: they start waiting.
+
+    More than `late_after_min` past the appointment time (None: never) the check-in is late:
+    its minutes are kept, and the plan fits the patient in from their arrival.
+    """
     ticket = await load_ticket(session, ticket_id)
     if ticket.day != now.date():
         raise Conflict(
@@ -230,9 +245,16 @@ async def check_in(session: AsyncSession, actor: Actor, *, ticket_id: int, now: 
             f"this booking is for {ticket.day.isoformat()}",
             {"day": ticket.day.isoformat()},
         )
-    change_status(session, actor, ticket, TicketEvent.CHECK_IN, now)
+    appointment = ticket.appointment
+    late = minutes_late(appointment.scheduled_at, now)
+    late_min = late if late_after_min is not None and late > late_after_min else None
+    extra = {**(details or {}), "method": method.value, "late_min": late_min}
+    change_status(session, actor, ticket, TicketEvent.CHECK_IN, now, details=extra)
     ticket.arrived_at = now
-    await publish(session, KIND_OF[TicketEvent.CHECK_IN], ticket, now)
+    appointment.checkin_method, appointment.late_min = method, late_min
+    await publish(
+        session, KIND_OF[TicketEvent.CHECK_IN], ticket, now, method=method.value, late_min=late_min
+    )
     return ticket
 
 

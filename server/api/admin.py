@@ -24,7 +24,7 @@ from server.api.views import department_out, doctor_out, user_out
 from server.auth.passwords import hash_password
 from server.auth.web import actor, requires
 from server.events import iso
-from server.models import AuditEvent, Doctor
+from server.models import AuditEvent, DisplayKind, Doctor
 from server.scheduling.triggers import request_resequence
 from server.state import clinic
 
@@ -172,14 +172,17 @@ async def display(data: DisplayIn) -> tuple[dict[str, Any], int]:
             department_id=data.department_id,
             language=data.language,
             speech=data.speech,
+            kind=data.kind,
             now=state.clock(),
         )
     )
+    page = "kiosk" if row.kind is DisplayKind.KIOSK else "board"
     return {
         "id": row.id,
         "name": row.name,
+        "kind": row.kind.value,
         "key": key,
-        "url": f"{state.settings.public_url}/board?key={key}",
+        "url": f"{state.settings.public_url}/{page}?key={key}",
     }, 201
 
 

@@ -106,6 +106,12 @@ RESPONSES: dict[str, Spec] = {
     "presence.desk": _spec(200, r.DeskOut, 404, 409, 422),
     "outbox.list_outbox": _spec(200, r.OutboxOut, 400),
     "outbox.resend": _spec(200, r.OutboxMessageOut, 409),
+    "checkin.self_check_in": _spec(200, r.CheckedInOut, 401, 403, *CHANGE, 429),
+    "checkin.board_codes": _spec(200, r.CheckinCodesOut, 401),
+    "checkin.kiosk_info": _spec(200, r.KioskOut, 401),
+    "checkin.kiosk_check_in": _spec(200, r.KioskTicketOut, 401, 403, *CHANGE, 429),
+    "checkin.kiosk_walk_in": _spec(201, r.KioskTicketOut, 401, 403, *CHANGE, 429),
+    "checkin.print_link": _spec(200, r.PrintLinkOut),
 }
 # Answers that are not JSON objects: what they are, by endpoint.
 OTHER_CONTENT: dict[str, dict[str, Any]] = {

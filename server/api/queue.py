@@ -77,7 +77,11 @@ def _now() -> Any:
 @requires("ticket.check_in")
 async def check_in(ticket_id: int) -> dict[str, Any]:
     """Check a booked patient in: they start waiting."""
-    return await _run_step(ticket_id, lambda s, a, t: queue.check_in(s, a, ticket_id=t, now=_now()))
+    late = clinic().settings.checkin_late_min
+    return await _run_step(
+        ticket_id,
+        lambda s, a, t: queue.check_in(s, a, ticket_id=t, now=_now(), late_after_min=late),
+    )
 
 
 @bp.post("/tickets/<int:ticket_id>/start")

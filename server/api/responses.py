@@ -208,10 +208,11 @@ class SessionCloseOut(BaseModel):
 
 
 class DisplayOut(BaseModel):
-    """A new TV board: its key is shown this once."""
+    """A new TV board or kiosk: its key is shown this once."""
 
     id: int
     name: str
+    kind: str = Field(description="board or kiosk")
     key: str
     url: str
 
@@ -329,3 +330,61 @@ class DeskDayOut(BaseModel):
     returning: list[dict[str, Any]]
     vitals_taken: list[int]
     sessions: list[dict[str, Any]]
+
+
+class CheckedInOut(BaseModel):
+    """A ticket checked in from the patient's phone."""
+
+    ticket_id: int
+    token: str
+    status: TicketStatus
+    checkin_method: str | None = Field(description="phone, kiosk or desk")
+    late_min: int | None = Field(description="minutes past the appointment of a late check-in")
+    checked_in_at: datetime | None
+
+
+class CheckinCodeOut(BaseModel):
+    """A department's check-in code as the board shows it."""
+
+    department_id: int
+    department: str
+    code: str
+    changes_at: datetime
+    url: str = Field(description="what the board's QR code opens on a phone")
+    qr: str = Field(description="that URL as a QR code: an SVG data URI")
+
+
+class CheckinCodesOut(BaseModel):
+    period_s: int
+    codes: list[CheckinCodeOut]
+
+
+class KioskDepartmentOut(BaseModel):
+    id: int
+    name: str
+
+
+class KioskOut(BaseModel):
+    """A kiosk: its name and the departments it gives walk-in tickets for."""
+
+    name: str
+    language: str
+    departments: list[KioskDepartmentOut]
+
+
+class KioskTicketOut(BaseModel):
+    """What the kiosk shows and prints: no name, no record."""
+
+    token: str
+    department: str
+    status: TicketStatus
+    scheduled_at: datetime | None
+    late_min: int | None
+    ahead: int | None
+    eta: datetime | None
+    print_url: str
+
+
+class PrintLinkOut(BaseModel):
+    ticket_id: int
+    url: str = Field(description="the printed ticket's page; it prints itself when opened")

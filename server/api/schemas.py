@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from server.api.fields import Day, Id, Line, Moment, Text
-from server.models import ContactPreference, Role
+from server.models import ContactPreference, DisplayKind, Role
 from server.queue.order import Urgency
 
 PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -193,6 +193,7 @@ class DisplayIn(Strict):
     department_id: Id | None = None
     language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     speech: StrictBool = True
+    kind: DisplayKind = Field(DisplayKind.BOARD, description="board (TV) or kiosk (self check-in)")
 
 
 class ErrorOut(BaseModel):

@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "queue.read": CLINIC,
     "ticket.read": EVERYONE,  # patients: their own only
     "ticket.check_in": DESK,
+    "ticket.print": DESK,
     "ticket.call": frozenset({A, D}),
     "ticket.recall": frozenset({A, D}),
     "ticket.start": frozenset({A, D}),

@@ -10,7 +10,7 @@ from server.models.idempotency import IdempotencyKey
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
-from server.models.users import ApiToken, Display, LoginSession, Role, User
+from server.models.users import ApiToken, Display, DisplayKind, LoginSession, Role, User
 
 __all__ = [
     "ApiToken",
@@ -21,6 +21,7 @@ __all__ = [
     "ContactPreference",
     "Department",
     "Display",
+    "DisplayKind",
     "Doctor",
     "DoctorSession",
     "FhirSubscription",

@@ -84,6 +84,9 @@ class Appointment(Base):
     checkin_method: Mapped[CheckinMethod | None] = mapped_column(
         str_enum(CheckinMethod), nullable=True
     )
+    # Minutes past the appointment time of a late check-in (None: on time, or a walk-in); the
+    # plan then fits the patient in from their arrival instead of their appointment time.
+    late_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

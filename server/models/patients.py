@@ -27,7 +27,8 @@ class Patient(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_number: Mapped[str] = mapped_column(String(32), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), index=True)
-    date_of_birth: Mapped[date] = mapped_column(Date)
+    # Indexed for the kiosk, which finds a patient by phone and date of birth.
+    date_of_birth: Mapped[date] = mapped_column(Date, index=True)
     sex: Mapped[str] = mapped_column(String(1))
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)

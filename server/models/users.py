@@ -68,8 +68,15 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class DisplayKind(StrEnum):
+    """What a display key opens: a waiting-room board, or a self-service kiosk."""
+
+    BOARD = "board"
+    KIOSK = "kiosk"
+
+
 class Display(Base):
-    """A registered waiting-room TV board and the departments it shows."""
+    """A registered waiting-room TV board or check-in kiosk and the departments it serves."""
 
     __tablename__ = "displays"
 
@@ -83,4 +90,8 @@ class Display(Base):
     speech: Mapped[bool] = mapped_column(Boolean, default=True)
     # False once its key is revoked: nothing opens it until a new key is issued.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A kiosk key opens /kiosk (check-in, walk-in tickets) and nothing else a board key does not.
+    kind: Mapped[DisplayKind] = mapped_column(
+        str_enum(DisplayKind, 16), default=DisplayKind.BOARD, server_default="board"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

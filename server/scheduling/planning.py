@@ -173,8 +173,9 @@ def queue_state(
                 expected_duration_min=max(1, round(sum(durations) / max(len(durations), 1)))
                 if durations
                 else 1,
+                # A late check-in is fitted in from its arrival, like a walk-in.
                 appointment_at=minutes(appointment.scheduled_at, midnight)
-                if appointment.scheduled_at
+                if appointment.scheduled_at and appointment.late_min is None
                 else None,
                 previous_position=before.position if before else None,
                 previous_doctor_id=before.doctor_id if before else None,

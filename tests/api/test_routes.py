@@ -33,7 +33,11 @@ def test_only_pages_login_and_health_are_public(app: Quart) -> None:
         if getattr(app.view_functions[rule.endpoint], "permission", None) == "public"
         and rule.rule.startswith("/api")
     )
-    assert public == ["/api/auth/login", "/api/auth/logout", "/api/docs"]
+    # Self check-in's routes check a secret of their own (a ticket link, a display key) and are
+    # rate-limited (docs/checkin.md).
+    checkin = ["/api/checkin", "/api/checkin/codes", "/api/kiosk", "/api/kiosk/check-in"]
+    checkin.append("/api/kiosk/walk-in")
+    assert public == sorted(["/api/auth/login", "/api/auth/logout", "/api/docs", *checkin])
 
 
 async def test_the_openapi_document_lists_the_actions(client: Client) -> None:

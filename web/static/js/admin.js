@@ -148,13 +148,14 @@ $("display-form").addEventListener("submit", (event) => {
   const fields = formData(event.target);
   const body = { name: fields.name || "", language: fields.language || "en", speech: $("display-speech").checked };
   if (fields.department_id) body.department_id = Number(fields.department_id);
+  if (fields.kind) body.kind = fields.kind;
   act(event.submitter, async () => {
     const display = await api("/api/admin/displays", { method: "POST", body });
     const url = new URL(display.url, location.href);
     $("display-created").replaceChildren(
-      el("div", { class: "fw-semibold" }, t("Board “{name}” created. Its key is shown only once:", { name: display.name })),
+      el("div", { class: "fw-semibold" }, display.kind === "kiosk" ? t("Kiosk “{name}” created. Its key is shown only once:", { name: display.name }) : t("Board “{name}” created. Its key is shown only once:", { name: display.name })),
       el("code", { id: "display-key" }, display.key),
-      el("div", { class: "mt-1" }, `${t("Open on the TV:")} `, el("a", { href: url.pathname + url.search, id: "display-url" }, url.pathname + url.search)));
+      el("div", { class: "mt-1" }, `${display.kind === "kiosk" ? t("Open on the kiosk:") : t("Open on the TV:")} `, el("a", { href: url.pathname + url.search, id: "display-url" }, url.pathname + url.search)));
     $("display-created").hidden = false;
     event.target.name.value = "";
     document.dispatchEvent(new Event("setup:changed")); // the set-up screen lists it

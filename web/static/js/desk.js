@@ -6,6 +6,7 @@ import { $, el } from "./dom.js";
 import { watchDepartments } from "./feed.js";
 import { formatDate, t } from "./i18n.js";
 import { fillDoctors, options } from "./pickers.js";
+import { printButton } from "./print-ticket.js";
 import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
 import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
 import { clockTime, keepWaitedCurrent } from "./time.js";
@@ -140,6 +141,7 @@ function waitingRow(ticket, index) {
       onclick: (event) => act(event.currentTarget, () => escalate(ticket)),
     }, t("Emergency")));
   }
+  buttons.push(printButton(ticket));
   const forWhom = ticket.doctor_id ? doctorName(ticket.doctor_id) : t("any doctor");
   const measured = day?.vitals_taken.includes(ticket.appointment_id);
   return queueRow(ticket,

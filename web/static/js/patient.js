@@ -1,5 +1,6 @@
 // The patient's phone page: one ticket, live (token, status, position, wait, room).
 import { EventKind } from "/static/generated/server.js";
+import { selfCheckIn } from "./checkin-phone.js";
 import { $ } from "./dom.js";
 import { errorText, t } from "./i18n.js";
 import { connect } from "./live.js";
@@ -10,6 +11,7 @@ const auth = body.dataset.link
   ? { link: body.dataset.link }
   : { ticket_id: Number(body.dataset.ticket) };
 const card = $("card");
+const drawCheckIn = selfCheckIn(auth);
 let lastStatus = null;
 
 const HEADLINES = {
@@ -71,6 +73,7 @@ function draw(_room, data, events) {
   }
   const ticket = data.ticket;
   drawVisit(ticket.status);
+  drawCheckIn(data);
   $("department").textContent = data.department.name;
   $("token").textContent = ticket.token;
   $("headline").textContent = HEADLINES[ticket.status] || ticket.status;
