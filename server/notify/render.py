@@ -49,6 +49,10 @@ class Renderer:
             return None
         return moment.astimezone(self.zone).strftime(DATE_FORMATS.get(self.language, "%c"))
 
+    def clock(self, moment: datetime) -> str:
+        """Write a time of day as patients read it: clinic-local HH:MM."""
+        return moment.astimezone(self.zone).strftime("%H:%M")
+
     def render(self, kind: str, **context: Any) -> Rendered:
         """Render the subject and body of a kind of message."""
         template = self.env.get_template(f"{kind}.txt")
