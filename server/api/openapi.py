@@ -14,6 +14,7 @@ from quart_schema.validation import (
 from werkzeug.routing import BaseConverter, Rule
 
 from server.api import responses as r
+from server.api import waitlist as w
 from server.api.fields import MAX_ID
 from server.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from server.api.ids import IdConverter
@@ -93,6 +94,11 @@ RESPONSES: dict[str, Spec] = {
     "presence.desk": _spec(200, r.DeskOut, 404, 409, 422),
     "outbox.list_outbox": _spec(200, r.OutboxOut, 400),
     "outbox.resend": _spec(200, r.OutboxMessageOut, 409),
+    "waitlist.join": _spec(201, w.EntryOut, *CHANGE),
+    "waitlist.entries": _spec(200, w.EntriesOut, 400),
+    "waitlist.leave": _spec(200, w.EntryOut, 404, 409),
+    "waitlist.confirm": _spec(201, r.TicketLinkOut, *CHANGE),
+    "waitlist.decline": _spec(200, w.OfferAnswerOut, 404, 409),
 }
 # Answers that are not JSON objects: what they are, by endpoint.
 OTHER_CONTENT: dict[str, dict[str, Any]] = {

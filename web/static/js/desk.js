@@ -270,6 +270,7 @@ function shownVisits() {
 
 function renderPatient() {
   $("patient-name").textContent = patient.full_name;
+  $("patient-card").dataset.patientId = patient.id; // desk-waitlist.js adds this patient
   $("patient-meta").textContent = [patient.record_number, `born ${patient.date_of_birth}`, patient.phone].filter(Boolean).join(" · ");
   const visits = shownVisits();
   $("patient-today").replaceChildren(...(visits.length ? visits.map(visitItem)
