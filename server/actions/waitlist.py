@@ -151,7 +151,7 @@ async def load_entry(
     """Load an entry the actor may see: patients only their own (another's is a 404)."""
     entry = await session.get(WaitlistEntry, entry_id, with_for_update=True if lock else None)
     if entry is None or (actor.role is Role.PATIENT and actor.patient_id != entry.patient_id):
-        raise not_found("waitlist entry", entry_id)
+        raise not_found("waitlist_entry", entry_id)
     return entry
 
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from server.actions import waitlist
 from server.actions.waitlist import OfferRules
 from server.events import EventKind, QueueEvent, Subscriber
@@ -66,7 +68,7 @@ async def offer_waitlist(ctx: dict[str, Any]) -> int:
         now, notify.composer.renderer.zone, notify.config.quiet_start, notify.config.quiet_end
     )
 
-    async def work(session: Any) -> int:
+    async def work(session: AsyncSession) -> int:
         await waitlist.expire(session, now)
         if quiet:
             return 0
