@@ -27,7 +27,7 @@ from server.models import (
 )
 from server.models.users import Role
 from server.queue.state import TicketStatus
-from server.scheduling import planning, versions
+from server.scheduling import versions
 
 
 async def check_room(session: AsyncSession, room_id: int | None, department_id: int) -> None:
@@ -194,11 +194,9 @@ async def delay_session(
         now=now,
     )
     # A new version even when nobody waits: the plan made before the delay no longer holds.
+    # Bumped before the events, so that the re-plan their first one brings (the planning
+    # listener) is the new version's, and the notifications compare it with the plan shown.
     await versions.bump(session, department_id, row.day)
-    if row.day == now.date():
-        # Re-planned here, before the events, so that their one broadcast carries the new
-        # times and the notifications compare them with the plan shown before ("moved").
-        await planning.replan(session, department_id, row.day, now)
     # One event per patient whose wait moves (the doctor's line and the shared one), so that
     # each screen showing them redraws; the department's rooms redraw with the first.
     for ticket in await _waiting_for(session, row, department_id):
