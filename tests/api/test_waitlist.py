@@ -226,3 +226,24 @@ async def test_bad_requests_are_refused_with_a_code(client: Client, clinic_day: 
     assert (await bad_status.get_json())["code"] == "BAD_QUERY"
     forged = await client.get("/w/not-a-real-link")
     assert forged.status_code == 401
+
+
+async def test_no_offer_is_made_in_quiet_hours_the_place_waits_for_the_morning(
+    client: Client, clinic_day: Clinic, clock: Clock
+) -> None:
+    clinic, state = clinic_day, clinic_day.state
+    full = await full_slot(clinic)
+    clock.now = T0 - timedelta(hours=4)  # 05:00: quiet until 08:00
+    await join(client, clinic, Role.PATIENT, doctor_id=full.doctor_id)
+    await client.post(
+        f"/api/appointments/{full.booking.appointment_id}/cancel",
+        json={},
+        headers=clinic.headers(Role.STAFF),
+    )
+    await settle(state)
+    assert await offer_links(state, clinic.patient) == []
+
+    clock.now = T0 - timedelta(minutes=59)  # 08:01
+    await state.enqueue("offer_waitlist", key="offer_waitlist")
+    await settle(state)
+    assert len(await offer_links(state, clinic.patient)) == 1
