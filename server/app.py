@@ -17,6 +17,7 @@ from server.api import admin_setup as setup_api
 from server.api import checkin as checkin_api
 from server.api import desk as desk_api
 from server.api import presence as presence_api
+from server.api import waitlist as waitlist_api
 from server.api.body import StrictJSONRequest
 from server.api.errors import register_error_handlers
 from server.api.ids import IdConverter
@@ -26,6 +27,7 @@ from server.config import PROJECT_ROOT, Settings
 from server.fhir.blueprint import bp as fhir_bp
 from server.notify import api as notify_api
 from server.notify.settings import NotifySettings
+from server.offer_page import bp as offer_page_bp
 from server.pages import bp as pages_bp
 from server.runtime import ProcessRole, build_runtime
 from server.screens import bp as screens_bp
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         notify_api.bp,
         presence_api.bp,
         checkin_api.bp,
+        waitlist_api.bp,
+        offer_page_bp,
         pages_bp,
         api_docs.bp,
         screens_bp,

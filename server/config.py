@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     # A doctor whose session started this long ago without opening their desk is late: the
     # plan gives their "any doctor" patients to the doctors who are working.
     desk_grace_min: int = Field(default=10, ge=0, le=240)
+    # The waitlist (docs/waitlist.md): how long an offered place is held for its patient, how
+    # long before the slot an offer closes at the latest, and how many days a waitlist entry
+    # without a day of its own covers.
+    waitlist_hold_min: int = Field(120, ge=5, le=24 * 60)
+    waitlist_notice_min: int = Field(30, ge=0, le=24 * 60)
+    waitlist_days: int = Field(14, ge=1, le=180)
     notifier: Literal["console", "twilio", "smtp"] = "console"
     # Where trained no-show models live; None means var_dir / "models".
     model_dir: Path | None = None

@@ -18,6 +18,7 @@ from arq.worker import Function
 from server.background.allocation import allocate_upcoming
 from server.background.ml import retrain_no_show
 from server.background.registry import FUNCTIONS
+from server.background.waitlist import offer_waitlist
 from server.config import Settings
 from server.jobs import LIVE_QUEUE, NIGHTLY_QUEUE
 from server.notify.scheduler import deliver_outbox, send_due_reminders
@@ -43,6 +44,7 @@ def timeouts(solver: SolverSettings) -> dict[str, float]:
         "deliver_fhir": 300,  # the same, for FHIR subscription notifications
         "send_due_reminders": 60,
         "allocate_upcoming": 60,
+        "offer_waitlist": 60,
         "rescore_bookings": 600,
         "retrain_no_show": 1800,
     }
@@ -107,6 +109,13 @@ class WorkerSettings:
             second={5, 15, 25, 35, 45, 55},
             run_at_startup=True,
             timeout=_limits["deliver_outbox"],
+        ),
+        # Waitlist offers nobody answered in time go to the next patient.
+        cron(
+            offer_waitlist,
+            second={30},
+            run_at_startup=True,
+            timeout=_limits["offer_waitlist"],
         ),
     ]
 

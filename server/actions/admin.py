@@ -200,6 +200,10 @@ async def delay_session(
         details={"session_id": row.id, "from_minutes": before, "to_minutes": delay_minutes},
         now=now,
     )
+    # A new version even when nobody waits: the plan made before the delay no longer holds.
+    # Bumped before the events, so that the re-plan their first one brings (the planning
+    # listener) is the new version's, and the notifications compare it with the plan shown.
+    await versions.bump(session, department_id, row.day)
     # One event per patient whose wait moves (the doctor's line and the shared one), so that
     # each screen showing them redraws; the department's rooms redraw with the first.
     for ticket in await _waiting_for(session, row, department_id):
@@ -211,8 +215,6 @@ async def delay_session(
             session_id=row.id,
             delay_minutes=delay_minutes,
         )
-    # A new version even when nobody waits: the plan made before the delay no longer holds.
-    await versions.bump(session, department_id, row.day)
     return row
 
 

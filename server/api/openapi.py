@@ -15,6 +15,7 @@ from werkzeug.routing import BaseConverter, Rule
 
 from server.api import responses as r
 from server.api import setup_schemas as setup
+from server.api import waitlist as w
 from server.api.fields import MAX_ID
 from server.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from server.api.ids import IdConverter
@@ -112,6 +113,11 @@ RESPONSES: dict[str, Spec] = {
     "checkin.kiosk_check_in": _spec(200, r.KioskTicketOut, 401, 403, *CHANGE, 429),
     "checkin.kiosk_walk_in": _spec(201, r.KioskTicketOut, 401, 403, *CHANGE, 429),
     "checkin.print_link": _spec(200, r.PrintLinkOut),
+    "waitlist.join": _spec(201, w.EntryOut, *CHANGE),
+    "waitlist.entries": _spec(200, w.EntriesOut, 400),
+    "waitlist.leave": _spec(200, w.EntryOut, 404, 409),
+    "waitlist.confirm": _spec(201, r.TicketLinkOut, *CHANGE),
+    "waitlist.decline": _spec(200, w.OfferAnswerOut, 404, 409),
 }
 # Answers that are not JSON objects: what they are, by endpoint.
 OTHER_CONTENT: dict[str, dict[str, Any]] = {

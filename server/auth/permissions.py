@@ -20,6 +20,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "appointment.cancel": frozenset({A, S, N, P}),
     "appointment.reschedule": frozenset({A, S, N, P}),
     "walk_in.register": DESK,
+    # The waitlist (patients: their own entries and offers only, checked in the action)
+    "waitlist.join": frozenset({A, S, N, P}),
+    "waitlist.read": EVERYONE,
+    "waitlist.leave": frozenset({A, S, N, P}),
+    "waitlist.answer": frozenset({A, S, N, P}),
     "patient.create": DESK,
     "patient.read": CLINIC,
     "patient.search": DESK | {D},

@@ -6,6 +6,7 @@ import logging
 from datetime import date
 from typing import Any
 
+from server.background.waitlist import request_offers
 from server.scheduling import allocation
 from server.state import ClinicState
 
@@ -21,6 +22,8 @@ async def allocate_day(ctx: dict[str, Any], day: str) -> str:
     caps = await allocation.allocate_day(state, date.fromisoformat(day), policy)
     allowed = sum(1 for cap in caps.values() if cap > 0)
     log.info("allocation for %s: %d slots may overbook, of %d", day, allowed, len(caps))
+    if allowed:
+        await request_offers(state)  # a raised allowance may be room for the waitlist
     return f"{allowed} of {len(caps)} slots may overbook"
 
 

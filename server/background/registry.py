@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.background.allocation import allocate_day, allocate_upcoming
 from server.background.ml import rescore_bookings, retrain_no_show
 from server.background.replan import resequence_queue
+from server.background.waitlist import offer_waitlist
 from server.fhir.delivery import deliver_fhir
 from server.jobs import JobFunction
 from server.notify.scheduler import deliver_outbox, send_due_reminders
@@ -19,3 +20,5 @@ FUNCTIONS["allocate"] = allocate_day
 FUNCTIONS["allocate_upcoming"] = allocate_upcoming
 # FHIR subscription notifications (rest-hook), posted with the outbox's retries.
 FUNCTIONS["deliver_fhir"] = deliver_fhir
+# The waitlist: offers that ran out, places freed by cancellations (docs/waitlist.md).
+FUNCTIONS["offer_waitlist"] = offer_waitlist

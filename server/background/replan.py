@@ -7,7 +7,13 @@ import logging
 from datetime import date
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.notify.moves import tell_moves
+from server.notify.runtime import CONTEXT_KEY, Notifications
+from server.scheduling import versions
 from server.scheduling.applying import Applied, apply
+from server.scheduling.planning import plan_from_json
 from server.scheduling.reading import Reading, read_queue
 from server.solver import greedy_plan, improves, resequence
 from server.solver.types import Plan
@@ -21,15 +27,19 @@ STALE_TRIES = 3
 async def resequence_queue(ctx: dict[str, Any], department_id: int, day: str) -> str:
     """Plan one department-day; a plan made stale by newer changes is solved again, not applied."""
     state: ClinicState = ctx["state"]
+    found = ctx.get(CONTEXT_KEY)
+    notify = found if isinstance(found, Notifications) else None
     outcome = ""
     for _ in range(STALE_TRIES):
-        outcome = await _plan(state, department_id, date.fromisoformat(day))
+        outcome = await _plan(state, department_id, date.fromisoformat(day), notify)
         if outcome != Applied.STALE:
             break
     return outcome
 
 
-async def _plan(state: ClinicState, department_id: int, day: date) -> str:
+async def _plan(
+    state: ClinicState, department_id: int, day: date, notify: Notifications | None
+) -> str:
     policy = state.solver_settings.policy()
     now = state.clock()
     default_min = state.settings.default_consultation_min
@@ -43,7 +53,7 @@ async def _plan(state: ClinicState, department_id: int, day: date) -> str:
     shown = reading.previous
     first = Applied.NOT_BETTER  # the action already stored (and broadcast) this greedy plan
     if shown is None or shown.state_version != reading.state.state_version:
-        first = await _apply(state, department_id, day, greedy)
+        first = await _apply(state, department_id, day, greedy, notify)
         if first == Applied.STALE:
             return first
     # CP-SAT releases the GIL: in a thread it never stalls the sockets of this process.
@@ -53,11 +63,32 @@ async def _plan(state: ClinicState, department_id: int, day: date) -> str:
     # Only a meaningful saving moves anyone (and costs the screens an update).
     if best.source != "cpsat" or not improves(greedy, best, policy):
         return first
-    return await _apply(state, department_id, day, best)
+    return await _apply(state, department_id, day, best, notify)
 
 
-async def _apply(state: ClinicState, department_id: int, day: date, plan: Plan) -> Applied:
-    outcome = await state.run(lambda s: apply(s, department_id, day, plan, state.clock()))
+async def _apply(
+    state: ClinicState,
+    department_id: int,
+    day: date,
+    plan: Plan,
+    notify: Notifications | None,
+) -> Applied:
+    async def work(session: AsyncSession) -> Applied:
+        now = state.clock()
+        row = await versions.current(session, department_id, day, lock=True)
+        shown = plan_from_json(row.plan if row is not None else None)
+        applied = await apply(session, department_id, day, plan, now)
+        # The worker's plan may put a patient well behind what their phone showed: tell them.
+        told = (
+            applied is Applied.APPLIED
+            and notify is not None
+            and await tell_moves(session, notify.composer, day, shown, plan, now)
+        )
+        if told and notify is not None:
+            notify.deliver_after_commit(session)
+        return applied
+
+    outcome = await state.run(work)
     log.info(
         "plan %s for department %s on %s: %s (cost %.0f)",
         plan.source,

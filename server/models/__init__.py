@@ -11,6 +11,7 @@ from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
 from server.models.users import ApiToken, Display, DisplayKind, LoginSession, Role, User
+from server.models.waitlist import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "ApiToken",
@@ -24,9 +25,11 @@ __all__ = [
     "DisplayKind",
     "Doctor",
     "DoctorSession",
+    "EntryStatus",
     "FhirSubscription",
     "IdempotencyKey",
     "LoginSession",
+    "OfferStatus",
     "OutboxMessage",
     "OutboxStatus",
     "Patient",
@@ -39,5 +42,7 @@ __all__ = [
     "TokenCounter",
     "User",
     "Vitals",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "utcnow",
 ]

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.events import EventKind, QueueEvent
-from server.models import Ticket
+from server.models import Appointment, Ticket
+from server.models.appointments import CheckinMethod
 from server.notify.compose import Composer
+from server.notify.moves import moves_in_transaction
 from server.notify.waits import grown_waits
 from server.queries.queues import department_snapshot
 
@@ -33,7 +36,8 @@ DELAYS = frozenset({K.EMERGENCY_INSERTED})
 SESSION_ENDS = frozenset({K.SESSION_CLOSED})
 # The kinds that send nothing. A test holds every kind to at least one of these sets, so that
 # a new kind is placed on purpose, not forgotten.
-# A late doctor's "your turn moved" message belongs to the re-plan's diff (issue 14), not here.
+# A late doctor's "your turn moved" message comes from the re-plan's diff (`MOVES`), which
+# any kind that re-planned in its transaction may carry; the kinds themselves send nothing.
 SILENT = frozenset(
     {
         K.STARTED,
@@ -78,6 +82,15 @@ class NotifyListener:
                 )
                 or wrote
             )
+        # Whatever re-planned the line in this transaction may have put someone well behind
+        # the time they were shown (a late doctor, above all): "your turn moved". An emergency
+        # has its own message.
+        if event.kind not in DELAYS:
+            day = date.fromisoformat(event.day)
+            wrote = (
+                await moves_in_transaction(session, self.composer, event.department_id, day, now)
+                or wrote
+            )
         if wrote:
             self.deliver_after_commit(session)
 
@@ -102,9 +115,14 @@ class NotifyListener:
             default_min=self.composer.settings.default_consultation_min,
         )
         wrote = False
+        near: list[tuple[int, int]] = []
         for ticket in snapshot["tickets"]:
             position = ticket["position"]
-            if ticket["status"] == "waiting" and position is not None and position - 1 <= limit:
+            if ticket["status"] != "waiting" or position is None:
+                continue
+            if position - 1 <= self.composer.config.come_now_ahead:
+                near.append((ticket["ticket_id"], position - 1))
+            if position - 1 <= limit:
                 wrote = (
                     await self.composer.to_ticket(
                         session,
@@ -113,6 +131,38 @@ class NotifyListener:
                         f"dept{event.department_id}",
                         now,
                         ahead=position - 1,
+                    )
+                    or wrote
+                )
+        return await self.come_now(session, event, near, now) or wrote
+
+    async def come_now(
+        self, session: AsyncSession, event: QueueEvent, near: list[tuple[int, int]], now: datetime
+    ) -> bool:
+        """Ask a patient who checked in from their phone to come in once few are ahead."""
+        if not near:
+            return False
+        remote = set(
+            await session.scalars(
+                select(Ticket.id)
+                .join(Appointment, Ticket.appointment_id == Appointment.id)
+                .where(
+                    Ticket.id.in_([ticket_id for ticket_id, _ in near]),
+                    Appointment.checkin_method == CheckinMethod.PHONE,
+                )
+            )
+        )
+        wrote = False
+        for ticket_id, ahead in near:
+            if ticket_id in remote:
+                wrote = (
+                    await self.composer.to_ticket(
+                        session,
+                        ticket_id,
+                        "come_now",
+                        f"dept{event.department_id}",
+                        now,
+                        ahead=ahead,
                     )
                     or wrote
                 )

@@ -75,6 +75,10 @@ class Renderer:
             return None
         return moment.astimezone(self.zone).strftime(DATE_FORMATS.get(self.folder(language), "%c"))
 
+    def clock(self, moment: datetime) -> str:
+        """Write a time of day as patients read it: clinic-local HH:MM."""
+        return moment.astimezone(self.zone).strftime("%H:%M")
+
     def render(self, kind: str, language: str | None = None, **context: Any) -> Rendered:
         """Render the subject and body of a kind of message, in `language` if it has one."""
         template = self._env(self.folder(language)).get_template(f"{kind}.txt")

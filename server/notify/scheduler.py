@@ -10,11 +10,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.notify.delivery import Report, deliver_due
+from server.notify.moves import tell_moved
 from server.notify.reminders import queue_due_reminders
 from server.notify.runtime import CONTEXT_KEY, Notifications, notifications_of
 from server.state import ClinicState
 
 log = logging.getLogger(__name__)
+# The waitlist's periodic job, by its name in the job registry (server/background/registry.py).
+WAITLIST_JOB = "offer_waitlist"
 
 
 async def deliver_outbox(ctx: dict[str, Any]) -> Report:
@@ -41,18 +44,23 @@ async def notify_moved(
     *,
     ticket_id: int,
     later_by_min: float,
+    expected_at: datetime,
     occasion: str,
     now: datetime,
 ) -> bool:
     """Tell a patient the scheduler moved them back a lot; call inside the move's transaction.
 
     `occasion` names the move (for example the plan's revision) so that a retry of the same
-    move never sends twice. Moves below the configured threshold send nothing.
+    move never sends twice. Moves below the configured threshold, and quiet hours, send nothing.
     """
-    if later_by_min < runtime.config.moved_notice_min:
-        return False
-    wrote = await runtime.composer.to_ticket(
-        session, ticket_id, "moved", occasion, now, later_by_min=round(later_by_min)
+    wrote = await tell_moved(
+        session,
+        runtime.composer,
+        ticket_id=ticket_id,
+        later_by_min=later_by_min,
+        expected_at=expected_at,
+        occasion=occasion,
+        now=now,
     )
     if wrote:
         runtime.deliver_after_commit(session)
@@ -65,6 +73,8 @@ async def run_scheduler(runtime: Notifications) -> None:
     while True:
         try:
             await send_due_reminders(ctx)
+            # Waitlist offers that ran out go to the next patient (server/background/waitlist.py).
+            await runtime.state.enqueue(WAITLIST_JOB, key=WAITLIST_JOB)
             await runtime.kick()  # picks up retries whose backoff has run out
         except Exception:
             log.exception("notification scheduler tick failed")

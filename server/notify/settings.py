@@ -29,7 +29,10 @@ class NotifySettings(BaseSettings):
     quiet_end: time = time(8, 0)
     ahead_threshold: int = Field(3, ge=0)  # "N patients ahead of you" once N or fewer remain
     delay_notice_min: float = Field(5.0, ge=0)  # an emergency must add this much to notify
-    moved_notice_min: float = Field(30.0, ge=0)  # the scheduler must move a patient this much
+    # A re-plan must move a patient's expected time this much later for "your turn moved".
+    moved_notice_min: float = Field(15.0, ge=0)
+    # "Please come now" to a patient who checked in from their phone, once this few are ahead.
+    come_now_ahead: int = Field(2, ge=0)
     max_attempts: int = Field(6, ge=1)
     backoff_base_s: float = Field(30.0, gt=0)
     backoff_max_s: float = Field(3600.0, gt=0)

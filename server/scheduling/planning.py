@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.events import QueueEvent
+from server.events import EventKind, QueueEvent
 from server.models import QueuePlan, Ticket
 from server.queries.live import DoctorState, doctors_today, live_tickets
 from server.queue.state import TicketStatus
@@ -373,12 +373,21 @@ async def replan(session: AsyncSession, department_id: int, day: date, now: date
 
 async def on_event(session: AsyncSession, event: QueueEvent) -> None:
     """In-transaction listener (after the version bump): the changed queues get their plan."""
-    if event.kind in versions.UNCHANGED_LINE:
+    delayed = event.kind is EventKind.SESSION_DELAYED
+    if event.kind in versions.UNCHANGED_LINE and not delayed:
         return
     day = date.fromisoformat(event.day)
     now = datetime.fromisoformat(event.at) if event.at else datetime.now(UTC)
     if now.date() != day:
         return  # another day's line: nobody waits in it yet
+    if delayed:
+        # A late doctor moves every wait of the line: re-plan once per transaction (the action
+        # bumped the version once, before its events), so the broadcast carries the new times
+        # and the notifications can tell who moved a lot.
+        done: set[tuple[int, date]] = session.info.setdefault("delay_replanned", set())
+        if (event.department_id, day) in done:
+            return
+        done.add((event.department_id, day))
     await replan(session, event.department_id, day, now)
     previous = event.previous_department_id
     if previous is not None and previous != event.department_id:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from server.actions import booking, queue
@@ -96,7 +98,13 @@ async def test_the_scheduler_can_tell_a_patient_they_moved_a_lot(
     before = len(fake_twilio.messages)
     wrote = await clinic.run(
         lambda s: notify_moved(
-            s, clinic.notify, ticket_id=ticket.id, later_by_min=later_by, occasion="plan-7", now=T0
+            s,
+            clinic.notify,
+            ticket_id=ticket.id,
+            later_by_min=later_by,
+            expected_at=T0 + timedelta(minutes=later_by),
+            occasion="plan-7",
+            now=T0,
         )
     )
     await clinic.settle()
@@ -104,3 +112,4 @@ async def test_the_scheduler_can_tell_a_patient_they_moved_a_lot(
     assert wrote is sent
     news = fake_twilio.bodies()[before:]
     assert (news and f"about {round(later_by)} min later" in news[0]) if sent else news == []
+    assert (f"moved to about 09:{round(later_by):02d}" in news[0]) if sent else True

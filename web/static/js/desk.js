@@ -273,6 +273,7 @@ function shownVisits() {
 
 function renderPatient() {
   $("patient-name").textContent = patient.full_name;
+  $("patient-card").dataset.patientId = patient.id; // desk-waitlist.js adds this patient
   $("patient-meta").textContent = [patient.record_number, t("born {date}", { date: formatDate(new Date(`${patient.date_of_birth}T00:00`)) }), patient.phone].filter(Boolean).join(" · ");
   const visits = shownVisits();
   $("patient-today").replaceChildren(...(visits.length ? visits.map(visitItem)

@@ -1,0 +1,64 @@
+"""The waitlist's message: a place is free for you, confirm by this link before it runs out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.secrets import sign_offer
+from server.models import Department, Doctor, Patient, Slot
+from server.models.waitlist import WaitlistEntry, WaitlistOffer
+from server.notify import outbox
+from server.notify.compose import Composer, recipient
+
+log = logging.getLogger(__name__)
+KIND = "waitlist_offer"
+
+
+def offer_link(composer: Composer, offer_id: int) -> str:
+    """Return the signed page where the patient confirms or declines the offer."""
+    settings = composer.settings
+    return f"{settings.public_url}/w/{sign_offer(settings.secret_key, offer_id)}"
+
+
+async def tell_offer(
+    session: AsyncSession, composer: Composer, offer: WaitlistOffer, now: datetime
+) -> bool:
+    """Queue the offer's message to its patient, once; False if they want no messages."""
+    entry = await session.get(WaitlistEntry, offer.entry_id)
+    slot = await session.get(Slot, offer.slot_id)
+    if entry is None or slot is None:
+        return False
+    patient = await session.get(Patient, entry.patient_id)
+    to = recipient(patient) if patient is not None else None
+    if to is None:
+        # The desk sees the offer in the waitlist and may phone them; it still runs out.
+        log.info("no waitlist offer message for entry %d: opted out or no address", entry.id)
+        return False
+    doctor = await session.get(Doctor, slot.doctor_id)
+    department = await session.get(Department, entry.department_id)
+    renderer = composer.renderer
+    language = patient.language if patient is not None else None
+    text = renderer.render(
+        KIND,
+        language,
+        clinic=composer.settings.clinic_name,
+        when=renderer.when(slot.starts_at, language),
+        until=renderer.when(offer.expires_at, language),
+        doctor=doctor.name if doctor else None,
+        department=department.name if department else "",
+        link=offer_link(composer, offer.id),
+    )
+    draft = outbox.Draft(
+        idem_key=f"w{entry.id}:{KIND}:{offer.id}",
+        appointment_id=None,
+        kind=KIND,
+        channel=to[0],
+        to_address=to[1],
+        subject=text.subject,
+        body=text.body,
+    )
+    await outbox.add(session, draft, now, None)
+    return True
