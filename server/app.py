@@ -12,7 +12,17 @@ from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
 from server import api_docs, headers, i18n
-from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api import (
+    admin,
+    admin_rotas,
+    appointments,
+    auth,
+    clinic,
+    clinical,
+    dashboard,
+    patients,
+    queue,
+)
 from server.api import desk as desk_api
 from server.api import presence as presence_api
 from server.api.body import StrictJSONRequest
@@ -79,6 +89,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         queue.bp,
         clinical.bp,
         admin.bp,
+        admin_rotas.bp,
         dashboard.bp,
         desk_api.bp,
         notify_api.bp,

@@ -14,6 +14,7 @@ from quart_schema.validation import (
 from werkzeug.routing import BaseConverter, Rule
 
 from server.api import responses as r
+from server.api.admin_rotas import RESPONSES as ROTA_RESPONSES
 from server.api.fields import MAX_ID
 from server.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from server.api.ids import IdConverter
@@ -94,6 +95,7 @@ RESPONSES: dict[str, Spec] = {
     "outbox.list_outbox": _spec(200, r.OutboxOut, 400),
     "outbox.resend": _spec(200, r.OutboxMessageOut, 409),
 }
+RESPONSES.update(ROTA_RESPONSES)  # the weekly rota's routes declare theirs beside them
 # Answers that are not JSON objects: what they are, by endpoint.
 OTHER_CONTENT: dict[str, dict[str, Any]] = {
     "auth.revoke_token": {"description": "revoked (no body)"},

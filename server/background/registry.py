@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.background.allocation import allocate_day, allocate_upcoming
 from server.background.ml import rescore_bookings, retrain_no_show
 from server.background.replan import resequence_queue
+from server.background.rotas import create_rota_sessions
 from server.fhir.delivery import deliver_fhir
 from server.jobs import JobFunction
 from server.notify.scheduler import deliver_outbox, send_due_reminders
@@ -19,3 +20,5 @@ FUNCTIONS["allocate"] = allocate_day
 FUNCTIONS["allocate_upcoming"] = allocate_upcoming
 # FHIR subscription notifications (rest-hook), posted with the outbox's retries.
 FUNCTIONS["deliver_fhir"] = deliver_fhir
+# The weekly rota: sessions N weeks ahead (nightly, and the admin page's button).
+FUNCTIONS["create_rota_sessions"] = create_rota_sessions

@@ -10,6 +10,7 @@ from server.models.idempotency import IdempotencyKey
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
+from server.models.rotas import ClinicClosure, DoctorLeave, SessionTemplate
 from server.models.users import ApiToken, Display, LoginSession, Role, User
 
 __all__ = [
@@ -17,11 +18,13 @@ __all__ = [
     "Appointment",
     "AuditEvent",
     "Base",
+    "ClinicClosure",
     "ConsultationNote",
     "ContactPreference",
     "Department",
     "Display",
     "Doctor",
+    "DoctorLeave",
     "DoctorSession",
     "FhirSubscription",
     "IdempotencyKey",
@@ -32,6 +35,7 @@ __all__ = [
     "QueuePlan",
     "Role",
     "Room",
+    "SessionTemplate",
     "Slot",
     "Source",
     "Ticket",
