@@ -42,7 +42,12 @@ def test_a_template_fills_four_weeks_and_a_holiday_cancels_its_booking_once_conf
 
     # A patient books the holiday's evening through the desk.
     staff = api_as("staff")
-    new = {"full_name": "Rosa Prado", "date_of_birth": "1975-05-06", "sex": "F"}
+    new = {
+        "full_name": "Rosa Prado",
+        "date_of_birth": "1975-05-06",
+        "sex": "F",
+        "phone": "+15550107788",
+    }
     patient_id = staff.post("/api/patients", json=new).json()["id"]
     doctors = staff.get("/api/doctors").json()["doctors"]
     okafor = next(d for d in doctors if d["name"] == "Dr. Amara Okafor")
