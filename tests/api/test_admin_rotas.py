@@ -232,3 +232,30 @@ async def test_only_an_admin_runs_the_rota(clinic_day: Clinic, client: Client, r
     ]:
         status, answer = await call(client, clinic_day, method, path, body, role=role)
         assert (status, answer["code"]) == (403, "FORBIDDEN"), (method, path)
+
+
+async def test_a_booking_made_after_the_preview_is_never_cancelled_unseen(
+    clinic_day: Clinic, client: Client
+) -> None:
+    await call(client, clinic_day, "POST", "/templates", tuesdays(clinic_day))
+    await call(client, clinic_day, "POST", "/generate")
+    closure = {"starts_on": HOLIDAY.isoformat(), "ends_on": HOLIDAY.isoformat()}
+    _, preview = await call(client, clinic_day, "POST", "/closures/preview", closure)
+    assert preview["appointment_ids"] == []  # what the admin saw
+
+    booked = await client.post(
+        "/api/appointments",
+        json={
+            "patient_id": clinic_day.other_patient.id,
+            "doctor_id": clinic_day.doctor.id,
+            "starts_at": f"{HOLIDAY.isoformat()}T11:00:00+00:00",
+        },
+        headers=clinic_day.headers(Role.STAFF),
+    )
+    appointment_id = (await booked.get_json())["appointment_id"]
+    sent = closure | {"confirm_appointment_ids": preview["appointment_ids"]}
+    status, refused = await call(client, clinic_day, "POST", "/closures", sent)
+    assert (status, refused["code"]) == (409, "AFFECTS_BOOKINGS")
+    assert refused["details"]["appointment_ids"] == [appointment_id]
+    _, rota = await call(client, clinic_day, "GET", "")
+    assert rota["closures"] == []
