@@ -12,7 +12,17 @@ from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
 from server import api_docs, headers, i18n, language
-from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api import (
+    admin,
+    admin_rotas,
+    appointments,
+    auth,
+    clinic,
+    clinical,
+    dashboard,
+    patients,
+    queue,
+)
 from server.api import admin_setup as setup_api
 from server.api import checkin as checkin_api
 from server.api import desk as desk_api
@@ -86,6 +96,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         clinical.bp,
         admin.bp,
         setup_api.bp,
+        admin_rotas.bp,
         dashboard.bp,
         desk_api.bp,
         notify_api.bp,

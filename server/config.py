@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     default_consultation_min: int = 10
     # How far ahead sessions can be opened and slots booked (CLINIC_BOOKING_HORIZON_DAYS).
     booking_horizon_days: int = Field(180, ge=1, le=3650)
+    # The weekly rota creates sessions this many weeks ahead (nightly, and the admin's button).
+    rota_weeks_ahead: int = Field(4, ge=1, le=52)
     # A booked patient's phone page says "check in at the desk from" this long before their time.
     check_in_early_min: int = Field(30, ge=0, le=240)
     # Self check-in (phone, kiosk): "I'm here" opens this long before the appointment time, and

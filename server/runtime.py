@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from server.auth.ratelimit import FallbackLimiter, MemoryLimiter, RedisLimiter
 from server.auth.web import Access
 from server.background.registry import FUNCTIONS
+from server.background.rotas import run_nightly_rota
 from server.config import Settings
 from server.jobs import LIVE_QUEUE, ArqJobs, InProcessJobs, JobQueue
 from server.notify.runtime import Notifications, make_notifications
@@ -66,6 +67,7 @@ class Runtime:
     emitter: Fanout | None = None  # WORKER: its commits reach every server's screens
     scope: str = DEFAULT_SCOPE  # the deployment's Redis channel and keys (server/realtime)
     scheduler: asyncio.Task[None] | None = None  # embedded SERVER: reminders and retries
+    rota: asyncio.Task[None] | None = None  # embedded SERVER: the nightly rota run
     # What started, then what stopped, in order ("start jobs", ..., "stop database").
     lifecycle: list[str] = field(default_factory=list)
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -156,6 +158,9 @@ class Runtime:
         if embedded and self.notifications is not None:
             self.scheduler = asyncio.create_task(run_scheduler(self.notifications))
             self._opened("notification scheduler", self._stop_scheduler)
+        if embedded:
+            self.rota = asyncio.create_task(run_nightly_rota(state))
+            self._opened("rota scheduler", self._stop_rota)
         if self.live_demo is not None:
             await self.live_demo.start()
             self._opened("live demo", self.live_demo.stop)
@@ -174,6 +179,12 @@ class Runtime:
             raise RuntimeError(f"a {self.role} runtime is given its job queue")
         state.jobs = jobs
         self._opened("jobs", jobs.close)  # before the hooks close: no job reopens what they close
+
+    async def _stop_rota(self) -> None:
+        if self.rota is not None:
+            self.rota.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.rota
 
     def _redis_limiter(self, url: str) -> FallbackLimiter:
         """Count login failures in Redis, and in memory while Redis is down."""

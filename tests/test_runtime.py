@@ -41,12 +41,15 @@ async def test_an_embedded_server_stops_what_makes_changes_before_what_carries_t
         await runtime.state.enqueue("deliver_outbox", key="deliver_outbox")
         await runtime.state.jobs.drain()
     assert runtime.scheduler.cancelled()
+    assert runtime.rota is not None and runtime.rota.done()
     assert runtime.lifecycle == [
         "start database",
         "start scheduling",
         "start notifications",
         "start jobs",
         "start notification scheduler",
+        "start rota scheduler",
+        "stop rota scheduler",
         "stop notification scheduler",
         "stop jobs",
         "stop notifications",

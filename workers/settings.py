@@ -18,6 +18,7 @@ from arq.worker import Function
 from server.background.allocation import allocate_upcoming
 from server.background.ml import retrain_no_show
 from server.background.registry import FUNCTIONS
+from server.background.rotas import create_rota_sessions
 from server.background.waitlist import offer_waitlist
 from server.config import Settings
 from server.jobs import LIVE_QUEUE, NIGHTLY_QUEUE
@@ -45,12 +46,13 @@ def timeouts(solver: SolverSettings) -> dict[str, float]:
         "send_due_reminders": 60,
         "allocate_upcoming": 60,
         "offer_waitlist": 60,
+        "create_rota_sessions": 300,
         "rescore_bookings": 600,
         "retrain_no_show": 1800,
     }
 
 
-NIGHTLY = frozenset({"retrain_no_show", "rescore_bookings"})
+NIGHTLY = frozenset({"retrain_no_show", "rescore_bookings", "create_rota_sessions"})
 
 
 def functions(queue: str, solver: SolverSettings, lease_s: float) -> list[Function]:
@@ -137,6 +139,8 @@ class NightlySettings:
         cron(retrain_no_show, hour={2}, minute={30}, timeout=_limits["retrain_no_show"]),
         # After re-scoring: fresh show probabilities; it queues one live `allocate` job a day.
         cron(allocate_upcoming, hour={3}, minute={15}, timeout=_limits["allocate_upcoming"]),
+        # The weekly rota: the next N weeks' sessions (the worker's clock; nothing made twice).
+        cron(create_rota_sessions, hour={2}, minute={0}, timeout=_limits["create_rota_sessions"]),
     ]
 
 

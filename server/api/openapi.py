@@ -16,6 +16,7 @@ from werkzeug.routing import BaseConverter, Rule
 from server.api import responses as r
 from server.api import setup_schemas as setup
 from server.api import waitlist as w
+from server.api.admin_rotas import RESPONSES as ROTA_RESPONSES
 from server.api.fields import MAX_ID
 from server.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from server.api.ids import IdConverter
@@ -119,6 +120,7 @@ RESPONSES: dict[str, Spec] = {
     "waitlist.confirm": _spec(201, r.TicketLinkOut, *CHANGE),
     "waitlist.decline": _spec(200, w.OfferAnswerOut, 404, 409),
 }
+RESPONSES.update(ROTA_RESPONSES)  # the weekly rota's routes declare theirs beside them
 # Answers that are not JSON objects: what they are, by endpoint.
 OTHER_CONTENT: dict[str, dict[str, Any]] = {
     "auth.revoke_token": {"description": "revoked (no body)"},

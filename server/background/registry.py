@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.background.allocation import allocate_day, allocate_upcoming
 from server.background.ml import rescore_bookings, retrain_no_show
 from server.background.replan import resequence_queue
+from server.background.rotas import create_rota_sessions
 from server.background.waitlist import offer_waitlist
 from server.fhir.delivery import deliver_fhir
 from server.jobs import JobFunction
@@ -22,3 +23,5 @@ FUNCTIONS["allocate_upcoming"] = allocate_upcoming
 FUNCTIONS["deliver_fhir"] = deliver_fhir
 # The waitlist: offers that ran out, places freed by cancellations (docs/waitlist.md).
 FUNCTIONS["offer_waitlist"] = offer_waitlist
+# The weekly rota: sessions N weeks ahead (nightly, and the admin page's button).
+FUNCTIONS["create_rota_sessions"] = create_rota_sessions

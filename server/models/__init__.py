@@ -10,6 +10,7 @@ from server.models.idempotency import IdempotencyKey
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
+from server.models.rotas import ClinicClosure, DoctorLeave, SessionTemplate
 from server.models.users import ApiToken, Display, DisplayKind, LoginSession, Role, User
 from server.models.waitlist import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
 
@@ -18,12 +19,14 @@ __all__ = [
     "Appointment",
     "AuditEvent",
     "Base",
+    "ClinicClosure",
     "ConsultationNote",
     "ContactPreference",
     "Department",
     "Display",
     "DisplayKind",
     "Doctor",
+    "DoctorLeave",
     "DoctorSession",
     "EntryStatus",
     "FhirSubscription",
@@ -36,6 +39,7 @@ __all__ = [
     "QueuePlan",
     "Role",
     "Room",
+    "SessionTemplate",
     "Slot",
     "Source",
     "Ticket",

@@ -101,6 +101,10 @@ class DoctorSession(Base):
     # Set when the doctor starts late or leaves early; the scheduler re-plans around it.
     delay_minutes: Mapped[int] = mapped_column(Integer, default=0)
     closed_early_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The weekly rota's template that created it (server/actions/rotas.py); None if made by hand.
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_templates.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
     doctor: Mapped[Doctor] = relationship(lazy="joined")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,9 +67,15 @@ class NotifyListener:
         now = datetime.fromisoformat(event.at)
         wrote = False
         template = DIRECT.get(event.kind)
+        extra: dict[str, Any] = {}
+        if event.kind is K.CANCELLED and event.extra.get("rota"):
+            # The clinic withdrew the session (closure, leave, a rota change), not the patient.
+            template, extra = "rota_cancelled", {"cause": str(event.extra["rota"])}
         if template is not None:
             occasion = await self.occasion(session, event, template)
-            wrote = await self.composer.to_ticket(session, event.ticket_id, template, occasion, now)
+            wrote = await self.composer.to_ticket(
+                session, event.ticket_id, template, occasion, now, **extra
+            )
         if event.kind in QUEUE_SHIFTS:
             wrote = await self.ahead(session, event, now) or wrote
         if event.kind in DELAYS:
