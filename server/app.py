@@ -13,6 +13,7 @@ from quart_schema import QuartSchema
 
 from server import api_docs, headers, i18n
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
+from server.api import admin_priority as priority_api
 from server.api import desk as desk_api
 from server.api import presence as presence_api
 from server.api.body import StrictJSONRequest
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         queue.bp,
         clinical.bp,
         admin.bp,
+        priority_api.bp,
         dashboard.bp,
         desk_api.bp,
         notify_api.bp,

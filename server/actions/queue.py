@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions.booking import register_walk_in
 from server.actions.common import change_status, load_ticket, publish
 from server.actions.presence import open_desk
+from server.actions.priority import give_category
 from server.auth.actor import Actor
 from server.errors import Conflict, Invalid, forbidden, not_found
 from server.events import KIND_OF, EventKind
@@ -221,8 +222,15 @@ async def requeue(
     return await _step(session, actor, ticket_id, TicketEvent.REQUEUE, now, reason, then=back)
 
 
-async def check_in(session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime) -> Ticket:
-    """The booked patient has arrived: they start waiting."""
+async def check_in(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    ticket_id: int,
+    now: datetime,
+    priority_category_id: int | None = None,
+) -> Ticket:
+    """The booked patient has arrived: they start waiting (in a priority category if given)."""
     ticket = await load_ticket(session, ticket_id)
     if ticket.day != now.date():
         raise Conflict(
@@ -230,7 +238,11 @@ async def check_in(session: AsyncSession, actor: Actor, *, ticket_id: int, now: 
             f"this booking is for {ticket.day.isoformat()}",
             {"day": ticket.day.isoformat()},
         )
-    change_status(session, actor, ticket, TicketEvent.CHECK_IN, now)
+    await give_category(session, ticket.appointment, priority_category_id)
+    details = (
+        None if priority_category_id is None else {"priority_category_id": priority_category_id}
+    )
+    change_status(session, actor, ticket, TicketEvent.CHECK_IN, now, details=details)
     ticket.arrived_at = now
     await publish(session, KIND_OF[TicketEvent.CHECK_IN], ticket, now)
     return ticket

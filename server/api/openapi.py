@@ -13,6 +13,7 @@ from quart_schema.validation import (
 )
 from werkzeug.routing import BaseConverter, Rule
 
+from server.api import priority_schemas as p
 from server.api import responses as r
 from server.api.fields import MAX_ID
 from server.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -93,6 +94,10 @@ RESPONSES: dict[str, Spec] = {
     "presence.desk": _spec(200, r.DeskOut, 404, 409, 422),
     "outbox.list_outbox": _spec(200, r.OutboxOut, 400),
     "outbox.resend": _spec(200, r.OutboxMessageOut, 409),
+    "priority.list_all": _spec(200, p.CategoriesOut),
+    "priority.list_active": _spec(200, p.CategoriesOut),
+    "priority.create": _spec(201, p.CategoryOut, 409),
+    "priority.update": _spec(200, p.CategoryOut, 404, 409),
 }
 # Answers that are not JSON objects: what they are, by endpoint.
 OTHER_CONTENT: dict[str, dict[str, Any]] = {

@@ -10,6 +10,7 @@ from server.models.idempotency import IdempotencyKey
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
+from server.models.priority import PriorityCategory
 from server.models.users import ApiToken, Display, LoginSession, Role, User
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Patient",
+    "PriorityCategory",
     "QueuePlan",
     "Role",
     "Room",

@@ -84,6 +84,10 @@ class Appointment(Base):
     checkin_method: Mapped[CheckinMethod | None] = mapped_column(
         str_enum(CheckinMethod), nullable=True
     )
+    # The priority category staff chose at check-in (None: none); its name is never public.
+    priority_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("priority_categories.id"), nullable=True
+    )
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

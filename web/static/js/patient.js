@@ -36,6 +36,7 @@ const REASONS = {
   emergency_ahead: "An emergency was taken before you",
   returning_ahead: "A patient who had been called came back before you",
   urgent_ahead: "An urgent patient was taken before you",
+  priority_ahead: "A patient with priority was taken before you",
   doctor_away: "Your doctor is not at their desk: another doctor will see you",
   replanned: "The queue was re-planned",
 };

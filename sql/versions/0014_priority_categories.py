@@ -1,0 +1,56 @@
+"""priority categories and the one a patient was checked in with
+
+Revision ID: 0014
+Revises: 0008
+Create Date: 2026-11-30 01:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0014'
+down_revision: str | None = '0008'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'priority_categories',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(60), nullable=False),
+        sa.Column('weight', sa.Integer(), nullable=False),
+        sa.Column('max_wait_min', sa.Integer(), nullable=True),
+        sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            'weight BETWEEN 1 AND 10', name=op.f('ck_priority_categories_weight_range')
+        ),
+        sa.CheckConstraint(
+            'max_wait_min IS NULL OR max_wait_min BETWEEN 1 AND 720',
+            name=op.f('ck_priority_categories_max_wait'),
+        ),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_priority_categories')),
+        sa.UniqueConstraint('name', name=op.f('uq_priority_categories_name')),
+    )
+    with op.batch_alter_table('appointments') as batch:
+        batch.add_column(sa.Column('priority_category_id', sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            op.f('fk_appointments_priority_category_id_priority_categories'),
+            'priority_categories',
+            ['priority_category_id'],
+            ['id'],
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('appointments') as batch:
+        batch.drop_constraint(
+            op.f('fk_appointments_priority_category_id_priority_categories'), type_='foreignkey'
+        )
+        batch.drop_column('priority_category_id')
+    op.drop_table('priority_categories')
