@@ -16,6 +16,8 @@ down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+FK = 'fk_appointments_priority_category_id_priority_categories'
+
 
 def upgrade() -> None:
     op.create_table(
@@ -37,20 +39,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_priority_categories')),
         sa.UniqueConstraint('name', name=op.f('uq_priority_categories_name')),
     )
-    with op.batch_alter_table('appointments') as batch:
-        batch.add_column(sa.Column('priority_category_id', sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            op.f('fk_appointments_priority_category_id_priority_categories'),
-            'priority_categories',
-            ['priority_category_id'],
-            ['id'],
-        )
+    # A plain ADD COLUMN: a batch copy of appointments would mangle its generated column on
+    # SQLite, which takes the reference inline (MariaDB gets a named constraint).
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    op.add_column(
+        'appointments',
+        sa.Column(
+            'priority_category_id',
+            sa.Integer(),
+            sa.ForeignKey('priority_categories.id', name=FK),
+            nullable=True,
+        ),
+        inline_references=sqlite,
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('appointments') as batch:
-        batch.drop_constraint(
-            op.f('fk_appointments_priority_category_id_priority_categories'), type_='foreignkey'
-        )
-        batch.drop_column('priority_category_id')
+    if op.get_bind().dialect.name == 'sqlite':
+        with op.batch_alter_table('appointments') as batch:
+            batch.drop_column('priority_category_id')
+    else:
+        op.drop_constraint(FK, 'appointments', type_='foreignkey')
+        op.drop_column('appointments', 'priority_category_id')
     op.drop_table('priority_categories')
