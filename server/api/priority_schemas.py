@@ -8,7 +8,7 @@ from server.api.fields import Id, Line
 from server.api.schemas import Strict
 
 WEIGHT = Field(ge=1, le=10, description="one minute of this patient's wait counts this many")
-MAX_WAIT = Field(ge=1, le=720, description="minutes from arrival; null: no maximum wait")
+MAX_WAIT = Field(None, ge=1, le=720, description="minutes from arrival; null: no maximum wait")
 
 
 def _named(value: str | None) -> str | None:
