@@ -35,10 +35,17 @@ class CategoryPatch(Strict):
     """Only the fields given change; `max_wait_min: null` removes the maximum wait."""
 
     # Absent: unchanged. Only max_wait_min may be null.
-    name: Line = Field(None, min_length=1, max_length=60)
-    weight: StrictInt = Field(None, ge=1, le=10)
+    name: Line | None = Field(None, min_length=1, max_length=60)
+    weight: StrictInt | None = Field(None, ge=1, le=10)
     max_wait_min: StrictInt | None = Field(None, ge=1, le=720)
-    active: StrictBool = Field(None)
+    active: StrictBool | None = None
+
+    @field_validator("name", "weight", "active", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null (leave the field out to keep it)")
+        return value
 
     @field_validator("name")
     @classmethod
