@@ -63,6 +63,8 @@ function item(tag, ticket, text) {
   const node = document.createElement(tag);
   node.textContent = text;
   if (ticket.urgency === "emergency") node.classList.add("emergency");
+  // A neutral marker only: the board never knows which priority category it is.
+  if (ticket.priority) node.classList.add("priority");
   return node;
 }
 

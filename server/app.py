@@ -23,6 +23,7 @@ from server.api import (
     patients,
     queue,
 )
+from server.api import admin_priority as priority_api
 from server.api import admin_setup as setup_api
 from server.api import checkin as checkin_api
 from server.api import desk as desk_api
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         admin.bp,
         setup_api.bp,
         admin_rotas.bp,
+        priority_api.bp,
         dashboard.bp,
         desk_api.bp,
         notify_api.bp,

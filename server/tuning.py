@@ -56,6 +56,11 @@ class SolverSettings(BaseSettings):
     # patient is placed ahead (docs/architecture.md, "ahead").
     disruption_penalty: int = 10
     max_moveback: int = 0
+    # Priority categories: at most this many later arrivals with priority ahead of anyone
+    # (their passes are excused from max_moveback, but only this many); the cost of a
+    # minute a priority patient starts beyond their maximum wait.
+    max_priority_passes: int = 3
+    overdue_penalty: int = 20
     # CP-SAT may move an "any doctor" patient between this many doctors.
     max_doctor_options: int = 2
     # CP-SAT's plan replaces the greedy one only when it saves at least this much cost

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.actions.common import audit, audit_row, change_status, load_ticket, publish
+from server.actions.priority import give_category
 from server.actions.rows import insert_loaded
 from server.actions.tokens import next_token_number
 from server.auth.actor import Actor
@@ -347,8 +349,10 @@ async def register_walk_in(
     reason: str = "",
     kind: EventKind = EventKind.WALK_IN,
     method: CheckinMethod = CheckinMethod.DESK,
+    priority_category_id: int | None = None,
 ) -> Ticket:
-    """Register a patient who came to the desk (or a kiosk); the ticket starts waiting."""
+    """Register a patient who came to the desk (or a kiosk); the ticket starts waiting (with a
+    priority category if the desk chose one)."""
     patient = await session.get(Patient, patient_id)
     if patient is None:
         raise not_found("patient", patient_id)
@@ -373,8 +377,16 @@ async def register_walk_in(
         checkin_method=method,
         updated_at=now,
     )
+    await give_category(session, appointment, priority_category_id)
     session.add(appointment)
     ticket = await issue_ticket(session, appointment, department, now)
+    details: dict[str, Any] = {
+        "token": ticket.token,
+        "urgency": urgency.value,
+        "method": method.value,
+    }
+    if priority_category_id is not None:
+        details["priority_category_id"] = priority_category_id
     audit(
         session,
         actor,
@@ -382,7 +394,7 @@ async def register_walk_in(
         appointment,
         to_status=TicketStatus.WAITING,
         now=now,
-        details={"token": ticket.token, "urgency": urgency.value, "method": method.value},
+        details=details,
     )
     await publish(session, kind, ticket, now, new_ticket=True)
     return ticket

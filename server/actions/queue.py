@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions.booking import register_walk_in
 from server.actions.common import change_status, load_ticket, publish
 from server.actions.presence import open_desk
+from server.actions.priority import give_category
 from server.auth.actor import Actor
 from server.errors import Conflict, Invalid, forbidden, not_found
 from server.events import KIND_OF, EventKind
@@ -232,8 +233,9 @@ async def check_in(
     method: CheckinMethod = CheckinMethod.DESK,
     late_after_min: int | None = None,
     details: dict[str, Any] | None = None,
+    priority_category_id: int | None = None,
 ) -> Ticket:
-    """The booked patient has arrived: they start waiting.
+    """The booked patient has arrived: they start waiting (in a priority category if given).
 
     More than `late_after_min` past the appointment time (None: never) the check-in is late:
     its minutes are kept, and the plan fits the patient in from their arrival.
@@ -248,7 +250,10 @@ async def check_in(
     appointment = ticket.appointment
     late = minutes_late(appointment.scheduled_at, now)
     late_min = late if late_after_min is not None and late > late_after_min else None
+    await give_category(session, appointment, priority_category_id)
     extra = {**(details or {}), "method": method.value, "late_min": late_min}
+    if priority_category_id is not None:
+        extra["priority_category_id"] = priority_category_id
     change_status(session, actor, ticket, TicketEvent.CHECK_IN, now, details=extra)
     ticket.arrived_at = now
     appointment.checkin_method, appointment.late_min = method, late_min

@@ -162,6 +162,7 @@ async def walk_in(data: WalkInIn) -> Answer:
             doctor_id=data.doctor_id,
             urgency=data.urgency,
             reason=data.reason,
+            priority_category_id=data.priority_category_id,
         ),
         with_link,
     )

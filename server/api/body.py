@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from quart import Request
+from pydantic import BaseModel, ValidationError
+from quart import Request, request
+from quart_schema import DataSource, RequestSchemaValidationError
+from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 
 from server.errors import APIError
+
+Handler = Callable[..., Any]
 
 # Our schemas nest two levels at most; anything far deeper is an attack on the parser.
 MAX_DEPTH = 32
@@ -72,3 +79,26 @@ class StrictJSONRequest(Request):
         if cache:
             self._cached_json[silent] = result
         return result
+
+
+def optional_request(model_class: type[BaseModel]) -> Callable[[Handler], Handler]:
+    """Validate a JSON body that may be left out (as `{}`), like quart-schema's own decorator.
+
+    For routes that took no body before: existing clients keep posting none.
+    """
+
+    def decorator(func: Handler) -> Handler:
+        setattr(func, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model_class, DataSource.JSON))
+
+        @wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            data = await request.get_json()
+            try:
+                model = model_class.model_validate({} if data is None else data)
+            except ValidationError as error:
+                raise RequestSchemaValidationError(error) from None
+            return await func(*args, data=model, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -71,6 +71,14 @@ class DoctorRowOut(MetricsOut):
     department: str
 
 
+class CategoryRowOut(MetricsOut):
+    id: int | None = Field(description="null: the patients without a priority category")
+    name: str
+    max_wait_min: int | None
+    over_max_wait: int = Field(description="waited beyond the maximum (called late, or still)")
+    waiting: int
+
+
 class DashboardOut(BaseModel):
     day: date
     from_: date = Field(alias="from")
@@ -79,6 +87,9 @@ class DashboardOut(BaseModel):
     totals: MetricsOut
     departments: list[DepartmentRowOut]
     doctors: list[DoctorRowOut]
+    categories: list[CategoryRowOut] = Field(
+        description="waits per priority category, then without one (empty: no categories)"
+    )
 
 
 def _day(today: date, name: str = "day") -> date:

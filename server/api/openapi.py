@@ -13,6 +13,7 @@ from quart_schema.validation import (
 )
 from werkzeug.routing import BaseConverter, Rule
 
+from server.api import priority_schemas as p
 from server.api import responses as r
 from server.api import setup_schemas as setup
 from server.api import waitlist as w
@@ -119,6 +120,10 @@ RESPONSES: dict[str, Spec] = {
     "waitlist.leave": _spec(200, w.EntryOut, 404, 409),
     "waitlist.confirm": _spec(201, r.TicketLinkOut, *CHANGE),
     "waitlist.decline": _spec(200, w.OfferAnswerOut, 404, 409),
+    "priority.list_all": _spec(200, p.CategoriesOut),
+    "priority.list_active": _spec(200, p.CategoriesOut),
+    "priority.create": _spec(201, p.CategoryOut, 409),
+    "priority.update": _spec(200, p.CategoryOut, 404, 409),
 }
 RESPONSES.update(ROTA_RESPONSES)  # the weekly rota's routes declare theirs beside them
 # Answers that are not JSON objects: what they are, by endpoint.

@@ -10,8 +10,10 @@ from quart_schema import validate_request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking, queue
+from server.api.body import optional_request
 from server.api.clinic import date_arg
 from server.api.idempotency import Answer, created
+from server.api.priority_schemas import CheckInIn
 from server.api.schemas import CallIn, EmergencyIn, ReasonIn, TransferIn
 from server.api.views import ticket_out
 from server.auth.actor import Actor
@@ -75,12 +77,21 @@ def _now() -> Any:
 
 @bp.post("/tickets/<int:ticket_id>/check-in")
 @requires("ticket.check_in")
-async def check_in(ticket_id: int) -> dict[str, Any]:
-    """Check a booked patient in: they start waiting."""
+@optional_request(CheckInIn)
+async def check_in(ticket_id: int, data: CheckInIn) -> dict[str, Any]:
+    """Check a booked patient in: they start waiting (in a priority category, if chosen)."""
     late = clinic().settings.checkin_late_min
+    category = data.priority_category_id
     return await _run_step(
         ticket_id,
-        lambda s, a, t: queue.check_in(s, a, ticket_id=t, now=_now(), late_after_min=late),
+        lambda s, a, t: queue.check_in(
+            s,
+            a,
+            ticket_id=t,
+            now=_now(),
+            late_after_min=late,
+            priority_category_id=category,
+        ),
     )
 
 

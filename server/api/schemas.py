@@ -100,6 +100,7 @@ class WalkInIn(Strict):
     doctor_id: Id | None = None
     urgency: Urgency = Urgency.ROUTINE
     reason: Text = Field("", max_length=500)
+    priority_category_id: Id | None = None
 
 
 class EmergencyIn(Strict):

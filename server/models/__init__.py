@@ -10,6 +10,7 @@ from server.models.idempotency import IdempotencyKey
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.models.patients import ContactPreference, Patient
 from server.models.planning import QueuePlan
+from server.models.priority import PriorityCategory
 from server.models.rotas import ClinicClosure, DoctorLeave, SessionTemplate
 from server.models.users import ApiToken, Display, DisplayKind, LoginSession, Role, User
 from server.models.waitlist import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
@@ -36,6 +37,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Patient",
+    "PriorityCategory",
     "QueuePlan",
     "Role",
     "Room",

@@ -87,6 +87,10 @@ class Appointment(Base):
     # Minutes past the appointment time of a late check-in (None: on time, or a walk-in); the
     # plan then fits the patient in from their arrival instead of their appointment time.
     late_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The priority category staff chose at check-in (None: none); its name is never public.
+    priority_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("priority_categories.id"), nullable=True
+    )
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -13,7 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import not_found
-from server.models import Appointment, Department, Doctor, DoctorSession, Slot, Ticket
+from server.models import (
+    Appointment,
+    Department,
+    Doctor,
+    DoctorSession,
+    PriorityCategory,
+    Slot,
+    Ticket,
+)
 from server.models.appointments import Source
 from server.queries.outcome import Block, capacity, doctor_days
 from server.queries.outcome import percentile as percentile
@@ -48,6 +56,7 @@ class Visit:
     completed_at: datetime | None = None
     transferred_at: datetime | None = None
     day: date | None = None
+    priority_category_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +209,51 @@ class Names:
 
     departments: dict[int, str]
     doctors: dict[int, str]
+    # Priority categories by id: (name, maximum wait in minutes or None).
+    categories: dict[int, tuple[str, int | None]] = field(default_factory=dict)
+
+
+NO_CATEGORY = "No priority category"
+
+
+def over_max_wait(visits: Iterable[Visit], max_wait_min: int | None, now: datetime) -> int:
+    """Count visits that waited longer than the maximum: called after it, or still waiting."""
+    if max_wait_min is None:
+        return 0
+    count = 0
+    for v in visits:
+        if v.checked_in_at is None:
+            continue
+        if v.status is TicketStatus.WAITING:
+            waited = _minutes(v.checked_in_at, now)
+        else:
+            waited = _minutes(v.checked_in_at, v.called_at)
+        count += waited is not None and waited > max_wait_min
+    return count
+
+
+def by_category(
+    visits: Sequence[Visit], names: Names, now: datetime, zone: tzinfo
+) -> list[dict[str, Any]]:
+    """One row per priority category (then the patients without one): waits and the rest."""
+    if not names.categories and all(v.priority_category_id is None for v in visits):
+        return []
+    groups = group_by(visits, lambda v: v.priority_category_id)
+    rows: list[dict[str, Any]] = []
+    ordered = sorted(names.categories.items(), key=lambda item: item[1][0].lower())
+    for category_id, (name, max_wait) in [*ordered, (None, (NO_CATEGORY, None))]:
+        mine = groups.get(category_id, [])
+        rows.append(
+            {
+                "id": category_id,
+                "name": name,
+                "max_wait_min": max_wait,
+                "over_max_wait": over_max_wait(mine, max_wait, now),
+                "waiting": sum(v.status is TicketStatus.WAITING for v in mine),
+                **asdict(summarize(mine, now, zone)),
+            }
+        )
+    return rows
 
 
 def dashboard(
@@ -257,6 +311,7 @@ def dashboard(
                 per_doctor, key=lambda k: (department_name(k[1]), k[0] is None, doctor_name(k))
             )
         ],
+        "categories": by_category(visits, names, now, zone),
     }
 
 
@@ -276,6 +331,7 @@ VISIT_COLUMNS = (
     Appointment.completed_at,
     Appointment.transferred_at,
     Appointment.day,
+    Appointment.priority_category_id,
 )
 
 
@@ -323,6 +379,14 @@ async def load_dashboard(
         .tuples()
         .all()
     )
+    categories = {
+        category_id: (name, max_wait)
+        for category_id, name, max_wait in (
+            await session.execute(
+                select(PriorityCategory.id, PriorityCategory.name, PriorityCategory.max_wait_min)
+            )
+        ).tuples()
+    }
     blocks = [
         # A doctor who left early worked until then.
         Block(doctor, department, on, starts, min(ends, closed) if closed else ends)
@@ -330,7 +394,7 @@ async def load_dashboard(
     ]
     return dashboard(
         rows,
-        Names(department_names, doctor_names),
+        Names(department_names, doctor_names, categories),
         day=day,
         now=now,
         zone=zone,
@@ -403,6 +467,8 @@ def to_csv(board: dict[str, Any]) -> str:
         writer.writerow(_csv_row("department", row))
     for row in board["doctors"]:
         writer.writerow(_csv_row("doctor", row))
+    for row in board.get("categories", []):
+        writer.writerow(_csv_row("priority_category", row))
     return out.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from server.queries.live import (
     live_tickets,
     recent_durations,
 )
+from server.queries.priority import Rule, rules_of
 from server.queue.state import TicketStatus
 from server.scheduling.planning import CurrentPlan, Place, context_of, current_plan, pool_of
 
@@ -44,9 +46,11 @@ def ticket_view(
     names: bool,
     now: datetime | None = None,
     rank: int | None = None,
+    categories: Mapping[int, Rule] | None = None,
 ) -> dict[str, Any]:
-    """Render one ticket; names only for screens of staff, never for boards."""
+    """Render one ticket; names (and a priority category's) only for staff, never for boards."""
     appointment = ticket.appointment
+    category = appointment.priority_category_id
     waiting = place is not None and appointment.status is TicketStatus.WAITING
     view: dict[str, Any] = {
         "ticket_id": ticket.id,
@@ -72,8 +76,14 @@ def ticket_view(
         "call_count": ticket.call_count,
         # 1 = the first to be called in the department by the current plan (None: not waiting).
         "plan_rank": rank if waiting else None,
+        # A neutral marker: the category itself is health information, for staff only.
+        "priority": category is not None,
     }
     if names:
+        rule = (categories or {}).get(category) if category is not None else None
+        view["priority_category"] = (
+            {"id": rule.category_id, "name": rule.name} if rule is not None else None
+        )
         view["patient"] = {
             "id": appointment.patient.id,
             "name": appointment.patient.full_name,
@@ -136,6 +146,7 @@ async def department_snapshot(
         ),
     )
     pool = set(pool_of(plan.doctors))
+    categories = await rules_of(session, plan.tickets) if names else {}
     return {
         "department": {
             "id": department.id,
@@ -156,7 +167,9 @@ async def department_snapshot(
                 "late": d.late,
                 "working": d.doctor.id in pool,
                 "line": call_line(plan, d.doctor.id),
-                "current": ticket_view(d.current, None, rooms, names=names) if d.current else None,
+                "current": ticket_view(d.current, None, rooms, names=names, categories=categories)
+                if d.current
+                else None,
             }
             for d in plan.doctors
         ],
@@ -168,6 +181,7 @@ async def department_snapshot(
                 names=names,
                 now=now,
                 rank=rank[t.id] + 1 if t.id in rank else None,
+                categories=categories,
             )
             for t in ordered
         ],

@@ -29,13 +29,21 @@ class QueueEntry:
     arrived_at: datetime
     scheduled_at: datetime | None = None  # booked patients keep their appointment time
     plan_rank: int | None = None  # the scheduler's order, once it has one
+    # The weight of the patient's priority category (1: none), as in the solver's plans.
+    priority_weight: int = 1
 
 
-def default_key(entry: QueueEntry) -> tuple[int, int, datetime, int]:
-    """Sort key: urgency, then the scheduler's plan, then appointment or arrival time."""
+def default_key(entry: QueueEntry) -> tuple[int, int, int, datetime, int]:
+    """Sort key: urgency, the scheduler's plan, priority weight, then appointment or arrival."""
     reference = entry.scheduled_at or entry.arrived_at
     planned = entry.plan_rank if entry.plan_rank is not None else 1 << 30
-    return (URGENCY_RANK[entry.urgency], planned, reference, entry.ticket_id)
+    return (
+        URGENCY_RANK[entry.urgency],
+        planned,
+        -entry.priority_weight,
+        reference,
+        entry.ticket_id,
+    )
 
 
 class QueueOrder(Protocol):
@@ -45,7 +53,7 @@ class QueueOrder(Protocol):
 
 
 def priority_order(entries: Iterable[QueueEntry]) -> list[QueueEntry]:
-    """Order by urgency, plan rank, then appointment or arrival time."""
+    """Order by urgency, plan rank, priority weight, then appointment or arrival time."""
     return sorted(entries, key=default_key)
 
 

@@ -39,13 +39,13 @@ def board_view(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     """Cut a department snapshot down to what a TV board shows: tokens and rooms, no people."""
     tickets = snapshot["tickets"]
     serving = [
-        _pick(t, ("token", "status", "room", "urgency", "called_at", "call_count"))
+        _pick(t, ("token", "status", "room", "urgency", "priority", "called_at", "call_count"))
         for t in tickets
         if t["status"] in SERVING
     ]
     waiting = [t for t in tickets if t["status"] == "waiting"]
     upcoming = [
-        _pick(t, ("token", "urgency", "ahead", "position", "wait_min"))
+        _pick(t, ("token", "urgency", "priority", "ahead", "position", "wait_min"))
         for t in waiting[:NEXT_ON_BOARD]
     ]
     return {

@@ -9,7 +9,7 @@ worker's CP-SAT plan replaces it only when it saves a meaningful margin.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import cache
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.events import EventKind, QueueEvent
 from server.models import QueuePlan, Ticket
 from server.queries.live import DoctorState, doctors_today, live_tickets
+from server.queries.priority import Rule, rules_of
 from server.queue.state import TicketStatus
 from server.scheduling import versions
 from server.scheduling.settings import SolverSettings
@@ -38,9 +39,10 @@ from server.solver.types import (
 EMERGENCY_AHEAD = "emergency_ahead"
 RETURNING_AHEAD = "returning_ahead"
 URGENT_AHEAD = "urgent_ahead"
+PRIORITY_AHEAD = "priority_ahead"  # a patient of a priority category (never named)
 DOCTOR_AWAY = "doctor_away"
 REPLANNED = "replanned"  # none of the above: a bug the replay test looks for
-REASONS = (EMERGENCY_AHEAD, RETURNING_AHEAD, URGENT_AHEAD, DOCTOR_AWAY, REPLANNED)
+REASONS = (EMERGENCY_AHEAD, RETURNING_AHEAD, URGENT_AHEAD, PRIORITY_AHEAD, DOCTOR_AWAY, REPLANNED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +149,14 @@ def queue_state(
     version: int,
     now: datetime,
     day: date,
+    rules: Mapping[int, Rule] | None = None,
 ) -> QueueState:
-    """Describe the waiting line for the solver, with each ticket's previous place."""
+    """Describe the waiting line for the solver, with each ticket's previous place.
+
+    `rules` are the priority categories the tickets hold, by id (their weight and maximum
+    wait go to the solver as plain data).
+    """
+    rules = rules or {}
     midnight = midnight_of(day)
     now_min = minutes(now, midnight)
     present = [d for d in doctors if d.clock.can_start(0.0)]
@@ -164,6 +172,8 @@ def queue_state(
         back = returning(ticket)
         # A returning patient keeps their first arrival (a requeue stamps a new one).
         arrived = (ticket.created_at if back else ticket.arrived_at) or appointment.booked_at
+        category = appointment.priority_category_id
+        rule = rules.get(category) if category is not None else None
         tickets.append(
             WaitingTicket(
                 ticket_id=ticket.id,
@@ -181,6 +191,8 @@ def queue_state(
                 previous_doctor_id=before.doctor_id if before else None,
                 pinned_doctor=pinned,
                 jumps=back or appointment.urgency.value == "urgent",
+                priority_weight=rule.weight if rule else 1,
+                max_wait_min=rule.max_wait_min if rule else None,
             )
         )
     return QueueState(
@@ -286,6 +298,8 @@ def _reason(newly: list[Ticket], old_doctor: int, new_doctor: int, away: set[int
         return RETURNING_AHEAD
     if "urgent" in urgencies:
         return URGENT_AHEAD
+    if any(t.appointment.priority_category_id is not None for t in newly):
+        return PRIORITY_AHEAD
     if old_doctor != new_doctor and old_doctor in away:
         return DOCTOR_AWAY
     return REPLANNED
@@ -347,7 +361,8 @@ async def current_plan(
             # reason is never lost between two events (notifications compare it too).
             before = session.info.setdefault("shown_plans", {})
             shown = plan_from_json(before.setdefault((department_id, day), data))
-        state = queue_state(waiting, doctors, shown, version, now, day)
+        rules = await rules_of(session, waiting)
+        state = queue_state(waiting, doctors, shown, version, now, day, rules)
         plan = greedy_plan(state, ctx.policy)
         reasons = explain(shown, plan, {t.id: t for t in tickets}, doctors)
         if store:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.queries.live import doctors_today, live_tickets
+from server.queries.priority import rules_of
 from server.queue.state import TicketStatus
 from server.scheduling import versions
 from server.scheduling.planning import (
@@ -52,5 +53,6 @@ async def read_queue(
     waiting = [t for t in tickets if t.appointment.status is TicketStatus.WAITING]
     if not present or not waiting:
         return None
-    state = queue_state(waiting, doctors, previous, row.version if row else 0, now, day)
+    rules = await rules_of(session, waiting)
+    state = queue_state(waiting, doctors, previous, row.version if row else 0, now, day, rules)
     return Reading(state, previous, midnight_of(day), pool_of(doctors))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from server.solver.policy import SolverPolicy
-from server.solver.sequencing import Prepared, lateness_due
+from server.solver.sequencing import Prepared, excuses, lateness_due
 from server.solver.types import Plan, PlanEntry, PlanSource, SolveStats, WaitingTicket
 
 
@@ -50,26 +50,49 @@ def plan_cost(prep: Prepared, plan: Plan, policy: SolverPolicy) -> int:
     cost = 0
     for e in plan.entries:
         t = tickets[e.ticket_id]
-        cost += policy.weight(t.urgency) * max(0, e.start_min - lateness_due(t, policy))
+        weight = policy.weight(t.urgency) * t.priority_weight
+        cost += weight * max(0, e.start_min - lateness_due(t, policy))
         cost += policy.overtime_penalty * max(
             0, e.start_min - prep.doctors[e.doctor_id].session_end
         )
+        deadline = t.wait_deadline
+        if deadline is not None:
+            cost += policy.overdue_penalty * max(0, e.start_min - deadline)
         if t.urgency != "emergency":
-            jumped = jumpers_ahead(prep, plan, e)
+            jumped = jumpers_ahead(prep, plan, e, tickets)
             cost += policy.disruption_penalty * prep.moved_back(t, e.doctor_id, e.position, jumped)
     return cost
 
 
-def jumpers_ahead(prep: Prepared, plan: Plan, entry: PlanEntry) -> int:
-    """Return how many jumpers the plan puts ahead of `entry` on its doctor."""
-    if not prep.jumpers:
+def jumpers_ahead(
+    prep: Prepared,
+    plan: Plan,
+    entry: PlanEntry,
+    tickets: Mapping[int, WaitingTicket] | None = None,
+) -> int:
+    """Return how many tickets the plan puts ahead of `entry` that excuse a lost place.
+
+    Jumpers (returning, urgent newcomers) always do; priority patients do unless they were
+    ahead of it already.
+    """
+    if not prep.jumpers and not prep.priority:
         return 0
+    if not prep.priority:
+        return sum(
+            1
+            for e in plan.entries
+            if e.doctor_id == entry.doctor_id
+            and e.position < entry.position
+            and e.ticket_id in prep.jumpers
+        )
+    found = tickets if tickets is not None else {t.ticket_id: t for t in prep.state.tickets}
+    me = found[entry.ticket_id]
     return sum(
         1
         for e in plan.entries
         if e.doctor_id == entry.doctor_id
         and e.position < entry.position
-        and e.ticket_id in prep.jumpers
+        and excuses(prep, found[e.ticket_id], me)
     )
 
 

@@ -47,6 +47,11 @@ class SolverPolicy:
     walk_in_grace_min: int = 0
     # Cost of each minute a patient is planned to start after the doctor's session end.
     overtime_penalty: int = 2
+    # Priority categories: P, the most patients of a priority category who came later that
+    # may be ahead of anyone at any time (each pass is excused from K, but only P of them);
+    # and the cost of each minute a priority patient starts beyond their maximum wait.
+    max_priority_passes: int = 3
+    overdue_penalty: int = 20
 
     # A ticket any of many doctors may see is offered to at most this many in CP-SAT:
     # its previous doctor, the greedy plan's, then the least loaded.

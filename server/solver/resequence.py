@@ -14,7 +14,7 @@ from server.solver.cpsat import remaining, solve
 from server.solver.greedy import greedy_orders
 from server.solver.plans import build_plan, jumpers_ahead, plan_cost
 from server.solver.policy import SolverPolicy
-from server.solver.sequencing import Prepared, lateness_due, prepare
+from server.solver.sequencing import Prepared, excuses, lateness_due, overtakers, overtakes, prepare
 from server.solver.types import Plan, QueueState, SolveStats, WaitingTicket
 
 Lit = cp_model.LiteralT
@@ -37,6 +37,8 @@ class _Model:
     late: dict[int, cp_model.IntVar] = field(default_factory=dict)
     overtime: dict[int, cp_model.IntVar] = field(default_factory=dict)
     moved: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    # Minutes a priority patient starts beyond their maximum wait.
+    overdue: dict[int, cp_model.IntVar] = field(default_factory=dict)
     queues: dict[int, list[WaitingTicket]] = field(default_factory=dict)
 
 
@@ -54,6 +56,8 @@ def resequence(
     orders = greedy_orders(prep, policy)
     greedy = build_plan(prep, orders, "greedy", _no_stats())
     greedy = replace(greedy, stats=replace(greedy.stats, objective=plan_cost(prep, greedy, policy)))
+    if prep.priority:
+        prep = replace(prep, pass_floor=_pass_floor(prep, orders, policy))
     narrowed = _narrow_doctors(prep, orders, policy)
     parts = _solve_parts(_split(narrowed), policy, (hint, greedy), seed, started)
     solved = [p for p in parts if p.orders is not None]
@@ -74,6 +78,19 @@ class _Part:
     stats: SolveStats
     bound: float
     first_at: float | None
+
+
+def _pass_floor(
+    prep: Prepared, orders: dict[int, list[WaitingTicket]], policy: SolverPolicy
+) -> dict[int, int]:
+    """Return, per ticket, the priority passes CP-SAT may allow: P, or greedy's if more."""
+    # The greedy plan is the model's hint: it must be feasible, even on a state whose
+    # earlier plans had more passes (a category edited meanwhile).
+    floor: dict[int, int] = {}
+    for queue in orders.values():
+        for k, t in enumerate(queue):
+            floor[t.ticket_id] = max(policy.max_priority_passes, overtakers(t, queue[:k]))
+    return floor
 
 
 def _split(prep: Prepared) -> list[Prepared]:
@@ -267,16 +284,30 @@ def _add_ticket_costs(m: _Model, t: WaitingTicket, horizon: int) -> None:
     m.overtime[tid] = m.model.new_int_var(0, max(0, horizon - min(ends)), f"over_{tid}")
     session_end = _wsum(on, lambda d: prep.doctors[d].session_end)
     m.model.add(m.overtime[tid] >= m.start[tid] - session_end)
+    deadline = t.wait_deadline
+    if deadline is not None:
+        m.overdue[tid] = m.model.new_int_var(0, max(0, horizon - deadline), f"overdue_{tid}")
+        m.model.add(m.overdue[tid] >= m.start[tid] - deadline)
+    if prep.priority:
+        # At most P (or the hint's count) later arrivals of a priority category ahead.
+        passers = [
+            m.ahead[o.ticket_id, tid, d] for d in options for o in m.queues[d] if overtakes(o, t)
+        ]
+        if passers:
+            m.model.add(
+                cp_model.LinearExpr.sum(passers)
+                <= prep.pass_floor.get(tid, policy.max_priority_passes)
+            )
     rank = prep.previous_rank[tid]
     if rank is not None:
-        # Places moved back beyond those newly inserted emergencies and jumpers explain;
-        # at most K.
+        # Places moved back beyond those newly inserted emergencies, jumpers and priority
+        # patients (within P) explain; at most K.
         allowed = _wsum(on, lambda d: prep.new_emergencies[d]) + rank
         jumpers = [
             (o, m.ahead[o.ticket_id, tid, d])
             for d in options
             for o in m.queues[d]
-            if o is not t and o.ticket_id in prep.jumpers
+            if excuses(prep, o, t)
         ]
         if jumpers:
             allowed = allowed + _wsum(jumpers, lambda _: 1)
@@ -297,9 +328,12 @@ def _objective(m: _Model) -> cp_model.LinearExprT:
     terms: list[cp_model.LinearExprT] = []
     for t in m.prep.others:
         tid = t.ticket_id
-        terms += [policy.weight(t.urgency) * m.late[tid], policy.overtime_penalty * m.overtime[tid]]
+        weight = policy.weight(t.urgency) * t.priority_weight
+        terms += [weight * m.late[tid], policy.overtime_penalty * m.overtime[tid]]
         if tid in m.moved:
             terms.append(policy.disruption_penalty * m.moved[tid])
+        if tid in m.overdue:
+            terms.append(policy.overdue_penalty * m.overdue[tid])
     return cp_model.LinearExpr.sum(terms) + _emergency_cost(m.prep, policy)
 
 
@@ -367,6 +401,9 @@ def _hint_values(m: _Model, plan: Plan) -> None:
         if t.ticket_id in m.moved:
             back = prep.moved_back(t, e.doctor_id, e.position, jumpers_ahead(prep, plan, e))
             m.model.add_hint(m.moved[t.ticket_id], min(back, policy.max_moveback))
+        deadline = t.wait_deadline
+        if t.ticket_id in m.overdue and deadline is not None:
+            m.model.add_hint(m.overdue[t.ticket_id], max(0, e.start_min - deadline))
 
 
 def _decode(m: _Model, solver: cp_model.CpSolver) -> dict[int, list[WaitingTicket]]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from server.solver.policy import SolverPolicy
 from server.solver.types import (
@@ -33,6 +34,11 @@ class Prepared:
     unplaced: tuple[int, ...]
     # Newcomers that may go ahead of placed tickets (WaitingTicket.jumps, no previous rank).
     jumpers: frozenset[int] = frozenset()
+    # Tickets with a priority category (a weight or a maximum wait).
+    priority: frozenset[int] = frozenset()
+    # Per ticket, the most later-arriving priority patients CP-SAT may put ahead of it:
+    # P, or more where the greedy plan (its hint) already has more (set by `resequence`).
+    pass_floor: dict[int, int] = field(default_factory=dict)
 
     def max_position(
         self, ticket: WaitingTicket, doctor_id: int, policy: SolverPolicy
@@ -63,9 +69,51 @@ def lateness_due(ticket: WaitingTicket, policy: SolverPolicy) -> int:
     return ticket.arrived_at + policy.walk_in_grace_min
 
 
-def priority_key(ticket: WaitingTicket) -> tuple[int, int, int, int]:
-    """Return the greedy order: urgency, then appointment (booked) or arrival (walk-in)."""
-    return (URGENCY_RANK[ticket.urgency], ticket.due_min, ticket.arrived_at, ticket.ticket_id)
+def priority_key(ticket: WaitingTicket) -> tuple[int, int, int, int, int]:
+    """Return the greedy order: urgency, priority weight, then appointment or arrival."""
+    return (
+        URGENCY_RANK[ticket.urgency],
+        -ticket.priority_weight,
+        ticket.due_min,
+        ticket.arrived_at,
+        ticket.ticket_id,
+    )
+
+
+def overtakes(passer: WaitingTicket, ticket: WaitingTicket) -> bool:
+    """Tell whether `passer` ahead of `ticket` is a priority pass: it came later, no more urgent."""
+    return (
+        passer.priority
+        and passer.ticket_id != ticket.ticket_id
+        and ticket.urgency != "emergency"
+        and passer.arrived_at > ticket.arrived_at
+        and URGENCY_RANK[passer.urgency] >= URGENCY_RANK[ticket.urgency]
+    )
+
+
+def overtakers(ticket: WaitingTicket, ahead: Iterable[WaitingTicket]) -> int:
+    """Count the priority patients among `ahead` who came after `ticket` (priority passes)."""
+    return sum(1 for p in ahead if overtakes(p, ticket))
+
+
+def was_ahead(prep: Prepared, passer: WaitingTicket, ticket: WaitingTicket) -> bool:
+    """Tell whether `passer` was ahead of `ticket` in the previous plan, on the same doctor."""
+    a, b = prep.previous_rank[passer.ticket_id], prep.previous_rank[ticket.ticket_id]
+    return (
+        a is not None
+        and b is not None
+        and passer.previous_doctor_id == ticket.previous_doctor_id
+        and a < b
+    )
+
+
+def excuses(prep: Prepared, passer: WaitingTicket, ticket: WaitingTicket) -> bool:
+    """Tell whether `passer` ahead of `ticket` explains a place it lost (jumper or priority)."""
+    if passer.ticket_id == ticket.ticket_id:
+        return False
+    if passer.ticket_id in prep.jumpers:
+        return True
+    return passer.ticket_id in prep.priority and not was_ahead(prep, passer, ticket)
 
 
 def prepare(state: QueueState) -> Prepared:
@@ -103,6 +151,7 @@ def prepare(state: QueueState) -> Prepared:
         jumpers=frozenset(
             t.ticket_id for t in others if t.jumps and previous_rank[t.ticket_id] is None
         ),
+        priority=frozenset(t.ticket_id for t in others if t.priority),
     )
 
 

@@ -115,11 +115,26 @@ class WaitingTicket:
     # A newcomer who may be placed ahead of patients already given a place (a returning
     # patient, an urgent one); everyone behind is told why their position rose.
     jumps: bool = False
+    # Priority category chosen at check-in (aged 65+, pregnancy, ...), as data: how many
+    # routine minutes one minute of this patient's lateness weighs (1: no category), and the
+    # most they should wait from arrival (None: no limit).
+    priority_weight: int = 1
+    max_wait_min: int | None = None
 
     @property
     def due_min(self) -> int:
         """Return the minute lateness is measured from: the appointment, else arrival."""
         return self.appointment_at if self.appointment_at is not None else self.arrived_at
+
+    @property
+    def priority(self) -> bool:
+        """Tell whether a priority category moves this patient up (a weight or a limit)."""
+        return self.priority_weight > 1 or self.max_wait_min is not None
+
+    @property
+    def wait_deadline(self) -> int | None:
+        """Return the minute this patient reaches their maximum wait (None: no limit)."""
+        return None if self.max_wait_min is None else self.arrived_at + self.max_wait_min
 
     def candidate_doctors(self) -> tuple[int, ...]:
         """Return the doctors this ticket may be planned on."""

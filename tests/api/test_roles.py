@@ -178,6 +178,14 @@ async def _slots(c: Clinic) -> Request:
     return "GET", f"/api/slots?doctor_id={c.doctor.id}&date={T0.date().isoformat()}", None
 
 
+async def _priority_create(c: Clinic) -> Request:
+    return "POST", "/api/admin/priority-categories", {"name": "Aged 65+", "weight": 2}
+
+
+async def _priority_offered(c: Clinic) -> Request:
+    return "GET", "/api/priority-categories", None
+
+
 EVERYONE = frozenset(Role)
 CASES = [
     Case("book", frozenset({A, S, N, P}), 201, _book),
@@ -206,6 +214,8 @@ CASES = [
     Case("session_delay", frozenset({A, S, N}), 200, _session_delay),
     Case("desk_day", frozenset({A, D, N, S}), 200, _desk_day),
     Case("slots", EVERYONE, 200, _slots),
+    Case("priority_create", frozenset({A}), 201, _priority_create),
+    Case("priority_offered", frozenset({A, S, N}), 200, _priority_offered),
 ]
 
 

@@ -60,6 +60,20 @@ def test_the_scheduler_plan_orders_within_an_urgency_but_never_above_an_emergenc
     assert ids(priority_order(queue)) == [3, 2, 1]
 
 
+def test_a_priority_weight_goes_first_within_its_urgency_but_not_above_the_plan() -> None:
+    queue = [
+        entry(1, arrived_at=at(0)),
+        entry(2, arrived_at=at(30), priority_weight=3),
+        entry(3, urgency=Urgency.URGENT, arrived_at=at(40)),
+    ]
+    assert ids(priority_order(queue)) == [3, 2, 1]
+    # Without a weight the later patient waits their turn.
+    assert ids(priority_order([entry(1, arrived_at=at(0)), entry(2, arrived_at=at(30))])) == [1, 2]
+    # The scheduler's plan (which already weighs categories) comes first.
+    planned = [entry(1, plan_rank=1), entry(2, plan_rank=2, priority_weight=3)]
+    assert ids(priority_order(planned)) == [1, 2]
+
+
 def test_equal_tickets_keep_a_stable_order_by_id() -> None:
     assert ids(priority_order([entry(9), entry(4), entry(7)])) == [4, 7, 9]
 

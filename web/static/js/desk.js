@@ -8,6 +8,7 @@ import { formatDate, t } from "./i18n.js";
 import { fillDoctors, options } from "./pickers.js";
 import { printButton } from "./print-ticket.js";
 import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
+import { checkInBody, fillPriorityField, loadCategories, priorityPicker } from "./priority.js";
 import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
 import { clockTime, keepWaitedCurrent } from "./time.js";
 
@@ -17,7 +18,7 @@ const RETURNING = ["skipped", "no_show"];
 
 const me = await requireRole(["staff", "nurse", "admin"]);
 const canRecordVitals = me.role !== "staff";
-const [{ departments }, { doctors }] = await Promise.all([api("/api/departments"), api("/api/doctors")]);
+const [{ departments }, { doctors }] = await Promise.all([api("/api/departments"), api("/api/doctors"), loadCategories()]);
 const departmentName = (id) => departments.find((d) => d.id === id)?.name || t("Department {id}", { id: String(id) });
 const doctorName = (id) => doctors.find((d) => d.id === id)?.name || "";
 const snapshots = new Map();
@@ -69,10 +70,10 @@ function arrivalRow(row) {
     tokenCell(row),
     patientCell(row),
     el("td", { class: "d-none d-md-table-cell small" }, row.doctor_id ? doctorName(row.doctor_id) : t("any doctor")),
-    el("td", { class: "text-end" }, el("button", {
+    el("td", { class: "text-end" }, el("div", { class: "d-flex gap-1 justify-content-end" }, priorityPicker(row.ticket_id), el("button", {
       class: "btn btn-sm btn-success", type: "button",
       onclick: (event) => act(event.currentTarget, () => checkIn(row)),
-    }, t("Check in"))));
+    }, t("Check in")))));
 }
 
 function returningRow(row) {
@@ -243,7 +244,7 @@ function cancelButton(visit) {
 function visitItem(visit) {
   const buttons = [];
   if (visit.status === "booked" && visit.day === today()) {
-    buttons.push(el("button", { class: "btn btn-sm btn-success", type: "button", onclick: (event) => act(event.currentTarget, () => checkIn(visit)) }, t("Check in")));
+    buttons.push(priorityPicker(visit.ticket_id), el("button", { class: "btn btn-sm btn-success", type: "button", onclick: (event) => act(event.currentTarget, () => checkIn(visit)) }, t("Check in")));
   }
   if (RETURNING.includes(visit.status) && visit.day === today()) {
     buttons.push(el("button", { class: "btn btn-sm btn-warning", type: "button", onclick: (event) => act(event.currentTarget, () => requeue(visit)) }, t("Requeue")));
@@ -281,7 +282,7 @@ function renderPatient() {
 }
 
 async function checkIn(visit) {
-  await api(`/api/tickets/${visit.ticket_id}/check-in`, { method: "POST" });
+  await api(`/api/tickets/${visit.ticket_id}/check-in`, { method: "POST", body: checkInBody(visit.ticket_id) });
   toast(t("{token} checked in", { token: visit.token }));
   reloadDay();
   await refreshPatient();
@@ -295,12 +296,14 @@ function fillVisitDoctors() {
 $("visit-department").replaceChildren(...options(departments, shownDepartment));
 $("visit-department").addEventListener("change", fillVisitDoctors);
 fillVisitDoctors();
+fillPriorityField($("visit-priority"), $("visit-priority-box"));
 
 function visitBody(withUrgency) {
   const fields = formData($("visit-form"));
   const body = { patient_id: patient.id, department_id: Number(fields.department_id), reason: fields.reason || "" };
   if (fields.doctor_id) body.doctor_id = Number(fields.doctor_id);
   if (withUrgency) body.urgency = fields.urgency;
+  if (withUrgency && fields.priority_category_id) body.priority_category_id = Number(fields.priority_category_id);
   return body;
 }
 

@@ -39,6 +39,7 @@ const REASONS = {
   emergency_ahead: t("An emergency was taken before you"),
   returning_ahead: t("A patient who had been called came back before you"),
   urgent_ahead: t("An urgent patient was taken before you"),
+  priority_ahead: t("A patient with priority was taken before you"),
   doctor_away: t("Your doctor is not at their desk: another doctor will see you"),
   replanned: t("The queue was re-planned"),
 };

@@ -1,5 +1,6 @@
 // The rows of a waiting list, shared by the doctor console and the desk.
 import { el } from "./dom.js";
+import { priorityBadge } from "./priority.js";
 import { waited } from "./time.js";
 
 /** A ticket's row; an emergency's stands out. `cells` are the screen's own columns. */
@@ -15,9 +16,9 @@ export function tokenCell(ticket, ...extra) {
   return el("td", { class: "fw-semibold font-monospace" }, ticket.token, ...extra);
 }
 
-/** The patient's name (then `extra`) and record number. */
+/** The patient's name (then their priority category and `extra`) and record number. */
 export function patientCell(ticket, ...extra) {
-  return el("td", {}, ticket.patient?.name || "", ...extra,
+  return el("td", {}, ticket.patient?.name || "", priorityBadge(ticket), ...extra,
     el("div", { class: "small text-body-secondary" }, ticket.patient?.record_number || ""));
 }
 
