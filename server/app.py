@@ -12,6 +12,7 @@ from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
 from server import api_docs, headers, i18n
+from server.api import accounts as accounts_api
 from server.api import admin, appointments, auth, clinic, clinical, dashboard, patients, queue
 from server.api import desk as desk_api
 from server.api import presence as presence_api
@@ -27,6 +28,7 @@ from server.notify.settings import NotifySettings
 from server.pages import bp as pages_bp
 from server.runtime import ProcessRole, build_runtime
 from server.screens import bp as screens_bp
+from server.screens_accounts import bp as screens_accounts_bp
 from server.screens_public import bp as screens_public_bp
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
     )
     for blueprint in (
         auth.bp,
+        accounts_api.bp,
         clinic.bp,
         patients.bp,
         appointments.bp,
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         api_docs.bp,
         screens_bp,
         screens_public_bp,
+        screens_accounts_bp,
         fhir_bp,
     ):
         app.register_blueprint(blueprint)

@@ -13,6 +13,7 @@ from quart_schema.validation import (
 )
 from werkzeug.routing import BaseConverter, Rule
 
+from server.api import accounts_out as ra
 from server.api import responses as r
 from server.api.fields import MAX_ID
 from server.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -29,7 +30,7 @@ ERROR_MEANINGS = {
     409: "the state forbids it now: INVALID_TRANSITION, SLOT_FULL, ALREADY_QUEUED, …",
     413: "the body is larger than 1 MiB",
     422: "well-formed but not possible: BEYOND_HORIZON, NO_SESSION, IDEMPOTENCY_KEY_REUSED, …",
-    429: "too many failed logins; wait",
+    429: "too many failed logins, or codes asked or tried; wait",
     503: "DATABASE_UNAVAILABLE: the database is down or restarting; retry after Retry-After s",
 }
 
@@ -58,7 +59,7 @@ RESPONSES: dict[str, Spec] = {
     "patients.read": _spec(200, r.PatientDetailOut),
     "patients.history": _spec(200, r.HistoryOut),
     "appointments.book": _spec(201, r.TicketLinkOut, *CHANGE),
-    "appointments.mine": _spec(200, r.AppointmentsOut),
+    "appointments.mine": _spec(200, r.AppointmentsOut, 400, 404),
     "appointments.read": _spec(200, r.TicketLinkOut),
     "appointments.cancel": _spec(200, r.TicketOut, *CHANGE),
     "appointments.reschedule": _spec(200, r.TicketLinkOut, *CHANGE),
@@ -93,6 +94,16 @@ RESPONSES: dict[str, Spec] = {
     "presence.desk": _spec(200, r.DeskOut, 404, 409, 422),
     "outbox.list_outbox": _spec(200, r.OutboxOut, 400),
     "outbox.resend": _spec(200, r.OutboxMessageOut, 409),
+    "accounts.register": _spec(202, ra.CodeSentOut, 422, 429),
+    "accounts.verify": _spec(201, ra.AccountOut, 409, 422, 429),
+    "accounts.reset": _spec(202, ra.CodeSentOut, 429),
+    "accounts.reset_verify": _spec(200, ra.ResetOut, 422, 429),
+    "accounts.claim": _spec(201, ra.AccountOut, 401, 409, 429),
+    "accounts.invite": _spec(201, ra.InviteOut, 409, 422),
+    "accounts.add_guardian": _spec(201, ra.GuardianOut, 409, 422),
+    "accounts.my_patients": _spec(200, ra.PeopleOut),
+    "accounts.add_dependant": _spec(201, ra.PersonOut, 409, 422),
+    "accounts.preferences": _spec(200, ra.PersonOut, 422),
 }
 # Answers that are not JSON objects: what they are, by endpoint.
 OTHER_CONTENT: dict[str, dict[str, Any]] = {

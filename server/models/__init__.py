@@ -1,5 +1,6 @@
 """Every table, importable from one place (Alembic reads Base.metadata from here)."""
 
+from server.models.accounts import AccountCode, Guardianship
 from server.models.appointments import Appointment, Source, Ticket, TokenCounter
 from server.models.audit import AuditEvent
 from server.models.base import Base, utcnow
@@ -13,6 +14,7 @@ from server.models.planning import QueuePlan
 from server.models.users import ApiToken, Display, LoginSession, Role, User
 
 __all__ = [
+    "AccountCode",
     "ApiToken",
     "Appointment",
     "AuditEvent",
@@ -24,6 +26,7 @@ __all__ = [
     "Doctor",
     "DoctorSession",
     "FhirSubscription",
+    "Guardianship",
     "IdempotencyKey",
     "LoginSession",
     "OutboxMessage",

@@ -33,7 +33,16 @@ def test_only_pages_login_and_health_are_public(app: Quart) -> None:
         if getattr(app.view_functions[rule.endpoint], "permission", None) == "public"
         and rule.rule.startswith("/api")
     )
-    assert public == ["/api/auth/login", "/api/auth/logout", "/api/docs"]
+    assert public == [
+        "/api/auth/claim",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/register",
+        "/api/auth/register/verify",
+        "/api/auth/reset",
+        "/api/auth/reset/verify",
+        "/api/docs",
+    ]
 
 
 async def test_the_openapi_document_lists_the_actions(client: Client) -> None:
