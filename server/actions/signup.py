@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -228,7 +229,7 @@ async def start_reset(
     holder = await _login_holder(session, login)
     contact = _reset_contact(login, holder[1]) if holder and holder[0].active else None
     # A request is stored even for no account: its code exists nowhere, so nothing opens it.
-    values: dict[str, object] = {"channel": "", "to_address": ""}
+    values: dict[str, Any] = {"channel": "", "to_address": ""}
     if holder is not None and contact is not None:
         values = {"user_id": holder[0].id, "channel": contact[0], "to_address": contact[1]}
     issued = await issue(session, purpose="reset", secret_key=secret_key, now=now, **values)
