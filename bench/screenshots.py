@@ -114,6 +114,24 @@ def shoot(page: Page, name: str, written: list[str]) -> None:
     written.append(str(path.relative_to(ROOT)))
 
 
+def visits(browser: Browser, server: ServerProcess, written: list[str]) -> None:
+    """Picture the demo patient's visits: today's, one cancelled, a child on the account."""
+    patient = client(server, "patient")
+    post(patient, "/api/me/dependants", {"full_name": "Leo Okoye", "date_of_birth": "2019-05-04"})
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    for department_id in (1, 2, 3):  # one where the patient holds no ticket today
+        query = {"department_id": department_id, "date": day}
+        free = patient.get("/api/slots", params=query).json()["slots"]
+        booked = patient.post("/api/appointments", json={"slot_id": free[-1]["id"]})
+        if booked.status_code == 201:
+            cancel = f"/api/appointments/{booked.json()['appointment_id']}/cancel"
+            post(patient, cancel, {"reason": "other plans"})
+            break
+    page = page_for(browser, server, "patient", DESKTOP, "/my/visits")
+    page.wait_for_selector("#past [data-appointment-id]")
+    shoot(page, "visits", written)
+
+
 def screens(browser: Browser, server: ServerProcess, walk_in: dict[str, Any]) -> list[str]:
     """Take one picture per screen."""
     written: list[str] = []
@@ -152,6 +170,8 @@ def screens(browser: Browser, server: ServerProcess, walk_in: dict[str, Any]) ->
     admin.select_option("#sessions-department", label="General Medicine")
     admin.wait_for_selector("#session-rows tr:has-text('Dr. Lucas Meyer')")
     shoot(admin, "admin", written)
+
+    visits(browser, server, written)
 
     console_phone = page_for(browser, server, "doctor", PHONE, "/console")
     console_phone.wait_for_selector("#current[data-status=in_consultation]")

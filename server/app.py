@@ -12,6 +12,7 @@ from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
 from server import api_docs, headers, i18n, language
+from server.api import accounts as accounts_api
 from server.api import (
     admin,
     admin_rotas,
@@ -42,6 +43,7 @@ from server.offer_page import bp as offer_page_bp
 from server.pages import bp as pages_bp
 from server.runtime import ProcessRole, build_runtime
 from server.screens import bp as screens_bp
+from server.screens_accounts import bp as screens_accounts_bp
 from server.screens_public import bp as screens_public_bp
 from server.screens_self import bp as screens_self_bp
 
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
     )
     for blueprint in (
         auth.bp,
+        accounts_api.bp,
         clinic.bp,
         patients.bp,
         appointments.bp,
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
         screens_bp,
         screens_public_bp,
         screens_self_bp,
+        screens_accounts_bp,
         fhir_bp,
     ):
         app.register_blueprint(blueprint)

@@ -155,5 +155,5 @@ async def my_ticket() -> ResponseReturnValue:
     state, patient_id = clinic(), actor.patient_id
     ticket_id = await state.read(lambda s: todays_ticket(s, patient_id, state.clock().date()))
     if ticket_id is None:
-        return await _patient_page(problem=i18n.gettext("You have no ticket today."))
+        return redirect("/my/visits")  # no visit today: the list of visits says what is next
     return await _ticket_page(ticket_id, ticket_id=ticket_id)

@@ -222,8 +222,8 @@ async def issue_ticket(
 
 
 def check_patient_access(actor: Actor, patient_id: int) -> None:
-    """Let patients act only for themselves."""
-    if actor.role is Role.PATIENT and actor.patient_id != patient_id:
+    """Let patients act only for themselves and their dependants."""
+    if not actor.may_act_for(patient_id):
         raise forbidden("patients can only book and see their own appointments")
 
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
 from quart import Blueprint
-from quart_schema import validate_request
+from quart_schema import validate_querystring, validate_request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import booking
 from server.actions.booking import SlotChoice
 from server.api.idempotency import Answer, created
-from server.api.schemas import BookingIn, ReasonIn, RescheduleIn, WalkInIn
+from server.api.schemas import BookingIn, ReasonIn, RescheduleIn, Strict, WalkInIn
 from server.api.views import ticket_out
 from server.auth.secrets import sign_ticket
 from server.auth.web import actor, requires
 from server.errors import APIError, forbidden, not_found
-from server.models import Appointment, Role, Ticket
+from server.models import Appointment, Ticket
 from server.state import clinic
 
 bp = Blueprint("appointments", __name__, url_prefix="/api")
@@ -42,7 +43,7 @@ async def ticket_of_appointment(session: AsyncSession, appointment_id: int) -> i
     if row is None:
         raise not_found("appointment", appointment_id)
     who = actor()
-    if who.role is Role.PATIENT and who.patient_id != row.patient_id:
+    if not who.may_act_for(row.patient_id):
         raise not_found("appointment", appointment_id)  # do not even confirm it exists
     return int(row.id)
 
@@ -74,19 +75,29 @@ async def book(data: BookingIn) -> Answer:
     )
 
 
+class MineQuery(Strict):
+    patient_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="a dependant's; default: the caller's own"
+    )
+
+
 @bp.get("/appointments")
 @requires("appointment.read")
-async def mine() -> dict[str, Any]:
-    """List the logged-in patient's appointments (staff: use the queue and patient routes)."""
+@validate_querystring(MineQuery)
+async def mine(query_args: MineQuery) -> dict[str, Any]:
+    """List the logged-in patient's appointments, or a dependant's (staff: the patient routes)."""
     who = actor()
     if who.patient_id is None:
         raise forbidden("only patients have their own appointments list")
+    patient_id = query_args.patient_id or who.patient_id
+    if not who.may_act_for(patient_id):
+        raise not_found("patient", patient_id)  # another's dependant: not even whether it exists
     rows = await clinic().read(
         lambda s: s.scalars(
             select(Ticket)
             .join(Appointment, Ticket.appointment_id == Appointment.id)
-            .where(Appointment.patient_id == who.patient_id)
-            .order_by(Ticket.day.desc())
+            .where(Appointment.patient_id == patient_id)
+            .order_by(Ticket.day.desc(), Ticket.id.desc())
         )
     )
     return {"appointments": [with_link(t) for t in rows.unique()]}

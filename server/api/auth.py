@@ -47,7 +47,7 @@ class TokensQuery(Strict):
     user_id: int | None = Field(None, ge=1, le=2**31 - 1, description="admins: another's tokens")
 
 
-def _client_ip() -> str:
+def client_ip() -> str:
     """Return the client's address; X-Forwarded-For counts only from CLINIC_TRUSTED_PROXIES."""
     proxies = clinic().settings.proxy_networks
     forwarded = request.headers.getlist("X-Forwarded-For") or request.headers.getlist("X-Real-IP")
@@ -64,7 +64,7 @@ def _limit_keys(state: ClinicState, username: str, address: str) -> list[tuple[s
     ]
 
 
-async def _begin_login(state: ClinicState, user_id: int) -> str:
+async def begin_login(state: ClinicState, user_id: int) -> str:
     """Start a server-side login for the session cookie; return its CSRF token."""
     lifetime = state.settings.session_lifetime
     key = await state.run(lambda s: start_session(s, user_id, state.clock(), lifetime))
@@ -72,7 +72,7 @@ async def _begin_login(state: ClinicState, user_id: int) -> str:
     return csrf_token_for(state.settings.secret_key, key)
 
 
-def _with_csrf_cookie(state: ClinicState, response: Response, csrf: str) -> Response:
+def with_csrf_cookie(state: ClinicState, response: Response, csrf: str) -> Response:
     response.set_cookie(
         CSRF_COOKIE,
         csrf,
@@ -83,7 +83,7 @@ def _with_csrf_cookie(state: ClinicState, response: Response, csrf: str) -> Resp
     return response
 
 
-def _forget_tokens(state: ClinicState) -> None:
+def forget_tokens(state: ClinicState) -> None:
     """Drop this process's memory of token owners; other processes forget within 30 s."""
     access().actors.clear()
 
@@ -95,7 +95,7 @@ async def login(data: LoginIn) -> Response:
     """Log in with username and password; sets the session cookie."""
     state = clinic()
     username = data.username.lower()
-    keys = _limit_keys(state, username, _client_ip())
+    keys = _limit_keys(state, username, client_ip())
     for key, limit in keys:
         if await access().limiter.blocked(key, limit):
             raise APIError(429, "RATE_LIMITED", "too many failed logins; wait a few minutes")
@@ -106,7 +106,7 @@ async def login(data: LoginIn) -> Response:
             await access().limiter.fail(key)
         raise APIError(401, "BAD_CREDENTIALS", "wrong username or password")
     await access().limiter.reset(keys[0][0])  # the account's own count decays with its window
-    csrf = await _begin_login(state, user.id)
+    csrf = await begin_login(state, user.id)
     body = {
         "user": {
             "id": user.id,
@@ -116,7 +116,7 @@ async def login(data: LoginIn) -> Response:
         },
         "csrf_token": csrf,
     }
-    return _with_csrf_cookie(state, jsonify(body), csrf)
+    return with_csrf_cookie(state, jsonify(body), csrf)
 
 
 @bp.post("/logout")
@@ -170,11 +170,11 @@ async def change_password(data: PasswordIn) -> Response:
             s, who, user_id=user_id, password_hash=hashed, now=state.clock()
         )
     )
-    _forget_tokens(state)
+    forget_tokens(state)
     if not g.get("via_cookie"):
         return jsonify({"ok": True, "csrf_token": None})
-    csrf = await _begin_login(state, user_id)  # this browser stays logged in, afresh
-    return _with_csrf_cookie(state, jsonify({"ok": True, "csrf_token": csrf}), csrf)
+    csrf = await begin_login(state, user_id)  # this browser stays logged in, afresh
+    return with_csrf_cookie(state, jsonify({"ok": True, "csrf_token": csrf}), csrf)
 
 
 @bp.post("/tokens")
@@ -247,5 +247,5 @@ async def revoke_token(token_id: int) -> tuple[str, int]:
     """Revoke a bearer token: one's own, or anyone's for an admin; it stops working at once."""
     state, who = clinic(), actor()
     await state.run(lambda s: accounts.revoke_token(s, who, token_id=token_id, now=state.clock()))
-    _forget_tokens(state)
+    forget_tokens(state)
     return "", 204

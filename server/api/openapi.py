@@ -13,6 +13,7 @@ from quart_schema.validation import (
 )
 from werkzeug.routing import BaseConverter, Rule
 
+from server.api import accounts_out as ra
 from server.api import priority_schemas as p
 from server.api import responses as r
 from server.api import setup_schemas as setup
@@ -33,7 +34,7 @@ ERROR_MEANINGS = {
     409: "the state forbids it now: INVALID_TRANSITION, SLOT_FULL, ALREADY_QUEUED, …",
     413: "the body is larger than 1 MiB",
     422: "well-formed but not possible: BEYOND_HORIZON, NO_SESSION, IDEMPOTENCY_KEY_REUSED, …",
-    429: "too many failed logins; wait",
+    429: "too many failed logins, or codes asked or tried; wait",
     503: "DATABASE_UNAVAILABLE: the database is down or restarting; retry after Retry-After s",
 }
 
@@ -62,7 +63,7 @@ RESPONSES: dict[str, Spec] = {
     "patients.read": _spec(200, r.PatientDetailOut),
     "patients.history": _spec(200, r.HistoryOut),
     "appointments.book": _spec(201, r.TicketLinkOut, *CHANGE),
-    "appointments.mine": _spec(200, r.AppointmentsOut),
+    "appointments.mine": _spec(200, r.AppointmentsOut, 400, 404),
     "appointments.read": _spec(200, r.TicketLinkOut),
     "appointments.cancel": _spec(200, r.TicketOut, *CHANGE),
     "appointments.reschedule": _spec(200, r.TicketLinkOut, *CHANGE),
@@ -124,6 +125,16 @@ RESPONSES: dict[str, Spec] = {
     "priority.list_active": _spec(200, p.CategoriesOut),
     "priority.create": _spec(201, p.CategoryOut, 409),
     "priority.update": _spec(200, p.CategoryOut, 404, 409),
+    "accounts.register": _spec(202, ra.CodeSentOut, 422, 429),
+    "accounts.verify": _spec(201, ra.AccountOut, 409, 422, 429),
+    "accounts.reset": _spec(202, ra.CodeSentOut, 429),
+    "accounts.reset_verify": _spec(200, ra.ResetOut, 422, 429),
+    "accounts.claim": _spec(201, ra.AccountOut, 401, 409, 429),
+    "accounts.invite": _spec(201, ra.InviteOut, 409, 422),
+    "accounts.add_guardian": _spec(201, ra.GuardianOut, 409, 422),
+    "accounts.my_patients": _spec(200, ra.PeopleOut),
+    "accounts.add_dependant": _spec(201, ra.PersonOut, 409, 422),
+    "accounts.preferences": _spec(200, ra.PersonOut, 422),
 }
 RESPONSES.update(ROTA_RESPONSES)  # the weekly rota's routes declare theirs beside them
 # Answers that are not JSON objects: what they are, by endpoint.

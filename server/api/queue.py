@@ -19,7 +19,7 @@ from server.api.views import ticket_out
 from server.auth.actor import Actor
 from server.auth.web import actor, requires
 from server.errors import APIError, not_found
-from server.models import Role, Ticket
+from server.models import Ticket
 from server.queries.queues import department_snapshot, ticket_snapshot
 from server.state import clinic
 
@@ -55,9 +55,7 @@ async def read_ticket(ticket_id: int) -> dict[str, Any]:
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         ticket = await session.get(Ticket, ticket_id)
-        if ticket is None or (
-            who.role is Role.PATIENT and ticket.appointment.patient_id != who.patient_id
-        ):
+        if ticket is None or not who.may_act_for(ticket.appointment.patient_id):
             raise not_found("ticket", ticket_id)
         return await ticket_snapshot(
             session, ticket_id, state.clock(), state.settings.default_consultation_min

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth.actor import Actor
 from server.auth.secrets import digest
 from server.auth.sessions import session_user
-from server.models import ApiToken, Doctor, Patient, User
+from server.models import ApiToken, Doctor, Guardianship, Patient, Role, User
 
 
 async def actor_for_user(session: AsyncSession, user_id: int) -> Actor | None:
@@ -21,7 +21,14 @@ async def actor_for_user(session: AsyncSession, user_id: int) -> Actor | None:
         return None
     doctor_id = await session.scalar(select(Doctor.id).where(Doctor.user_id == user.id))
     patient_id = await session.scalar(select(Patient.id).where(Patient.user_id == user.id))
-    return Actor(user.id, user.role, user.full_name, doctor_id, patient_id)
+    dependants: frozenset[int] = frozenset()
+    if user.role is Role.PATIENT:  # only patients hold dependants: staff requests skip the read
+        dependants = frozenset(
+            await session.scalars(
+                select(Guardianship.patient_id).where(Guardianship.user_id == user.id)
+            )
+        )
+    return Actor(user.id, user.role, user.full_name, doctor_id, patient_id, dependants=dependants)
 
 
 async def actor_for_token(session: AsyncSession, token: str, now: datetime) -> Actor | None:

@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "waitlist.leave": frozenset({A, S, N, P}),
     "waitlist.answer": frozenset({A, S, N, P}),
     "patient.create": DESK,
+    "patient.invite": DESK,  # a signed link to set a password for the record
+    "patient.guardian": DESK,  # let a patient's login act for another patient
     "patient.read": CLINIC,
     "patient.search": DESK | {D},
     # The queue
@@ -57,6 +59,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "dashboard.read": frozenset({A}),
     # The caller's own account
     "self": EVERYONE,
+    "account.patients": frozenset({P}),  # own record, dependants, their preferences
     # The FHIR endpoint: every role reaches it; each resource then checks the permission above
     # it maps to and the token's scopes (server/fhir/access.py)
     "fhir.access": EVERYONE,

@@ -1,5 +1,6 @@
 """Every table, importable from one place (Alembic reads Base.metadata from here)."""
 
+from server.models.accounts import AccountCode, Guardianship
 from server.models.appointments import Appointment, Source, Ticket, TokenCounter
 from server.models.audit import AuditEvent
 from server.models.base import Base, utcnow
@@ -16,6 +17,7 @@ from server.models.users import ApiToken, Display, DisplayKind, LoginSession, Ro
 from server.models.waitlist import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
 
 __all__ = [
+    "AccountCode",
     "ApiToken",
     "Appointment",
     "AuditEvent",
@@ -31,6 +33,7 @@ __all__ = [
     "DoctorSession",
     "EntryStatus",
     "FhirSubscription",
+    "Guardianship",
     "IdempotencyKey",
     "LoginSession",
     "OfferStatus",

@@ -141,8 +141,8 @@ async def existing_ticket(session: AsyncSession, ticket_id: int) -> Ticket:
 
 
 async def own_ticket(session: AsyncSession, actor: Actor, ticket_id: int) -> int:
-    """Return `ticket_id` if it is the patient's own; 403 otherwise (404 if unknown)."""
+    """Return `ticket_id` if it is the patient's own or a dependant's; 403 otherwise."""
     ticket = await existing_ticket(session, ticket_id)
-    if actor.role is not Role.PATIENT or ticket.appointment.patient_id != actor.patient_id:
+    if actor.role is not Role.PATIENT or not actor.may_act_for(ticket.appointment.patient_id):
         raise Forbidden("FORBIDDEN", "this ticket is not yours")
     return ticket_id

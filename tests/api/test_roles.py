@@ -124,6 +124,14 @@ async def _patient_search(c: Clinic) -> Request:
     return "GET", "/api/patients?q=Patient", None
 
 
+async def _patient_invite(c: Clinic) -> Request:
+    return "POST", f"/api/patients/{c.other_patient.id}/invite", {}
+
+
+async def _my_patients(c: Clinic) -> Request:
+    return "GET", "/api/me/patients", None
+
+
 async def _patient_create(c: Clinic) -> Request:
     return (
         "POST",
@@ -206,6 +214,8 @@ CASES = [
     Case("queue", frozenset({A, D, N, S}), 200, _queue),
     Case("patient_search", frozenset({A, D, N, S}), 200, _patient_search),
     Case("patient_create", frozenset({A, N, S}), 201, _patient_create),
+    Case("patient_invite", frozenset({A, N, S}), 201, _patient_invite),
+    Case("my_patients", frozenset({P}), 200, _my_patients),
     Case("admin_department", frozenset({A}), 201, _department),
     Case("setup_doctor_edit", frozenset({A}), 200, _doctor_edit),  # the rest: test_admin_setup
     Case("audit", frozenset({A}), 200, _audit),

@@ -34,10 +34,14 @@ def test_only_pages_login_and_health_are_public(app: Quart) -> None:
         and rule.rule.startswith("/api")
     )
     # Self check-in's routes check a secret of their own (a ticket link, a display key) and are
-    # rate-limited (docs/checkin.md).
+    # rate-limited (docs/checkin.md); so are the patients' own account routes (docs/patients.md).
     checkin = ["/api/checkin", "/api/checkin/codes", "/api/kiosk", "/api/kiosk/check-in"]
     checkin.append("/api/kiosk/walk-in")
-    assert public == sorted(["/api/auth/login", "/api/auth/logout", "/api/docs", *checkin])
+    accounts = ["/api/auth/claim", "/api/auth/register", "/api/auth/register/verify"]
+    accounts += ["/api/auth/reset", "/api/auth/reset/verify"]
+    assert public == sorted(
+        ["/api/auth/login", "/api/auth/logout", "/api/docs", *checkin, *accounts]
+    )
 
 
 async def test_the_openapi_document_lists_the_actions(client: Client) -> None:

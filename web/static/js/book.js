@@ -1,4 +1,5 @@
 // The patients' booking page: department, doctor, day, a free time; then the token and live link.
+import { fillActing, loadPeople } from "./acting.js";
 import { act, api, requireRole, statusBadge, toast } from "./api.js";
 import { $, el } from "./dom.js";
 import { formatDate, t } from "./i18n.js";
@@ -13,6 +14,8 @@ const [{ departments }, { doctors }] = await Promise.all([api("/api/departments"
 const doctorName = (id) => doctors.find((d) => d.id === id)?.name || "";
 const departmentName = (id) => departments.find((d) => d.id === id)?.name || "";
 let chosen = null;
+// A parent books for a child: the picker names whom the booking and the list are for.
+let acting = fillActing($("acting"), await loadPeople(), (id) => { acting = id; loadMine(); });
 $("book").hidden = false;
 
 /** The patient's live page on this site (the API's link names the configured public host). */
@@ -84,7 +87,7 @@ $("book-form").addEventListener("submit", (event) => {
   if (!chosen) return;
   act($("book-submit"), async () => {
     const ticket = await api("/api/appointments", {
-      method: "POST", body: { slot_id: chosen.id, reason: $("book-reason").value.trim() },
+      method: "POST", body: { slot_id: chosen.id, patient_id: acting, reason: $("book-reason").value.trim() },
     });
     $("booked-token").textContent = ticket.token;
     $("booked-when").textContent = t("{date} at {time}", { date: formatDate(new Date(ticket.scheduled_at)), time: clockTime(ticket.scheduled_at) });
@@ -130,7 +133,7 @@ function appointmentItem(a) {
 }
 
 async function loadMine() {
-  const { appointments } = await api("/api/appointments");
+  const { appointments } = await api(`/api/appointments?patient_id=${acting}`);
   $("mine").replaceChildren(...(appointments.length ? appointments.map(appointmentItem)
     : [el("li", { class: "list-group-item text-body-secondary" }, t("No appointments yet."))]));
 }
