@@ -1,7 +1,7 @@
 """departments, rooms and displays can be deactivated (the set-up screens)
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-11-30 01:20:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

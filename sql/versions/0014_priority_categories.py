@@ -1,7 +1,7 @@
 """priority categories and the one a patient was checked in with
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0013
 Create Date: 2026-11-30 01:20:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0014'
-down_revision: str | None = '0008'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
