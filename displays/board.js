@@ -91,9 +91,13 @@ function chime() {
 
 function announce(event) {
   chime();
-  if (!display.speech || !window.speechSynthesis || announcements >= MAX_ANNOUNCEMENTS) return;
   const lang = display.language;
   const say = PHRASES[lang.slice(0, 2)] || PHRASES.en;
+  // A new node in the live region: a screen reader says each call once, a recall again too.
+  const line = document.createElement("p");
+  line.textContent = say(event.token, event.room || "");
+  $("announcer").replaceChildren(line);
+  if (!display.speech || !window.speechSynthesis || announcements >= MAX_ANNOUNCEMENTS) return;
   const spokenToken = event.token.split("").join(" ");  // "G 0 1 2", not "G twelve"
   const utterance = new SpeechSynthesisUtterance(say(spokenToken, event.room || ""));
   utterance.lang = lang;

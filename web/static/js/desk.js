@@ -4,6 +4,8 @@
 import { act, api, formData, requireRole, statusBadge, toast, urgencyBadge } from "./api.js";
 import { $, el } from "./dom.js";
 import { watchDepartments } from "./feed.js";
+import { focusOn, focusSoon, returnFocusFrom } from "./focus.js";
+import { t } from "./i18n.js";
 import { fillDoctors, options } from "./pickers.js";
 import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
 import { presenceButton, sessionButtons, sessionState } from "./sessions.js";
@@ -68,8 +70,9 @@ function arrivalRow(row) {
     patientCell(row),
     el("td", { class: "d-none d-md-table-cell small" }, row.doctor_id ? doctorName(row.doctor_id) : "any doctor"),
     el("td", { class: "text-end" }, el("button", {
-      class: "btn btn-sm btn-success", type: "button",
-      onclick: (event) => act(event.currentTarget, () => checkIn(row)),
+      class: "btn btn-sm btn-success", type: "button", "aria-label": t("Check in {token}", { token: row.token }),
+      dataset: { action: "check-in" },
+      onclick: (event) => checkInFrom(event.currentTarget, row),
     }, "Check in")));
 }
 
@@ -80,6 +83,7 @@ function returningRow(row) {
     el("td", {}, statusBadge(row.status)),
     el("td", { class: "text-end" }, el("button", {
       class: "btn btn-sm btn-warning", type: "button", title: "The patient is back: put them in the queue again",
+      "aria-label": t("Requeue {token}", { token: row.token }),
       onclick: (event) => act(event.currentTarget, () => requeue(row)),
     }, "Requeue")));
 }
@@ -131,12 +135,16 @@ function doctorCard(doctor, tickets) {
 function waitingRow(ticket, index) {
   const buttons = [];
   if (canRecordVitals) {
-    buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => openVitals(ticket.appointment_id, ticket.patient?.name) }, "Vitals"));
+    buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", "aria-label": t("Vitals {token}", { token: ticket.token }), onclick: () => openVitals(ticket.appointment_id, ticket.patient?.name) }, "Vitals"));
   }
   if (ticket.urgency !== "emergency") {
     buttons.push(el("button", {
       class: "btn btn-sm btn-outline-danger", type: "button", title: "Move to the head of the queue as an emergency",
-      onclick: (event) => act(event.currentTarget, () => escalate(ticket)),
+      "aria-label": t("Emergency {token}", { token: ticket.token }),
+      onclick: (event) => act(event.currentTarget, async () => {
+        await escalate(ticket);
+        focusRow("desk-rows", ticket.ticket_id);
+      }),
     }, "Emergency"));
   }
   const forWhom = ticket.doctor_id ? doctorName(ticket.doctor_id) : "any doctor";
@@ -205,6 +213,7 @@ async function selectPatient(id) {
   renderPatient();
   $("patient-card").hidden = false;
   $("patient-card").scrollIntoView({ block: "nearest" });
+  focusOn($("patient-name")); // the card just shown: its heading says whose it is
 }
 
 async function refreshPatient() {
@@ -240,7 +249,7 @@ function cancelButton(visit) {
 function visitItem(visit) {
   const buttons = [];
   if (visit.status === "booked" && visit.day === today()) {
-    buttons.push(el("button", { class: "btn btn-sm btn-success", type: "button", onclick: (event) => act(event.currentTarget, () => checkIn(visit)) }, "Check in"));
+    buttons.push(el("button", { class: "btn btn-sm btn-success", type: "button", dataset: { action: "check-in" }, onclick: (event) => checkInFrom(event.currentTarget, visit) }, "Check in"));
   }
   if (RETURNING.includes(visit.status) && visit.day === today()) {
     buttons.push(el("button", { class: "btn btn-sm btn-warning", type: "button", onclick: (event) => act(event.currentTarget, () => requeue(visit)) }, "Requeue"));
@@ -274,6 +283,46 @@ function renderPatient() {
   const visits = shownVisits();
   $("patient-today").replaceChildren(...(visits.length ? visits.map(visitItem)
     : [el("li", { class: "list-group-item text-body-secondary small" }, "No visit today.")]));
+}
+
+// ---- where focus goes after an action (WCAG 2.4.3) ----
+
+/** A row of a list by its ticket, or null. */
+function rowOf(listId, ticketId) {
+  return $(listId)?.querySelector(`[data-ticket-id="${ticketId}"]`) || null;
+}
+
+/** Focus a ticket's row once it is drawn again as an emergency (at the head of the queue). */
+function focusRow(listId, ticketId) {
+  focusSoon(() => {
+    const row = rowOf(listId, ticketId);
+    return row?.dataset.urgency === "emergency" ? row : null;
+  });
+}
+
+/**
+ * Check in from a button. Focus then goes, in the expected arrivals, to the next arrival's
+ * button (or the list's title when none is left) once the row is gone; in the patient's visits,
+ * to the visit's line once it shows the visit checked in.
+ */
+function checkInFrom(button, visit) {
+  const id = visit.ticket_id;
+  const inArrivals = Boolean(button.closest("#arrival-rows"));
+  const row = button.closest("[data-ticket-id]");
+  const nextId = (row?.nextElementSibling || row?.previousElementSibling)?.dataset.ticketId;
+  const target = inArrivals
+    ? () => {
+      if (rowOf("arrival-rows", id)) return null;
+      return rowOf("arrival-rows", nextId)?.querySelector("[data-action=check-in]") || $("arrivals-title");
+    }
+    : () => {
+      const line = rowOf("patient-today", id);
+      return line && !line.querySelector("[data-action=check-in]") ? line : null;
+    };
+  act(button, async () => {
+    await checkIn(visit);
+    focusSoon(target);
+  });
 }
 
 async function checkIn(visit) {
@@ -329,6 +378,7 @@ $("insert-emergency").addEventListener("click", (event) => {
 // ---- vitals ----
 
 const vitalsModal = new window.bootstrap.Modal($("vitals-modal"));
+returnFocusFrom($("vitals-modal"), "queues-title");
 
 function openVitals(appointmentId, name) {
   vitalsFor = appointmentId;
@@ -368,6 +418,7 @@ keepWaitedCurrent();
 // ---- phone bookings and rescheduling ----
 
 const bookingModal = new window.bootstrap.Modal($("booking-modal"));
+returnFocusFrom($("booking-modal"), "patient-name");
 let moving = null; // the booked visit being rescheduled, or null for a new booking
 let slotsAsked = 0;
 
