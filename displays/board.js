@@ -111,8 +111,12 @@ function chime() {
 
 function announce(event) {
   chime();
-  if (!display.speech || !window.speechSynthesis || announcements >= MAX_ANNOUNCEMENTS) return;
   const lang = display.language;
+  // A new node in the live region: a screen reader says each call once, a recall again too.
+  const line = document.createElement("p");
+  line.textContent = phrase(event.token, event.room || "");
+  $("announcer").replaceChildren(line);
+  if (!display.speech || !window.speechSynthesis || announcements >= MAX_ANNOUNCEMENTS) return;
   const spokenToken = event.token.split("").join(" ");  // "G 0 1 2", not "G twelve"
   const utterance = new SpeechSynthesisUtterance(phrase(spokenToken, event.room || ""));
   utterance.lang = lang;

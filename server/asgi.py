@@ -5,7 +5,7 @@ from __future__ import annotations
 import socketio
 from quart import Quart
 
-from server import headers
+from server import compression, headers
 from server.app import create_app
 from server.config import Settings
 from server.realtime.server import DEFAULT_SCOPE, create_realtime
@@ -26,5 +26,6 @@ def create_asgi(settings: Settings | None = None, scope: str = DEFAULT_SCOPE) ->
     app = create_app(settings)
     # `scope` names the deployment's Redis channel and keys: test runs sharing a Redis differ.
     sio = add_sockets(app, scope=scope)
-    served = socketio.ASGIApp(sio, other_asgi_app=app)
+    # Compression wraps the pages and the API only: Socket.IO's own answers stay as they are.
+    served = socketio.ASGIApp(sio, other_asgi_app=compression.wrap(app))
     return headers.wrap(served, runtime_of(app).state.settings)

@@ -36,6 +36,8 @@ from server.models import ApiToken, User
 from server.state import ClinicState, clinic
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+# It shows the login's CSRF token: kept by no cache and so never compressed (server/compression).
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class PasswordIn(Strict):
@@ -136,7 +138,7 @@ async def logout() -> Response:
 
 @bp.get("/me")
 @requires("self")
-async def me() -> dict[str, Any]:
+async def me() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Tell the caller who they are, and their login's CSRF token (null for a bearer)."""
     who = actor()
     if who.user_id is None:
@@ -149,7 +151,7 @@ async def me() -> dict[str, Any]:
         "doctor_id": who.doctor_id,
         "patient_id": who.patient_id,
         "csrf_token": csrf_token_for(clinic().settings.secret_key, key) if key else None,
-    }
+    }, 200, NO_STORE
 
 
 @bp.post("/password")

@@ -101,6 +101,8 @@ export function showError(error) {
 
 /** Run an async action from a button: disable it meanwhile, toast failures. */
 export async function act(button, work) {
+  // A disabled button loses focus (to the page's body): give it back when it is enabled again.
+  const focused = Boolean(button) && document.activeElement === button;
   if (button) button.disabled = true;
   try {
     return await work();
@@ -109,6 +111,8 @@ export async function act(button, work) {
     return undefined;
   } finally {
     if (button) button.disabled = false;
+    const active = document.activeElement;
+    if (focused && button.isConnected && (!active || active === document.body)) button.focus();
   }
 }
 

@@ -2,8 +2,10 @@
 import { act, api, requireRole, statusBadge, toast, urgencyBadge } from "./api.js";
 import { $, el } from "./dom.js";
 import { watchDepartment } from "./feed.js";
+import { focusSoon, returnFocusFrom } from "./focus.js";
 import { formatDateTime, formatNumber, t } from "./i18n.js";
 import { patientCell, queueRow, tokenCell, waitedCell } from "./queue.js";
+import { bindShortcuts } from "./shortcuts.js";
 import { keepWaitedCurrent } from "./time.js";
 
 const BUSY = ["called", "in_consultation"];
@@ -98,7 +100,7 @@ function waitingRow(ticket, index) {
   const call = el("button", {
     class: "btn btn-sm btn-outline-primary", type: "button", "aria-label": t("Call {token}", { token: ticket.token }),
     disabled: Boolean(current),
-    onclick: (event) => run(event.currentTarget, () => callTicket(ticket)),
+    onclick: (event) => run(event.currentTarget, () => callTicket(ticket), "do-start"),
   }, t("Call"));
   return queueRow(ticket,
     el("td", { class: "text-body-secondary" }, String(index + 1)),
@@ -180,26 +182,38 @@ const ACTIONS = {
   t: ["do-transfer", openTransfer],
 };
 
+// Where focus goes once an action is done (WCAG 2.4.3): to the next step of the consultation.
+const FOCUS_AFTER = {
+  "call-next": "do-start", "do-start": "do-complete", "do-complete": "call-next",
+  "do-recall": "do-start", "do-no-show": "call-next",
+};
+
 /** Run a console action; the buttons then follow the queue's state again, not act()'s reset. */
-async function run(button, work) {
-  await act(button, work);
+async function run(button, work, focusNext = FOCUS_AFTER[button.id]) {
+  const done = await act(button, async () => { await work(); return true; });
   if (snapshot) render(snapshot);
+  if (done && focusNext) focusSoon(focusNext);
 }
 
 for (const [button, work] of Object.values(ACTIONS)) {
   $(button).addEventListener("click", () => run($(button), work));
 }
 
-document.addEventListener("keydown", (event) => {
-  if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
-  if (event.target.closest("input, textarea, select, .modal")) return;
-  const action = ACTIONS[event.key.toLowerCase()];
-  if (!action || $(action[0]).disabled) return;
-  event.preventDefault();
-  run($(action[0]), action[1]);
+// Single-key shortcuts, each user's to turn off or remap (web/static/js/shortcuts.js).
+bindShortcuts({
+  screen: "console",
+  userId: me.user_id,
+  defaults: Object.fromEntries(Object.entries(ACTIONS).map(([key, [button]]) => [button, key])),
+  run(button) {
+    const work = Object.values(ACTIONS).find(([id]) => id === button)?.[1];
+    if (!work || $(button).disabled) return false;
+    run($(button), work);
+    return true;
+  },
 });
 
 const transferModal = new window.bootstrap.Modal($("transfer-modal"));
+returnFocusFrom($("transfer-modal"), "call-next");
 
 function openTransfer() {
   if (!current) return;

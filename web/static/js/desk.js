@@ -4,6 +4,7 @@
 import { act, api, formData, requireRole, statusBadge, toast, urgencyBadge } from "./api.js";
 import { $, el } from "./dom.js";
 import { watchDepartments } from "./feed.js";
+import { focusOn, focusSoon, returnFocusFrom } from "./focus.js";
 import { formatDate, t } from "./i18n.js";
 import { fillDoctors, options } from "./pickers.js";
 import { printButton } from "./print-ticket.js";
@@ -71,8 +72,9 @@ function arrivalRow(row) {
     patientCell(row),
     el("td", { class: "d-none d-md-table-cell small" }, row.doctor_id ? doctorName(row.doctor_id) : t("any doctor")),
     el("td", { class: "text-end" }, el("div", { class: "d-flex gap-1 justify-content-end" }, priorityPicker(row.ticket_id), el("button", {
-      class: "btn btn-sm btn-success", type: "button",
-      onclick: (event) => act(event.currentTarget, () => checkIn(row)),
+      class: "btn btn-sm btn-success", type: "button", "aria-label": t("Check in {token}", { token: row.token }),
+      dataset: { action: "check-in" },
+      onclick: (event) => checkInFrom(event.currentTarget, row),
     }, t("Check in")))));
 }
 
@@ -83,6 +85,7 @@ function returningRow(row) {
     el("td", {}, statusBadge(row.status)),
     el("td", { class: "text-end" }, el("button", {
       class: "btn btn-sm btn-warning", type: "button", title: t("The patient is back: put them in the queue again"),
+      "aria-label": t("Requeue {token}", { token: row.token }),
       onclick: (event) => act(event.currentTarget, () => requeue(row)),
     }, t("Requeue"))));
 }
@@ -134,12 +137,16 @@ function doctorCard(doctor, tickets) {
 function waitingRow(ticket, index) {
   const buttons = [];
   if (canRecordVitals) {
-    buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => openVitals(ticket.appointment_id, ticket.patient?.name) }, t("Vitals")));
+    buttons.push(el("button", { class: "btn btn-sm btn-outline-secondary", type: "button", "aria-label": t("Vitals {token}", { token: ticket.token }), onclick: () => openVitals(ticket.appointment_id, ticket.patient?.name) }, t("Vitals")));
   }
   if (ticket.urgency !== "emergency") {
     buttons.push(el("button", {
       class: "btn btn-sm btn-outline-danger", type: "button", title: t("Move to the head of the queue as an emergency"),
-      onclick: (event) => act(event.currentTarget, () => escalate(ticket)),
+      "aria-label": t("Emergency {token}", { token: ticket.token }),
+      onclick: (event) => act(event.currentTarget, async () => {
+        await escalate(ticket);
+        focusRow("desk-rows", ticket.ticket_id);
+      }),
     }, t("Emergency")));
   }
   buttons.push(printButton(ticket));
@@ -209,6 +216,7 @@ async function selectPatient(id) {
   renderPatient();
   $("patient-card").hidden = false;
   $("patient-card").scrollIntoView({ block: "nearest" });
+  focusOn($("patient-name")); // the card just shown: its heading says whose it is
 }
 
 async function refreshPatient() {
@@ -244,7 +252,7 @@ function cancelButton(visit) {
 function visitItem(visit) {
   const buttons = [];
   if (visit.status === "booked" && visit.day === today()) {
-    buttons.push(priorityPicker(visit.ticket_id), el("button", { class: "btn btn-sm btn-success", type: "button", onclick: (event) => act(event.currentTarget, () => checkIn(visit)) }, t("Check in")));
+    buttons.push(priorityPicker(visit.ticket_id), el("button", { class: "btn btn-sm btn-success", type: "button", dataset: { action: "check-in" }, onclick: (event) => checkInFrom(event.currentTarget, visit) }, t("Check in")));
   }
   if (RETURNING.includes(visit.status) && visit.day === today()) {
     buttons.push(el("button", { class: "btn btn-sm btn-warning", type: "button", onclick: (event) => act(event.currentTarget, () => requeue(visit)) }, t("Requeue")));
@@ -279,6 +287,46 @@ function renderPatient() {
   const visits = shownVisits();
   $("patient-today").replaceChildren(...(visits.length ? visits.map(visitItem)
     : [el("li", { class: "list-group-item text-body-secondary small" }, t("No visit today."))]));
+}
+
+// ---- where focus goes after an action (WCAG 2.4.3) ----
+
+/** A row of a list by its ticket, or null. */
+function rowOf(listId, ticketId) {
+  return $(listId)?.querySelector(`[data-ticket-id="${ticketId}"]`) || null;
+}
+
+/** Focus a ticket's row once it is drawn again as an emergency (at the head of the queue). */
+function focusRow(listId, ticketId) {
+  focusSoon(() => {
+    const row = rowOf(listId, ticketId);
+    return row?.dataset.urgency === "emergency" ? row : null;
+  });
+}
+
+/**
+ * Check in from a button. Focus then goes, in the expected arrivals, to the next arrival's
+ * button (or the list's title when none is left) once the row is gone; in the patient's visits,
+ * to the visit's line once it shows the visit checked in.
+ */
+function checkInFrom(button, visit) {
+  const id = visit.ticket_id;
+  const inArrivals = Boolean(button.closest("#arrival-rows"));
+  const row = button.closest("[data-ticket-id]");
+  const nextId = (row?.nextElementSibling || row?.previousElementSibling)?.dataset.ticketId;
+  const target = inArrivals
+    ? () => {
+      if (rowOf("arrival-rows", id)) return null;
+      return rowOf("arrival-rows", nextId)?.querySelector("[data-action=check-in]") || $("arrivals-title");
+    }
+    : () => {
+      const line = rowOf("patient-today", id);
+      return line && !line.querySelector("[data-action=check-in]") ? line : null;
+    };
+  act(button, async () => {
+    await checkIn(visit);
+    focusSoon(target);
+  });
 }
 
 async function checkIn(visit) {
@@ -336,6 +384,7 @@ $("insert-emergency").addEventListener("click", (event) => {
 // ---- vitals ----
 
 const vitalsModal = new window.bootstrap.Modal($("vitals-modal"));
+returnFocusFrom($("vitals-modal"), "queues-title");
 
 function openVitals(appointmentId, name) {
   vitalsFor = appointmentId;
@@ -375,6 +424,7 @@ keepWaitedCurrent();
 // ---- phone bookings and rescheduling ----
 
 const bookingModal = new window.bootstrap.Modal($("booking-modal"));
+returnFocusFrom($("booking-modal"), "patient-name");
 let moving = null; // the booked visit being rescheduled, or null for a new booking
 let slotsAsked = 0;
 

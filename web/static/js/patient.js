@@ -82,9 +82,27 @@ function draw(_room, data, events) {
   const called = ticket.status === "called";
   card.classList.toggle("called", called);
   card.classList.toggle("text-white", called);
+  alertCall(ticket, events);
   if (called && lastStatus !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
   lastStatus = ticket.status;
   document.title = `${ticket.token} · ${HEADLINES[ticket.status] || ticket.status}`;
+}
+
+/**
+ * Say "It is your turn · Go to Room 1 now" assertively when the patient is called (or called
+ * again); the card's polite region stays quiet meanwhile so that it is not said twice.
+ */
+function alertCall(ticket, events) {
+  const called = ticket.status === "called";
+  const again = events.some((e) => e.kind === EventKind.RECALLED);
+  card.setAttribute("aria-live", called ? "off" : "polite");
+  if (called && (lastStatus !== "called" || again)) {
+    const line = document.createElement("p");
+    line.textContent = `${$("headline").textContent} · ${$("detail").textContent}`;
+    $("call-alert").replaceChildren(line);
+  } else if (!called) {
+    $("call-alert").replaceChildren();
+  }
 }
 
 function status(state, info) {
