@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import segno
@@ -89,6 +90,7 @@ async def printed_ticket(link: str) -> Page:
     except DomainError as error:
         return await _page("print_ticket.html", http_status(error), PRIVATE, problem=error.message)
     live = f"{settings.public_url}/t/{link}"
+    arrived = view["ticket"]["arrived_at"]
     return await _page(
         "print_ticket.html",
         200,
@@ -97,6 +99,7 @@ async def printed_ticket(link: str) -> Page:
         department=view["department"]["name"],
         visit=visit,
         printed_at=now,
+        arrived_at=datetime.fromisoformat(arrived) if arrived else None,
         live_link=live,
         qr=qr_svg(live),
     )

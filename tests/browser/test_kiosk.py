@@ -4,6 +4,7 @@ whose QR code is the live page; the phone's "I'm here" refuses a stale code, tak
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ import segno
 from playwright.sync_api import Page, expect
 
 from server.queue.checkin import code_for, period_of
-from tests.browser.conftest import OpenPage
+from tests.browser.conftest import TIMEOUT_MS, OpenPage
 from tests.browser.screens import BOARD_KEY, GENERAL
 from tests.browser.server import SECRET, ServerProcess
 
@@ -32,17 +33,35 @@ def new_patient(staff: httpx.Client, name: str, phone: str, born: str) -> dict[s
     return dict(answer.json())
 
 
-def free_slot(staff: httpx.Client, within: timedelta | None = None) -> dict[str, Any] | None:
-    """Return a free slot of today (starting within `within` from now, if given), if any."""
+def free_slot(staff: httpx.Client) -> dict[str, Any] | None:
+    """Return a free slot of today, if any."""
     departments = staff.get("/api/departments").json()["departments"]
-    now = datetime.now(UTC)
     for department in departments:
         slots = staff.get(f"/api/slots?department_id={department['id']}").json()["slots"]
-        for slot in slots:
-            starts = datetime.fromisoformat(slot["starts_at"])
-            if within is None or starts <= now + within:
-                return dict(slot)
+        if slots:
+            return dict(slots[0])
     return None
+
+
+def soon_slot(admin: httpx.Client) -> dict[str, Any]:
+    """Open a session for a new General Medicine doctor starting in about ten minutes."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    starts = now + timedelta(minutes=10)
+    if starts.date() != (starts + timedelta(minutes=30)).date():
+        pytest.skip("the check-in window would cross midnight (UTC)")
+    doctor = admin.post("/api/admin/doctors", json={"department_id": 1, "name": "Dr. Soon"})
+    assert doctor.status_code == 201, doctor.text
+    session = admin.post(
+        "/api/admin/sessions",
+        json={
+            "doctor_id": doctor.json()["id"],
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert session.status_code == 201, session.text
+    slots = admin.get(f"/api/slots?doctor_id={doctor.json()['id']}").json()["slots"]
+    return dict(slots[0])
 
 
 def book(staff: httpx.Client, patient: dict[str, Any], slot: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +95,14 @@ def encodes(svg: str, text: str) -> bool:
     return qr_matrix(svg) == [[bool(m) for m in row] for row in matrix]
 
 
+def wait_for_prints(page: Page, count: int) -> None:
+    """Wait until the page's frames have printed `count` slips (polled: the CSP forbids eval)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while page.evaluate("window.prints || 0") < count:
+        assert time.monotonic() < deadline, f"{count} slips were not printed"
+        page.wait_for_timeout(100)
+
+
 def identify_by_phone(kiosk: Page, phone: str, born: str) -> None:
     year, month, day = born.split("-")
     kiosk.click("#by-phone")
@@ -90,9 +117,9 @@ def test_the_kiosk_checks_in_and_gives_walk_in_tickets_that_print_with_the_live_
     open_page: OpenPage, api_as: Callable[[str], httpx.Client], server: ServerProcess
 ) -> None:
     admin, staff = api_as("admin"), api_as("staff")
-    kiosk_key = admin.post(
-        "/api/admin/displays", json={"name": "Entrance kiosk", "kind": "kiosk"}
-    ).json()["key"]
+    created = admin.post("/api/admin/displays", json={"name": "Entrance kiosk", "kind": "kiosk"})
+    assert created.status_code == 201, created.text
+    kiosk_key = created.json()["key"]
     booked_patient = new_patient(staff, "Ines Kiosk", "+15550001111", "1975-06-30")
     slot = free_slot(staff)
     assert slot is not None, "the demo day has no free slot left"
@@ -110,7 +137,7 @@ def test_the_kiosk_checks_in_and_gives_walk_in_tickets_that_print_with_the_live_
     expect(kiosk.locator("#done-token")).to_have_text(booking["token"])
     expect(kiosk.locator("#done-title")).to_have_text("You are checked in")
     expect(kiosk.locator("body")).not_to_contain_text("Ines Kiosk")  # no names on the kiosk
-    kiosk.wait_for_function("window.prints >= 1")  # the slip printed from its frame
+    wait_for_prints(kiosk, 1)  # the slip printed from its frame
     assert staff.get(f"/api/tickets/{booking['ticket_id']}").json()["ticket"]["status"] == "waiting"
 
     kiosk.click("#done")
@@ -123,7 +150,7 @@ def test_the_kiosk_checks_in_and_gives_walk_in_tickets_that_print_with_the_live_
     expect(kiosk.locator("#done-title")).to_have_text("Here is your ticket")
     token = kiosk.locator("#done-token").inner_text()
     assert re.fullmatch(r"G-\d{3}", token)
-    kiosk.wait_for_function("window.prints >= 2")
+    wait_for_prints(kiosk, 2)
     slip_path = kiosk.locator("#printer").get_attribute("src") or ""
     signed = re.fullmatch(r"/print/ticket/([^?]+)\?auto=1", slip_path)
     assert signed is not None, slip_path
@@ -141,10 +168,8 @@ def test_the_kiosk_checks_in_and_gives_walk_in_tickets_that_print_with_the_live_
 def test_the_phone_refuses_a_stale_code_and_checks_in_with_the_boards(
     open_page: OpenPage, api_as: Callable[[str], httpx.Client]
 ) -> None:
-    staff = api_as("staff")
-    slot = free_slot(staff, within=timedelta(minutes=25))
-    if slot is None:
-        pytest.skip("no free slot starts within the check-in window now")
+    admin, staff = api_as("admin"), api_as("staff")
+    slot = soon_slot(admin)
     patient = new_patient(staff, "Paulo Phone", "+15550003333", "1969-03-14")
     booking = book(staff, patient, slot)
     department_id = booking["department_id"]
@@ -161,6 +186,7 @@ def test_the_phone_refuses_a_stale_code_and_checks_in_with_the_boards(
     )
 
     phone = open_page(httpx.URL(booking["live_link"]).path, width=390, height=844)
+    expect(phone.locator("#token")).to_have_text(booking["token"])
     expect(phone.locator("#here")).to_be_visible()
     phone.fill("#here-code", stale)
     phone.click("#here-submit")

@@ -80,7 +80,7 @@ export function selfCheckIn(auth) {
     try {
       const body = auth.link ? { link: auth.link, code: value } : { ticket_id: auth.ticket_id, code: value };
       const done = await send(body, auth.link ? "" : csrfCookie());
-      localStorage.removeItem(SAVED_CODE);
+      store(SAVED_CODE, null);
       $("here-done").textContent = done.late_min
         ? t("You are checked in, {n} min late: we have fitted you into the queue.", { n: done.late_min })
         : t("You are checked in. Please have a seat.");
