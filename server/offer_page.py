@@ -62,7 +62,7 @@ async def _offer_id(link: str) -> int | Page:
     state, limiter = clinic(), access().limiter
     key = f"offer-link:{_client_ip()}"
     if await limiter.blocked(key, BAD_LINKS):
-        return await _page(429, problem="Too many tries. Please wait a few minutes.")
+        return await _page(429, notice="too_many")
     try:
         return read_offer_link(state.settings.secret_key, link)
     except DomainError as error:
@@ -85,9 +85,9 @@ async def show(link: str) -> Page:
 
     facts = await state.read(work)
     if facts is None:
-        return await _page(404, problem="This offer no longer exists.")
+        return await _page(404, notice="gone")
     if not facts["open"]:
-        return await _page(409, offer=facts, problem="This offer is closed.")
+        return await _page(409, offer=facts, notice="closed")
     return await _page(offer=facts)
 
 
@@ -101,7 +101,7 @@ async def answer(link: str) -> Page:
     form = await request.form
     choice = form.get("answer", "")
     if choice not in ("confirm", "decline"):
-        return await _page(400, problem="Choose to book the place or to say no.")
+        return await _page(400, notice="choose")
     state = clinic()
 
     async def patient_of(session: AsyncSession) -> int | None:
@@ -111,7 +111,7 @@ async def answer(link: str) -> Page:
 
     patient_id = await state.read(patient_of)
     if patient_id is None:
-        return await _page(404, problem="This offer no longer exists.")
+        return await _page(404, notice="gone")
     who = waitlist.link_actor(patient_id)
     try:
         if choice == "decline":
@@ -138,12 +138,7 @@ async def answer(link: str) -> Page:
     )
     if done.ticket is None:
         await request_offers(state)
-        return await _page(
-            409,
-            offer=facts,
-            problem="That place was taken just before you confirmed. You keep your place on "
-            "the waitlist and will be offered the next free one.",
-        )
+        return await _page(409, offer=facts, notice="lost")
     shown = with_link(done.ticket)
     return await _page(
         201, offer=facts, booked={"token": shown["token"], "link": shown["live_link"]}

@@ -227,6 +227,9 @@ async def test_concurrent_confirms_never_book_more_than_the_slot_holds(
     loser = lost.offer.entry_id
     assert (await read(engine, WaitlistEntry, loser)).status is EntryStatus.WAITING
     assert (await read(engine, WaitlistOffer, lost.offer.id)).status is OfferStatus.LOST
+    # Back in line at their old place: the next place freed is theirs, before later joiners.
+    await cancel(engine, day.tickets[2])  # one of 09:15
+    assert await offer(engine) == [(loser, day.slots[1])]
 
 
 async def test_joining_twice_or_for_a_past_day_is_refused(engine: AsyncEngine) -> None:
