@@ -20,21 +20,29 @@ export async function loadCategories() {
   return categories;
 }
 
+// The category chosen per ticket: the rows are redrawn on every live update, the choice stays.
+const chosen = new Map();
+
 /** A picker of the priority category a patient checks in with (null when none is defined). */
 export function priorityPicker(ticketId) {
   if (!categories.length) return null;
+  const remember = (event) => {
+    if (event.target.value) chosen.set(ticketId, Number(event.target.value));
+    else chosen.delete(ticketId);
+  };
   return el("select", {
     class: "form-select form-select-sm w-auto priority-picker",
     "aria-label": t("Priority category at check-in"),
     dataset: { priorityFor: ticketId },
+    onchange: remember,
   }, el("option", { value: "" }, t("No priority")),
-  ...categories.map((c) => el("option", { value: c.id }, c.name)));
+  ...categories.map((c) => el("option", { value: c.id, selected: c.id === chosen.get(ticketId) }, c.name)));
 }
 
-/** The check-in body: the category chosen in this ticket's picker, if any. */
+/** The check-in body: the category chosen for this ticket, if any. */
 export function checkInBody(ticketId) {
-  const picker = document.querySelector(`select[data-priority-for="${ticketId}"]`);
-  return picker?.value ? { priority_category_id: Number(picker.value) } : {};
+  const id = chosen.get(ticketId);
+  return id ? { priority_category_id: id } : {};
 }
 
 /** Fill the walk-in form's category picker; it stays hidden while no category is defined. */
