@@ -393,7 +393,7 @@ def extract() -> list[str]:
     if pot.exists():  # unchanged texts keep their date: no diff without a change
         with pot.open("rb") as source:
             old = read_po(source)
-        if [(m.id, m.locations) for m in old] == [(m.id, m.locations) for m in template]:
+        if _texts(old) == _texts(template):
             template.creation_date = old.creation_date
     with pot.open("wb") as out:
         write_po(out, template, omit_header=False, sort_output=True)
@@ -430,6 +430,10 @@ def extract() -> list[str]:
             f"{len(new_codes)} new error codes"
         )
     return said
+
+
+def _texts(catalog: Catalog) -> list[tuple[str, list[tuple[str, int | None]]]]:
+    return sorted((str(m.id), sorted(m.locations)) for m in catalog if m.id)
 
 
 def _spoken(code: str) -> str:
