@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions import checkin
-from server.api.auth import _client_ip
+from server.api.auth import client_ip
 from server.api.fields import Day, Id, Line
 from server.api.schemas import Strict
 from server.auth.actor import Actor
@@ -122,7 +122,7 @@ async def self_check_in(data: SelfCheckinIn) -> dict[str, Any]:
     settings = state.settings
     keys = [
         (f"checkin:ticket:{ticket_id}", settings.checkin_max_failures),
-        (f"checkin:address:{_client_ip()}", settings.checkin_max_failures * 4),
+        (f"checkin:address:{client_ip()}", settings.checkin_max_failures * 4),
     ]
     await _limited(keys, "too many wrong codes; wait a few minutes or see the desk")
     try:
