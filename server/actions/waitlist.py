@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -304,8 +304,13 @@ async def offer_free_places(
     rules: OfferRules = OfferRules(),
     scorer: Scorer = base_rate_scorer,
     policy: OverbookPolicy = OverbookPolicy(),
+    reachable: Callable[[Patient], bool] = lambda patient: True,
 ) -> list[WaitlistOffer]:
-    """Offer each free place to the first patient in line for it; return the offers made."""
+    """Offer each free place to the first patient in line for it; return the offers made.
+
+    Patients who cannot be told (`reachable` is False: no address, opted out) are passed over:
+    an offer they never see would hold the place from the next patient for nothing.
+    """
     held = await _held(session, now)
     waiting = list(
         await session.scalars(
@@ -321,7 +326,7 @@ async def offer_free_places(
     made: list[WaitlistOffer] = []
     for entry in waiting:
         patient = await session.get(Patient, entry.patient_id)
-        if patient is None:
+        if patient is None or not reachable(patient):
             continue
         for slot in await _candidates(session, entry, now, rules):
             until = rules.expiry(slot.starts_at, now)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions import waitlist
 from server.actions.waitlist import OfferRules
 from server.events import EventKind, QueueEvent, Subscriber
+from server.notify.compose import recipient
 from server.notify.reminders import quiet_until
 from server.notify.runtime import CONTEXT_KEY, Notifications
 from server.notify.waitlist import tell_offer
@@ -73,7 +74,12 @@ async def offer_waitlist(ctx: dict[str, Any]) -> int:
         if quiet:
             return 0
         made = await waitlist.offer_free_places(
-            session, now, rules=rules, scorer=state.scorer, policy=state.overbooking
+            session,
+            now,
+            rules=rules,
+            scorer=state.scorer,
+            policy=state.overbooking,
+            reachable=lambda patient: notify is None or recipient(patient) is not None,
         )
         wrote = False
         if notify is not None:

@@ -34,7 +34,7 @@ async def tell_offer(
     patient = await session.get(Patient, entry.patient_id)
     to = recipient(patient) if patient is not None else None
     if to is None:
-        # The desk sees the offer in the waitlist and may phone them; it still runs out.
+        # The offer still shows in GET /api/waitlist (the desk may phone them); it still runs out.
         log.info("no waitlist offer message for entry %d: opted out or no address", entry.id)
         return False
     doctor = await session.get(Doctor, slot.doctor_id)

@@ -247,3 +247,25 @@ async def test_no_offer_is_made_in_quiet_hours_the_place_waits_for_the_morning(
     await state.enqueue("offer_waitlist", key="offer_waitlist")
     await settle(state)
     assert len(await offer_links(state, clinic.patient)) == 1
+
+
+async def test_a_patient_who_cannot_be_told_is_passed_over(
+    client: Client, clinic_day: Clinic
+) -> None:
+    clinic, state = clinic_day, clinic_day.state
+    full = await full_slot(clinic)
+    silent = await state.run(lambda s: make_patient(s, opted_out=True))
+    await join(client, clinic, Role.STAFF, patient_id=silent.id, doctor_id=full.doctor_id)
+    await join(client, clinic, Role.PATIENT, doctor_id=full.doctor_id)
+    await client.post(
+        f"/api/appointments/{full.booking.appointment_id}/cancel",
+        json={},
+        headers=clinic.headers(Role.STAFF),
+    )
+    await settle(state)
+    assert len(await offer_links(state, clinic.patient)) == 1
+    listed = await client.get(
+        f"/api/waitlist?patient_id={silent.id}", headers=clinic.headers(Role.STAFF)
+    )
+    [entry] = (await listed.get_json())["entries"]
+    assert (entry["status"], entry["offers"]) == ("waiting", [])
