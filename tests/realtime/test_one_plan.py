@@ -24,7 +24,7 @@ from tests.conftest import T0, Clock
 from tests.realtime.conftest import LiveServer, Screen, settled
 
 # Reasons a phone may give for more patients ahead; "replanned" would be a rise without one.
-GOOD_REASONS = {EMERGENCY_AHEAD, RETURNING_AHEAD, DOCTOR_AWAY, "urgent_ahead"}
+GOOD_REASONS = {EMERGENCY_AHEAD, RETURNING_AHEAD, DOCTOR_AWAY, "urgent_ahead", "priority_ahead"}
 
 
 @dataclass(frozen=True)
