@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.secrets import sign_ticket
 from server.auth.sessions import start_session
-from server.models import Patient, Ticket
+from server.models import Patient, Role, Ticket
 from server.screens_public import bp
 from server.state import ClinicState
 from tests.conftest import TEST_SECRET
+from tests.factories import make_patient, make_user
 from tests.realtime.conftest import ClinicDay, open_clinic
 
 
@@ -78,3 +79,19 @@ async def test_a_logged_in_patient_sees_their_own_ticket(
         page = await site.get("/my")
     assert page.status_code == 200
     assert f'data-ticket="{day.tickets[1]}"' in await page.get_data(as_text=True)
+
+
+async def test_a_patient_without_a_ticket_today_is_sent_to_their_visits(
+    site: Client, state: ClinicState
+) -> None:
+    async def patient_login(session: AsyncSession) -> int:
+        user = await make_user(session, Role.PATIENT)
+        await make_patient(session, user_id=user.id)
+        return user.id
+
+    user_id = await state.run(patient_login)
+    lifetime = state.settings.session_lifetime
+    key = await state.run(lambda s: start_session(s, user_id, state.clock(), lifetime))
+    async with authenticated_client(site, key):
+        page = await site.get("/my")
+    assert page.status_code == 302 and page.headers["Location"] == "/my/visits"

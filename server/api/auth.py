@@ -102,6 +102,8 @@ async def login(data: LoginIn) -> Response:
         if await access().limiter.blocked(key, limit):
             raise APIError(429, "RATE_LIMITED", "too many failed logins; wait a few minutes")
     user = await state.read(lambda s: s.scalar(select(User).where(User.username == data.username)))
+    if user is None and username != data.username:  # patients log in with an e-mail, any case
+        user = await state.read(lambda s: s.scalar(select(User).where(User.username == username)))
     ok = await verify_password(user.password_hash if user else None, data.password)
     if user is None or not ok or not user.active:
         for key, _ in keys:

@@ -307,3 +307,14 @@ async def test_an_invitation_link_that_was_tampered_with_opens_nothing(client: C
         "/api/auth/claim", json={"link": "not-a-real-link", "password": PASSWORD}
     )
     assert answer.status_code == 401 and (await answer.get_json())["code"] == "LINK_INVALID"
+
+
+async def test_a_patient_signed_up_by_email_logs_in_with_it_in_any_case(
+    state: ClinicState, app: Quart
+) -> None:
+    status, body = await sign_up(app.test_client(), state, email="ana@example.org", channel="email")
+    assert status == 201 and body["user"]["username"] == "ana@example.org"
+    login = await app.test_client().post(
+        "/api/auth/login", json={"username": "Ana@Example.org", "password": PASSWORD}
+    )
+    assert login.status_code == 200

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from socketio.exceptions import ConnectionError as SocketRefused
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import (
     Conflict,
@@ -18,8 +19,10 @@ from server.errors import (
     Unauthenticated,
     Unavailable,
 )
+from server.models import Guardianship, Patient, Ticket
 from server.realtime import auth as who
 from server.realtime.namespaces import BoardNamespace
+from tests.conftest import T0
 from tests.realtime.conftest import ClinicDay, LiveServer, Screen
 
 MakeScreen = Callable[[str], Screen]
@@ -144,3 +147,28 @@ async def test_a_refusal_raised_while_admitting_is_the_clients_connect_error(
 
     monkeypatch.setattr(BoardNamespace, "admit", full)
     assert await refused(screens("/board"), live_server.url, {"key": "any"}) == "BOARD_FULL"
+
+
+async def test_a_guardian_follows_a_dependants_ticket(
+    live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
+) -> None:
+    mine, childs = clinic_day.tickets
+
+    async def hold(session: AsyncSession) -> None:
+        own = await session.get_one(Ticket, mine)
+        child = await session.get_one(Ticket, childs)
+        parent = await session.get_one(Patient, own.appointment.patient_id)
+        assert parent.user_id is not None
+        session.add(
+            Guardianship(
+                user_id=parent.user_id, patient_id=child.appointment.patient_id, created_at=T0
+            )
+        )
+
+    await live_server.state.run(hold)
+    phone = screens("/patient")
+    await phone.connect(
+        live_server.url, {"token": clinic_day.patient_tokens[0], "ticket_id": childs}
+    )
+    _hello, [snapshot] = await phone.join()
+    assert snapshot["data"]["ticket"]["ticket_id"] == childs
