@@ -228,6 +228,7 @@ def self_service(browser: Browser, server: ServerProcess, written: list[str]) ->
     kiosk = page_for(browser, server, None, KIOSK, f"/kiosk?key={key}")
     kiosk.context.add_init_script("window.print = () => {};")  # no printer here
     kiosk.reload()
+    kiosk.wait_for_selector("body[data-ready=true]")
     kiosk.click("#choose-walkin")
     kiosk.get_by_role("button", name="General Medicine").click()
     kiosk.click("#by-phone")

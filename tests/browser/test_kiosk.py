@@ -128,6 +128,7 @@ def test_the_kiosk_checks_in_and_gives_walk_in_tickets_that_print_with_the_live_
     kiosk = open_page(f"/kiosk?key={kiosk_key}", width=1080, height=1400)
     kiosk.context.add_init_script(COUNT_PRINTS)
     kiosk.reload()
+    expect(kiosk.locator("body")).to_have_attribute("data-ready", "true")
     expect(kiosk.locator("#kiosk-name")).to_have_text("Entrance kiosk")
     kiosk.click("#choose-checkin")
     expect(kiosk.locator("#identify-title")).to_be_focused()  # a screen reader reads the step

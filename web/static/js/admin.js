@@ -151,11 +151,12 @@ $("display-form").addEventListener("submit", (event) => {
   if (fields.kind) body.kind = fields.kind;
   act(event.submitter, async () => {
     const display = await api("/api/admin/displays", { method: "POST", body });
+    const { kind } = display; // a display's kind (board, kiosk), not an event's
     const url = new URL(display.url, location.href);
     $("display-created").replaceChildren(
-      el("div", { class: "fw-semibold" }, display.kind === "kiosk" ? t("Kiosk “{name}” created. Its key is shown only once:", { name: display.name }) : t("Board “{name}” created. Its key is shown only once:", { name: display.name })),
+      el("div", { class: "fw-semibold" }, kind === "kiosk" ? t("Kiosk “{name}” created. Its key is shown only once:", { name: display.name }) : t("Board “{name}” created. Its key is shown only once:", { name: display.name })),
       el("code", { id: "display-key" }, display.key),
-      el("div", { class: "mt-1" }, `${display.kind === "kiosk" ? t("Open on the kiosk:") : t("Open on the TV:")} `, el("a", { href: url.pathname + url.search, id: "display-url" }, url.pathname + url.search)));
+      el("div", { class: "mt-1" }, `${kind === "kiosk" ? t("Open on the kiosk:") : t("Open on the TV:")} `, el("a", { href: url.pathname + url.search, id: "display-url" }, url.pathname + url.search)));
     $("display-created").hidden = false;
     event.target.name.value = "";
     document.dispatchEvent(new Event("setup:changed")); // the set-up screen lists it

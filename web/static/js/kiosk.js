@@ -151,6 +151,7 @@ async function start() {
   $("identify-form").addEventListener("submit", submit);
   $("done").addEventListener("click", reset);
   reset();
+  document.body.dataset.ready = "true"; // the buttons answer from now on
 }
 
 start();
