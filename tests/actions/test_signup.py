@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, timedelta
 
@@ -227,3 +228,26 @@ async def test_an_invitation_is_claimed_once(state: ClinicState) -> None:
         state.run(lambda s: signup.claim_invite(s, request_key=links[0], password_hash="h", now=T0))
     )
     assert again.code == "LINK_USED"
+
+
+async def test_two_sign_ups_of_one_person_racing_leave_one_record_and_one_login(
+    state: ClinicState,
+) -> None:
+    first, second = await start(state, person()), await start(state, person())
+    codes = await state.read(
+        lambda s: s.scalars(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.kind == "signup_code")
+            .order_by(OutboxMessage.id)
+        )
+    )
+    found = [re.search(r"\b(\d{6})\b", body) for body in codes]
+    one, two = (match.group(1) for match in found if match is not None)
+    outcomes = await asyncio.gather(
+        verify(state, first, one), verify(state, second, two), return_exceptions=True
+    )
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(refused) == 1 and refused[0].code == "ACCOUNT_EXISTS", outcomes
+    assert await patients(state) == 1
+    users = await state.read(lambda s: s.scalar(select(func.count(User.id))))
+    assert users == 1
