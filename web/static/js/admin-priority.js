@@ -8,7 +8,7 @@ const REFRESH_MS = 60000;
 function numberInput(value, min, max, label, placeholder = "") {
   return el("input", {
     class: "form-control form-control-sm", type: "number", min, max, step: 1,
-    value: value ?? "", placeholder, "aria-label": label, style: "width: 6rem",
+    value: value ?? "", placeholder, "aria-label": label, style: "width: 6rem", // i18n-ignore: a style
   });
 }
 

@@ -5,7 +5,7 @@ import { t } from "./i18n.js";
 import { options } from "./pickers.js";
 import { clockTime } from "./time.js";
 
-const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS = [t("Monday"), t("Tuesday"), t("Wednesday"), t("Thursday"), t("Friday"), t("Saturday"), t("Sunday")];
 const BASE = "/api/admin/rotas";
 const NUMBERS = ["weekday", "doctor_id", "slot_minutes", "capacity_per_slot", "overbook_cap"];
 
@@ -137,7 +137,7 @@ if (me?.role === "admin") {
     event.preventDefault();
     return act(event.submitter, async () => {
       await api(`${BASE}/templates`, { method: "POST", body: typed(event.target) });
-      toast(t("Template added; press \u201cCreate sessions now\u201d or wait for tonight"));
+      toast(t("Template added; press “Create sessions now” or wait for tonight"));
       await load();
     });
   });

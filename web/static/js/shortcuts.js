@@ -30,7 +30,7 @@ export function loadShortcuts(storageKey, defaults) {
 
 /** How a key is written for people ("N", "Alt+Shift+N") and for aria-keyshortcuts. */
 function label(mode, key) {
-  return (mode === "alt-shift" ? "Alt+Shift+" : "") + key.toUpperCase();
+  return (mode === "alt-shift" ? "Alt+Shift+" : "") + key.toUpperCase(); // i18n-ignore: key names
 }
 
 /** The key a keydown means, or null when the mode says the press is not a shortcut. */
@@ -49,7 +49,7 @@ function pressed(mode, event) {
  * a dialog; `run` returns false when the action cannot be done now (the key then does nothing).
  */
 export function bindShortcuts({ screen, userId, defaults, run }) {
-  const storageKey = `shortcuts.${screen}.${userId}`;
+  const storageKey = `shortcuts.${screen}.${userId}`; // i18n-ignore: a storage key
   let settings = loadShortcuts(storageKey, defaults);
 
   function save() {
@@ -91,7 +91,7 @@ export function bindShortcuts({ screen, userId, defaults, run }) {
   }
 
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest?.("input, textarea, select, [contenteditable], .modal")) return;
+    if (event.target.closest?.("input, textarea, select, [contenteditable], .modal")) return; // i18n-ignore: a selector
     const key = pressed(settings.mode, event);
     const action = key && Object.keys(settings.keys).find((name) => settings.keys[name] === key);
     if (action && run(action) !== false) event.preventDefault();

@@ -41,7 +41,7 @@ function visitItem(a) {
     actions.push(el("button", {
       class: "btn btn-sm btn-outline-danger", type: "button",
       onclick: (event) => act(event.currentTarget, async () => {
-        await api(`/api/appointments/${a.appointment_id}/cancel`, { method: "POST", body: { reason: "cancelled by the patient" } });
+        await api(`/api/appointments/${a.appointment_id}/cancel`, { method: "POST", body: { reason: "cancelled by the patient" } }); // i18n-ignore: the audit's reason
         toast(t("{token} cancelled", { token: a.token }));
         await loadVisits();
       }),
