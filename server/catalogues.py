@@ -67,7 +67,7 @@ class Problem:
 
 def template_files() -> list[Path]:
     """Return the server's HTML templates (the board's page included)."""
-    return sorted(p for folder in TEMPLATES for p in folder.glob("*.html"))
+    return sorted(p for folder in TEMPLATES for p in folder.rglob("*.html"))
 
 
 def script_files() -> list[Path]:
