@@ -1,5 +1,6 @@
 """Self check-in: the kiosk checks in a booking and gives a walk-in ticket, both print a slip
-whose QR code is the live page; the phone's "I'm here" refuses a stale code, takes the current."""
+whose QR code is the live page (the desk prints it too); the phone's "I'm here" refuses a stale
+code and takes the board's."""
 
 from __future__ import annotations
 
@@ -164,6 +165,17 @@ def test_the_kiosk_checks_in_and_gives_walk_in_tickets_that_print_with_the_live_
     assert encodes(slip.locator("#slip-qr").inner_html(), live)
     slip.goto(live)  # what a phone opens from the QR code
     expect(slip.locator("#token")).to_have_text(token)
+
+    # The desk prints the same slip from the waiting patient's row.
+    desk = open_page("/desk", user="staff")
+    desk.context.add_init_script(COUNT_PRINTS)
+    desk.select_option("#queue-department", label=GENERAL)
+    row = desk.locator(f"#desk-rows tr[data-token='{token}']")
+    with desk.context.expect_page() as opened:
+        row.get_by_role("button", name="Print").click()
+    printed = opened.value
+    expect(printed.locator("#slip-token")).to_have_text(token)
+    wait_for_prints(printed, 1)
 
 
 def test_the_phone_refuses_a_stale_code_and_checks_in_with_the_boards(
