@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 
 ASGI = Any  # an ASGI application: async (scope, receive, send)
 
@@ -35,6 +35,9 @@ COMPRESSIBLE = frozenset(
     }
 )
 MIN_SIZE = 1024  # smaller bodies gain less than a packet
+# The files that make up the pages (the bulk of their bytes) and the OpenAPI document; the API's
+# other JSON answers are small, per user, and stay as they are.
+FILES = ("/static/", "/vendor/", "/displays/", "/favicon.svg", "/api/openapi.json")
 GZIP_LEVEL = 6
 BROTLI_QUALITY = 5  # per response, on the fly: close to gzip's speed, a smaller result
 
@@ -60,12 +63,13 @@ def choose_encoding(accept_encoding: str) -> str | None:
     return None
 
 
-def may_compress(method: str, status: int, headers: dict[str, str]) -> bool:
+def may_compress(method: str, path: str, status: int, headers: dict[str, str]) -> bool:
     """Tell whether a response may be compressed: public text, big enough, no secret in it."""
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     length = headers.get("content-length")
     return (
         method == "GET"  # a HEAD's empty body stays as it is
+        and (path.startswith(FILES) or content_type == "text/html")
         and 200 <= status < 300
         and status != 204
         and content_type in COMPRESSIBLE
@@ -111,7 +115,9 @@ def wrap(inner: ASGI) -> ASGI:
             if message["type"] == "http.response.start":
                 raw = list(message.get("headers", []))
                 headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
-                if encoding and may_compress(scope["method"], message["status"], headers):
+                if encoding and may_compress(
+                    scope["method"], scope["path"], message["status"], headers
+                ):
                     state["feed"], state["finish"] = compressor(encoding)
                     raw = [(k, v) for k, v in raw if k.lower() != b"content-length"]
                     raw = [(k, _weak(v) if k.lower() == b"etag" else v) for k, v in raw]

@@ -146,14 +146,18 @@ async def me() -> tuple[dict[str, Any], int, dict[str, str]]:
     if who.user_id is None:
         raise RuntimeError("a request's actor is always a user")
     key = session_key() if g.get("via_cookie") else None
-    return {
-        "user_id": who.user_id,
-        "role": who.role.value,
-        "name": who.name,
-        "doctor_id": who.doctor_id,
-        "patient_id": who.patient_id,
-        "csrf_token": csrf_token_for(clinic().settings.secret_key, key) if key else None,
-    }, 200, NO_STORE
+    return (
+        {
+            "user_id": who.user_id,
+            "role": who.role.value,
+            "name": who.name,
+            "doctor_id": who.doctor_id,
+            "patient_id": who.patient_id,
+            "csrf_token": csrf_token_for(clinic().settings.secret_key, key) if key else None,
+        },
+        200,
+        NO_STORE,
+    )
 
 
 @bp.post("/password")

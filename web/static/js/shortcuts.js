@@ -15,11 +15,11 @@ const valid = (key) => typeof key === "string" && key.length === 1 && key.trim()
 
 /** Read a user's shortcuts for a screen ({mode, keys}), with the defaults for what is missing. */
 export function loadShortcuts(storageKey, defaults) {
-  let saved = {};
+  let saved;
   try {
     saved = JSON.parse(localStorage.getItem(storageKey) || "{}") || {};
   } catch {
-    saved = {};
+    saved = {}; // unreadable: the defaults
   }
   const keys = { ...defaults };
   for (const [action, key] of Object.entries(saved.keys || {})) {
