@@ -34,7 +34,7 @@ ERROR_MEANINGS = {
     409: "the state forbids it now: INVALID_TRANSITION, SLOT_FULL, ALREADY_QUEUED, …",
     413: "the body is larger than 1 MiB",
     422: "well-formed but not possible: BEYOND_HORIZON, NO_SESSION, IDEMPOTENCY_KEY_REUSED, …",
-    429: "too many failed logins, codes asked or tried, wrong check-in codes or kiosk look-ups; wait",
+    429: "too many failed logins, codes tried, wrong check-in codes or kiosk look-ups; wait",
     503: "DATABASE_UNAVAILABLE: the database is down or restarting; retry after Retry-After s",
 }
 
