@@ -412,4 +412,200 @@ ALTER TABLE appointments ADD COLUMN checkin_method VARCHAR(20);
 
 UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
 
+-- Running upgrade 0008 -> 0009
+
+CREATE TABLE account_codes (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    purpose VARCHAR(16) NOT NULL, 
+    request_hash VARCHAR(64) NOT NULL, 
+    code_hash VARCHAR(64) NOT NULL, 
+    user_id INTEGER, 
+    patient_id INTEGER, 
+    channel VARCHAR(8) NOT NULL, 
+    to_address VARCHAR(254) NOT NULL, 
+    payload JSON NOT NULL, 
+    attempts INTEGER NOT NULL, 
+    expires_at DATETIME NOT NULL, 
+    used_at DATETIME, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_account_codes PRIMARY KEY (id), 
+    CONSTRAINT fk_account_codes_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_account_codes_patient_id_patients FOREIGN KEY(patient_id) REFERENCES patients (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_account_codes_request_hash UNIQUE (request_hash)
+);
+
+CREATE INDEX ix_account_codes_user_id ON account_codes (user_id);
+
+CREATE INDEX ix_account_codes_patient_id ON account_codes (patient_id);
+
+CREATE INDEX ix_account_codes_expires_at ON account_codes (expires_at);
+
+CREATE TABLE guardianships (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    user_id INTEGER NOT NULL, 
+    patient_id INTEGER NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_guardianships PRIMARY KEY (id), 
+    CONSTRAINT fk_guardianships_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_guardianships_patient_id_patients FOREIGN KEY(patient_id) REFERENCES patients (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_guardianships_user_id_patient_id UNIQUE (user_id, patient_id)
+);
+
+CREATE INDEX ix_guardianships_user_id ON guardianships (user_id);
+
+CREATE INDEX ix_guardianships_patient_id ON guardianships (patient_id);
+
+UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
+
+-- Running upgrade 0009 -> 0010
+
+ALTER TABLE displays ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT 'board';
+
+ALTER TABLE appointments ADD COLUMN late_min INTEGER;
+
+CREATE INDEX ix_patients_date_of_birth ON patients (date_of_birth);
+
+UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
+
+-- Running upgrade 0010 -> 0011
+
+CREATE TABLE waitlist_entries (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    patient_id INTEGER NOT NULL, 
+    department_id INTEGER NOT NULL, 
+    doctor_id INTEGER, 
+    first_day DATE NOT NULL, 
+    last_day DATE NOT NULL, 
+    status VARCHAR(10) NOT NULL, 
+    created_by_id INTEGER, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    CONSTRAINT pk_waitlist_entries PRIMARY KEY (id), 
+    CONSTRAINT fk_waitlist_entries_patient_id_patients FOREIGN KEY(patient_id) REFERENCES patients (id), 
+    CONSTRAINT fk_waitlist_entries_department_id_departments FOREIGN KEY(department_id) REFERENCES departments (id), 
+    CONSTRAINT fk_waitlist_entries_doctor_id_doctors FOREIGN KEY(doctor_id) REFERENCES doctors (id), 
+    CONSTRAINT fk_waitlist_entries_created_by_id_users FOREIGN KEY(created_by_id) REFERENCES users (id)
+);
+
+CREATE INDEX ix_waitlist_entries_patient_id ON waitlist_entries (patient_id);
+
+CREATE INDEX ix_waitlist_entries_line ON waitlist_entries (status, department_id, id);
+
+CREATE TABLE waitlist_offers (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    entry_id INTEGER NOT NULL, 
+    slot_id INTEGER NOT NULL, 
+    status VARCHAR(10) NOT NULL, 
+    offered_at DATETIME NOT NULL, 
+    expires_at DATETIME NOT NULL, 
+    answered_at DATETIME, 
+    appointment_id INTEGER, 
+    CONSTRAINT pk_waitlist_offers PRIMARY KEY (id), 
+    CONSTRAINT fk_waitlist_offers_entry_id_waitlist_entries FOREIGN KEY(entry_id) REFERENCES waitlist_entries (id), 
+    CONSTRAINT fk_waitlist_offers_slot_id_slots FOREIGN KEY(slot_id) REFERENCES slots (id), 
+    CONSTRAINT fk_waitlist_offers_appointment_id_appointments FOREIGN KEY(appointment_id) REFERENCES appointments (id) ON DELETE SET NULL
+);
+
+CREATE INDEX ix_waitlist_offers_entry_id ON waitlist_offers (entry_id);
+
+CREATE INDEX ix_waitlist_offers_open ON waitlist_offers (status, expires_at);
+
+CREATE INDEX ix_waitlist_offers_slot ON waitlist_offers (slot_id, status);
+
+UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
+
+-- Running upgrade 0011 -> 0012
+
+ALTER TABLE departments ADD COLUMN active BOOL NOT NULL DEFAULT true;
+
+ALTER TABLE rooms ADD COLUMN active BOOL NOT NULL DEFAULT true;
+
+ALTER TABLE displays ADD COLUMN active BOOL NOT NULL DEFAULT true;
+
+UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
+
+-- Running upgrade 0012 -> 0013
+
+CREATE TABLE session_templates (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    doctor_id INTEGER NOT NULL, 
+    room_id INTEGER, 
+    weekday INTEGER NOT NULL, 
+    start_time TIME NOT NULL, 
+    end_time TIME NOT NULL, 
+    slot_minutes INTEGER NOT NULL, 
+    capacity_per_slot INTEGER NOT NULL, 
+    overbook_cap INTEGER NOT NULL, 
+    valid_from DATE NOT NULL, 
+    valid_to DATE, 
+    active BOOL NOT NULL DEFAULT true, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_session_templates PRIMARY KEY (id), 
+    CONSTRAINT ck_session_templates_weekday CHECK (weekday BETWEEN 0 AND 6), 
+    CONSTRAINT ck_session_templates_ends_after_start CHECK (end_time > start_time), 
+    CONSTRAINT ck_session_templates_slot_minutes CHECK (slot_minutes BETWEEN 5 AND 240), 
+    CONSTRAINT ck_session_templates_capacity CHECK (capacity_per_slot >= 1), 
+    CONSTRAINT ck_session_templates_overbook_cap CHECK (overbook_cap >= 0), 
+    CONSTRAINT fk_session_templates_doctor_id_doctors FOREIGN KEY(doctor_id) REFERENCES doctors (id), 
+    CONSTRAINT fk_session_templates_room_id_rooms FOREIGN KEY(room_id) REFERENCES rooms (id)
+);
+
+CREATE INDEX ix_session_templates_doctor_id ON session_templates (doctor_id);
+
+CREATE TABLE clinic_closures (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    starts_on DATE NOT NULL, 
+    ends_on DATE NOT NULL, 
+    reason VARCHAR(200) NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_clinic_closures PRIMARY KEY (id), 
+    CONSTRAINT ck_clinic_closures_ends_after_start CHECK (ends_on >= starts_on)
+);
+
+CREATE INDEX ix_clinic_closures_starts_on ON clinic_closures (starts_on);
+
+CREATE TABLE doctor_leave (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    doctor_id INTEGER NOT NULL, 
+    starts_on DATE NOT NULL, 
+    ends_on DATE NOT NULL, 
+    reason VARCHAR(200) NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_doctor_leave PRIMARY KEY (id), 
+    CONSTRAINT ck_doctor_leave_ends_after_start CHECK (ends_on >= starts_on), 
+    CONSTRAINT fk_doctor_leave_doctor_id_doctors FOREIGN KEY(doctor_id) REFERENCES doctors (id)
+);
+
+CREATE INDEX ix_doctor_leave_doctor_id ON doctor_leave (doctor_id);
+
+ALTER TABLE doctor_sessions ADD COLUMN template_id INTEGER;
+
+CREATE INDEX ix_doctor_sessions_template_id ON doctor_sessions (template_id);
+
+ALTER TABLE doctor_sessions ADD CONSTRAINT fk_doctor_sessions_template_id_session_templates FOREIGN KEY(template_id) REFERENCES session_templates (id) ON DELETE SET NULL;
+
+UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
+
+-- Running upgrade 0013 -> 0014
+
+CREATE TABLE priority_categories (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(60) NOT NULL, 
+    weight INTEGER NOT NULL, 
+    max_wait_min INTEGER, 
+    active BOOL NOT NULL DEFAULT true, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    CONSTRAINT pk_priority_categories PRIMARY KEY (id), 
+    CONSTRAINT ck_priority_categories_weight_range CHECK (weight BETWEEN 1 AND 10), 
+    CONSTRAINT ck_priority_categories_max_wait CHECK (max_wait_min IS NULL OR max_wait_min BETWEEN 1 AND 720), 
+    CONSTRAINT uq_priority_categories_name UNIQUE (name)
+);
+
+ALTER TABLE appointments ADD COLUMN priority_category_id INTEGER;
+
+ALTER TABLE appointments ADD CONSTRAINT fk_appointments_priority_category_id_priority_categories FOREIGN KEY(priority_category_id) REFERENCES priority_categories (id);
+
+UPDATE alembic_version SET version_num='0014' WHERE alembic_version.version_num = '0013';
+
 
