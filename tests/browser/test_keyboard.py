@@ -10,7 +10,7 @@ from tests.browser.conftest import OpenPage
 from tests.browser.test_desk import show_department
 
 pytestmark = pytest.mark.browser
-MAX_TABS = 120
+MAX_TABS = 150
 
 
 def tab_to(page: Page, selector: str) -> None:

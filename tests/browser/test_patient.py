@@ -81,3 +81,7 @@ def test_the_patients_position_falls_as_patients_ahead_are_seen(
     admin.post(f"/api/doctors/{OKAFOR}/call-next").raise_for_status()
     expect(phone.locator("#headline")).to_have_text("It is your turn")
     expect(phone.locator("#detail")).to_have_text("Go to Room 1 now")
+    # Said at once (an alert), not only politely; the status line is the page's heading.
+    expect(phone.get_by_role("alert")).to_have_text("It is your turn · Go to Room 1 now")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("It is your turn")
+    expect(phone.locator("#card")).to_have_attribute("aria-live", "off")

@@ -63,11 +63,19 @@ export function focusSoon(target) {
   settle();
 }
 
-/** What stands for `node` after a redraw: the element with its id, or its ticket's row, or the
- * button with its text in that row (rows carry data-ticket-id); null when it is gone for good. */
+/** What stands for `node` after a redraw: the element with its id or its data-* attributes, or
+ * its ticket's row, or the button with its text in that row (rows carry data-ticket-id); null
+ * when it is gone for good. */
 function counterpart(node) {
   if (!node || node.isConnected) return node;
   if (node.id) return document.getElementById(node.id);
+  // A control that names what it acts on (data-action, data-session-id, …): the same one again.
+  const data = Array.from(node.attributes || []).filter((a) => a.name.startsWith("data-"));
+  if (data.some((a) => a.name.endsWith("-id"))) {
+    const same = data.map((a) => `[${a.name}="${CSS.escape(a.value)}"]`).join("");
+    const found = document.querySelector(node.tagName + same);
+    if (found) return found;
+  }
   const row = node.closest?.("[data-ticket-id]");
   if (!row) return null;
   const now = document.querySelector(`${row.tagName}[data-ticket-id="${row.dataset.ticketId}"]`);
