@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from quart import Quart, Response, g, request
 
 from server import i18n
+from server.auth.redirects import safe_next
 from server.config import Settings
 
 COOKIE = "lang"
@@ -27,6 +28,9 @@ def for_person(language: str | None) -> None:
 def switch_url(language: str) -> str:
     """Return this page's address with `lang` set: what the language switch links to."""
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    # A `next` that would leave the site is dropped here as the login page drops it.
+    args = [(key, safe_next(value) or "") if key == "next" else (key, value) for key, value in args]
+    args = [(key, value) for key, value in args if key != "next" or value]
     return f"{request.path}?{urlencode([*args, ('lang', language)])}"
 
 

@@ -43,6 +43,10 @@ KEEPS_PLACES = frozenset(
         EventKind.DESK_CLOSED,
         EventKind.SESSION_CLOSED,
         EventKind.SESSION_DELAYED,
+        # Set-up edits and ended access free no booked place (a deactivated doctor with
+        # bookings is refused until the desk moves them).
+        EventKind.SETUP_CHANGED,
+        EventKind.ACCESS_ENDED,
     }
 )
 

@@ -108,7 +108,10 @@ def test_a_served_clinic_ignores_forwarded_for_from_localhost(tmp_path: Path) ->
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
+        # A loaded machine may take a while to import and start it: wait for the port, not a
+        # fixed number of tries, and stop at once if the server died.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and server.poll() is None:
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                     break
