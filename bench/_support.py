@@ -19,21 +19,21 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from server.models import Role
-    from server.state import ClinicState
+    from server.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
 @asynccontextmanager
-async def bench_clinic(database_url: str, **settings: Any) -> AsyncIterator[ClinicState]:
+async def bench_clinic(database_url: str, **settings: Any) -> AsyncIterator[Services]:
     """Yield the state of a one-shot runtime on `database_url` (server/runtime.py); close it."""
     from server.config import Settings
     from server.runtime import ProcessRole, build_runtime
 
     made = Settings(database_url=database_url, **settings)
     async with build_runtime(made, ProcessRole.TOOL) as runtime:
-        yield runtime.state
+        yield runtime.services
 
 
 def free_port() -> int:
@@ -104,7 +104,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout_s: float =
     raise RuntimeError("server did not start")
 
 
-async def bench_login(session: AsyncSession, role: Role, now: datetime, username: str = "") -> str:
+async def bench_login(db: AsyncSession, role: Role, now: datetime, username: str = "") -> str:
     """Create a user of `role` and return a bearer token for it, valid for a day."""
     from server.actions import admin
     from server.auth.actor import SYSTEM
@@ -113,10 +113,10 @@ async def bench_login(session: AsyncSession, role: Role, now: datetime, username
 
     name = username or f"bench-{role.value}"
     user = await admin.create_user(
-        session, SYSTEM, username=name, password_hash="-", role=role, full_name=name, now=now
+        db, SYSTEM, username=name, password_hash="-", role=role, full_name=name, now=now
     )
     token = new_secret("cq")
-    session.add(
+    db.add(
         ApiToken(
             user_id=user.id,
             token_hash=digest(token),
@@ -127,9 +127,7 @@ async def bench_login(session: AsyncSession, role: Role, now: datetime, username
     return token
 
 
-async def bench_patients(
-    session: AsyncSession, count: int, prefix: str, now: datetime
-) -> list[int]:
+async def bench_patients(db: AsyncSession, count: int, prefix: str, now: datetime) -> list[int]:
     """Register `count` patients (record numbers `prefix`0, `prefix`1, …); return their ids."""
     from sqlalchemy import insert
 
@@ -148,7 +146,7 @@ async def bench_patients(
         for n in range(count)
     ]
     # One statement for all, ids back in insertion order: seeding 4,000 takes a moment.
-    inserted = await session.scalars(
+    inserted = await db.scalars(
         insert(Patient).returning(Patient.id, sort_by_parameter_order=True), rows
     )
     return list(inserted)

@@ -55,16 +55,16 @@ async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list
 
     now = datetime.now(UTC)
     start = (now + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
-    async with bench_clinic(URL) as state, transaction(state.sessions) as session:
+    async with bench_clinic(URL) as services, transaction(services.database) as db:
         department = await admin.create_department(
-            session, SYSTEM, code="BEN", name="Bench", token_prefix="B", rooms=[], now=now
+            db, SYSTEM, code="BEN", name="Bench", token_prefix="B", rooms=[], now=now
         )
         for index in range(doctors):
             doctor = await admin.create_doctor(
-                session, SYSTEM, department_id=department.id, name=f"Dr {index}", now=now
+                db, SYSTEM, department_id=department.id, name=f"Dr {index}", now=now
             )
             await admin.create_session(
-                session,
+                db,
                 SYSTEM,
                 doctor_id=doctor.id,
                 starts_at=start,
@@ -74,10 +74,10 @@ async def fill_clinic(doctors: int, patients: int) -> tuple[str, list[int], list
                 capacity_per_slot=2,
                 overbook_cap=1,
             )
-        token = await bench_login(session, Role.STAFF, now, username="bench")
-        people = await bench_patients(session, patients, "B", now)
-    async with bench_clinic(URL) as state, state.sessions() as session:
-        slots = list(await session.scalars(select(Slot.id)))
+        token = await bench_login(db, Role.STAFF, now, username="bench")
+        people = await bench_patients(db, patients, "B", now)
+    async with bench_clinic(URL) as services, services.database() as db:
+        slots = list(await db.scalars(select(Slot.id)))
     return token, slots, people
 
 

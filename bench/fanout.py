@@ -81,17 +81,17 @@ async def seed(database_url: str) -> dict[str, Any]:
 
     now = datetime.now(UTC)
     async with (
-        bench_clinic(database_url, secret_key=SECRET) as state,
-        transaction(state.sessions) as session,
+        bench_clinic(database_url, secret_key=SECRET) as services,
+        transaction(services.database) as db,
     ):
         department = await admin.create_department(
-            session, SYSTEM, code="GEN", name="General", token_prefix="G", rooms=["Room 1"], now=now
+            db, SYSTEM, code="GEN", name="General", token_prefix="G", rooms=["Room 1"], now=now
         )
         doctor = await admin.create_doctor(
-            session, SYSTEM, department_id=department.id, name="Dr. Bench", now=now
+            db, SYSTEM, department_id=department.id, name="Dr. Bench", now=now
         )
         await admin.create_session(
-            session,
+            db,
             SYSTEM,
             doctor_id=doctor.id,
             starts_at=now - timedelta(minutes=5),
@@ -102,16 +102,16 @@ async def seed(database_url: str) -> dict[str, Any]:
             now=now,
         )
         _display, key = await admin.create_display(
-            session, SYSTEM, name="Hall", department_id=department.id, now=now
+            db, SYSTEM, name="Hall", department_id=department.id, now=now
         )
         tickets = []
-        for patient_id in await bench_patients(session, TICKETS, "MRN-B", now):
+        for patient_id in await bench_patients(db, TICKETS, "MRN-B", now):
             ticket = await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient_id, department_id=department.id, now=now
+                db, SYSTEM, patient_id=patient_id, department_id=department.id, now=now
             )
             tickets.append(ticket.id)
-        called = await queue.call_next(session, SYSTEM, doctor_id=doctor.id, now=now)
-        token = await bench_login(session, Role.ADMIN, now, username="bench")
+        called = await queue.call_next(db, SYSTEM, doctor_id=doctor.id, now=now)
+        token = await bench_login(db, Role.ADMIN, now, username="bench")
     return {
         "key": key,
         "links": [sign_ticket(SECRET, t) for t in tickets],

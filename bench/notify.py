@@ -24,7 +24,7 @@ from server.config import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT))  # `python bench/notify.py` also finds tests/ (the fake)
 
-from server.db import make_engine, make_sessionmaker
+from server.db import make_database, make_engine
 from server.migrate import upgrade
 from server.models.outbox import OutboxMessage
 from tests.notify.fake_twilio import FakeTwilio
@@ -60,9 +60,9 @@ async def fill(database_url: str, count: int) -> None:
         }
         for n in range(count)
     ]
-    async with make_sessionmaker(engine)() as session, session.begin():
+    async with make_database(engine)() as db, db.begin():
         for start in range(0, count, 1000):
-            await session.execute(insert(OutboxMessage), rows[start : start + 1000])
+            await db.execute(insert(OutboxMessage), rows[start : start + 1000])
     await engine.dispose()
 
 

@@ -206,18 +206,18 @@ async def seed_clinic(database_url: str) -> dict[str, Any]:
 
     now = datetime.now(UTC)
     async with (
-        bench_clinic(database_url, secret_key=BENCH_SECRET) as state,
-        transaction(state.sessions) as session,
+        bench_clinic(database_url, secret_key=BENCH_SECRET) as services,
+        transaction(services.database) as db,
     ):
         department = await admin.create_department(
-            session, SYSTEM, code="GEN", name="General", token_prefix="G", rooms=[], now=now
+            db, SYSTEM, code="GEN", name="General", token_prefix="G", rooms=[], now=now
         )
         for n in range(2):
             doctor = await admin.create_doctor(
-                session, SYSTEM, department_id=department.id, name=f"Dr. Bench {n}", now=now
+                db, SYSTEM, department_id=department.id, name=f"Dr. Bench {n}", now=now
             )
             await admin.create_session(
-                session,
+                db,
                 SYSTEM,
                 doctor_id=doctor.id,
                 starts_at=now - timedelta(minutes=5),
@@ -225,16 +225,16 @@ async def seed_clinic(database_url: str) -> dict[str, Any]:
                 now=now,
             )
         _display, key = await admin.create_display(
-            session, SYSTEM, name="Hall", department_id=department.id, now=now
+            db, SYSTEM, name="Hall", department_id=department.id, now=now
         )
-        patients = await bench_patients(session, WAITING + WARMUP + EMERGENCIES, "MRN-E", now)
+        patients = await bench_patients(db, WAITING + WARMUP + EMERGENCIES, "MRN-E", now)
         for patient_id in patients[:WAITING]:
             await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient_id, department_id=department.id, now=now
+                db, SYSTEM, patient_id=patient_id, department_id=department.id, now=now
             )
         tokens = {}
         for role in (Role.STAFF, Role.ADMIN):  # staff insert; an admin plays the doctors
-            tokens[role.value] = await bench_login(session, role, now)
+            tokens[role.value] = await bench_login(db, role, now)
     return {
         "department_id": department.id,
         "key": key,

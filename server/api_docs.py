@@ -6,7 +6,7 @@ from quart import Blueprint, render_template
 from quart_schema import hide
 
 from server.auth.web import public
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("api_docs", __name__)
 

@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None, notify: NotifySettings | None =
     redact.install()
     runtime = build_runtime(settings, ProcessRole.SERVER, notify=notify)
     app.extensions["clinic_runtime"] = runtime
-    app.extensions["clinic"] = runtime.state
+    app.extensions["clinic"] = runtime.services
     app.extensions["clinic_access"] = runtime.access
     app.before_serving(runtime.start)
     app.after_serving(runtime.stop)

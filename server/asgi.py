@@ -28,4 +28,4 @@ def create_asgi(settings: Settings | None = None, scope: str = DEFAULT_SCOPE) ->
     sio = add_sockets(app, scope=scope)
     # Compression wraps the pages and the API only: Socket.IO's own answers stay as they are.
     served = socketio.ASGIApp(sio, other_asgi_app=compression.wrap(app))
-    return headers.wrap(served, runtime_of(app).state.settings)
+    return headers.wrap(served, runtime_of(app).services.settings)

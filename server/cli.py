@@ -154,15 +154,15 @@ async def _seed(settings: Settings, day: bool = True) -> bool:
 
     scorer = await _demo_model(settings)
     async with build_runtime(settings, ProcessRole.TOOL) as runtime:
-        state = runtime.state
+        services = runtime.services
 
-        async def work(session: AsyncSession) -> bool:
-            if await is_seeded(session):
+        async def work(db: AsyncSession) -> bool:
+            if await is_seeded(db):
                 return False
-            await seed(session, state.clock(), scorer=scorer, day=day)
+            await seed(db, services.clock(), scorer=scorer, day=day)
             return True
 
-        return await state.run(work)
+        return await services.run(work)
 
 
 async def _demo_model(settings: Settings) -> ModelScorer:
@@ -266,16 +266,16 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
 
     async def run() -> None:
         async with build_runtime(Settings(), ProcessRole.TOOL) as runtime:
-            state = runtime.state
-            await state.run(
-                lambda session: create_user(
-                    session,
+            services = runtime.services
+            await services.run(
+                lambda db: create_user(
+                    db,
                     SYSTEM,
                     username=username,
                     password_hash=hash_password_sync(secret),
                     role=Role(role),
                     full_name=full_name or username,
-                    now=state.clock(),
+                    now=services.clock(),
                 )
             )
 
@@ -290,7 +290,7 @@ def user_create(username: str, role: str, full_name: str, password: str | None) 
 @user.command("deactivate")
 @click.option("--username", required=True)
 def user_deactivate(username: str) -> None:
-    """Stop a login: it can no longer log in, and its sessions and tokens end at once."""
+    """Stop a login: it can no longer log in, and its login sessions and tokens end at once."""
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -301,21 +301,21 @@ def user_deactivate(username: str) -> None:
 
     async def run() -> bool:
         async with build_runtime(Settings(), ProcessRole.TOOL) as runtime:
-            state = runtime.state
+            services = runtime.services
 
-            async def work(session: AsyncSession) -> bool:
-                user_id = await session.scalar(select(User.id).where(User.username == username))
+            async def work(db: AsyncSession) -> bool:
+                user_id = await db.scalar(select(User.id).where(User.username == username))
                 if user_id is None:
                     return False
-                await deactivate_user(session, SYSTEM, user_id=user_id, now=state.clock())
+                await deactivate_user(db, SYSTEM, user_id=user_id, now=services.clock())
                 return True
 
-            return await state.run(work)
+            return await services.run(work)
 
     if not asyncio.run(run()):
         click.echo(f"error: no user {username}", err=True)
         sys.exit(1)
-    click.echo(f"deactivated {username}; their sessions and tokens are ended")
+    click.echo(f"deactivated {username}; their login sessions and tokens are ended")
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Engine, sessions and the unit of work that publishes only after commit."""
+"""Engine, database transactions and the unit of work that publishes only after commit."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 AfterCommit = Callable[[], Awaitable[None]]
-SessionMaker = async_sessionmaker[AsyncSession]
+Database = async_sessionmaker[AsyncSession]
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -101,24 +101,24 @@ def _sqlite_engine(url: str, database: str | None) -> AsyncEngine:
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
+def make_database(engine: AsyncEngine) -> Database:
     """Return the session factory; objects stay usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def after_commit(session: AsyncSession, effect: AfterCommit) -> None:
+def after_commit(db: AsyncSession, effect: AfterCommit) -> None:
     """Run `effect` once the session's transaction has committed, never before."""
-    session.info.setdefault("after_commit", []).append(effect)
+    db.info.setdefault("after_commit", []).append(effect)
 
 
 @asynccontextmanager
-async def transaction(sessions: SessionMaker, **info: Any) -> AsyncIterator[AsyncSession]:
+async def transaction(database: Database, **info: Any) -> AsyncIterator[AsyncSession]:
     """Open one transaction; commit it, then run the effects registered with after_commit."""
-    async with sessions() as session:
-        session.info.update(info)
-        async with session.begin():
-            yield session
-        effects: list[AfterCommit] = session.info.pop("after_commit", [])
+    async with database() as db:
+        db.info.update(info)
+        async with db.begin():
+            yield db
+        effects: list[AfterCommit] = db.info.pop("after_commit", [])
     for effect in effects:
         try:
             await effect()
@@ -127,7 +127,7 @@ async def transaction(sessions: SessionMaker, **info: Any) -> AsyncIterator[Asyn
 
 
 async def run_transaction(
-    sessions: SessionMaker,
+    database: Database,
     work: Callable[[AsyncSession], Awaitable[T]],
     attempts: int = 4,
     **info: Any,
@@ -135,8 +135,8 @@ async def run_transaction(
     """Run `work` in one transaction; start again if the database picked it as deadlock victim."""
     for attempt in range(1, attempts + 1):
         try:
-            async with transaction(sessions, **info) as session:
-                return await work(session)
+            async with transaction(database, **info) as db:
+                return await work(db)
         except DBAPIError as exc:
             if attempt == attempts or not is_retryable(exc):
                 raise

@@ -82,9 +82,9 @@ LOGINS = [
 ]
 
 
-async def is_seeded(session: AsyncSession) -> bool:
+async def is_seeded(db: AsyncSession) -> bool:
     """Tell whether the database already holds a clinic."""
-    return bool(await session.scalar(select(func.count(Department.id))))
+    return bool(await db.scalar(select(func.count(Department.id))))
 
 
 OPENS, CLOSES = time(8), time(17)
@@ -136,7 +136,7 @@ def lan_address() -> str | None:
 
 
 async def seed(
-    session: AsyncSession,
+    db: AsyncSession,
     now: datetime,
     rng: random.Random | None = None,
     scorer: booking.Scorer = booking.base_rate_scorer,
@@ -153,7 +153,7 @@ async def seed(
     users = {}
     for login, hashed in zip(LOGINS, hashes, strict=True):
         users[login.role] = await admin.create_user(
-            session,
+            db,
             SYSTEM,
             username=login.username,
             password_hash=hashed,
@@ -161,11 +161,11 @@ async def seed(
             full_name=f"Demo {login.role}",
             now=now,
         )
-    doctors = await _clinic(session, now, users["doctor"], day)
-    patients = await _patients(session, now, rng, users["patient"])
+    doctors = await _clinic(db, now, users["doctor"], day)
+    patients = await _patients(db, now, rng, users["patient"])
     if day:
-        await _bookings(session, now, rng, doctors, patients, scorer)
-    session.add(
+        await _bookings(db, now, rng, doctors, patients, scorer)
+    db.add(
         Display(
             name="Waiting room",
             department_id=None,
@@ -176,21 +176,19 @@ async def seed(
     return {"doctors": len(doctors), "patients": len(patients)}
 
 
-async def _clinic(
-    session: AsyncSession, now: datetime, doctor_user: User, day: bool
-) -> list[Doctor]:
+async def _clinic(db: AsyncSession, now: datetime, doctor_user: User, day: bool) -> list[Doctor]:
     start, end = session_window(now)
     doctors: list[Doctor] = []
     names = iter(DOCTORS)
     for code, name, prefix, rooms in DEPARTMENTS:
         department = await admin.create_department(
-            session, SYSTEM, code=code, name=name, token_prefix=prefix, rooms=rooms, now=now
+            db, SYSTEM, code=code, name=name, token_prefix=prefix, rooms=rooms, now=now
         )
-        for room in await session.scalars(
+        for room in await db.scalars(
             select(Room).where(Room.department_id == department.id).order_by(Room.name)
         ):
             doctor = await admin.create_doctor(
-                session,
+                db,
                 SYSTEM,
                 department_id=department.id,
                 name=next(names),
@@ -200,7 +198,7 @@ async def _clinic(
             )
             if day:
                 await admin.create_session(
-                    session,
+                    db,
                     SYSTEM,
                     doctor_id=doctor.id,
                     starts_at=start,
@@ -215,7 +213,7 @@ async def _clinic(
 
 
 async def _patients(
-    session: AsyncSession, now: datetime, rng: random.Random, patient_user: User
+    db: AsyncSession, now: datetime, rng: random.Random, patient_user: User
 ) -> list[Patient]:
     patients = []
     for index in range(40):
@@ -230,14 +228,14 @@ async def _patients(
             user_id=patient_user.id if index == 0 else None,
             created_at=now,
         )
-        session.add(patient)
+        db.add(patient)
         patients.append(patient)
-    await session.flush()
+    await db.flush()
     return patients
 
 
 async def _bookings(
-    session: AsyncSession,
+    db: AsyncSession,
     now: datetime,
     rng: random.Random,
     doctors: list[Doctor],
@@ -248,7 +246,7 @@ async def _bookings(
     early = now - timedelta(hours=1)  # bookings were made before today's clinic opened
     for index, patient in enumerate(patients[:25]):
         doctor = doctors[index % len(doctors)]
-        slot = await session.scalar(
+        slot = await db.scalar(
             select(Slot)
             .where(Slot.doctor_id == doctor.id, Slot.starts_at > now, Slot.booked < Slot.capacity)
             .order_by(Slot.starts_at)
@@ -257,7 +255,7 @@ async def _bookings(
         if slot is None:
             continue
         ticket = await booking.book(
-            session,
+            db,
             SYSTEM,
             patient_id=patient.id,
             choice=booking.SlotChoice(slot_id=slot.id),
@@ -266,12 +264,12 @@ async def _bookings(
             scorer=scorer,
         )
         if index % 2 == 0:
-            await queue.check_in(session, SYSTEM, ticket_id=ticket.id, now=now)
+            await queue.check_in(db, SYSTEM, ticket_id=ticket.id, now=now)
     for index, patient in enumerate(patients[25:]):
         department_id = doctors[index % len(doctors)].department_id
         urgency = Urgency.URGENT if index % 5 == 0 else Urgency.ROUTINE
         await booking.register_walk_in(
-            session,
+            db,
             SYSTEM,
             patient_id=patient.id,
             department_id=department_id,
@@ -281,6 +279,6 @@ async def _bookings(
         )
 
 
-async def appointment_count(session: AsyncSession) -> int:
+async def appointment_count(db: AsyncSession) -> int:
     """Count appointments (for the start-up banner)."""
-    return int(await session.scalar(select(func.count(Appointment.id))) or 0)
+    return int(await db.scalar(select(func.count(Appointment.id))) or 0)

@@ -127,18 +127,18 @@ class EventHub:
                 log.exception("event subscriber %r failed", subscriber)
 
 
-async def record(session: AsyncSession, event: QueueEvent) -> None:
+async def record(db: AsyncSession, event: QueueEvent) -> None:
     """Run the in-transaction listeners now; publish `event` once the transaction commits."""
-    hub: EventHub | None = session.info.get("hub")
-    pending: list[QueueEvent] | None = session.info.get("events")
+    hub: EventHub | None = db.info.get("hub")
+    pending: list[QueueEvent] | None = db.info.get("events")
     if pending is None:
-        pending = session.info["events"] = []
+        pending = db.info["events"] = []
         if hub is not None:
-            after_commit(session, lambda: hub.publish(list(pending)))
+            after_commit(db, lambda: hub.publish(list(pending)))
     pending.append(event)
     if hub is not None:
         for listener in hub.tx_listeners:
-            await listener(session, event)
+            await listener(db, event)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -10,19 +10,19 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-# A job function takes a context dict (see server/runtime.py: ctx["state"] is the ClinicState,
+# A job function takes a context dict (see server/runtime.py: ctx["services"] is the Services,
 # ctx["notifications"] the notifications when the process has them) and plain arguments.
 JobFunction = Callable[..., Awaitable[Any]]
 
 # arq's default queue carries the live jobs (re-plans, deliveries, reminders, allocations); the
 # nightly retrain has its own queue and worker, so its 30-minute timeout holds up nothing live.
-LIVE_QUEUE = "arq:queue"
-NIGHTLY_QUEUE = "arq:queue:nightly"
+LIVE_JOBS = "arq:queue"
+NIGHTLY_JOBS = "arq:queue:nightly"
 # The keyword a coalesced job carries its key in, under arq (see server/coalescing.py).
 KEY_ARG = "coalesce_key"
 
 
-class JobQueue(Protocol):
+class Jobs(Protocol):
     """Somewhere to send work that must not hold up a request."""
 
     async def enqueue(self, function: str, *args: Any, key: str | None = None) -> None:
@@ -122,7 +122,7 @@ class InProcessJobs:
 class ArqJobs:
     """Send jobs to arq workers through Redis; a key's jobs coalesce at run time."""
 
-    def __init__(self, pool: Any, queue_name: str = LIVE_QUEUE) -> None:
+    def __init__(self, pool: Any, queue_name: str = LIVE_JOBS) -> None:
         self.pool, self.queue_name = pool, queue_name
 
     @classmethod

@@ -18,7 +18,7 @@ from server.background.waitlist import request_offers
 from server.errors import DomainError
 from server.models import Department, Doctor, Slot
 from server.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("offer_page", __name__)
 # The link is a secret: never cache the page or send it onward.
@@ -34,20 +34,20 @@ async def _page(status: int = 200, **context: Any) -> Page:
     return await render_template("offer.html", clinic_name=name, **context), status, PRIVATE
 
 
-async def _facts(session: AsyncSession, offer: WaitlistOffer) -> dict[str, Any]:
-    state = clinic()
-    zone = ZoneInfo(state.settings.timezone)
-    slot = await session.get(Slot, offer.slot_id)
-    entry = await session.get(WaitlistEntry, offer.entry_id)
-    doctor = await session.get(Doctor, slot.doctor_id) if slot else None
-    department = await session.get(Department, entry.department_id) if entry else None
+async def _facts(db: AsyncSession, offer: WaitlistOffer) -> dict[str, Any]:
+    services = clinic()
+    zone = ZoneInfo(services.settings.timezone)
+    slot = await db.get(Slot, offer.slot_id)
+    entry = await db.get(WaitlistEntry, offer.entry_id)
+    doctor = await db.get(Doctor, slot.doctor_id) if slot else None
+    department = await db.get(Department, entry.department_id) if entry else None
     when = slot.starts_at.astimezone(zone).strftime("%a %d %b %Y, %H:%M") if slot else ""
     return {
         "when": when,
         "until": offer.expires_at.astimezone(zone).strftime("%a %d %b, %H:%M"),
         "doctor": doctor.name if doctor else None,
         "department": department.name if department else "",
-        "open": offer.status is OfferStatus.OPEN and offer.expires_at > state.clock(),
+        "open": offer.status is OfferStatus.OPEN and offer.expires_at > services.clock(),
     }
 
 
@@ -59,12 +59,12 @@ def _client_ip() -> str:
 
 async def _offer_id(link: str) -> int | Page:
     """Read the link; count a bad one against the caller's address (429 after too many)."""
-    state, limiter = clinic(), access().limiter
+    services, limiter = clinic(), access().limiter
     key = f"offer-link:{_client_ip()}"
     if await limiter.blocked(key, BAD_LINKS):
         return await _page(429, notice="too_many")
     try:
-        return read_offer_link(state.settings.secret_key, link)
+        return read_offer_link(services.settings.secret_key, link)
     except DomainError as error:
         await limiter.fail(key)
         return await _page(http_status(error), problem=error.message)
@@ -77,13 +77,13 @@ async def show(link: str) -> Page:
     offer_id = await _offer_id(link)
     if not isinstance(offer_id, int):
         return offer_id
-    state = clinic()
+    services = clinic()
 
-    async def work(session: AsyncSession) -> dict[str, Any] | None:
-        offer = await session.get(WaitlistOffer, offer_id)
-        return None if offer is None else await _facts(session, offer)
+    async def work(db: AsyncSession) -> dict[str, Any] | None:
+        offer = await db.get(WaitlistOffer, offer_id)
+        return None if offer is None else await _facts(db, offer)
 
-    facts = await state.read(work)
+    facts = await services.read(work)
     if facts is None:
         return await _page(404, notice="gone")
     if not facts["open"]:
@@ -102,42 +102,42 @@ async def answer(link: str) -> Page:
     choice = form.get("answer", "")
     if choice not in ("confirm", "decline"):
         return await _page(400, notice="choose")
-    state = clinic()
+    services = clinic()
 
-    async def patient_of(session: AsyncSession) -> int | None:
-        offer = await session.get(WaitlistOffer, offer_id)
-        entry = await session.get(WaitlistEntry, offer.entry_id) if offer else None
+    async def patient_of(db: AsyncSession) -> int | None:
+        offer = await db.get(WaitlistOffer, offer_id)
+        entry = await db.get(WaitlistEntry, offer.entry_id) if offer else None
         return entry.patient_id if entry else None
 
-    patient_id = await state.read(patient_of)
+    patient_id = await services.read(patient_of)
     if patient_id is None:
         return await _page(404, notice="gone")
     who = waitlist.link_actor(patient_id)
     try:
         if choice == "decline":
-            await state.run(
-                lambda s: waitlist.decline(s, who, offer_id=offer_id, now=state.clock())
+            await services.run(
+                lambda s: waitlist.decline(s, who, offer_id=offer_id, now=services.clock())
             )
-            await request_offers(state)
+            await request_offers(services)
             return await _page(declined=True)
-        done = await state.run(
+        done = await services.run(
             lambda s: waitlist.confirm(
                 s,
                 who,
                 offer_id=offer_id,
-                now=state.clock(),
-                scorer=state.scorer,
-                policy=state.overbooking,
-                horizon=state.settings.booking_horizon,
+                now=services.clock(),
+                scorer=services.scorer,
+                policy=services.overbooking,
+                horizon=services.settings.booking_horizon,
             )
         )
     except DomainError as error:
         return await _page(http_status(error), problem=error.message)
-    facts = await state.read(
+    facts = await services.read(
         lambda s: _facts_of(s, offer_id),
     )
     if done.ticket is None:
-        await request_offers(state)
+        await request_offers(services)
         return await _page(409, offer=facts, notice="lost")
     shown = with_link(done.ticket)
     return await _page(
@@ -145,6 +145,6 @@ async def answer(link: str) -> Page:
     )
 
 
-async def _facts_of(session: AsyncSession, offer_id: int) -> dict[str, Any] | None:
-    offer = await session.get(WaitlistOffer, offer_id)
-    return None if offer is None else await _facts(session, offer)
+async def _facts_of(db: AsyncSession, offer_id: int) -> dict[str, Any] | None:
+    offer = await db.get(WaitlistOffer, offer_id)
+    return None if offer is None else await _facts(db, offer)

@@ -16,7 +16,7 @@ from server.config import PROJECT_ROOT
 from server.demo import DEMO_DISPLAY_KEY
 from server.errors import APIError
 from server.models import Display
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("pages", __name__)
 
@@ -52,14 +52,14 @@ async def landing() -> str:
 @public
 async def tv_boards() -> str:
     """Explain how a TV board opens (with a display key); link the demo's board if it exists."""
-    state = clinic()
-    demo = await state.read(
+    services = clinic()
+    demo = await services.read(
         lambda s: s.scalar(select(Display.id).where(Display.key_hash == digest(DEMO_DISPLAY_KEY)))
     )
     return await render_template(
         "tv.html",
-        name=state.settings.clinic_name,
-        public_url=state.settings.public_url,
+        name=services.settings.clinic_name,
+        public_url=services.settings.public_url,
         demo_board=f"/board?key={DEMO_DISPLAY_KEY}" if demo is not None else None,
     )
 

@@ -28,15 +28,15 @@ from server.auth.web import Access
 from server.background.registry import FUNCTIONS
 from server.background.rotas import run_nightly_rota
 from server.config import Settings
-from server.jobs import LIVE_QUEUE, ArqJobs, InProcessJobs, JobQueue
+from server.jobs import LIVE_JOBS, ArqJobs, InProcessJobs, Jobs
 from server.notify.runtime import Notifications, make_notifications
 from server.notify.scheduler import job_context, run_scheduler
 from server.notify.settings import NotifySettings
 from server.realtime.fanout import Fanout
 from server.realtime.server import DEFAULT_SCOPE, Realtime, attach_worker_emitter
 from server.scheduling import hooks
+from server.services import Clock, Services, make_services, utc_clock
 from server.simulation.live import LiveDemo
-from server.state import ClinicState, Clock, make_state, utc_clock
 from server.tuning import SolverSettings
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Runtime:
     """The typed parts of one process, and their one lifecycle."""
 
     role: ProcessRole
-    state: ClinicState
+    services: Services
     access: Access | None = None  # SERVER: login limiter, token cache
     notifications: Notifications | None = None  # SERVER, WORKER
     realtime: Realtime | None = None  # SERVER with sockets (server/asgi.py sets it before start)
@@ -79,10 +79,10 @@ class Runtime:
         return self._started
 
     def job_context(self) -> dict[str, Any]:
-        """Return what a job reads: the state, and the notifications when this role has them."""
+        """Return what a job reads: the services, and the notifications when this role has them."""
         if self.notifications is not None:
             return job_context(self.notifications)
-        return {"state": self.state}
+        return {"services": self.services}
 
     async def start(self) -> None:
         """Open every part in order; on a failure, close what was opened and raise."""
@@ -123,32 +123,32 @@ class Runtime:
         self._stack.push_async_callback(closing)
 
     async def _start(self) -> None:
-        state, settings = self.state, self.state.settings
-        self._opened("database", state.engine.dispose)
+        services, settings = self.services, self.services.settings
+        self._opened("database", services.engine.dispose)
         if self.role is ProcessRole.SERVER and settings.redis_url:
             redis = Redis.from_url(settings.redis_url)
-            state.redis = redis
+            services.redis = redis
             self._opened("redis", redis.aclose)
         if self.access is not None and settings.redis_url:
             self.access.limiter = self._redis_limiter(settings.redis_url)
         if self.role is ProcessRole.SERVER:
             from server.scoring import ModelScorer  # scikit-learn: seconds, servers only
 
-            state.scorer = await asyncio.to_thread(
+            services.scorer = await asyncio.to_thread(
                 ModelScorer, settings.models_path, settings.model_check_s
             )
         if self.role in (ProcessRole.SERVER, ProcessRole.WORKER):
-            await hooks.attach(state)
+            await hooks.attach(services)
             self.lifecycle.append("start scheduling")
         if self.notifications is not None:
             self.notifications.transports()  # bad provider settings fail at start, not at a booking
             self.notifications.attach()
             self._opened("notifications", self.notifications.close)
         if self.realtime is not None:
-            await self.realtime.start(state)
+            await self.realtime.start(services)
             self._opened("sockets", self.realtime.stop)
         if self.role is ProcessRole.WORKER:
-            self.emitter = await attach_worker_emitter(state, self.scope)
+            self.emitter = await attach_worker_emitter(services, self.scope)
             self._opened("screen updates", self.emitter.wait_idle)
         await self._start_jobs()
         # Embedded only: arq's cron does this when scaled; tests drive it by hand.
@@ -159,25 +159,25 @@ class Runtime:
             self.scheduler = asyncio.create_task(run_scheduler(self.notifications))
             self._opened("notification scheduler", self._stop_scheduler)
         if embedded:
-            self.rota = asyncio.create_task(run_nightly_rota(state))
+            self.rota = asyncio.create_task(run_nightly_rota(services))
             self._opened("rota scheduler", self._stop_rota)
         if self.live_demo is not None:
             await self.live_demo.start()
             self._opened("live demo", self.live_demo.stop)
 
     async def _start_jobs(self) -> None:
-        state, url = self.state, self.state.settings.redis_url
-        if state.jobs is not None:  # given (worker, simulator): its owner closes it
+        services, url = self.services, self.services.settings.redis_url
+        if services.jobs is not None:  # given (worker, simulator): its owner closes it
             self.lifecycle.append("start jobs")
             return
-        jobs: JobQueue
+        jobs: Jobs
         if self.role is ProcessRole.SERVER and url:
             jobs = await ArqJobs.connect(url)
         elif self.role in (ProcessRole.SERVER, ProcessRole.TOOL):
             jobs = InProcessJobs(functions=FUNCTIONS, ctx=self.job_context())
         else:
-            raise RuntimeError(f"a {self.role} runtime is given its job queue")
-        state.jobs = jobs
+            raise RuntimeError(f"a {self.role} runtime is given its jobs")
+        services.jobs = jobs
         self._opened("jobs", jobs.close)  # before the hooks close: no job reopens what they close
 
     async def _stop_rota(self) -> None:
@@ -188,7 +188,7 @@ class Runtime:
 
     def _redis_limiter(self, url: str) -> FallbackLimiter:
         """Count login failures in Redis, and in memory while Redis is down."""
-        settings = self.state.settings
+        settings = self.services.settings
         # Its own client with short timeouts: a Redis that hangs must not hold a login up.
         redis = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._opened("login limiter", redis.aclose)
@@ -208,7 +208,7 @@ def build_runtime(
     role: ProcessRole,
     *,
     clock: Clock = utc_clock,
-    jobs: JobQueue | None = None,
+    jobs: Jobs | None = None,
     redis: Redis | None = None,
     notify: NotifySettings | None = None,
     solver_settings: SolverSettings | None = None,
@@ -216,24 +216,24 @@ def build_runtime(
 ) -> Runtime:
     """Make the parts of a `role` process (nothing connects until `start()`).
 
-    A worker passes arq's Redis (`redis`; its job queue is built on it), the simulator its own
+    A worker passes arq's Redis (`redis`; its jobs run on it), the simulator its own
     `jobs` and `clock`; `notify` replaces the notification settings of the environment.
     """
     if role is ProcessRole.WORKER:
         if redis is None:
             raise ValueError("a worker runtime runs on arq's Redis: pass redis=")
-        jobs = jobs or ArqJobs(redis, queue_name=LIVE_QUEUE)  # what a job queues is live work
-    state = make_state(
+        jobs = jobs or ArqJobs(redis, queue_name=LIVE_JOBS)  # what a job queues is live work
+    services = make_services(
         settings, clock=clock, jobs=jobs, redis=redis, solver_settings=solver_settings
     )
-    runtime = Runtime(role=role, state=state, scope=scope)
+    runtime = Runtime(role=role, services=services, scope=scope)
     if role is ProcessRole.SERVER:
         limiter = MemoryLimiter(settings.login_max_failures, settings.login_window_s)
         runtime.access = Access(limiter)
         if settings.demo_speed > 0:  # `clinic demo run --live`: simulated days play through
-            runtime.live_demo = LiveDemo(state, settings.demo_speed)
+            runtime.live_demo = LiveDemo(services, settings.demo_speed)
     if role in (ProcessRole.SERVER, ProcessRole.WORKER):
-        runtime.notifications = make_notifications(state, notify)
+        runtime.notifications = make_notifications(services, notify)
     return runtime
 
 

@@ -75,7 +75,7 @@ class ModelScorer:
 
     async def __call__(
         self,
-        session: AsyncSession,
+        db: AsyncSession,
         patient: Patient,
         department_id: int,
         scheduled_at: datetime | None,
@@ -84,8 +84,8 @@ class ModelScorer:
         """Return the probability that this booking will not be attended."""
         self.refresh()
         if isinstance(self.predictor, BaseRatePredictor):  # no model: the department's own rate
-            return await base_rate_scorer(session, patient, department_id, scheduled_at, now)
-        history = await patient_history(session, patient.id)
+            return await base_rate_scorer(db, patient, department_id, scheduled_at, now)
+        history = await patient_history(db, patient.id)
         target = ApptRecord(
             patient_key=str(patient.id),
             appointment_key="new",
@@ -100,9 +100,9 @@ class ModelScorer:
         return float(self.predictor.predict_one(target, history))
 
 
-async def patient_history(session: AsyncSession, patient_id: int) -> list[ApptRecord]:
+async def patient_history(db: AsyncSession, patient_id: int) -> list[ApptRecord]:
     """Return the patient's latest appointments as model records."""
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(Appointment)
         .where(Appointment.patient_id == patient_id, Appointment.status != TicketStatus.CANCELLED)
         .order_by(Appointment.day.desc())

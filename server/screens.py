@@ -19,7 +19,7 @@ from server.auth.web import current_actor, public
 from server.config import PROJECT_ROOT
 from server.i18n import N_, gettext
 from server.models import User
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("screens", __name__)
 
@@ -42,8 +42,8 @@ async def _user_language() -> None:
         language.for_person(await clinic().read(lambda s: _language_of(s, user_id)))
 
 
-async def _language_of(session: AsyncSession, user_id: int) -> str | None:
-    return await session.scalar(select(User.language).where(User.id == user_id))
+async def _language_of(db: AsyncSession, user_id: int) -> str | None:
+    return await db.scalar(select(User.language).where(User.id == user_id))
 
 
 async def _page(name: str, **context: object) -> str:

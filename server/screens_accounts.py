@@ -8,7 +8,7 @@ from server.auth.codes import read_invite
 from server.auth.web import public
 from server.errors import DomainError
 from server.i18n import LANGUAGES
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("screens_accounts", __name__)
 # The claim link is a secret: never cache it or send it on as a referrer.

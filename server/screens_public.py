@@ -28,7 +28,7 @@ from server.errors import DomainError
 from server.models import Appointment, Display, Patient, Role, Ticket
 from server.queries.visit import Visit, visit_of
 from server.queue.state import TicketStatus
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("screens_public", __name__)
 
@@ -51,10 +51,10 @@ def clinic_time(moment: datetime | None, with_day: bool = False) -> str:
     on another day: "Mon, Nov 30, 10:15", "seg., 30 de nov., 10:15")."""
     if moment is None:
         return ""
-    state = clinic()
-    zone = ZoneInfo(state.settings.timezone)
+    services = clinic()
+    zone = ZoneInfo(services.settings.timezone)
     local = moment.astimezone(zone)
-    if with_day and local.date() != state.clock().astimezone(zone).date():
+    if with_day and local.date() != services.clock().astimezone(zone).date():
         return i18n.format_day_time(local)
     return i18n.format_time(local)
 
@@ -91,18 +91,18 @@ async def _patient_page(status: int = 200, **context: object) -> tuple[str, int,
 
 async def _ticket_page(shown: int, **context: object) -> tuple[str, int, dict[str, str]]:
     """Show a ticket's live page with its appointment: time, doctor, room, check-in from."""
-    state = clinic()
-    early = state.settings.check_in_early_min
-    visit, spoken = await state.read(lambda s: _visit_and_language(s, shown, early))
+    services = clinic()
+    early = services.settings.check_in_early_min
+    visit, spoken = await services.read(lambda s: _visit_and_language(s, shown, early))
     language.for_person(spoken)  # the patient's language, unless the switch chose one
     return await _patient_page(200, visit=visit, **context)
 
 
 async def _visit_and_language(
-    session: AsyncSession, ticket_id: int, early: int
+    db: AsyncSession, ticket_id: int, early: int
 ) -> tuple[Visit | None, str | None]:
-    visit = await visit_of(session, ticket_id, early)
-    spoken = await session.scalar(
+    visit = await visit_of(db, ticket_id, early)
+    spoken = await db.scalar(
         select(Patient.language)
         .join(Appointment, Appointment.patient_id == Patient.id)
         .join(Ticket, Ticket.appointment_id == Appointment.id)
@@ -126,9 +126,9 @@ async def ticket_link(link: str) -> tuple[str, int, dict[str, str]]:
     return await _ticket_page(ticket_id, link=link)
 
 
-async def todays_ticket(session: AsyncSession, patient_id: int, day: date) -> int | None:
+async def todays_ticket(db: AsyncSession, patient_id: int, day: date) -> int | None:
     """Return the patient's ticket of today that is still going on (the latest), if any."""
-    return await session.scalar(
+    return await db.scalar(
         select(Ticket.id)
         .join(Appointment, Ticket.appointment_id == Appointment.id)
         .where(
@@ -152,8 +152,8 @@ async def my_ticket() -> ResponseReturnValue:
         return await _patient_page(
             403, problem=i18n.gettext("This page shows a patient's own ticket.")
         )
-    state, patient_id = clinic(), actor.patient_id
-    ticket_id = await state.read(lambda s: todays_ticket(s, patient_id, state.clock().date()))
+    services, patient_id = clinic(), actor.patient_id
+    ticket_id = await services.read(lambda s: todays_ticket(s, patient_id, services.clock().date()))
     if ticket_id is None:
         return redirect("/my/visits")  # no visit today: the list of visits says what is next
     return await _ticket_page(ticket_id, ticket_id=ticket_id)

@@ -16,7 +16,7 @@ from server.errors import DomainError
 from server.headers import CONTENT_SECURITY_POLICY
 from server.queries.queues import ticket_snapshot
 from server.queries.visit import visit_of
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("screens_self", __name__)
 
@@ -72,21 +72,21 @@ async def entrance_checkin() -> Page:
 @public
 async def printed_ticket(link: str) -> Page:
     """Show the 80 mm slip of a ticket: token, department, time, how many ahead, QR code."""
-    state = clinic()
-    settings = state.settings
+    services = clinic()
+    settings = services.settings
     try:
         ticket_id = read_ticket_link(settings.secret_key, link, settings.ticket_link_hours * 3600)
     except DomainError as error:
         return await _page("print_ticket.html", http_status(error), PRIVATE, problem=error.message)
-    now = state.clock()
+    now = services.clock()
 
-    async def work(session: Any) -> tuple[dict[str, Any], Any]:
-        view = await ticket_snapshot(session, ticket_id, now, settings.default_consultation_min)
-        visit = await visit_of(session, ticket_id, settings.check_in_early_min)
+    async def work(db: Any) -> tuple[dict[str, Any], Any]:
+        view = await ticket_snapshot(db, ticket_id, now, settings.default_consultation_min)
+        visit = await visit_of(db, ticket_id, settings.check_in_early_min)
         return view, visit
 
     try:
-        view, visit = await state.read(work)
+        view, visit = await services.read(work)
     except DomainError as error:
         return await _page("print_ticket.html", http_status(error), PRIVATE, problem=error.message)
     live = f"{settings.public_url}/t/{link}"

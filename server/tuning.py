@@ -22,7 +22,7 @@ Scorer = Callable[[AsyncSession, Patient, int, datetime | None, datetime], Await
 
 
 async def base_rate_scorer(
-    session: AsyncSession,
+    db: AsyncSession,
     patient: Patient,
     department_id: int,
     scheduled_at: datetime | None,
@@ -30,7 +30,7 @@ async def base_rate_scorer(
 ) -> float:
     """Score with the department's historical no-show rate (until a model exists)."""
     # A get, not a SELECT: the booking path has already loaded the department.
-    department = await session.get(Department, department_id)
+    department = await db.get(Department, department_id)
     return float(department.base_no_show_rate if department is not None else BASE_NO_SHOW_RATE)
 
 

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.app import create_app
 from server.config import Settings
-from server.db import make_engine, make_sessionmaker
+from server.db import make_database, make_engine
 from server.migrate import upgrade
 from server.models import Base
-from server.state import ClinicState, clinic
+from server.services import Services, clinic
 
 # Re-plans run after many actions in these tests; a short CP-SAT budget keeps the suite quick.
 os.environ.setdefault("CLINIC_SOLVER_RESEQUENCE_TIME_LIMIT_S", "0.3")
@@ -104,10 +104,10 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """Yield a session inside a transaction that the test commits or leaves."""
-    async with make_sessionmaker(engine)() as session:
-        yield session
+    async with make_database(engine)() as db:
+        yield db
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ async def app(settings: Settings, engine: AsyncEngine, clock: Clock) -> AsyncIte
 
 
 @pytest.fixture
-def state(app: Quart) -> ClinicState:
+def services(app: Quart) -> Services:
     """Return the app's shared state."""
     return clinic(app)
 

@@ -20,7 +20,7 @@ PREFIXES = iter(
 )
 
 
-async def make_department(session: AsyncSession, **overrides: Any) -> Department:
+async def make_department(db: AsyncSession, **overrides: Any) -> Department:
     n = next(_seq)
     values: dict[str, Any] = {
         "code": f"D{n}",
@@ -29,27 +29,27 @@ async def make_department(session: AsyncSession, **overrides: Any) -> Department
         "rooms": [f"Room {n}A", f"Room {n}B"],
     }
     values.update(overrides)
-    return await admin.create_department(session, SYSTEM, now=T0, **values)
+    return await admin.create_department(db, SYSTEM, now=T0, **values)
 
 
-async def make_room(session: AsyncSession, department: Department, name: str | None = None) -> Room:
+async def make_room(db: AsyncSession, department: Department, name: str | None = None) -> Room:
     room = Room(department_id=department.id, name=name or f"Room {next(_seq)}")
-    session.add(room)
-    await session.flush()
+    db.add(room)
+    await db.flush()
     return room
 
 
 async def make_doctor(
-    session: AsyncSession, department: Department | None = None, **overrides: Any
+    db: AsyncSession, department: Department | None = None, **overrides: Any
 ) -> Doctor:
-    department = department or await make_department(session)
-    room = await make_room(session, department)
+    department = department or await make_department(db)
+    room = await make_room(db, department)
     values: dict[str, Any] = {"name": f"Dr. Test {next(_seq)}", "room_id": room.id}
     values.update(overrides)
-    return await admin.create_doctor(session, SYSTEM, department_id=department.id, now=T0, **values)
+    return await admin.create_doctor(db, SYSTEM, department_id=department.id, now=T0, **values)
 
 
-async def make_session(session: AsyncSession, doctor: Doctor, **overrides: Any) -> DoctorSession:
+async def make_session(db: AsyncSession, doctor: Doctor, **overrides: Any) -> DoctorSession:
     values: dict[str, Any] = {
         "starts_at": T0,
         "ends_at": T0 + timedelta(hours=4),
@@ -58,10 +58,10 @@ async def make_session(session: AsyncSession, doctor: Doctor, **overrides: Any) 
         "overbook_cap": 1,
     }
     values.update(overrides)
-    return await admin.create_session(session, SYSTEM, doctor_id=doctor.id, now=T0, **values)
+    return await admin.create_session(db, SYSTEM, doctor_id=doctor.id, now=T0, **values)
 
 
-async def make_patient(session: AsyncSession, **overrides: Any) -> Patient:
+async def make_patient(db: AsyncSession, **overrides: Any) -> Patient:
     n = next(_seq)
     values: dict[str, Any] = {
         "record_number": f"MRN-T{n}",
@@ -74,12 +74,12 @@ async def make_patient(session: AsyncSession, **overrides: Any) -> Patient:
     }
     values.update(overrides)
     patient = Patient(**values)
-    session.add(patient)
-    await session.flush()
+    db.add(patient)
+    await db.flush()
     return patient
 
 
-async def make_user(session: AsyncSession, role: Role, **overrides: Any) -> User:
+async def make_user(db: AsyncSession, role: Role, **overrides: Any) -> User:
     n = next(_seq)
     values: dict[str, Any] = {
         "username": f"{role.value}{n}",
@@ -90,15 +90,15 @@ async def make_user(session: AsyncSession, role: Role, **overrides: Any) -> User
     }
     values.update(overrides)
     user = User(**values)
-    session.add(user)
-    await session.flush()
+    db.add(user)
+    await db.flush()
     return user
 
 
-async def make_token(session: AsyncSession, user: User, expires: datetime | None = None) -> str:
+async def make_token(db: AsyncSession, user: User, expires: datetime | None = None) -> str:
     """Give a user a bearer token; return the secret for an Authorization header."""
     secret = new_secret("cq")
-    session.add(
+    db.add(
         ApiToken(
             user_id=user.id,
             token_hash=digest(secret),
@@ -106,7 +106,7 @@ async def make_token(session: AsyncSession, user: User, expires: datetime | None
             expires_at=expires or T0 + timedelta(days=1),
         )
     )
-    await session.flush()
+    await db.flush()
     return secret
 
 

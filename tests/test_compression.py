@@ -16,7 +16,7 @@ from server import compression
 from server.asgi import create_asgi
 from server.config import PROJECT_ROOT, Settings
 from server.models import Role
-from server.state import ClinicState
+from server.services import Services
 from tests.api.test_auth import add_login
 
 BOOTSTRAP_CSS = "/vendor/bootstrap/dist/css/bootstrap.min.css"
@@ -83,9 +83,9 @@ async def test_a_compressed_file_is_still_revalidated(http: httpx.AsyncClient) -
 
 
 async def test_nothing_that_holds_a_secret_is_compressed(
-    state: ClinicState, http: httpx.AsyncClient
+    services: Services, http: httpx.AsyncClient
 ) -> None:
-    await add_login(state, Role.STAFF, password="correct horse battery")
+    await add_login(services, Role.STAFF, password="correct horse battery")
     headers = {"Accept-Encoding": "gzip, br"}
     login = await http.post(
         "/api/auth/login",

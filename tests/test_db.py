@@ -10,21 +10,21 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.config import Settings
-from server.db import make_engine, make_sessionmaker, transaction
+from server.db import make_database, make_engine, transaction
 from server.models import Patient
 from tests.factories import make_patient
 
 
 async def count_patients(engine: AsyncEngine) -> int:
-    """Read the way `ClinicState.read` does: a session closed without a commit."""
-    async with make_sessionmaker(engine)() as session:
-        return int(await session.scalar(select(func.count(Patient.id))) or 0)
+    """Read the way `Services.read` does: a session closed without a commit."""
+    async with make_database(engine)() as db:
+        return int(await db.scalar(select(func.count(Patient.id))) or 0)
 
 
 async def test_a_read_after_someone_elses_commit_sees_it(engine: AsyncEngine) -> None:
     before = await count_patients(engine)  # leaves its connection in the pool
-    async with transaction(make_sessionmaker(engine)) as session:
-        await make_patient(session)
+    async with transaction(make_database(engine)) as db:
+        await make_patient(db)
     assert await count_patients(engine) == before + 1
 
 

@@ -15,16 +15,16 @@ from server.auth.secrets import sign_ticket
 from server.auth.sessions import start_session
 from server.models import Appointment, Display, Patient, Ticket, User
 from server.models.users import Role
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import TEST_SECRET
 from tests.factories import make_user
 from tests.realtime.conftest import ClinicDay, open_clinic
 
 
 @pytest.fixture
-async def day(state: ClinicState) -> ClinicDay:
+async def day(services: Services) -> ClinicDay:
     """Open a small clinic."""
-    return await open_clinic(state)
+    return await open_clinic(services)
 
 
 async def page(client: Client, path: str, **headers: str) -> tuple[str, Headers]:
@@ -53,14 +53,14 @@ async def test_without_a_choice_the_browsers_language_is_used(client: Client) ->
 
 
 async def test_a_staff_member_gets_their_own_language(
-    app: Quart, client: Client, state: ClinicState
+    app: Quart, client: Client, services: Services
 ) -> None:
-    async def nurse(session: AsyncSession) -> int:
-        return (await make_user(session, Role.NURSE, language="es")).id
+    async def nurse(db: AsyncSession) -> int:
+        return (await make_user(db, Role.NURSE, language="es")).id
 
-    user_id = await state.run(nurse)
-    key = await state.run(
-        lambda s: start_session(s, user_id, state.clock(), state.settings.session_lifetime)
+    user_id = await services.run(nurse)
+    key = await services.run(
+        lambda s: start_session(s, user_id, services.clock(), services.settings.session_lifetime)
     )
     async with authenticated_client(client, key):
         html, _ = await page(client, "/desk")
@@ -71,16 +71,16 @@ async def test_a_staff_member_gets_their_own_language(
 
 
 async def test_a_patients_phone_page_is_in_their_language(
-    client: Client, state: ClinicState, day: ClinicDay
+    client: Client, services: Services, day: ClinicDay
 ) -> None:
-    async def speak_portuguese(session: AsyncSession) -> None:
-        ticket = await session.get_one(Ticket, day.tickets[0])
-        appointment = await session.get_one(Appointment, ticket.appointment_id)
-        await session.execute(
+    async def speak_portuguese(db: AsyncSession) -> None:
+        ticket = await db.get_one(Ticket, day.tickets[0])
+        appointment = await db.get_one(Appointment, ticket.appointment_id)
+        await db.execute(
             update(Patient).where(Patient.id == appointment.patient_id).values(language="pt-BR")
         )
 
-    await state.run(speak_portuguese)
+    await services.run(speak_portuguese)
     html, _ = await page(client, f"/t/{sign_ticket(TEST_SECRET, day.tickets[0])}")
     assert '<html lang="pt-BR">' in html and "Sua senha" in html
 
@@ -92,9 +92,9 @@ async def test_a_forged_link_is_refused_in_the_pages_language(client: Client) ->
 
 
 async def test_the_board_shows_its_displays_language(
-    client: Client, state: ClinicState, day: ClinicDay
+    client: Client, services: Services, day: ClinicDay
 ) -> None:
-    await state.run(lambda s: s.execute(update(Display).values(language="pt-BR")))
+    await services.run(lambda s: s.execute(update(Display).values(language="pt-BR")))
     html, _ = await page(client, f"/board?key={day.display_key}")
     assert '<html lang="pt-BR">' in html and "Toque para ativar o som" in html
     # A switch cookie left on the TV's browser does not win over the display; `lang` does.
@@ -105,8 +105,8 @@ async def test_the_board_shows_its_displays_language(
     assert '<html lang="es">' in html and "Toque para activar el sonido" in html
 
 
-async def test_an_unknown_language_is_ignored(client: Client, state: ClinicState) -> None:
+async def test_an_unknown_language_is_ignored(client: Client, services: Services) -> None:
     html, headers = await page(client, "/login?lang=xx")
     assert '<html lang="en">' in html
     assert "Set-Cookie" not in headers or "lang=" not in headers["Set-Cookie"]
-    assert await state.read(lambda s: s.get(User, 1)) is None  # nothing was written
+    assert await services.read(lambda s: s.get(User, 1)) is None  # nothing was written

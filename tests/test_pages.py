@@ -10,7 +10,7 @@ from quart.typing import TestClientProtocol as Client
 from server.auth.secrets import digest
 from server.demo import DEMO_DISPLAY_KEY
 from server.models import Display
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import T0
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
@@ -70,9 +70,9 @@ async def test_a_board_without_a_key_goes_to_the_explanation(client: Client) -> 
 
 
 async def test_the_demo_clinics_help_page_links_its_working_board(
-    client: Client, state: ClinicState
+    client: Client, services: Services
 ) -> None:
-    async with state.sessions() as session, session.begin():
-        session.add(Display(name="Waiting room", key_hash=digest(DEMO_DISPLAY_KEY), created_at=T0))
+    async with services.database() as db, db.begin():
+        db.add(Display(name="Waiting room", key_hash=digest(DEMO_DISPLAY_KEY), created_at=T0))
     html = await (await client.get("/tv")).get_data(as_text=True)
     assert f'href="/board?key={DEMO_DISPLAY_KEY}"' in html

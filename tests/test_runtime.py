@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.auth.ratelimit import FallbackLimiter, MemoryLimiter
 from server.config import PROJECT_ROOT, Settings
-from server.jobs import LIVE_QUEUE, ArqJobs, InProcessJobs
+from server.jobs import LIVE_JOBS, ArqJobs, InProcessJobs
 from server.notify.settings import NotifySettings
 from server.runtime import ProcessRole, build_runtime
 from tests.services import redis_url
@@ -35,11 +35,11 @@ async def test_an_embedded_server_stops_what_makes_changes_before_what_carries_t
     # Not in test mode: the embedded notification scheduler runs too.
     runtime = build_runtime(settings.model_copy(update={"mode": "development"}), ProcessRole.SERVER)
     async with runtime:
-        assert isinstance(runtime.state.jobs, InProcessJobs)
+        assert isinstance(runtime.services.jobs, InProcessJobs)
         assert runtime.scheduler is not None and not runtime.scheduler.done()
         # An in-process job reads the notifications from its context, as under arq.
-        await runtime.state.enqueue("deliver_outbox", key="deliver_outbox")
-        await runtime.state.jobs.drain()
+        await runtime.services.enqueue("deliver_outbox", key="deliver_outbox")
+        await runtime.services.jobs.drain()
     assert runtime.scheduler.cancelled()
     assert runtime.rota is not None and runtime.rota.done()
     assert runtime.lifecycle == [
@@ -73,7 +73,7 @@ async def test_a_start_that_fails_half_way_closes_what_it_had_opened(
         "stop redis",
         "stop database",
     ]
-    assert runtime.state.jobs is None  # never opened: nothing left to close
+    assert runtime.services.jobs is None  # never opened: nothing left to close
     with pytest.raises(RuntimeError, match="starts once"):
         await runtime.start()
 
@@ -86,9 +86,9 @@ async def test_a_scaled_server_sends_jobs_through_redis_and_limits_logins_there(
     runtime = build_runtime(scaled, ProcessRole.SERVER)
     assert runtime.access is not None and isinstance(runtime.access.limiter, MemoryLimiter)
     async with runtime:
-        assert isinstance(runtime.state.jobs, ArqJobs)
+        assert isinstance(runtime.services.jobs, ArqJobs)
         assert isinstance(runtime.access.limiter, FallbackLimiter)
-        assert runtime.state.redis is not None and await runtime.state.redis.ping()
+        assert runtime.services.redis is not None and await runtime.services.redis.ping()
         assert runtime.scheduler is None  # arq's cron sends reminders when scaled
     stopped = ["jobs", "notifications", "login limiter", "redis", "database"]
     assert runtime.lifecycle[-5:] == [f"stop {part}" for part in stopped]
@@ -101,8 +101,8 @@ async def test_a_worker_runs_on_arqs_redis_and_leaves_it_open(
     scaled = settings.model_copy(update={"redis_url": REDIS_URL})
     runtime = build_runtime(scaled, ProcessRole.WORKER, redis=redis)
     assert runtime.access is None  # no logins in a worker
-    jobs = runtime.state.jobs
-    assert isinstance(jobs, ArqJobs) and jobs.queue_name == LIVE_QUEUE
+    jobs = runtime.services.jobs
+    assert isinstance(jobs, ArqJobs) and jobs.queue_name == LIVE_JOBS
     async with runtime:
         assert runtime.emitter is not None  # its commits reach the servers' screens
         assert runtime.job_context()["notifications"] is runtime.notifications
@@ -123,14 +123,14 @@ async def test_a_worker_runs_on_arqs_redis_and_leaves_it_open(
 
 async def test_a_tool_gets_the_database_only(settings: Settings, engine: AsyncEngine) -> None:
     async with build_runtime(settings, ProcessRole.TOOL) as runtime:
-        assert await runtime.state.read(lambda s: s.scalar(text("SELECT 1"))) == 1
+        assert await runtime.services.read(lambda s: s.scalar(text("SELECT 1"))) == 1
         assert runtime.notifications is None and runtime.access is None
     assert runtime.lifecycle == ["start database", "start jobs", "stop jobs", "stop database"]
 
 
 async def test_the_simulator_brings_its_own_jobs(settings: Settings, engine: AsyncEngine) -> None:
     runtime = build_runtime(settings, ProcessRole.SIMULATION)
-    with pytest.raises(RuntimeError, match="given its job queue"):
+    with pytest.raises(RuntimeError, match="given its jobs"):
         await runtime.start()
     assert runtime.lifecycle == ["start database", "stop database"]
 
@@ -155,7 +155,7 @@ def test_the_server_never_imports_the_workers() -> None:
     assert offenders == []
 
 
-def test_the_process_state_sits_below_what_uses_it() -> None:
+def test_the_services_sit_below_what_uses_them() -> None:
     above = ("server.actions", "server.auth", "server.scheduling", "server.notify", "server.api")
-    imported = imports_of(PROJECT_ROOT / "server" / "state.py")
+    imported = imports_of(PROJECT_ROOT / "server" / "services.py")
     assert sorted(name for name in imported if name.startswith(above)) == []

@@ -29,14 +29,14 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-async def book_with(session: AsyncSession, scorer: ModelScorer, rate: float = 0.2) -> float | None:
-    department = await make_department(session)
+async def book_with(db: AsyncSession, scorer: ModelScorer, rate: float = 0.2) -> float | None:
+    department = await make_department(db)
     department.base_no_show_rate = rate
-    doctor = await make_doctor(session, department)
-    await make_session(session, doctor)
-    patient = await make_patient(session)
+    doctor = await make_doctor(db, department)
+    await make_session(db, doctor)
+    patient = await make_patient(db)
     ticket = await booking.book(
-        session,
+        db,
         SYSTEM,
         patient_id=patient.id,
         choice=booking.SlotChoice(doctor_id=doctor.id, starts_at=T0 + timedelta(hours=1)),
@@ -46,19 +46,17 @@ async def book_with(session: AsyncSession, scorer: ModelScorer, rate: float = 0.
     return ticket.appointment.no_show_probability
 
 
-async def test_a_booking_is_scored_by_the_active_model(
-    session: AsyncSession, registry: Path
-) -> None:
+async def test_a_booking_is_scored_by_the_active_model(db: AsyncSession, registry: Path) -> None:
     scorer = ModelScorer(registry)
-    probability = await book_with(session, scorer, rate=0.5)
+    probability = await book_with(db, scorer, rate=0.5)
     assert scorer.predictor.version != "base-rate"
     assert probability is not None and 0.0 < probability < 1.0 and probability != 0.5
 
 
 async def test_without_a_model_the_department_rate_is_used(
-    session: AsyncSession, tmp_path: Path
+    db: AsyncSession, tmp_path: Path
 ) -> None:
-    assert await book_with(session, ModelScorer(tmp_path / "empty"), rate=0.35) == 0.35
+    assert await book_with(db, ModelScorer(tmp_path / "empty"), rate=0.35) == 0.35
 
 
 @pytest.fixture
@@ -73,13 +71,13 @@ def broken_registry(registry: Path, tmp_path: Path) -> Path:
 
 
 async def test_a_corrupted_model_file_leaves_the_department_rate(
-    session: AsyncSession, broken_registry: Path
+    db: AsyncSession, broken_registry: Path
 ) -> None:
-    assert await book_with(session, ModelScorer(broken_registry), rate=0.3) == 0.3
+    assert await book_with(db, ModelScorer(broken_registry), rate=0.3) == 0.3
 
 
 async def test_a_new_model_loads_off_the_loop_while_bookings_use_the_old_one(
-    session: AsyncSession, registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: AsyncSession, registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
@@ -96,9 +94,9 @@ async def test_a_new_model_loads_off_the_loop_while_bookings_use_the_old_one(
         return real_load(*args)
 
     monkeypatch.setattr(scoring, "load_active", slow_load)
-    assert await book_with(session, scorer, rate=0.35) == 0.35  # the old one, at once
+    assert await book_with(db, scorer, rate=0.35) == 0.35  # the old one, at once
     release.set()
     await scorer.settled()
     assert scorer.predictor.version != "base-rate"
-    probability = await book_with(session, scorer, rate=0.35)
+    probability = await book_with(db, scorer, rate=0.35)
     assert probability is not None and probability != 0.35

@@ -12,7 +12,7 @@ from server.auth.secrets import sign_ticket
 from server.auth.sessions import start_session
 from server.models import Patient, Role, Ticket
 from server.screens_public import bp
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import TEST_SECRET
 from tests.factories import make_patient, make_user
 from tests.realtime.conftest import ClinicDay, open_clinic
@@ -27,9 +27,9 @@ def site(app: Quart) -> Client:
 
 
 @pytest.fixture
-async def day(state: ClinicState) -> ClinicDay:
+async def day(services: Services) -> ClinicDay:
     """Open a small clinic."""
-    return await open_clinic(state)
+    return await open_clinic(services)
 
 
 async def test_the_board_page_loads_its_script_and_keeps_its_key_private(
@@ -65,16 +65,16 @@ async def test_my_ticket_needs_a_login(site: Client) -> None:
 
 
 async def test_a_logged_in_patient_sees_their_own_ticket(
-    app: Quart, site: Client, state: ClinicState, day: ClinicDay
+    app: Quart, site: Client, services: Services, day: ClinicDay
 ) -> None:
-    async def owner(session: AsyncSession) -> int:
-        ticket = await session.get_one(Ticket, day.tickets[1])
-        patient = await session.get_one(Patient, ticket.appointment.patient_id)
+    async def owner(db: AsyncSession) -> int:
+        ticket = await db.get_one(Ticket, day.tickets[1])
+        patient = await db.get_one(Patient, ticket.appointment.patient_id)
         return int(patient.user_id or 0)
 
-    user_id = await state.read(owner)
-    lifetime = state.settings.session_lifetime
-    key = await state.run(lambda s: start_session(s, user_id, state.clock(), lifetime))
+    user_id = await services.read(owner)
+    lifetime = services.settings.session_lifetime
+    key = await services.run(lambda s: start_session(s, user_id, services.clock(), lifetime))
     async with authenticated_client(site, key):
         page = await site.get("/my")
     assert page.status_code == 200
@@ -82,16 +82,16 @@ async def test_a_logged_in_patient_sees_their_own_ticket(
 
 
 async def test_a_patient_without_a_ticket_today_is_sent_to_their_visits(
-    site: Client, state: ClinicState
+    site: Client, services: Services
 ) -> None:
-    async def patient_login(session: AsyncSession) -> int:
-        user = await make_user(session, Role.PATIENT)
-        await make_patient(session, user_id=user.id)
+    async def patient_login(db: AsyncSession) -> int:
+        user = await make_user(db, Role.PATIENT)
+        await make_patient(db, user_id=user.id)
         return user.id
 
-    user_id = await state.run(patient_login)
-    lifetime = state.settings.session_lifetime
-    key = await state.run(lambda s: start_session(s, user_id, state.clock(), lifetime))
+    user_id = await services.run(patient_login)
+    lifetime = services.settings.session_lifetime
+    key = await services.run(lambda s: start_session(s, user_id, services.clock(), lifetime))
     async with authenticated_client(site, key):
         page = await site.get("/my")
     assert page.status_code == 302 and page.headers["Location"] == "/my/visits"

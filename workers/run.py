@@ -34,10 +34,10 @@ def check(queue: str) -> tuple[bool, str]:
     from redis.exceptions import RedisError
 
     from server.config import Settings
-    from server.jobs import LIVE_QUEUE, NIGHTLY_QUEUE
+    from server.jobs import LIVE_JOBS, NIGHTLY_JOBS
 
     redis = RedisSettings.from_dsn(Settings().redis_url or "redis://127.0.0.1:6379/0")
-    name = NIGHTLY_QUEUE if queue == "nightly" else LIVE_QUEUE
+    name = NIGHTLY_JOBS if queue == "nightly" else LIVE_JOBS
     try:
         code = asyncio.run(async_check_health(redis, None, name))
     except (RedisError, OSError) as error:

@@ -21,7 +21,7 @@ from server.background.registry import FUNCTIONS
 from server.background.rotas import create_rota_sessions
 from server.background.waitlist import offer_waitlist
 from server.config import Settings
-from server.jobs import LIVE_QUEUE, NIGHTLY_QUEUE
+from server.jobs import LIVE_JOBS, NIGHTLY_JOBS
 from server.notify.scheduler import deliver_outbox, send_due_reminders
 from server.runtime import ProcessRole, Runtime, build_runtime
 from server.tuning import SolverSettings
@@ -58,7 +58,7 @@ NIGHTLY = frozenset({"retrain_no_show", "rescore_bookings", "create_rota_session
 def functions(queue: str, solver: SolverSettings, lease_s: float) -> list[Function]:
     """Return the arq functions one queue's worker runs."""
     limits = timeouts(solver)
-    wanted = [name for name in FUNCTIONS if (name in NIGHTLY) == (queue == NIGHTLY_QUEUE)]
+    wanted = [name for name in FUNCTIONS if (name in NIGHTLY) == (queue == NIGHTLY_JOBS)]
     return [
         arq_function(name, FUNCTIONS[name], queue=queue, timeout_s=limits[name], lease_s=lease_s)
         for name in wanted
@@ -86,8 +86,8 @@ _limits = timeouts(_solver)
 class WorkerSettings:
     """What `arq` reads to run the live worker."""
 
-    queue_name = LIVE_QUEUE
-    functions = functions(LIVE_QUEUE, _solver, _config.lease_s)
+    queue_name = LIVE_JOBS
+    functions = functions(LIVE_JOBS, _solver, _config.lease_s)
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(_settings.redis_url or "redis://127.0.0.1:6379/0")
@@ -125,8 +125,8 @@ class WorkerSettings:
 class NightlySettings:
     """What `arq` reads to run the nightly worker: retraining, re-scoring, allocating ahead."""
 
-    queue_name = NIGHTLY_QUEUE
-    functions = functions(NIGHTLY_QUEUE, _solver, _config.lease_s)
+    queue_name = NIGHTLY_JOBS
+    functions = functions(NIGHTLY_JOBS, _solver, _config.lease_s)
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = WorkerSettings.redis_settings

@@ -30,11 +30,11 @@ from server.queue.state import TicketStatus
 from server.scheduling import versions
 
 
-async def check_room(session: AsyncSession, room_id: int | None, department_id: int) -> None:
+async def check_room(db: AsyncSession, room_id: int | None, department_id: int) -> None:
     """Refuse a room that does not exist (404), belongs to another department or is off (422)."""
     if room_id is None:
         return
-    room = await session.get(Room, room_id)
+    room = await db.get(Room, room_id)
     if room is None:
         raise not_found("room", room_id)
     if room.department_id != department_id:
@@ -48,7 +48,7 @@ async def check_room(session: AsyncSession, room_id: int | None, department_id: 
 
 
 async def create_department(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     code: str,
@@ -58,7 +58,7 @@ async def create_department(
     now: datetime,
 ) -> Department:
     """Add a department and its rooms; codes and token letters are unique."""
-    clash = await session.scalar(
+    clash = await db.scalar(
         select(func.count(Department.id)).where(
             (Department.code == code) | (Department.token_prefix == token_prefix)
         )
@@ -66,19 +66,17 @@ async def create_department(
     if clash:
         raise Conflict("DEPARTMENT_EXISTS", "that code or token prefix is taken")
     department = Department(code=code, name=name, token_prefix=token_prefix)
-    session.add(department)
-    await session.flush()
+    db.add(department)
+    await db.flush()
     for room in rooms:
-        session.add(Room(department_id=department.id, name=room))
-    audit(
-        session, actor, "department.create", None, details={"department_id": department.id}, now=now
-    )
-    await session.flush()
+        db.add(Room(department_id=department.id, name=room))
+    audit(db, actor, "department.create", None, details={"department_id": department.id}, now=now)
+    await db.flush()
     return department
 
 
 async def create_doctor(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     department_id: int,
@@ -89,14 +87,14 @@ async def create_doctor(
     user_id: int | None = None,
 ) -> Doctor:
     """Add a doctor to a department, optionally linked to a login."""
-    department = await session.get(Department, department_id)
+    department = await db.get(Department, department_id)
     if department is None:
         raise not_found("department", department_id)
     if not department.active:
         raise Invalid("DEPARTMENT_INACTIVE", "that department is deactivated")
-    await check_room(session, room_id, department_id)
+    await check_room(db, room_id, department_id)
     if user_id is not None:
-        user = await session.get(User, user_id)
+        user = await db.get(User, user_id)
         if user is None or user.role is not Role.DOCTOR:
             raise Invalid("NOT_A_DOCTOR_USER", "user_id must name a user with the doctor role")
     doctor = Doctor(
@@ -106,14 +104,14 @@ async def create_doctor(
         room_id=room_id,
         user_id=user_id,
     )
-    session.add(doctor)
-    await session.flush()
-    audit(session, actor, "doctor.create", None, details={"doctor_id": doctor.id}, now=now)
+    db.add(doctor)
+    await db.flush()
+    audit(db, actor, "doctor.create", None, details={"doctor_id": doctor.id}, now=now)
     return doctor
 
 
 async def create_session(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     doctor_id: int,
@@ -128,15 +126,15 @@ async def create_session(
 ) -> DoctorSession:
     """Open a doctor's session and cut it into slots."""
     check_horizon(starts_at, now, horizon)
-    doctor = await session.get(Doctor, doctor_id)
+    doctor = await db.get(Doctor, doctor_id)
     if doctor is None:
         raise not_found("doctor", doctor_id)
     if not doctor.active:
         raise Invalid("DOCTOR_INACTIVE", f"{doctor.name} no longer sees patients")
-    await check_room(session, room_id, doctor.department_id)
+    await check_room(db, room_id, doctor.department_id)
     if ends_at <= starts_at or ends_at - starts_at > timedelta(hours=16):
         raise Invalid("BAD_SESSION_TIMES", "a session ends after it starts, within 16 hours")
-    overlap = await session.scalar(
+    overlap = await db.scalar(
         select(func.count(DoctorSession.id)).where(
             DoctorSession.doctor_id == doctor_id,
             DoctorSession.starts_at < ends_at,
@@ -155,12 +153,12 @@ async def create_session(
         capacity_per_slot=capacity_per_slot,
         overbook_cap=overbook_cap,
     )
-    session.add(block)
-    await session.flush()
+    db.add(block)
+    await db.flush()
     step = timedelta(minutes=slot_minutes)
     at = starts_at
     while at + step <= ends_at:
-        session.add(
+        db.add(
             Slot(
                 session_id=block.id,
                 doctor_id=doctor_id,
@@ -173,13 +171,13 @@ async def create_session(
             )
         )
         at += step
-    audit(session, actor, "session.create", None, details={"session_id": block.id}, now=now)
-    await session.flush()
+    audit(db, actor, "session.create", None, details={"session_id": block.id}, now=now)
+    await db.flush()
     return block
 
 
 async def delay_session(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     session_id: int,
@@ -187,13 +185,13 @@ async def delay_session(
     now: datetime,
 ) -> DoctorSession:
     """Record that a doctor starts late: the waits of their line and the shared one move."""
-    row = await session.get(DoctorSession, session_id, with_for_update=True)
+    row = await db.get(DoctorSession, session_id, with_for_update=True)
     if row is None:
         raise not_found("session", session_id)
     before, row.delay_minutes = row.delay_minutes, delay_minutes
     department_id = row.doctor.department_id
     audit(
-        session,
+        db,
         actor,
         "session.delay",
         None,
@@ -203,12 +201,12 @@ async def delay_session(
     # A new version even when nobody waits: the plan made before the delay no longer holds.
     # Bumped before the events, so that the re-plan their first one brings (the planning
     # listener) is the new version's, and the notifications compare it with the plan shown.
-    await versions.bump(session, department_id, row.day)
+    await versions.bump(db, department_id, row.day)
     # One event per patient whose wait moves (the doctor's line and the shared one), so that
     # each screen showing them redraws; the department's rooms redraw with the first.
-    for ticket in await _waiting_for(session, row, department_id):
+    for ticket in await _waiting_for(db, row, department_id):
         await publish(
-            session,
+            db,
             EventKind.SESSION_DELAYED,
             ticket,
             now,
@@ -218,11 +216,9 @@ async def delay_session(
     return row
 
 
-async def _waiting_for(
-    session: AsyncSession, row: DoctorSession, department_id: int
-) -> list[Ticket]:
+async def _waiting_for(db: AsyncSession, row: DoctorSession, department_id: int) -> list[Ticket]:
     """Return the day's bookings and waiting tickets of the doctor, and the department's shared."""
-    found = await session.scalars(
+    found = await db.scalars(
         select(Ticket)
         .join(Appointment, Ticket.appointment_id == Appointment.id)
         .where(
@@ -247,7 +243,7 @@ class EarlyClose:
 
 
 async def close_session_early(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     session_id: int,
@@ -256,7 +252,7 @@ async def close_session_early(
     now: datetime,
 ) -> EarlyClose:
     """Let a doctor leave at `at`: later slots close, their patients go to the shared queue."""
-    row = await session.get(DoctorSession, session_id, with_for_update=True)
+    row = await db.get(DoctorSession, session_id, with_for_update=True)
     if row is None:
         raise not_found("session", session_id)
     if row.closed_early_at is not None:
@@ -278,20 +274,20 @@ async def close_session_early(
     row.closed_early_at = at
     # Capacity 0 and a cap equal to what the slot holds make both guarded UPDATEs of
     # booking refuse, while `booked <= capacity + overbook_cap` stays true.
-    closed = await session.execute(
+    closed = await db.execute(
         update(Slot)
         .where(Slot.session_id == row.id, Slot.starts_at >= at)
         .values(capacity=0, overbook_cap=Slot.booked)
         .execution_options(synchronize_session=False)
     )
-    tickets = await _leaving_tickets(session, row, at)
+    tickets = await _leaving_tickets(db, row, at)
     for ticket in tickets:
         # They keep token, urgency and appointment time: only the doctor is left open.
         ticket.doctor_id, ticket.room_id = None, None
         ticket.appointment.updated_at = now
     department_id = row.doctor.department_id
     audit(
-        session,
+        db,
         actor,
         "session.close",
         None,
@@ -305,7 +301,7 @@ async def close_session_early(
     )
     for ticket in tickets:
         await publish(
-            session,
+            db,
             EventKind.SESSION_CLOSED,
             ticket,
             now,
@@ -314,7 +310,7 @@ async def close_session_early(
             booking=ticket.appointment.slot_id is not None,
         )
     # A new version even when nobody moved: the doctor's end of day changed the plan.
-    await versions.bump(session, department_id, row.day)
+    await versions.bump(db, department_id, row.day)
     return EarlyClose(
         row,
         department_id,
@@ -323,10 +319,10 @@ async def close_session_early(
     )
 
 
-async def _leaving_tickets(session: AsyncSession, row: DoctorSession, at: datetime) -> list[Ticket]:
+async def _leaving_tickets(db: AsyncSession, row: DoctorSession, at: datetime) -> list[Ticket]:
     """Return the doctor's bookings from `at` on in this session, and their waiting walk-ins."""
     live = (TicketStatus.BOOKED, TicketStatus.WAITING)
-    found = await session.scalars(
+    found = await db.scalars(
         select(Ticket)
         .join(Appointment, Ticket.appointment_id == Appointment.id)
         .outerjoin(Slot, Appointment.slot_id == Slot.id)
@@ -349,7 +345,7 @@ async def _leaving_tickets(session: AsyncSession, row: DoctorSession, at: dateti
 
 
 async def create_user(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     username: str,
@@ -359,7 +355,7 @@ async def create_user(
     now: datetime,
 ) -> User:
     """Add a login; usernames are unique."""
-    if await session.scalar(select(User.id).where(User.username == username)):
+    if await db.scalar(select(User.id).where(User.username == username)):
         raise Conflict("USERNAME_TAKEN", f"username {username} is taken")
     user = User(
         username=username,
@@ -368,10 +364,10 @@ async def create_user(
         full_name=full_name,
         created_at=now,
     )
-    session.add(user)
-    await session.flush()
+    db.add(user)
+    await db.flush()
     audit(
-        session,
+        db,
         actor,
         "user.create",
         None,
@@ -382,7 +378,7 @@ async def create_user(
 
 
 async def create_display(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     name: str,
@@ -393,9 +389,9 @@ async def create_display(
     kind: DisplayKind = DisplayKind.BOARD,
 ) -> tuple[Display, str]:
     """Register a TV board or a kiosk; its key is returned once and only its hash is kept."""
-    if department_id is not None and await session.get(Department, department_id) is None:
+    if department_id is not None and await db.get(Department, department_id) is None:
         raise not_found("department", department_id)
-    if await session.scalar(select(Display.id).where(Display.name == name)):
+    if await db.scalar(select(Display.id).where(Display.name == name)):
         raise Conflict("DISPLAY_EXISTS", f"a display named {name} exists")
     key = new_secret("dk")
     display = Display(
@@ -407,10 +403,10 @@ async def create_display(
         kind=kind,
         created_at=now,
     )
-    session.add(display)
-    await session.flush()
+    db.add(display)
+    await db.flush()
     audit(
-        session,
+        db,
         actor,
         "display.create",
         None,

@@ -33,7 +33,7 @@ from server.queue.order import Urgency
 from server.queue.state import TicketEvent, TicketStatus, transition
 from server.queue.tokens import format_token
 
-# Defined low (server/tuning.py) so that the process state need not import actions.
+# Defined low (server/tuning.py) so that the services need not import actions.
 from server.tuning import OverbookPolicy as OverbookPolicy
 from server.tuning import Scorer as Scorer
 from server.tuning import base_rate_scorer as base_rate_scorer
@@ -79,14 +79,14 @@ class SlotChoice:
     starts_at: datetime | None = None
 
 
-async def find_slot(session: AsyncSession, choice: SlotChoice, now: datetime) -> Slot:
+async def find_slot(db: AsyncSession, choice: SlotChoice, now: datetime) -> Slot:
     """Resolve a slot choice; 404/422 with a code when it cannot be booked."""
     if choice.slot_id is not None:
-        slot = await session.get(Slot, choice.slot_id)
+        slot = await db.get(Slot, choice.slot_id)
         if slot is None:
             raise not_found("slot", choice.slot_id)
     elif choice.doctor_id is not None and choice.starts_at is not None:
-        slot = await _slot_at(session, choice.doctor_id, choice.starts_at)
+        slot = await _slot_at(db, choice.doctor_id, choice.starts_at)
     else:
         raise Invalid("SLOT_REQUIRED", "give slot_id, or doctor_id and starts_at")
     _check_not_started(slot, now)
@@ -102,11 +102,11 @@ def _check_not_started(slot: Slot, now: datetime) -> None:
         )
 
 
-async def _slot_at(session: AsyncSession, doctor_id: int, starts_at: datetime) -> Slot:
-    doctor = await session.get(Doctor, doctor_id)
+async def _slot_at(db: AsyncSession, doctor_id: int, starts_at: datetime) -> Slot:
+    doctor = await db.get(Doctor, doctor_id)
     if doctor is None:
         raise not_found("doctor", doctor_id)
-    has_session = await session.scalar(
+    has_session = await db.scalar(
         select(func.count(DoctorSession.id)).where(
             DoctorSession.doctor_id == doctor_id, DoctorSession.day == starts_at.date()
         )
@@ -117,7 +117,7 @@ async def _slot_at(session: AsyncSession, doctor_id: int, starts_at: datetime) -
             f"{doctor.name} has no session on {starts_at.date().isoformat()}",
             {"doctor_id": doctor_id, "day": starts_at.date().isoformat()},
         )
-    slot = await session.scalar(
+    slot = await db.scalar(
         select(Slot).where(Slot.doctor_id == doctor_id, Slot.starts_at == starts_at)
     )
     if slot is None:
@@ -150,7 +150,7 @@ TAKE_OVERBOOKED = _take(
 
 
 async def take_place(
-    session: AsyncSession, slot: Slot, show_probability: float, policy: OverbookPolicy
+    db: AsyncSession, slot: Slot, show_probability: float, policy: OverbookPolicy
 ) -> tuple[bool, str]:
     """Take one place in a slot with a guarded UPDATE; return (overbooked, why) or raise SLOT_FULL.
 
@@ -159,13 +159,13 @@ async def take_place(
     if slot.capacity == 0:
         raise _closed(slot)
     shows = round(show_probability * 1000)
-    within = await session.execute(TAKE_WITHIN_CAPACITY, {"slot": slot.id, "shows": shows})
+    within = await db.execute(TAKE_WITHIN_CAPACITY, {"slot": slot.id, "shows": shows})
     if within.rowcount == 1:  # type: ignore[attr-defined]
         return False, ""
     slack = round(policy.max_expected_excess * 1000)
-    over = await session.execute(TAKE_OVERBOOKED, {"slot": slot.id, "shows": shows, "slack": slack})
+    over = await db.execute(TAKE_OVERBOOKED, {"slot": slot.id, "shows": shows, "slack": slack})
     if over.rowcount == 1:  # type: ignore[attr-defined]
-        await session.refresh(slot)
+        await db.refresh(slot)
         expected = slot.expected_shows_milli / 1000
         return True, (
             f"slot full ({slot.capacity}); expected arrivals {expected:.2f} "
@@ -179,9 +179,9 @@ def _closed(slot: Slot) -> Conflict:
     return Conflict("SLOT_CLOSED", "the doctor is not working at that time", {"slot_id": slot.id})
 
 
-async def release_place(session: AsyncSession, slot_id: int, show_probability: float) -> None:
+async def release_place(db: AsyncSession, slot_id: int, show_probability: float) -> None:
     """Give a place back to its slot."""
-    await session.execute(
+    await db.execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.booked > 0)
         .values(
@@ -195,13 +195,13 @@ async def release_place(session: AsyncSession, slot_id: int, show_probability: f
 
 
 async def issue_ticket(
-    session: AsyncSession, appointment: Appointment, department: Department, now: datetime
+    db: AsyncSession, appointment: Appointment, department: Department, now: datetime
 ) -> Ticket:
     """Give the appointment the next token of its department-day."""
     if appointment.id is None:
-        await session.flush([appointment])
+        await db.flush([appointment])
     # The counter row stays locked until commit: take it as late as possible.
-    number = await next_token_number(session, department.id, appointment.day)
+    number = await next_token_number(db, department.id, appointment.day)
     ticket = Ticket(
         appointment_id=appointment.id,
         department_id=department.id,
@@ -213,7 +213,7 @@ async def issue_ticket(
         arrived_at=now if appointment.status is TicketStatus.WAITING else None,
         created_at=now,
     )
-    await insert_loaded(session, ticket)
+    await insert_loaded(db, ticket)
     # Fill both sides of the pair by hand: assigning the relationship would make SQLAlchemy
     # load the appointment's (empty) ticket first, one more query on the booking path.
     set_committed_value(ticket, "appointment", appointment)
@@ -228,7 +228,7 @@ def check_patient_access(actor: Actor, patient_id: int) -> None:
 
 
 async def book(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     patient_id: int,
@@ -244,14 +244,14 @@ async def book(
     check_patient_access(actor, patient_id)
     check_urgency(actor, urgency)
     if choice.slot_id is None:  # resolving doctor + time takes its own queries
-        await _patient(session, patient_id)
-        slot_id = (await find_slot(session, choice, now)).id
+        await _patient(db, patient_id)
+        slot_id = (await find_slot(db, choice, now)).id
     else:
         slot_id = choice.slot_id
-    patient, slot, doctor = await _booking_target(session, patient_id, slot_id, now)
+    patient, slot, doctor = await _booking_target(db, patient_id, slot_id, now)
     check_horizon(slot.starts_at, now, horizon)
-    no_show = await scorer(session, patient, doctor.department_id, slot.starts_at, now)
-    overbooked, why = await take_place(session, slot, 1.0 - no_show, policy)
+    no_show = await scorer(db, patient, doctor.department_id, slot.starts_at, now)
+    overbooked, why = await take_place(db, slot, 1.0 - no_show, policy)
     appointment = Appointment(
         patient_id=patient.id,
         department_id=doctor.department_id,
@@ -269,9 +269,9 @@ async def book(
         booked_at=now,
         updated_at=now,
     )
-    await insert_loaded(session, appointment)
+    await insert_loaded(db, appointment)
     set_committed_value(appointment, "patient", patient)
-    ticket = await issue_ticket(session, appointment, doctor.department, now)
+    ticket = await issue_ticket(db, appointment, doctor.department, now)
     # The audit row of common.audit, inserted at once: a flush at commit would hold the
     # token counter's lock through the unit of work.
     row = audit_row(
@@ -282,13 +282,13 @@ async def book(
         now=now,
         details={"slot_id": slot.id, "token": ticket.token, "overbooked": overbooked},
     )
-    await insert_loaded(session, row)
-    await publish(session, EventKind.BOOKED, ticket, now, new_ticket=True)
+    await insert_loaded(db, row)
+    await publish(db, EventKind.BOOKED, ticket, now, new_ticket=True)
     return ticket
 
 
-async def _patient(session: AsyncSession, patient_id: int) -> Patient:
-    patient = await session.get(Patient, patient_id)
+async def _patient(db: AsyncSession, patient_id: int) -> Patient:
+    patient = await db.get(Patient, patient_id)
     if patient is None:
         raise not_found("patient", patient_id)
     return patient
@@ -319,13 +319,13 @@ BOOKING_TARGET = (
 
 
 async def _booking_target(
-    session: AsyncSession, patient_id: int, slot_id: int, now: datetime
+    db: AsyncSession, patient_id: int, slot_id: int, now: datetime
 ) -> tuple[Patient, Slot, Doctor]:
     """Load what a booking needs in one query and check it: 404, SLOT_IN_PAST, ALREADY_BOOKED."""
-    found = await session.execute(BOOKING_TARGET, {"patient": patient_id, "slot": slot_id})
+    found = await db.execute(BOOKING_TARGET, {"patient": patient_id, "slot": slot_id})
     row = found.one_or_none()
     if row is None:
-        await _patient(session, patient_id)
+        await _patient(db, patient_id)
         raise not_found("slot", slot_id)
     patient, slot, doctor, taken = row
     if patient is None:
@@ -338,7 +338,7 @@ async def _booking_target(
 
 
 async def register_walk_in(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     patient_id: int,
@@ -353,16 +353,16 @@ async def register_walk_in(
 ) -> Ticket:
     """Register a patient who came to the desk (or a kiosk); the ticket starts waiting (with a
     priority category if the desk chose one)."""
-    patient = await session.get(Patient, patient_id)
+    patient = await db.get(Patient, patient_id)
     if patient is None:
         raise not_found("patient", patient_id)
-    department = await session.get(Department, department_id)
+    department = await db.get(Department, department_id)
     if department is None:
         raise not_found("department", department_id)
     if not department.active:
         raise Invalid("DEPARTMENT_INACTIVE", f"{department.name} is closed for good")
     if doctor_id is not None:
-        await _check_doctor_today(session, doctor_id, department_id, now.date())
+        await _check_doctor_today(db, doctor_id, department_id, now.date())
     appointment = Appointment(
         patient=patient,
         department_id=department_id,
@@ -377,9 +377,9 @@ async def register_walk_in(
         checkin_method=method,
         updated_at=now,
     )
-    await give_category(session, appointment, priority_category_id)
-    session.add(appointment)
-    ticket = await issue_ticket(session, appointment, department, now)
+    await give_category(db, appointment, priority_category_id)
+    db.add(appointment)
+    ticket = await issue_ticket(db, appointment, department, now)
     details: dict[str, Any] = {
         "token": ticket.token,
         "urgency": urgency.value,
@@ -388,7 +388,7 @@ async def register_walk_in(
     if priority_category_id is not None:
         details["priority_category_id"] = priority_category_id
     audit(
-        session,
+        db,
         actor,
         kind.value,
         appointment,
@@ -396,20 +396,20 @@ async def register_walk_in(
         now=now,
         details=details,
     )
-    await publish(session, kind, ticket, now, new_ticket=True)
+    await publish(db, kind, ticket, now, new_ticket=True)
     return ticket
 
 
 async def _check_doctor_today(
-    session: AsyncSession, doctor_id: int, department_id: int, day: date
+    db: AsyncSession, doctor_id: int, department_id: int, day: date
 ) -> None:
-    doctor = await session.get(Doctor, doctor_id)
+    doctor = await db.get(Doctor, doctor_id)
     if doctor is None:
         raise not_found("doctor", doctor_id)
     if doctor.department_id != department_id:
         raise Invalid("DOCTOR_NOT_IN_DEPARTMENT", f"{doctor.name} works in another department")
     check_active(doctor)
-    working = await session.scalar(
+    working = await db.scalar(
         select(func.count(DoctorSession.id)).where(
             DoctorSession.doctor_id == doctor_id, DoctorSession.day == day
         )
@@ -419,23 +419,21 @@ async def _check_doctor_today(
 
 
 async def cancel(
-    session: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
+    db: AsyncSession, actor: Actor, *, ticket_id: int, now: datetime, reason: str = ""
 ) -> Ticket:
     """Cancel a booking or a waiting ticket and give its slot place back."""
-    ticket = await load_ticket(session, ticket_id)
+    ticket = await load_ticket(db, ticket_id)
     appointment = ticket.appointment
     check_patient_access(actor, appointment.patient_id)
-    change_status(session, actor, ticket, TicketEvent.CANCEL, now, reason=reason)
+    change_status(db, actor, ticket, TicketEvent.CANCEL, now, reason=reason)
     if appointment.slot_id is not None:
-        await release_place(
-            session, appointment.slot_id, 1.0 - (appointment.no_show_probability or 0.0)
-        )
-    await publish(session, KIND_OF[TicketEvent.CANCEL], ticket, now)
+        await release_place(db, appointment.slot_id, 1.0 - (appointment.no_show_probability or 0.0))
+    await publish(db, KIND_OF[TicketEvent.CANCEL], ticket, now)
     return ticket
 
 
 async def reschedule(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     ticket_id: int,
@@ -445,23 +443,23 @@ async def reschedule(
     horizon: timedelta = DEFAULT_HORIZON,
 ) -> Ticket:
     """Move a booking to another slot; a new day means a new token of that day."""
-    ticket = await load_ticket(session, ticket_id)
+    ticket = await load_ticket(db, ticket_id)
     appointment = ticket.appointment
     check_patient_access(actor, appointment.patient_id)
     transition(appointment.status, TicketEvent.RESCHEDULE)  # only a booking not yet arrived
-    slot = await find_slot(session, choice, now)
+    slot = await find_slot(db, choice, now)
     check_horizon(slot.starts_at, now, horizon)
     if slot.id == appointment.slot_id:
         raise Conflict("ALREADY_BOOKED", "the booking is already in that slot")
-    doctor = await session.get(Doctor, slot.doctor_id)
+    doctor = await db.get(Doctor, slot.doctor_id)
     if doctor is None:  # a foreign key: only a bug gets here
         raise RuntimeError(f"slot {slot.id} has no doctor {slot.doctor_id}")
     check_active(doctor)
     shows = 1.0 - (appointment.no_show_probability or 0.0)
-    overbooked, why = await take_place(session, slot, shows, policy)
+    overbooked, why = await take_place(db, slot, shows, policy)
     old_slot, old_day = appointment.slot_id, appointment.day
     if old_slot is not None:
-        await release_place(session, old_slot, shows)
+        await release_place(db, old_slot, shows)
     appointment.slot_id, appointment.doctor_id = slot.id, doctor.id
     appointment.department_id, appointment.scheduled_at = doctor.department_id, slot.starts_at
     appointment.day, appointment.overbooked, appointment.overbook_reason = (
@@ -472,32 +470,30 @@ async def reschedule(
     appointment.updated_at = now
     ticket.doctor_id = doctor.id
     if appointment.day != old_day or doctor.department_id != ticket.department_id:
-        await _renumber(session, ticket, await _department(session, doctor), appointment.day)
+        await _renumber(db, ticket, await _department(db, doctor), appointment.day)
     audit(
-        session,
+        db,
         actor,
         "reschedule",
         appointment,
         now=now,
         details={"from_slot_id": old_slot, "to_slot_id": slot.id, "token": ticket.token},
     )
-    await publish(session, EventKind.RESCHEDULED, ticket, now)
+    await publish(db, EventKind.RESCHEDULED, ticket, now)
     return ticket
 
 
-async def _renumber(
-    session: AsyncSession, ticket: Ticket, department: Department, day: date
-) -> None:
-    number = await next_token_number(session, department.id, day)
+async def _renumber(db: AsyncSession, ticket: Ticket, department: Department, day: date) -> None:
+    number = await next_token_number(db, department.id, day)
     ticket.department_id = ticket.queue_department_id = department.id
     ticket.day, ticket.number = day, number
     ticket.token = format_token(department.token_prefix, number)
 
 
-async def _department(session: AsyncSession, doctor: Doctor) -> Department:
+async def _department(db: AsyncSession, doctor: Doctor) -> Department:
     # Not doctor.department: a doctor created in this session has it unloaded, and async
     # sessions cannot lazy-load.
-    department = await session.get(Department, doctor.department_id)
+    department = await db.get(Department, doctor.department_id)
     if department is None:  # a foreign key: only a bug gets here
         raise RuntimeError(f"doctor {doctor.id} has no department {doctor.department_id}")
     return department

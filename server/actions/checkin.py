@@ -42,7 +42,7 @@ def check_code(
 
 
 async def self_check_in(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     ticket_id: int,
@@ -55,7 +55,7 @@ async def self_check_in(
 
     Too early is refused with the time "I'm here" opens; late is checked in as late.
     """
-    ticket = await load_ticket(session, ticket_id)
+    ticket = await load_ticket(db, ticket_id)
     appointment = ticket.appointment
     if actor.role is Role.PATIENT and actor.patient_id != appointment.patient_id:
         raise not_found("ticket", ticket_id)
@@ -70,7 +70,7 @@ async def self_check_in(
                 {"opens_at": iso(opens)},
             )
     return await check_in(
-        session,
+        db,
         actor,
         ticket_id=ticket_id,
         now=now,
@@ -79,9 +79,9 @@ async def self_check_in(
     )
 
 
-async def kiosk_display(session: AsyncSession, key: str) -> Display:
+async def kiosk_display(db: AsyncSession, key: str) -> Display:
     """Return the kiosk a display key opens; 401 for an unknown key or one of a board."""
-    display = await session.scalar(select(Display).where(Display.key_hash == digest(key)))
+    display = await db.scalar(select(Display).where(Display.key_hash == digest(key)))
     if display is None or display.kind is not DisplayKind.KIOSK:
         raise Unauthenticated("KIOSK_KEY_INVALID", "this is not a kiosk's key")
     return display
@@ -101,7 +101,7 @@ def same_phone(stored: str | None, typed: str) -> bool:
 
 
 async def find_patient(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     record_number: str | None = None,
     phone: str | None = None,
@@ -114,7 +114,7 @@ async def find_patient(
     if record_number:
         typed = record_number.strip()
         # As typed, or in capitals (record numbers are "MRN-1040"): both use the unique index.
-        patient = await session.scalar(
+        patient = await db.scalar(
             select(Patient).where(Patient.record_number.in_({typed, typed.upper()})).limit(1)
         )
         if patient is None:
@@ -122,9 +122,7 @@ async def find_patient(
         return patient
     if not phone or date_of_birth is None:
         raise Invalid("IDENTITY_REQUIRED", "give the record number, or phone and date of birth")
-    born = (
-        await session.scalars(select(Patient).where(Patient.date_of_birth == date_of_birth))
-    ).all()
+    born = (await db.scalars(select(Patient).where(Patient.date_of_birth == date_of_birth))).all()
     found = [p for p in born if same_phone(p.phone, phone)]
     if not found:
         raise missing
@@ -141,7 +139,7 @@ def kiosk_actor(display: Display, patient: Patient) -> Actor:
 
 
 async def kiosk_check_in(
-    session: AsyncSession,
+    db: AsyncSession,
     display: Display,
     patient: Patient,
     *,
@@ -162,13 +160,13 @@ async def kiosk_check_in(
     )
     if display.department_id is not None:
         query = query.where(Ticket.queue_department_id == display.department_id)
-    ticket_id = await session.scalar(query)
+    ticket_id = await db.scalar(query)
     if ticket_id is None:
         raise NotFound(
             "BOOKING_NOT_FOUND", "you have no booking to check in today: please see the desk"
         )
     return await check_in(
-        session,
+        db,
         kiosk_actor(display, patient),
         ticket_id=ticket_id,
         now=now,
@@ -179,7 +177,7 @@ async def kiosk_check_in(
 
 
 async def kiosk_walk_in(
-    session: AsyncSession,
+    db: AsyncSession,
     display: Display,
     patient: Patient,
     *,
@@ -189,10 +187,10 @@ async def kiosk_walk_in(
     """Give the patient a walk-in ticket for a department (the kiosk's own, if it has one)."""
     if display.department_id is not None and department_id != display.department_id:
         raise Forbidden("WRONG_DEPARTMENT", "this kiosk gives tickets for its own department only")
-    if await session.get(Department, department_id) is None:
+    if await db.get(Department, department_id) is None:
         raise not_found("department", department_id)
     return await register_walk_in(
-        session,
+        db,
         kiosk_actor(display, patient),
         patient_id=patient.id,
         department_id=department_id,

@@ -58,10 +58,10 @@ def implausible(signs: VitalSigns) -> dict[str, str]:
 
 
 async def record_vitals(
-    session: AsyncSession, actor: Actor, *, appointment_id: int, signs: VitalSigns, now: datetime
+    db: AsyncSession, actor: Actor, *, appointment_id: int, signs: VitalSigns, now: datetime
 ) -> Vitals:
     """Record vitals for a visit; refuse implausible values with VITALS_OUT_OF_RANGE."""
-    if await session.get(Appointment, appointment_id) is None:
+    if await db.get(Appointment, appointment_id) is None:
         raise not_found("appointment", appointment_id)
     problems = implausible(signs)
     if problems:
@@ -70,25 +70,25 @@ async def record_vitals(
     vitals = Vitals(
         appointment_id=appointment_id, recorded_by=actor.user_id, recorded_at=now, **values
     )
-    session.add(vitals)
-    appointment = await session.get(Appointment, appointment_id)
+    db.add(vitals)
+    appointment = await db.get(Appointment, appointment_id)
     audit(
-        session,
+        db,
         actor,
         "vitals",
         appointment,
         details={"fields": sorted(k for k, v in values.items() if v is not None)},
         now=now,
     )
-    await session.flush()
+    await db.flush()
     return vitals
 
 
 async def write_note(
-    session: AsyncSession, actor: Actor, *, appointment_id: int, text: str, now: datetime
+    db: AsyncSession, actor: Actor, *, appointment_id: int, text: str, now: datetime
 ) -> ConsultationNote:
     """Add a doctor's note to a visit."""
-    appointment = await session.get(Appointment, appointment_id)
+    appointment = await db.get(Appointment, appointment_id)
     if appointment is None:
         raise not_found("appointment", appointment_id)
     if not text.strip():
@@ -100,24 +100,24 @@ async def write_note(
         created_at=now,
         text=text,
     )
-    session.add(note)
-    audit(session, actor, "note", appointment, now=now)
-    await session.flush()
+    db.add(note)
+    audit(db, actor, "note", appointment, now=now)
+    await db.flush()
     return note
 
 
 async def patient_history(
-    session: AsyncSession, patient_id: int, limit: int = 10
+    db: AsyncSession, patient_id: int, limit: int = 10
 ) -> tuple[list[Vitals], list[ConsultationNote]]:
     """Return a patient's latest vitals and notes, newest first, for the doctor's console."""
-    vitals = await session.scalars(
+    vitals = await db.scalars(
         select(Vitals)
         .join(Appointment, Vitals.appointment_id == Appointment.id)
         .where(Appointment.patient_id == patient_id)
         .order_by(Vitals.recorded_at.desc())
         .limit(limit)
     )
-    notes = await session.scalars(
+    notes = await db.scalars(
         select(ConsultationNote)
         .where(ConsultationNote.patient_id == patient_id)
         .order_by(ConsultationNote.created_at.desc())

@@ -50,7 +50,7 @@ class Issued:
 
 
 async def issue(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     purpose: str,
     secret_key: str,
@@ -59,7 +59,7 @@ async def issue(
     **values: Any,
 ) -> Issued:
     """Store a new request with a fresh code; clear long-dead requests on the way."""
-    await session.execute(delete(AccountCode).where(AccountCode.expires_at < now - KEEP_FOR))
+    await db.execute(delete(AccountCode).where(AccountCode.expires_at < now - KEEP_FOR))
     request_key, code = new_request_key(), new_code()
     row = AccountCode(
         purpose=purpose,
@@ -70,14 +70,14 @@ async def issue(
         attempts=0,
         **values,
     )
-    session.add(row)
-    await session.flush()
+    db.add(row)
+    await db.flush()
     return Issued(request_key, code, row)
 
 
-async def count_attempt(session: AsyncSession, purpose: str, request_key: str) -> None:
+async def count_attempt(db: AsyncSession, purpose: str, request_key: str) -> None:
     """Count one try at a request's code, in a transaction of its own (a refusal keeps it)."""
-    await session.execute(
+    await db.execute(
         update(AccountCode)
         .where(AccountCode.request_hash == digest(request_key), AccountCode.purpose == purpose)
         .values(attempts=AccountCode.attempts + 1)
@@ -93,7 +93,7 @@ def expired() -> Invalid:
 
 
 async def open_request(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     purpose: str,
     request_key: str,
@@ -106,7 +106,7 @@ async def open_request(
     422 CODE_EXPIRED when it is unknown, used, expired or out of attempts; 422 CODE_WRONG
     with the attempts left otherwise. The caller's transaction commits the use with the rest.
     """
-    row = await session.scalar(
+    row = await db.scalar(
         select(AccountCode)
         .where(AccountCode.request_hash == digest(request_key), AccountCode.purpose == purpose)
         .with_for_update()

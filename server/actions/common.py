@@ -25,12 +25,12 @@ STATUS_TIMESTAMP = {
 }
 
 
-async def load_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = True) -> Ticket:
+async def load_ticket(db: AsyncSession, ticket_id: int, *, lock: bool = True) -> Ticket:
     """Load a ticket with its appointment (joined), locking both rows for this transaction."""
     query = select(Ticket).where(Ticket.id == ticket_id)
     if lock:
         query = query.with_for_update()
-    ticket = (await session.scalars(query)).unique().one_or_none()
+    ticket = (await db.scalars(query)).unique().one_or_none()
     if ticket is None:
         raise not_found("ticket", ticket_id)
     return ticket
@@ -61,7 +61,7 @@ def audit_row(
 
 
 def audit(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     action: str,
     appointment: Appointment | None,
@@ -83,11 +83,11 @@ def audit(
         details=details,
         now=now,
     )
-    session.add(row)
+    db.add(row)
 
 
 def change_status(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     ticket: Ticket,
     event: TicketEvent,
@@ -106,7 +106,7 @@ def change_status(
         setattr(appointment, stamp, now)
     appointment.updated_at = now
     audit(
-        session,
+        db,
         actor,
         event.value,
         appointment,
@@ -119,15 +119,15 @@ def change_status(
     return before
 
 
-async def room_name(session: AsyncSession, room_id: int | None) -> str | None:
+async def room_name(db: AsyncSession, room_id: int | None) -> str | None:
     """Return a room's display name."""
     if room_id is None:
         return None
-    return await session.scalar(select(Room.name).where(Room.id == room_id))
+    return await db.scalar(select(Room.name).where(Room.id == room_id))
 
 
 async def publish(
-    session: AsyncSession,
+    db: AsyncSession,
     kind: EventKind,
     ticket: Ticket,
     now: datetime,
@@ -138,7 +138,7 @@ async def publish(
     """Record a queue event for this ticket, sent to screens after commit."""
     appointment = ticket.appointment
     await record(
-        session,
+        db,
         QueueEvent(
             kind=kind,
             department_id=ticket.queue_department_id,
@@ -148,7 +148,7 @@ async def publish(
             status=appointment.status.value,
             urgency=appointment.urgency.value,
             doctor_id=ticket.doctor_id,
-            room=await room_name(session, ticket.room_id),
+            room=await room_name(db, ticket.room_id),
             previous_doctor_id=extra.pop("previous_doctor_id", None),
             previous_department_id=extra.pop("previous_department_id", None),
             at=now.isoformat(),

@@ -30,10 +30,10 @@ class NewDependant:
 
 
 async def _link(
-    session: AsyncSession, actor: Actor, user_id: int, patient: Patient, now: datetime
+    db: AsyncSession, actor: Actor, user_id: int, patient: Patient, now: datetime
 ) -> None:
     """Let `user_id` act for `patient` (once: the unique index refuses a second link)."""
-    count = await session.scalar(
+    count = await db.scalar(
         select(func.count(Guardianship.id)).where(Guardianship.user_id == user_id)
     )
     if (count or 0) >= MAX_DEPENDANTS:
@@ -43,16 +43,16 @@ async def _link(
             {"max": MAX_DEPENDANTS},
         )
     try:
-        async with session.begin_nested():
-            session.add(Guardianship(user_id=user_id, patient_id=patient.id, created_at=now))
+        async with db.begin_nested():
+            db.add(Guardianship(user_id=user_id, patient_id=patient.id, created_at=now))
     except IntegrityError:
         raise Conflict("ALREADY_DEPENDANT", "this patient is already on the account") from None
     details = {"user_id": user_id, "patient_id": patient.id}
-    audit(session, actor, "guardian.add", None, details=details, now=now)
+    audit(db, actor, "guardian.add", None, details=details, now=now)
 
 
 async def add_dependant(
-    session: AsyncSession, actor: Actor, *, new: NewDependant, now: datetime
+    db: AsyncSession, actor: Actor, *, new: NewDependant, now: datetime
 ) -> Patient:
     """Add a dependant to a patient's login: their record if it shares the guardian's contact.
 
@@ -61,11 +61,11 @@ async def add_dependant(
     """
     if actor.role is not Role.PATIENT or actor.patient_id is None or actor.user_id is None:
         raise Forbidden("FORBIDDEN", "only a patient's own login holds dependants")
-    guardian = await session.get(Patient, actor.patient_id)
+    guardian = await db.get(Patient, actor.patient_id)
     if guardian is None:
         raise not_found("patient", actor.patient_id)
     found = await match_patient(
-        session,
+        db,
         full_name=new.full_name,
         date_of_birth=new.date_of_birth,
         phone=guardian.phone,
@@ -74,7 +74,7 @@ async def add_dependant(
     if found is not None and found.id == guardian.id:
         raise Conflict("SELF_AS_DEPENDANT", "this is the account holder's own record")
     patient = found or await create_patient(
-        session,
+        db,
         actor,
         NewPatient(
             full_name=new.full_name,
@@ -88,37 +88,37 @@ async def add_dependant(
     )
     if found is None:
         patient.language = guardian.language
-    await _link(session, actor, actor.user_id, patient, now)
+    await _link(db, actor, actor.user_id, patient, now)
     return patient
 
 
 async def link_guardian(
-    session: AsyncSession, actor: Actor, *, patient_id: int, user_id: int, now: datetime
+    db: AsyncSession, actor: Actor, *, patient_id: int, user_id: int, now: datetime
 ) -> Patient:
     """Let a patient login act for this patient (the desk settles what sign-up could not)."""
-    patient = await session.get(Patient, patient_id)
+    patient = await db.get(Patient, patient_id)
     if patient is None:
         raise not_found("patient", patient_id)
-    user = await session.get(User, user_id)
+    user = await db.get(User, user_id)
     if user is None or user.role is not Role.PATIENT:
         raise not_found("patient_login", user_id)
     if patient.user_id == user_id:
         raise Conflict("SELF_AS_DEPENDANT", "this is the login's own record")
-    await _link(session, actor, user_id, patient, now)
+    await _link(db, actor, user_id, patient, now)
     return patient
 
 
-async def people_of(session: AsyncSession, actor: Actor) -> list[Patient]:
+async def people_of(db: AsyncSession, actor: Actor) -> list[Patient]:
     """Return the patients a login acts for: its own record first, then its dependants."""
     ids = actor.acts_for()
     if not ids:
         return []
-    rows = {p.id: p for p in await session.scalars(select(Patient).where(Patient.id.in_(ids)))}
+    rows = {p.id: p for p in await db.scalars(select(Patient).where(Patient.id.in_(ids)))}
     return [rows[i] for i in ids if i in rows]
 
 
 async def set_preferences(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     patient_id: int,
@@ -129,7 +129,7 @@ async def set_preferences(
     """Choose how a patient is told (SMS, e-mail, none) and in which language."""
     if not actor.may_act_for(patient_id):
         raise not_found("patient", patient_id)  # another's dependant: not even whether it exists
-    patient = await session.get(Patient, patient_id, with_for_update=True)
+    patient = await db.get(Patient, patient_id, with_for_update=True)
     if patient is None:
         raise not_found("patient", patient_id)
     if contact_preference is ContactPreference.SMS and not patient.phone:
@@ -144,10 +144,10 @@ async def set_preferences(
     if language is not None:
         patient.language = language
         if patient.user_id is not None and patient.user_id == actor.user_id:
-            user = await session.get(User, actor.user_id)
+            user = await db.get(User, actor.user_id)
             if user is not None:
                 user.language = language
     after = {"contact_preference": patient.contact_preference.value, "language": patient.language}
     details = {"patient_id": patient.id, "before": before, "after": after}
-    audit(session, actor, "patient.preferences", None, details=details, now=now)
+    audit(db, actor, "patient.preferences", None, details=details, now=now)
     return patient

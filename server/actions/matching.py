@@ -22,7 +22,7 @@ def ask_the_desk(reason: str) -> Conflict:
 
 
 async def match_patient(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     full_name: str,
     date_of_birth: date,
@@ -44,7 +44,7 @@ async def match_patient(
     last = "".join(ch for ch in (name.split() or [""])[-1] if ch not in "%_\\")
     if last:
         contacts.append(func.lower(Patient.full_name).like(f"%{last}%"))
-    found = await session.scalars(
+    found = await db.scalars(
         select(Patient)
         .where(Patient.date_of_birth == date_of_birth, or_(false(), *contacts))
         .order_by(Patient.id)

@@ -30,7 +30,7 @@ class NewPatient:
 
 
 async def create_patient(
-    session: AsyncSession, actor: Actor, new: NewPatient, *, now: datetime
+    db: AsyncSession, actor: Actor, new: NewPatient, *, now: datetime
 ) -> Patient:
     """Register a patient; a record number is made when none is given (409 if it is taken).
 
@@ -50,8 +50,8 @@ async def create_patient(
         created_at=now,
     )
     try:
-        async with session.begin_nested():
-            session.add(patient)
+        async with db.begin_nested():
+            db.add(patient)
     except IntegrityError:
         raise Conflict(
             "RECORD_NUMBER_TAKEN",
@@ -59,9 +59,9 @@ async def create_patient(
             {"record_number": number},
         ) from None
     if new.record_number is None:
-        number = await assign_record_number(session, patient)
+        number = await assign_record_number(db, patient)
     audit(
-        session,
+        db,
         actor,
         "patient.create",
         None,

@@ -16,7 +16,7 @@ from server.models.clinic import desk_open_on
 
 
 def open_desk(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     doctor: Doctor,
     is_open: bool,
@@ -26,7 +26,7 @@ def open_desk(
     """Set the doctor's presence and audit it (part of the caller's action)."""
     doctor.desk_open, doctor.desk_since = is_open, now
     audit(
-        session,
+        db,
         actor,
         "desk.open" if is_open else "desk.close",
         None,
@@ -37,20 +37,20 @@ def open_desk(
 
 
 async def set_desk(
-    session: AsyncSession, actor: Actor, *, doctor_id: int, is_open: bool, now: datetime
+    db: AsyncSession, actor: Actor, *, doctor_id: int, is_open: bool, now: datetime
 ) -> Doctor:
     """Open or close a doctor's desk (doctors: their own); the department is re-planned."""
     if actor.role is Role.DOCTOR and actor.doctor_id != doctor_id:
         raise forbidden("doctors can only open or close their own desk")
-    doctor = await session.scalar(select(Doctor).where(Doctor.id == doctor_id).with_for_update())
+    doctor = await db.scalar(select(Doctor).where(Doctor.id == doctor_id).with_for_update())
     if doctor is None:
         raise not_found("doctor", doctor_id)
     if desk_open_on(doctor, now.date()) == is_open and doctor.desk_since is not None:
         return doctor  # already so: nothing changes, nothing to tell
-    open_desk(session, actor, doctor, is_open, now)
+    open_desk(db, actor, doctor, is_open, now)
     # No ticket moves; the event bumps the department-day's version and re-plans it.
     await record(
-        session,
+        db,
         QueueEvent(
             kind=EventKind.DESK_OPENED if is_open else EventKind.DESK_CLOSED,
             department_id=doctor.department_id,

@@ -26,28 +26,28 @@ def _fields(row: PriorityCategory) -> dict[str, Any]:
     }
 
 
-async def _refuse_taken_name(session: AsyncSession, name: str, but: int | None = None) -> None:
+async def _refuse_taken_name(db: AsyncSession, name: str, but: int | None = None) -> None:
     query = select(func.count(PriorityCategory.id)).where(
         func.lower(PriorityCategory.name) == name.lower()
     )
     if but is not None:
         query = query.where(PriorityCategory.id != but)
-    if await session.scalar(query):
+    if await db.scalar(query):
         raise Conflict(
             "PRIORITY_CATEGORY_EXISTS", "a priority category has that name", {"name": name}
         )
 
 
-async def load_category(session: AsyncSession, category_id: int) -> PriorityCategory:
+async def load_category(db: AsyncSession, category_id: int) -> PriorityCategory:
     """Load a category or raise PRIORITY_CATEGORY_NOT_FOUND."""
-    row = await session.get(PriorityCategory, category_id)
+    row = await db.get(PriorityCategory, category_id)
     if row is None:
         raise not_found("priority_category", category_id)
     return row
 
 
 async def create_category(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     name: str,
@@ -56,7 +56,7 @@ async def create_category(
     now: datetime,
 ) -> PriorityCategory:
     """Add a priority category; names are unique (whatever their case)."""
-    await _refuse_taken_name(session, name)
+    await _refuse_taken_name(db, name)
     row = PriorityCategory(
         name=name,
         weight=weight,
@@ -65,10 +65,10 @@ async def create_category(
         created_at=now,
         updated_at=now,
     )
-    session.add(row)
-    await session.flush()
+    db.add(row)
+    await db.flush()
     audit(
-        session,
+        db,
         actor,
         "priority.create",
         None,
@@ -79,7 +79,7 @@ async def create_category(
 
 
 async def update_category(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     category_id: int,
@@ -90,10 +90,10 @@ async def update_category(
     active: bool = KEEP,
 ) -> PriorityCategory:
     """Edit or (de)activate a category; patients who hold it keep it, history stays."""
-    row = await load_category(session, category_id)
+    row = await load_category(db, category_id)
     before = _fields(row)
     if name is not KEEP and name.lower() != row.name.lower():
-        await _refuse_taken_name(session, name, but=row.id)
+        await _refuse_taken_name(db, name, but=row.id)
     for field, value in (
         ("name", name),
         ("weight", weight),
@@ -105,7 +105,7 @@ async def update_category(
     row.updated_at = now
     after = _fields(row)
     audit(
-        session,
+        db,
         actor,
         "priority.update",
         None,
@@ -116,17 +116,17 @@ async def update_category(
         },
         now=now,
     )
-    await session.flush()
+    await db.flush()
     return row
 
 
 async def give_category(
-    session: AsyncSession, appointment: Appointment, category_id: int | None
+    db: AsyncSession, appointment: Appointment, category_id: int | None
 ) -> None:
     """Give a patient checking in a category (an active one); None leaves them without."""
     if category_id is None:
         return
-    row = await load_category(session, category_id)
+    row = await load_category(db, category_id)
     if not row.active:
         raise Invalid(
             "PRIORITY_CATEGORY_INACTIVE",

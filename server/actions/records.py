@@ -24,11 +24,11 @@ def provisional_number() -> str:
     return f"new-{secrets.token_hex(8)}"
 
 
-async def assign_record_number(session: AsyncSession, patient: Patient) -> str:
+async def assign_record_number(db: AsyncSession, patient: Patient) -> str:
     """Give a flushed patient the number of their id (a suffix if an import took it)."""
     base = record_number(patient.id)
     taken = set(
-        await session.scalars(
+        await db.scalars(
             select(Patient.record_number).where(Patient.record_number.like(f"{base}%"))
         )
     )
@@ -37,5 +37,5 @@ async def assign_record_number(session: AsyncSession, patient: Patient) -> str:
         suffix += 1
         number = f"{base}-{suffix}"
     patient.record_number = number
-    await session.flush()
+    await db.flush()
     return number

@@ -201,16 +201,16 @@ def check_range(first: date, last: date, now: datetime, rules: Rules) -> None:
         )
 
 
-async def _doctor(session: AsyncSession, doctor_id: int) -> Doctor:
-    doctor = await session.get(Doctor, doctor_id)
+async def _doctor(db: AsyncSession, doctor_id: int) -> Doctor:
+    doctor = await db.get(Doctor, doctor_id)
     if doctor is None:
         raise not_found("doctor", doctor_id)
     return doctor
 
 
-async def _check_overlap(session: AsyncSession, candidate: Template) -> None:
+async def _check_overlap(db: AsyncSession, candidate: Template) -> None:
     """Refuse (409 TEMPLATE_OVERLAP) a template overlapping another active one of its doctor."""
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(SessionTemplate).where(
             SessionTemplate.doctor_id == candidate.doctor_id,
             SessionTemplate.weekday == candidate.weekday,
@@ -228,21 +228,21 @@ async def _check_overlap(session: AsyncSession, candidate: Template) -> None:
 
 
 async def _validate(
-    session: AsyncSession, candidate: Template, now: datetime, rules: Rules, *, active: bool
+    db: AsyncSession, candidate: Template, now: datetime, rules: Rules, *, active: bool
 ) -> None:
     check_times(candidate.start, candidate.end, candidate.slot_minutes)
     check_validity(candidate.valid_from, candidate.valid_to, now, rules)
-    doctor = await _doctor(session, candidate.doctor_id)
-    await check_room(session, candidate.room_id, doctor.department_id)
+    doctor = await _doctor(db, candidate.doctor_id)
+    await check_room(db, candidate.room_id, doctor.department_id)
     if active:
-        await _check_overlap(session, candidate)
+        await _check_overlap(db, candidate)
 
 
 # Affected sessions and their bookings ----------------------------------------------------
 
 
 async def _sessions_between(
-    session: AsyncSession,
+    db: AsyncSession,
     first: date,
     last: date,
     now: datetime,
@@ -259,15 +259,15 @@ async def _sessions_between(
     )
     if doctor_id is not None:
         query = query.where(DoctorSession.doctor_id == doctor_id)
-    found = await session.scalars(query.order_by(DoctorSession.starts_at, DoctorSession.id))
+    found = await db.scalars(query.order_by(DoctorSession.starts_at, DoctorSession.id))
     return list(found.unique().all())
 
 
 async def _sessions_of_template(
-    session: AsyncSession, template: Template, now: datetime, rules: Rules
+    db: AsyncSession, template: Template, now: datetime, rules: Rules
 ) -> list[DoctorSession]:
     """Return the template's open future sessions that the template no longer makes as they are."""
-    found = await session.scalars(
+    found = await db.scalars(
         select(DoctorSession)
         .where(
             DoctorSession.template_id == template.id,
@@ -288,11 +288,11 @@ async def _sessions_of_template(
     ]
 
 
-async def describe(session: AsyncSession, rows: Sequence[DoctorSession]) -> list[AffectedSession]:
+async def describe(db: AsyncSession, rows: Sequence[DoctorSession]) -> list[AffectedSession]:
     """Return each session with its live bookings (what the admin confirms)."""
     if not rows:
         return []
-    found = await session.execute(
+    found = await db.execute(
         select(Slot.session_id, Appointment, Ticket.id, Ticket.token, Patient.full_name)
         .join(Appointment, Appointment.slot_id == Slot.id)
         .join(Ticket, Ticket.appointment_id == Appointment.id)
@@ -327,7 +327,7 @@ async def describe(session: AsyncSession, rows: Sequence[DoctorSession]) -> list
 
 
 async def _withdraw(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     rows: Sequence[DoctorSession],
     *,
@@ -342,7 +342,7 @@ async def _withdraw(
     """
     withdrawn, cancelled = [], []
     for row in rows:
-        live = await session.scalars(
+        live = await db.scalars(
             select(Ticket.id)
             .join(Appointment, Ticket.appointment_id == Appointment.id)
             .join(Slot, Appointment.slot_id == Slot.id)
@@ -350,16 +350,16 @@ async def _withdraw(
             .order_by(Ticket.id)
         )
         for ticket_id in list(live):
-            ticket = await load_ticket(session, ticket_id)
+            ticket = await load_ticket(db, ticket_id)
             appointment = ticket.appointment
-            change_status(session, actor, ticket, TicketEvent.CANCEL, now, reason=reason)
+            change_status(db, actor, ticket, TicketEvent.CANCEL, now, reason=reason)
             if appointment.slot_id is not None:
                 shows = 1.0 - (appointment.no_show_probability or 0.0)
-                await release_place(session, appointment.slot_id, shows)
+                await release_place(db, appointment.slot_id, shows)
             # `rota` picks the patient's message: the clinic withdrew the session, not them.
-            await publish(session, KIND_OF[TicketEvent.CANCEL], ticket, now, rota=cause)
+            await publish(db, KIND_OF[TicketEvent.CANCEL], ticket, now, rota=cause)
             cancelled.append(appointment.id)
-        used = await session.scalar(
+        used = await db.scalar(
             select(func.count(Appointment.id))
             .join(Slot, Appointment.slot_id == Slot.id)
             .where(Slot.session_id == row.id)
@@ -367,18 +367,18 @@ async def _withdraw(
         department_id, day = row.doctor.department_id, row.day
         if used:
             row.closed_early_at = row.starts_at
-            await session.execute(
+            await db.execute(
                 update(Slot)
                 .where(Slot.session_id == row.id)
                 .values(capacity=0, overbook_cap=Slot.booked)
                 .execution_options(synchronize_session=False)
             )
         else:
-            await session.execute(delete(Slot).where(Slot.session_id == row.id))
-            await session.delete(row)
+            await db.execute(delete(Slot).where(Slot.session_id == row.id))
+            await db.delete(row)
         withdrawn.append(row.id)
-        await versions.bump(session, department_id, day)
-    await session.flush()
+        await versions.bump(db, department_id, day)
+    await db.flush()
     return withdrawn, cancelled
 
 
@@ -386,11 +386,11 @@ async def _withdraw(
 
 
 async def generate(
-    session: AsyncSession, actor: Actor, *, now: datetime, rules: Rules
+    db: AsyncSession, actor: Actor, *, now: datetime, rules: Rules
 ) -> list[DoctorSession]:
     """Create the sessions the active templates call for over the next N weeks, once each."""
     first, last = rules.today(now), rules.last_day(now)
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(SessionTemplate)
         .join(Doctor, Doctor.id == SessionTemplate.doctor_id)
         .where(SessionTemplate.active.is_(True), Doctor.active.is_(True))
@@ -401,14 +401,14 @@ async def generate(
     doctors = {t.doctor_id for t in templates}
     window_start = at(first, time(0), rules.zone)
     window_end = at(last + timedelta(days=1), time(0), rules.zone)
-    existing = await session.execute(
+    existing = await db.execute(
         select(DoctorSession.doctor_id, DoctorSession.starts_at, DoctorSession.ends_at).where(
             DoctorSession.doctor_id.in_(doctors),
             DoctorSession.starts_at < window_end + timedelta(days=1),
             DoctorSession.ends_at > window_start - timedelta(days=1),
         )
     )
-    away = await _away(session, first, last)
+    away = await _away(db, first, last)
     planned = plan(
         templates,
         first,
@@ -424,7 +424,7 @@ async def generate(
             continue
         t = item.template
         block = await create_session(
-            session,
+            db,
             actor,
             doctor_id=t.doctor_id,
             starts_at=item.starts_at,
@@ -440,7 +440,7 @@ async def generate(
         created.append(block)
     if created:
         audit(
-            session,
+            db,
             actor,
             "rota.generate",
             None,
@@ -451,15 +451,15 @@ async def generate(
             },
             now=now,
         )
-    await session.flush()
+    await db.flush()
     return created
 
 
-async def _away(session: AsyncSession, first: date, last: date) -> list[Away]:
-    closures = await session.scalars(
+async def _away(db: AsyncSession, first: date, last: date) -> list[Away]:
+    closures = await db.scalars(
         select(ClinicClosure).where(ClinicClosure.starts_on <= last, ClinicClosure.ends_on >= first)
     )
-    leave = await session.scalars(
+    leave = await db.scalars(
         select(DoctorLeave).where(DoctorLeave.starts_on <= last, DoctorLeave.ends_on >= first)
     )
     return [Away(c.starts_on, c.ends_on) for c in closures] + [
@@ -471,7 +471,7 @@ async def _away(session: AsyncSession, first: date, last: date) -> list[Away]:
 
 
 async def create_template(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     doctor_id: int,
@@ -501,7 +501,7 @@ async def create_template(
         overbook_cap,
         room_id,
     )
-    await _validate(session, candidate, now, rules, active=True)
+    await _validate(db, candidate, now, rules, active=True)
     row = SessionTemplate(
         doctor_id=doctor_id,
         room_id=room_id,
@@ -516,9 +516,9 @@ async def create_template(
         active=True,
         created_at=now,
     )
-    session.add(row)
-    await session.flush()
-    audit(session, actor, "rota.template.create", None, details={"template_id": row.id}, now=now)
+    db.add(row)
+    await db.flush()
+    audit(db, actor, "rota.template.create", None, details={"template_id": row.id}, now=now)
     return row
 
 
@@ -539,7 +539,7 @@ TEMPLATE_FIELDS = frozenset(
 
 
 async def _template_change(
-    session: AsyncSession,
+    db: AsyncSession,
     template_id: int,
     changes: dict[str, Any],
     now: datetime,
@@ -551,7 +551,7 @@ async def _template_change(
     unknown = set(changes) - TEMPLATE_FIELDS
     if unknown:
         raise Invalid("UNKNOWN_FIELD", "unknown template fields", {"fields": sorted(unknown)})
-    row = await session.get(SessionTemplate, template_id, with_for_update=lock)
+    row = await db.get(SessionTemplate, template_id, with_for_update=lock)
     if row is None:
         raise not_found("template", template_id)
     current = template_of(row)
@@ -568,8 +568,8 @@ async def _template_change(
         room_id=changes.get("room_id", current.room_id),
     )
     active = bool(changes.get("active", row.active))
-    await _validate(session, edited, now, rules, active=active)
-    victims = await _sessions_of_template(session, edited if active else _ended(edited), now, rules)
+    await _validate(db, edited, now, rules, active=active)
+    victims = await _sessions_of_template(db, edited if active else _ended(edited), now, rules)
     return row, edited if active else None, victims
 
 
@@ -579,7 +579,7 @@ def _ended(template: Template) -> Template:
 
 
 async def preview_template_change(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     template_id: int,
     changes: dict[str, Any],
@@ -587,12 +587,12 @@ async def preview_template_change(
     rules: Rules,
 ) -> list[AffectedSession]:
     """List the sessions and bookings an edit would withdraw; change nothing."""
-    _, _, victims = await _template_change(session, template_id, changes, now, rules, lock=False)
-    return await describe(session, victims)
+    _, _, victims = await _template_change(db, template_id, changes, now, rules, lock=False)
+    return await describe(db, victims)
 
 
 async def update_template(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     template_id: int,
@@ -606,19 +606,17 @@ async def update_template(
     Sessions it still makes at the same times stay as they are (their capacity too); the
     edited template's new sessions are created at once.
     """
-    row, edited, victims = await _template_change(
-        session, template_id, changes, now, rules, lock=True
-    )
-    affected = await describe(session, victims)
+    row, edited, victims = await _template_change(db, template_id, changes, now, rules, lock=True)
+    affected = await describe(db, victims)
     check_confirmed(affected, confirmed)
     before = {k: _plain(getattr(row, k)) for k in changes}
     for key, value in changes.items():
         setattr(row, key, value)
     withdrawn, cancelled = await _withdraw(
-        session, actor, victims, cause="rota", reason="the doctor's rota changed", now=now
+        db, actor, victims, cause="rota", reason="the doctor's rota changed", now=now
     )
     audit(
-        session,
+        db,
         actor,
         "rota.template.update",
         None,
@@ -631,7 +629,7 @@ async def update_template(
         },
         now=now,
     )
-    created = await generate(session, actor, now=now, rules=rules) if edited else []
+    created = await generate(db, actor, now=now, rules=rules) if edited else []
     return Outcome(row, tuple(withdrawn), tuple(cancelled), tuple(b.id for b in created))
 
 
@@ -643,7 +641,7 @@ def _plain(value: Any) -> Any:
 
 
 async def _away_victims(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     starts_on: date,
     ends_on: date,
@@ -653,12 +651,12 @@ async def _away_victims(
 ) -> list[DoctorSession]:
     check_range(starts_on, ends_on, now, rules)
     if doctor_id is not None:
-        await _doctor(session, doctor_id)
-    return await _sessions_between(session, starts_on, ends_on, now, rules, doctor_id)
+        await _doctor(db, doctor_id)
+    return await _sessions_between(db, starts_on, ends_on, now, rules, doctor_id)
 
 
 async def preview_away(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     starts_on: date,
     ends_on: date,
@@ -668,13 +666,13 @@ async def preview_away(
 ) -> list[AffectedSession]:
     """List the sessions and bookings a closure (or a doctor's leave) would withdraw."""
     victims = await _away_victims(
-        session, starts_on=starts_on, ends_on=ends_on, doctor_id=doctor_id, now=now, rules=rules
+        db, starts_on=starts_on, ends_on=ends_on, doctor_id=doctor_id, now=now, rules=rules
     )
-    return await describe(session, victims)
+    return await describe(db, victims)
 
 
 async def add_away(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     starts_on: date,
@@ -691,9 +689,9 @@ async def add_away(
     creates none there while the closure or leave stands.
     """
     victims = await _away_victims(
-        session, starts_on=starts_on, ends_on=ends_on, doctor_id=doctor_id, now=now, rules=rules
+        db, starts_on=starts_on, ends_on=ends_on, doctor_id=doctor_id, now=now, rules=rules
     )
-    affected = await describe(session, victims)
+    affected = await describe(db, victims)
     check_confirmed(affected, confirmed)
     row: ClinicClosure | DoctorLeave
     if doctor_id is None:
@@ -704,13 +702,13 @@ async def add_away(
             doctor_id=doctor_id, starts_on=starts_on, ends_on=ends_on, reason=reason, created_at=now
         )
         cause, action = "leave", "rota.leave.create"
-    session.add(row)
-    await session.flush()
+    db.add(row)
+    await db.flush()
     withdrawn, cancelled = await _withdraw(
-        session, actor, victims, cause=cause, reason=reason or cause, now=now
+        db, actor, victims, cause=cause, reason=reason or cause, now=now
     )
     audit(
-        session,
+        db,
         actor,
         action,
         None,
@@ -729,7 +727,7 @@ async def add_away(
 
 
 async def lift_away(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     closure_id: int | None = None,
@@ -743,22 +741,22 @@ async def lift_away(
     """
     row: ClinicClosure | DoctorLeave | None
     if closure_id is not None:
-        row, what = await session.get(ClinicClosure, closure_id), "closure"
+        row, what = await db.get(ClinicClosure, closure_id), "closure"
     else:
-        row, what = await session.get(DoctorLeave, leave_id), "leave"
+        row, what = await db.get(DoctorLeave, leave_id), "leave"
     if row is None:
         raise not_found(what, closure_id if closure_id is not None else leave_id)
     audit(
-        session,
+        db,
         actor,
         f"rota.{what}.delete",
         None,
         details={"id": row.id, "from": row.starts_on.isoformat(), "to": row.ends_on.isoformat()},
         now=now,
     )
-    await session.delete(row)
-    await session.flush()
-    created = await generate(session, actor, now=now, rules=rules)
+    await db.delete(row)
+    await db.flush()
+    created = await generate(db, actor, now=now, rules=rules)
     return Outcome(row, created=tuple(b.id for b in created))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from server.models.base import Base
 
 
-async def insert_loaded(session: AsyncSession, row: Base) -> None:
+async def insert_loaded(db: AsyncSession, row: Base) -> None:
     """INSERT `row` now and attach it to the session as a clean, fully loaded object.
 
     The hot paths skip the unit of work: its flush bookkeeping costs more than the
@@ -29,13 +29,13 @@ async def insert_loaded(session: AsyncSession, row: Base) -> None:
             setattr(row, prop.key, _plain_default(column))
         values[column.key] = getattr(row, prop.key)
     statement = _insert(cast(Table, mapper.local_table))
-    result = cast(CursorResult[Any], await session.execute(statement, values))
+    result = cast(CursorResult[Any], await db.execute(statement, values))
     (pk,), inserted = mapper.primary_key, result.inserted_primary_key
     if inserted is None:
         raise RuntimeError(f"inserting into {mapper.local_table} returned no primary key")
     setattr(row, mapper.get_property_by_column(pk).key, inserted[0])
     make_transient_to_detached(row)
-    session.add(row)
+    db.add(row)
 
 
 @cache

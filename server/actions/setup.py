@@ -62,20 +62,20 @@ def _apply(row: Base, changes: Changes) -> dict[str, list[Any]]:
     return diff
 
 
-async def _flush_unique(session: AsyncSession, code: str, message: str) -> None:
+async def _flush_unique(db: AsyncSession, code: str, message: str) -> None:
     """Flush; a unique index refusing it (a race the checks lost) is a 409, not a 500."""
     try:
-        await session.flush()
+        await db.flush()
     except IntegrityError:
         raise Conflict(code, message) from None
 
 
 async def _setup_changed(
-    session: AsyncSession, department_id: int, what: str, ident: int, now: datetime
+    db: AsyncSession, department_id: int, what: str, ident: int, now: datetime
 ) -> None:
     """Tell the department's screens to redraw (and re-plan its day): its set-up changed."""
     await record(
-        session,
+        db,
         QueueEvent(
             kind=EventKind.SETUP_CHANGED,
             department_id=department_id,
@@ -91,10 +91,10 @@ async def _setup_changed(
     )
 
 
-async def _access_ended(session: AsyncSession, now: datetime, **holder: int) -> None:
+async def _access_ended(db: AsyncSession, now: datetime, **holder: int) -> None:
     """Have the sockets of a display (display_id=) or a user (user_id=) disconnected."""
     await record(
-        session,
+        db,
         QueueEvent(
             kind=EventKind.ACCESS_ENDED,
             department_id=0,
@@ -113,29 +113,29 @@ async def _access_ended(session: AsyncSession, now: datetime, **holder: int) -> 
 # Departments
 
 
-async def _locked_department(session: AsyncSession, department_id: int) -> Department:
-    row = await session.get(Department, department_id, with_for_update=True)
+async def _locked_department(db: AsyncSession, department_id: int) -> Department:
+    row = await db.get(Department, department_id, with_for_update=True)
     if row is None:
         raise not_found("department", department_id)
     return row
 
 
 async def update_department(
-    session: AsyncSession, actor: Actor, *, department_id: int, changes: Changes, now: datetime
+    db: AsyncSession, actor: Actor, *, department_id: int, changes: Changes, now: datetime
 ) -> Department:
     """Rename a department, change its code or token letters, or (de)activate it.
 
     A department with active doctors is not deactivated (409 DEPARTMENT_IN_USE): deactivate
     them first, which in turn refuses while they have bookings to come.
     """
-    row = await _locked_department(session, department_id)
+    row = await _locked_department(db, department_id)
     for field in ("code", "token_prefix"):
         value = changes.get(field)
         if value is None or value == getattr(row, field):
             continue
         column = getattr(Department, field)
         # Compared without case: MariaDB's unique index is case-insensitive, SQLite's is not.
-        taken = await session.scalar(
+        taken = await db.scalar(
             select(Department.id).where(
                 func.lower(column) == value.lower(), Department.id != row.id
             )
@@ -147,7 +147,7 @@ async def update_department(
                 {"field": field, "department_id": taken},
             )
     if changes.get("active") is False and row.active:
-        doctors = await session.scalar(
+        doctors = await db.scalar(
             select(func.count(Doctor.id)).where(
                 Doctor.department_id == row.id, Doctor.active.is_(True)
             )
@@ -160,16 +160,16 @@ async def update_department(
             )
     diff = _apply(row, changes)
     if diff:
-        await _flush_unique(session, "DEPARTMENT_EXISTS", "that code or token prefix is taken")
+        await _flush_unique(db, "DEPARTMENT_EXISTS", "that code or token prefix is taken")
         audit(
-            session,
+            db,
             actor,
             "department.update",
             None,
             details={"department_id": row.id, "changes": diff},
             now=now,
         )
-        await _setup_changed(session, row.id, "department", row.id, now)
+        await _setup_changed(db, row.id, "department", row.id, now)
     return row
 
 
@@ -177,14 +177,14 @@ async def update_department(
 
 
 async def _room_name_free(
-    session: AsyncSession, department_id: int, name: str, room_id: int | None = None
+    db: AsyncSession, department_id: int, name: str, room_id: int | None = None
 ) -> None:
     query = select(Room.id).where(
         Room.department_id == department_id, func.lower(Room.name) == name.lower()
     )
     if room_id is not None:
         query = query.where(Room.id != room_id)
-    taken = await session.scalar(query)
+    taken = await db.scalar(query)
     if taken:
         raise Conflict(
             "ROOM_EXISTS",
@@ -194,41 +194,41 @@ async def _room_name_free(
 
 
 async def add_room(
-    session: AsyncSession, actor: Actor, *, department_id: int, name: str, now: datetime
+    db: AsyncSession, actor: Actor, *, department_id: int, name: str, now: datetime
 ) -> Room:
     """Add a room to a department; names are unique within it."""
-    department = await _locked_department(session, department_id)
-    await _room_name_free(session, department.id, name)
+    department = await _locked_department(db, department_id)
+    await _room_name_free(db, department.id, name)
     room = Room(department_id=department.id, name=name, active=True)
-    session.add(room)
-    await _flush_unique(session, "ROOM_EXISTS", f"the department already has a room named {name}")
+    db.add(room)
+    await _flush_unique(db, "ROOM_EXISTS", f"the department already has a room named {name}")
     audit(
-        session,
+        db,
         actor,
         "room.create",
         None,
         details={"room_id": room.id, "department_id": department.id, "name": name},
         now=now,
     )
-    await _setup_changed(session, department.id, "room", room.id, now)
+    await _setup_changed(db, department.id, "room", room.id, now)
     return room
 
 
 async def update_room(
-    session: AsyncSession, actor: Actor, *, room_id: int, changes: Changes, now: datetime
+    db: AsyncSession, actor: Actor, *, room_id: int, changes: Changes, now: datetime
 ) -> Room:
     """Rename a room or (de)activate it; a room in use is not deactivated (409 ROOM_IN_USE)."""
-    room = await session.get(Room, room_id, with_for_update=True)
+    room = await db.get(Room, room_id, with_for_update=True)
     if room is None:
         raise not_found("room", room_id)
     name = changes.get("name")
     if name is not None and name != room.name:
-        await _room_name_free(session, room.department_id, name, room.id)
+        await _room_name_free(db, room.department_id, name, room.id)
     if changes.get("active") is False and room.active:
-        doctors = await session.scalar(
+        doctors = await db.scalar(
             select(func.count(Doctor.id)).where(Doctor.room_id == room.id, Doctor.active.is_(True))
         )
-        sessions = await session.scalar(
+        sessions = await db.scalar(
             select(func.count(DoctorSession.id)).where(
                 DoctorSession.room_id == room.id, DoctorSession.ends_at > now
             )
@@ -242,16 +242,16 @@ async def update_room(
             )
     diff = _apply(room, changes)
     if diff:
-        await _flush_unique(session, "ROOM_EXISTS", "the department already has a room so named")
+        await _flush_unique(db, "ROOM_EXISTS", "the department already has a room so named")
         audit(
-            session,
+            db,
             actor,
             "room.update",
             None,
             details={"room_id": room.id, "changes": diff},
             now=now,
         )
-        await _setup_changed(session, room.department_id, "room", room.id, now)
+        await _setup_changed(db, room.department_id, "room", room.id, now)
     return room
 
 
@@ -267,9 +267,9 @@ class OpenVisits:
     first_at: datetime | None
 
 
-async def open_visits(session: AsyncSession, doctor_id: int, now: datetime) -> OpenVisits:
+async def open_visits(db: AsyncSession, doctor_id: int, now: datetime) -> OpenVisits:
     """Count what a doctor still has to see: bookings from today on, and their queue today."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(Appointment.status, func.count(Appointment.id), func.min(Appointment.scheduled_at))
         .join(Ticket, Ticket.appointment_id == Appointment.id)
         .where(
@@ -290,7 +290,7 @@ async def open_visits(session: AsyncSession, doctor_id: int, now: datetime) -> O
 
 
 async def update_doctor(
-    session: AsyncSession, actor: Actor, *, doctor_id: int, changes: Changes, now: datetime
+    db: AsyncSession, actor: Actor, *, doctor_id: int, changes: Changes, now: datetime
 ) -> Doctor:
     """Edit a doctor (name, specialty, room, login) or (de)activate them.
 
@@ -298,17 +298,17 @@ async def update_doctor(
     DOCTOR_HAS_BOOKINGS says how many, and the desk moves or cancels them first (each patient
     is told by the usual messages); nothing is moved behind the admin's back.
     """
-    doctor = await session.get(Doctor, doctor_id, with_for_update=True)
+    doctor = await db.get(Doctor, doctor_id, with_for_update=True)
     if doctor is None:
         raise not_found("doctor", doctor_id)
     room_id = changes.get("room_id")
     if room_id is not None and room_id != doctor.room_id:
-        await check_room(session, room_id, doctor.department_id)
+        await check_room(db, room_id, doctor.department_id)
     user_id = changes.get("user_id")
     if user_id is not None and user_id != doctor.user_id:
-        await _check_doctor_login(session, user_id, doctor.id)
+        await _check_doctor_login(db, user_id, doctor.id)
     if changes.get("active") is True and not doctor.active:
-        department = await session.get(Department, doctor.department_id)
+        department = await db.get(Department, doctor.department_id)
         if department is not None and not department.active:
             raise Invalid(
                 "DEPARTMENT_INACTIVE",
@@ -316,7 +316,7 @@ async def update_doctor(
                 {"department_id": doctor.department_id},
             )
     if changes.get("active") is False and doctor.active:
-        visits = await open_visits(session, doctor.id, now)
+        visits = await open_visits(db, doctor.id, now)
         if visits.bookings or visits.queued:
             raise Conflict(
                 "DOCTOR_HAS_BOOKINGS",
@@ -330,30 +330,30 @@ async def update_doctor(
             )
     diff = _apply(doctor, changes)
     if diff:
-        await _flush_unique(session, "USER_ALREADY_LINKED", "that login belongs to another doctor")
+        await _flush_unique(db, "USER_ALREADY_LINKED", "that login belongs to another doctor")
         audit(
-            session,
+            db,
             actor,
             "doctor.update",
             None,
             details={"doctor_id": doctor.id, "changes": diff},
             now=now,
         )
-        await _setup_changed(session, doctor.department_id, "doctor", doctor.id, now)
+        await _setup_changed(db, doctor.department_id, "doctor", doctor.id, now)
     if "user_id" in diff:
         # The old and the new login's consoles reconnect as who they now are.
         for ended in {diff["user_id"][0], diff["user_id"][1]} - {None}:
-            await _access_ended(session, now, user_id=ended)
+            await _access_ended(db, now, user_id=ended)
     return doctor
 
 
-async def _check_doctor_login(session: AsyncSession, user_id: int, doctor_id: int) -> None:
-    user = await session.get(User, user_id)
+async def _check_doctor_login(db: AsyncSession, user_id: int, doctor_id: int) -> None:
+    user = await db.get(User, user_id)
     if user is None:
         raise not_found("user", user_id)
     if user.role is not Role.DOCTOR:
         raise Invalid("NOT_A_DOCTOR_USER", "user_id must name a user with the doctor role")
-    linked = await session.scalar(
+    linked = await db.scalar(
         select(Doctor.id).where(Doctor.user_id == user_id, Doctor.id != doctor_id)
     )
     if linked:
@@ -365,8 +365,8 @@ async def _check_doctor_login(session: AsyncSession, user_id: int, doctor_id: in
 # Users
 
 
-async def _locked_user(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id, with_for_update=True)
+async def _locked_user(db: AsyncSession, user_id: int) -> User:
+    user = await db.get(User, user_id, with_for_update=True)
     if user is None:
         raise not_found("user", user_id)
     return user
@@ -378,8 +378,8 @@ def _not_own(actor: Actor, user: User, what: str) -> None:
         raise Conflict("OWN_ACCOUNT", f"you cannot {what} your own account here")
 
 
-async def _not_last_admin(session: AsyncSession, user: User) -> None:
-    admins = await session.scalar(
+async def _not_last_admin(db: AsyncSession, user: User) -> None:
+    admins = await db.scalar(
         select(func.count(User.id)).where(
             User.role == Role.ADMIN, User.active.is_(True), User.id != user.id
         )
@@ -389,21 +389,21 @@ async def _not_last_admin(session: AsyncSession, user: User) -> None:
 
 
 async def update_user(
-    session: AsyncSession, actor: Actor, *, user_id: int, changes: Changes, now: datetime
+    db: AsyncSession, actor: Actor, *, user_id: int, changes: Changes, now: datetime
 ) -> User:
     """Edit a login (name, role, language) or (de)activate it.
 
     A new role or a deactivation ends every login and bearer token of the user at once. Roles
     change among the staff roles; a patient's login stays a patient's.
     """
-    user = await _locked_user(session, user_id)
+    user = await _locked_user(db, user_id)
     role = changes.get("role")
     if role is not None and role is not user.role:
         _not_own(actor, user, "change the role of")
         if Role.PATIENT in (role, user.role):
             raise Invalid("ROLE_FIXED", "a patient's login cannot change role, nor become one")
         if user.role is Role.DOCTOR:
-            linked = await session.scalar(select(Doctor.id).where(Doctor.user_id == user.id))
+            linked = await db.scalar(select(Doctor.id).where(Doctor.user_id == user.id))
             if linked:
                 raise Conflict(
                     "DOCTOR_LINKED",
@@ -411,19 +411,19 @@ async def update_user(
                     {"doctor_id": linked},
                 )
         if user.role is Role.ADMIN:
-            await _not_last_admin(session, user)
+            await _not_last_admin(db, user)
     if changes.get("active") is False and user.active:
         _not_own(actor, user, "deactivate")
         if user.role is Role.ADMIN:
-            await _not_last_admin(session, user)
+            await _not_last_admin(db, user)
     diff = _apply(user, changes)
     ended = "role" in diff or ("active" in diff and not user.active)
     if ended:
-        await end_every_login(session, user.id)
-        await _access_ended(session, now, user_id=user.id)
+        await end_every_login(db, user.id)
+        await _access_ended(db, now, user_id=user.id)
     if diff:
         audit(
-            session,
+            db,
             actor,
             "user.update",
             None,
@@ -434,27 +434,27 @@ async def update_user(
 
 
 async def reset_password(
-    session: AsyncSession, actor: Actor, *, user_id: int, password_hash: str, now: datetime
+    db: AsyncSession, actor: Actor, *, user_id: int, password_hash: str, now: datetime
 ) -> User:
     """Give a user a new password; their logins and bearer tokens end at once."""
-    user = await _locked_user(session, user_id)
+    user = await _locked_user(db, user_id)
     _not_own(actor, user, "reset the password of")
     user.password_hash = password_hash
-    await end_every_login(session, user.id)
-    await _access_ended(session, now, user_id=user.id)
-    audit(session, actor, "user.password_reset", None, details={"user_id": user.id}, now=now)
+    await end_every_login(db, user.id)
+    await _access_ended(db, now, user_id=user.id)
+    audit(db, actor, "user.password_reset", None, details={"user_id": user.id}, now=now)
     return user
 
 
-async def end_logins(session: AsyncSession, actor: Actor, *, user_id: int, now: datetime) -> int:
+async def end_logins(db: AsyncSession, actor: Actor, *, user_id: int, now: datetime) -> int:
     """End every browser login of a user (their bearer tokens stay); return how many ended."""
-    user = await _locked_user(session, user_id)
+    user = await _locked_user(db, user_id)
     _not_own(actor, user, "log out")
-    result = await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    result = await db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     count = int(cast(CursorResult[Any], result).rowcount or 0)
-    await _access_ended(session, now, user_id=user.id)
+    await _access_ended(db, now, user_id=user.id)
     audit(
-        session,
+        db,
         actor,
         "user.logins_end",
         None,
@@ -464,15 +464,15 @@ async def end_logins(session: AsyncSession, actor: Actor, *, user_id: int, now: 
     return count
 
 
-async def revoke_tokens(session: AsyncSession, actor: Actor, *, user_id: int, now: datetime) -> int:
+async def revoke_tokens(db: AsyncSession, actor: Actor, *, user_id: int, now: datetime) -> int:
     """Revoke every bearer token of a user; return how many were revoked."""
-    user = await _locked_user(session, user_id)
+    user = await _locked_user(db, user_id)
     _not_own(actor, user, "revoke the tokens of")
-    result = await session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    result = await db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     count = int(cast(CursorResult[Any], result).rowcount or 0)
-    await _access_ended(session, now, user_id=user.id)
+    await _access_ended(db, now, user_id=user.id)
     audit(
-        session,
+        db,
         actor,
         "user.tokens_revoke",
         None,
@@ -485,21 +485,21 @@ async def revoke_tokens(session: AsyncSession, actor: Actor, *, user_id: int, no
 # Displays
 
 
-async def _locked_display(session: AsyncSession, display_id: int) -> Display:
-    display = await session.get(Display, display_id, with_for_update=True)
+async def _locked_display(db: AsyncSession, display_id: int) -> Display:
+    display = await db.get(Display, display_id, with_for_update=True)
     if display is None:
         raise not_found("display", display_id)
     return display
 
 
 async def update_display(
-    session: AsyncSession, actor: Actor, *, display_id: int, changes: Changes, now: datetime
+    db: AsyncSession, actor: Actor, *, display_id: int, changes: Changes, now: datetime
 ) -> Display:
     """Edit a TV board (name, department, language, speech); a connected board reconnects."""
-    display = await _locked_display(session, display_id)
+    display = await _locked_display(db, display_id)
     name = changes.get("name")
     if name is not None and name != display.name:
-        taken = await session.scalar(
+        taken = await db.scalar(
             select(Display.id).where(
                 func.lower(Display.name) == name.lower(), Display.id != display.id
             )
@@ -510,16 +510,16 @@ async def update_display(
             )
     department_id = changes.get("department_id")
     if department_id is not None and department_id != display.department_id:
-        department = await session.get(Department, department_id)
+        department = await db.get(Department, department_id)
         if department is None:
             raise not_found("department", department_id)
         if not department.active:
             raise Invalid("DEPARTMENT_INACTIVE", "that department is deactivated")
     diff = _apply(display, changes)
     if diff:
-        await _flush_unique(session, "DISPLAY_EXISTS", "a display has that name")
+        await _flush_unique(db, "DISPLAY_EXISTS", "a display has that name")
         audit(
-            session,
+            db,
             actor,
             "display.update",
             None,
@@ -527,31 +527,31 @@ async def update_display(
             now=now,
         )
         # Its settings come with a board's connection: the board reconnects and gets them.
-        await _access_ended(session, now, display_id=display.id)
+        await _access_ended(db, now, display_id=display.id)
     return display
 
 
 async def revoke_display(
-    session: AsyncSession, actor: Actor, *, display_id: int, now: datetime
+    db: AsyncSession, actor: Actor, *, display_id: int, now: datetime
 ) -> Display:
     """Revoke a board's key: it stops working at once and its boards are disconnected."""
-    display = await _locked_display(session, display_id)
+    display = await _locked_display(db, display_id)
     if not display.active:
         raise Conflict("DISPLAY_REVOKED", "this display's key is already revoked")
     display.active = False
     display.key_hash = digest(new_secret("dk"))  # a key nobody was ever given
-    audit(session, actor, "display.revoke", None, details={"display_id": display.id}, now=now)
-    await _access_ended(session, now, display_id=display.id)
+    audit(db, actor, "display.revoke", None, details={"display_id": display.id}, now=now)
+    await _access_ended(db, now, display_id=display.id)
     return display
 
 
 async def new_display_key(
-    session: AsyncSession, actor: Actor, *, display_id: int, now: datetime
+    db: AsyncSession, actor: Actor, *, display_id: int, now: datetime
 ) -> tuple[Display, str]:
     """Issue a board a new key (shown once); the old key stops working, revoked or not."""
-    display = await _locked_display(session, display_id)
+    display = await _locked_display(db, display_id)
     key = new_secret("dk")
     display.key_hash, display.active = digest(key), True
-    audit(session, actor, "display.key", None, details={"display_id": display.id}, now=now)
-    await _access_ended(session, now, display_id=display.id)
+    audit(db, actor, "display.key", None, details={"display_id": display.id}, now=now)
+    await _access_ended(db, now, display_id=display.id)
     return display, key

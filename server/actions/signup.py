@@ -63,7 +63,7 @@ def username_for(address: str) -> str | None:
 
 
 async def start_signup(
-    session: AsyncSession, *, signup: SignUp, secret_key: str, now: datetime, send: Send
+    db: AsyncSession, *, signup: SignUp, secret_key: str, now: datetime, send: Send
 ) -> str:
     """Hold a sign-up until its code comes back; send the code. Return the request key.
 
@@ -81,7 +81,7 @@ async def start_signup(
         "sex": signup.sex,
     }
     issued = await issue(
-        session,
+        db,
         purpose="signup",
         secret_key=secret_key,
         now=now,
@@ -90,7 +90,7 @@ async def start_signup(
         payload=payload,
     )
     audit(
-        session,
+        db,
         SELF_SERVICE,
         "account.signup",
         None,
@@ -100,14 +100,14 @@ async def start_signup(
     message = AccountMessage(
         "signup_code", channel, address, signup.language, str(issued.row.id), {"code": issued.code}
     )
-    await send(session, message, now)
+    await send(db, message, now)
     return issued.request_key
 
 
 async def _new_login(
-    session: AsyncSession, *, username: str, password_hash: str, patient: Patient, now: datetime
+    db: AsyncSession, *, username: str, password_hash: str, patient: Patient, now: datetime
 ) -> User:
-    if await session.scalar(select(User.id).where(User.username == username)):
+    if await db.scalar(select(User.id).where(User.username == username)):
         raise Conflict(
             "ACCOUNT_EXISTS",
             "this phone or e-mail already has an account: log in, or reset the password",
@@ -122,8 +122,8 @@ async def _new_login(
         created_at=now,
     )
     try:
-        async with session.begin_nested():  # two sign-ups racing: the unique index decides
-            session.add(user)
+        async with db.begin_nested():  # two sign-ups racing: the unique index decides
+            db.add(user)
     except IntegrityError:
         raise Conflict(
             "ACCOUNT_EXISTS",
@@ -134,14 +134,14 @@ async def _new_login(
 
 
 async def verify_signup(
-    session: AsyncSession, *, request_key: str, code: str, secret_key: str, now: datetime
+    db: AsyncSession, *, request_key: str, code: str, secret_key: str, now: datetime
 ) -> Account:
     """Confirm a sign-up: match the person's record or create it (never twice); make the login.
 
     409 ASK_THE_DESK when the record is ambiguous, 409 ACCOUNT_EXISTS when it has a login.
     """
     row = await open_request(
-        session,
+        db,
         purpose="signup",
         request_key=request_key,
         code=code,
@@ -154,7 +154,7 @@ async def verify_signup(
         raise Invalid("CONTACT_TOO_LONG", "this e-mail address is too long to log in with")
     born = date.fromisoformat(data["date_of_birth"])
     patient = await match_patient(
-        session,
+        db,
         full_name=data["full_name"],
         date_of_birth=born,
         phone=data["phone"],
@@ -162,7 +162,7 @@ async def verify_signup(
     )
     matched = patient is not None
     if patient is not None:
-        patient = await session.get(Patient, patient.id, with_for_update=True)
+        patient = await db.get(Patient, patient.id, with_for_update=True)
     if patient is not None and patient.user_id is not None:
         raise Conflict(
             "ACCOUNT_EXISTS", "this record already has an account: log in, or reset the password"
@@ -176,28 +176,26 @@ async def verify_signup(
             email=data["email"],
             contact_preference=CHANNEL_PREFERENCE[row.channel],
         )
-        patient = await create_patient(session, SELF_SERVICE, new, now=now)
+        patient = await create_patient(db, SELF_SERVICE, new, now=now)
     patient.language = data["language"]
     user = await _new_login(
-        session, username=username, password_hash=data["password_hash"], patient=patient, now=now
+        db, username=username, password_hash=data["password_hash"], patient=patient, now=now
     )
     actor = Actor(user.id, Role.PATIENT, user.full_name, patient_id=patient.id)
     details = {"user_id": user.id, "patient_id": patient.id, "matched": matched}
-    audit(session, actor, "account.verify", None, details=details, now=now)
+    audit(db, actor, "account.verify", None, details=details, now=now)
     return Account(user, patient)
 
 
-async def _login_holder(session: AsyncSession, login: str) -> tuple[User, Patient] | None:
+async def _login_holder(db: AsyncSession, login: str) -> tuple[User, Patient] | None:
     """Find the patient login a username, phone or e-mail names (patients only)."""
     text = login.strip().lower()
-    user = await session.scalar(
-        select(User).where(User.username == text, User.role == Role.PATIENT)
-    )
+    user = await db.scalar(select(User).where(User.username == text, User.role == Role.PATIENT))
     if user is not None:
-        patient = await session.scalar(select(Patient).where(Patient.user_id == user.id))
+        patient = await db.scalar(select(Patient).where(Patient.user_id == user.id))
         return (user, patient) if patient is not None else None
     patients = list(
-        await session.scalars(
+        await db.scalars(
             select(Patient)
             .where(Patient.user_id.is_not(None), (Patient.phone == login) | (Patient.email == text))
             .limit(2)
@@ -205,7 +203,7 @@ async def _login_holder(session: AsyncSession, login: str) -> tuple[User, Patien
     )
     if len(patients) != 1:  # none, or a contact several logins share: the desk helps
         return None
-    user = await session.get(User, patients[0].user_id)
+    user = await db.get(User, patients[0].user_id)
     return (user, patients[0]) if user is not None and user.role is Role.PATIENT else None
 
 
@@ -223,18 +221,18 @@ def _reset_contact(login: str, patient: Patient) -> tuple[str, str] | None:
 
 
 async def start_reset(
-    session: AsyncSession, *, login: str, secret_key: str, now: datetime, send: Send
+    db: AsyncSession, *, login: str, secret_key: str, now: datetime, send: Send
 ) -> str:
     """Send a reset code to the account's contact; the same answer if there is no account."""
-    holder = await _login_holder(session, login)
+    holder = await _login_holder(db, login)
     contact = _reset_contact(login, holder[1]) if holder and holder[0].active else None
     # A request is stored even for no account: its code exists nowhere, so nothing opens it.
     values: dict[str, Any] = {"channel": "", "to_address": ""}
     if holder is not None and contact is not None:
         values = {"user_id": holder[0].id, "channel": contact[0], "to_address": contact[1]}
-    issued = await issue(session, purpose="reset", secret_key=secret_key, now=now, **values)
+    issued = await issue(db, purpose="reset", secret_key=secret_key, now=now, **values)
     details = {"request_id": issued.row.id, "found": contact is not None}
-    audit(session, SELF_SERVICE, "account.reset_request", None, details=details, now=now)
+    audit(db, SELF_SERVICE, "account.reset_request", None, details=details, now=now)
     if holder is not None and contact is not None:
         message = AccountMessage(
             "reset_code",
@@ -244,12 +242,12 @@ async def start_reset(
             str(issued.row.id),
             {"code": issued.code},
         )
-        await send(session, message, now)
+        await send(db, message, now)
     return issued.request_key
 
 
 async def confirm_reset(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     request_key: str,
     code: str,
@@ -259,15 +257,15 @@ async def confirm_reset(
 ) -> User:
     """Set a new password with a reset code; every login and bearer token of the user ends."""
     row = await open_request(
-        session, purpose="reset", request_key=request_key, code=code, secret_key=secret_key, now=now
+        db, purpose="reset", request_key=request_key, code=code, secret_key=secret_key, now=now
     )
-    user = await session.get(User, row.user_id, with_for_update=True) if row.user_id else None
+    user = await db.get(User, row.user_id, with_for_update=True) if row.user_id else None
     if user is None or not user.active:
         raise Invalid("CODE_EXPIRED", "this code has expired or was used; ask for a new one")
     user.password_hash = password_hash
-    await end_every_login(session, user.id)
+    await end_every_login(db, user.id)
     actor = Actor(user.id, user.role, user.full_name)
-    audit(session, actor, "user.password_reset", None, details={"user_id": user.id}, now=now)
+    audit(db, actor, "user.password_reset", None, details={"user_id": user.id}, now=now)
     return user
 
 
@@ -299,7 +297,7 @@ class Invitation:
 
 
 async def invite_patient(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     patient_id: int,
@@ -310,13 +308,13 @@ async def invite_patient(
     send: Send,
 ) -> Invitation:
     """Send a patient a link that sets a password for their record; earlier links stop working."""
-    patient = await session.get(Patient, patient_id, with_for_update=True)
+    patient = await db.get(Patient, patient_id, with_for_update=True)
     if patient is None:
         raise not_found("patient", patient_id)
     if patient.user_id is not None:
         raise Conflict("ACCOUNT_EXISTS", "this patient already has an account")
     chosen, address = _invite_contact(patient, channel)
-    await session.execute(
+    await db.execute(
         update(AccountCode)
         .where(
             AccountCode.patient_id == patient.id,
@@ -327,7 +325,7 @@ async def invite_patient(
         .execution_options(synchronize_session=False)
     )
     issued = await issue(
-        session,
+        db,
         purpose="invite",
         secret_key=secret_key,
         now=now,
@@ -337,15 +335,15 @@ async def invite_patient(
         to_address=address,
     )
     details = {"patient_id": patient.id, "channel": chosen, "request_id": issued.row.id}
-    audit(session, actor, "patient.invite", None, details=details, now=now)
+    audit(db, actor, "patient.invite", None, details=details, now=now)
     facts = {"link": link_for(issued.request_key), "name": patient.full_name}
     message = AccountMessage("invite", chosen, address, patient.language, str(issued.row.id), facts)
-    await send(session, message, now)
+    await send(db, message, now)
     return Invitation(issued.request_key, chosen, issued.row.expires_at)
 
 
 async def claim_invite(
-    session: AsyncSession, *, request_key: str, password_hash: str, now: datetime
+    db: AsyncSession, *, request_key: str, password_hash: str, now: datetime
 ) -> Account:
     """Set the password of an invited patient's new login (the link works once).
 
@@ -353,23 +351,23 @@ async def claim_invite(
     parent's phone on a child's record), the record number.
     """
     try:
-        row = await open_request(session, purpose="invite", request_key=request_key, now=now)
+        row = await open_request(db, purpose="invite", request_key=request_key, now=now)
     except Invalid:
         raise Unauthenticated(
             "LINK_USED", "this link was used or replaced; log in, or ask the desk for a new one"
         ) from None
-    patient = await session.get(Patient, row.patient_id, with_for_update=True)
+    patient = await db.get(Patient, row.patient_id, with_for_update=True)
     if patient is None:
         raise Unauthenticated("LINK_INVALID", "this invitation link is not valid")
     if patient.user_id is not None:
         raise Conflict("ACCOUNT_EXISTS", "this patient already has an account: log in")
     username = username_for(row.to_address)
-    if username is None or await session.scalar(select(User.id).where(User.username == username)):
+    if username is None or await db.scalar(select(User.id).where(User.username == username)):
         username = patient.record_number.lower()
     user = await _new_login(
-        session, username=username, password_hash=password_hash, patient=patient, now=now
+        db, username=username, password_hash=password_hash, patient=patient, now=now
     )
     actor = Actor(user.id, Role.PATIENT, user.full_name, patient_id=patient.id)
     details = {"user_id": user.id, "patient_id": patient.id, "request_id": row.id}
-    audit(session, actor, "account.claim", None, details=details, now=now)
+    audit(db, actor, "account.claim", None, details=details, now=now)
     return Account(user, patient)

@@ -36,16 +36,16 @@ MYSQL_UPSERT = _mysql.on_duplicate_key_update(
 )
 
 
-async def next_token_number(session: AsyncSession, department_id: int, day: date) -> int:
+async def next_token_number(db: AsyncSession, department_id: int, day: date) -> int:
     """Take the next number; the counter row stays locked until the caller commits.
 
     One upsert statement both creates the day's counter and increments it, so two
     desks never read the same number, and a rolled-back booking gives its number back.
     """
     params = {"department": department_id, "on_day": day}
-    if session.get_bind().dialect.name == "sqlite":
-        return int((await session.execute(SQLITE_UPSERT, params)).scalar_one())
-    result = await session.execute(MYSQL_UPSERT, params)
+    if db.get_bind().dialect.name == "sqlite":
+        return int((await db.execute(SQLITE_UPSERT, params)).scalar_one())
+    result = await db.execute(MYSQL_UPSERT, params)
     number = result.lastrowid  # type: ignore[attr-defined]
     if not number:
         raise RuntimeError("LAST_INSERT_ID did not carry the token number")

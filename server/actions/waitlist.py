@@ -70,7 +70,7 @@ def link_actor(patient_id: int) -> Actor:
 
 
 async def join(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     patient_id: int,
@@ -83,10 +83,10 @@ async def join(
 ) -> WaitlistEntry:
     """Put a patient on the waitlist of a department, a doctor, or one day of either."""
     check_patient_access(actor, patient_id)
-    if await session.get(Patient, patient_id) is None:
+    if await db.get(Patient, patient_id) is None:
         raise not_found("patient", patient_id)
     if doctor_id is not None:
-        doctor = await session.get(Doctor, doctor_id)
+        doctor = await db.get(Doctor, doctor_id)
         if doctor is None or not doctor.active:
             raise not_found("doctor", doctor_id)
         if department_id is not None and department_id != doctor.department_id:
@@ -94,7 +94,7 @@ async def join(
         department_id = doctor.department_id
     if department_id is None:
         raise Invalid("DEPARTMENT_REQUIRED", "give department_id or doctor_id")
-    if await session.get(Department, department_id) is None:
+    if await db.get(Department, department_id) is None:
         raise not_found("department", department_id)
     today = now.date()
     if day is not None and day < today:
@@ -106,7 +106,7 @@ async def join(
             {"horizon_days": horizon.days},
         )
     first, last = (day, day) if day is not None else (today, today + timedelta(days=days - 1))
-    clash = await session.scalar(
+    clash = await db.scalar(
         select(func.count(WaitlistEntry.id)).where(
             WaitlistEntry.patient_id == patient_id,
             WaitlistEntry.department_id == department_id,
@@ -130,10 +130,10 @@ async def join(
         created_at=now,
         updated_at=now,
     )
-    session.add(entry)
-    await session.flush()
+    db.add(entry)
+    await db.flush()
     audit(
-        session,
+        db,
         actor,
         "waitlist.join",
         None,
@@ -146,42 +146,40 @@ async def join(
 
 
 async def load_entry(
-    session: AsyncSession, actor: Actor, entry_id: int, *, lock: bool = False
+    db: AsyncSession, actor: Actor, entry_id: int, *, lock: bool = False
 ) -> WaitlistEntry:
     """Load an entry the actor may see: patients only their own (another's is a 404)."""
-    entry = await session.get(WaitlistEntry, entry_id, with_for_update=True if lock else None)
+    entry = await db.get(WaitlistEntry, entry_id, with_for_update=True if lock else None)
     if entry is None or (actor.role is Role.PATIENT and actor.patient_id != entry.patient_id):
         raise not_found("waitlist_entry", entry_id)
     return entry
 
 
 async def load_offer(
-    session: AsyncSession, actor: Actor, offer_id: int, *, lock: bool = False
+    db: AsyncSession, actor: Actor, offer_id: int, *, lock: bool = False
 ) -> tuple[WaitlistOffer, WaitlistEntry]:
     """Load an offer and its entry (locked for an answer); patients only their own."""
-    offer = await session.get(WaitlistOffer, offer_id, with_for_update=True if lock else None)
+    offer = await db.get(WaitlistOffer, offer_id, with_for_update=True if lock else None)
     if offer is None:
         raise not_found("offer", offer_id)
     try:
-        entry = await load_entry(session, actor, offer.entry_id, lock=lock)
+        entry = await load_entry(db, actor, offer.entry_id, lock=lock)
     except DomainError:
         raise not_found("offer", offer_id) from None
     return offer, entry
 
 
-async def leave(
-    session: AsyncSession, actor: Actor, *, entry_id: int, now: datetime
-) -> WaitlistEntry:
+async def leave(db: AsyncSession, actor: Actor, *, entry_id: int, now: datetime) -> WaitlistEntry:
     """Take a patient off the waitlist; an open offer of theirs is withdrawn."""
-    entry = await load_entry(session, actor, entry_id, lock=True)
+    entry = await load_entry(db, actor, entry_id, lock=True)
     if entry.status not in ACTIVE:
         raise Conflict(
             "NOT_WAITING", "this entry is no longer on the waitlist", {"status": entry.status.value}
         )
-    withdrawn = await _close_open_offers(session, entry, OfferStatus.WITHDRAWN, now)
+    withdrawn = await _close_open_offers(db, entry, OfferStatus.WITHDRAWN, now)
     entry.status, entry.updated_at = EntryStatus.LEFT, now
     audit(
-        session,
+        db,
         actor,
         "waitlist.leave",
         None,
@@ -192,10 +190,10 @@ async def leave(
 
 
 async def _close_open_offers(
-    session: AsyncSession, entry: WaitlistEntry, status: OfferStatus, now: datetime
+    db: AsyncSession, entry: WaitlistEntry, status: OfferStatus, now: datetime
 ) -> list[WaitlistOffer]:
     found = list(
-        await session.scalars(
+        await db.scalars(
             select(WaitlistOffer)
             .where(WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OfferStatus.OPEN)
             .with_for_update()
@@ -206,10 +204,10 @@ async def _close_open_offers(
     return found
 
 
-async def expire(session: AsyncSession, now: datetime) -> list[WaitlistOffer]:
+async def expire(db: AsyncSession, now: datetime) -> list[WaitlistOffer]:
     """End the offers nobody answered in time and the entries whose days are over."""
     late = list(
-        await session.scalars(
+        await db.scalars(
             select(WaitlistOffer)
             .where(WaitlistOffer.status == OfferStatus.OPEN, WaitlistOffer.expires_at <= now)
             .order_by(WaitlistOffer.id)
@@ -218,12 +216,12 @@ async def expire(session: AsyncSession, now: datetime) -> list[WaitlistOffer]:
     )
     for offer in late:
         offer.status = OfferStatus.EXPIRED
-        entry = await session.get(WaitlistEntry, offer.entry_id, with_for_update=True)
+        entry = await db.get(WaitlistEntry, offer.entry_id, with_for_update=True)
         if entry is not None and entry.status is EntryStatus.OFFERED:
             # They keep their place in line for other times; this place goes to the next.
             entry.status, entry.updated_at = EntryStatus.WAITING, now
         audit(
-            session,
+            db,
             SYSTEM,
             "waitlist.offer_expired",
             None,
@@ -231,16 +229,16 @@ async def expire(session: AsyncSession, now: datetime) -> list[WaitlistOffer]:
             now=now,
         )
     over = list(
-        await session.scalars(
+        await db.scalars(
             select(WaitlistEntry)
             .where(WaitlistEntry.status.in_(ACTIVE), WaitlistEntry.last_day < now.date())
             .with_for_update(skip_locked=True)
         )
     )
     for entry in over:
-        await _close_open_offers(session, entry, OfferStatus.EXPIRED, now)
+        await _close_open_offers(db, entry, OfferStatus.EXPIRED, now)
         entry.status, entry.updated_at = EntryStatus.EXPIRED, now
-        audit(session, SYSTEM, "waitlist.expired", None, details={"entry_id": entry.id}, now=now)
+        audit(db, SYSTEM, "waitlist.expired", None, details={"entry_id": entry.id}, now=now)
     return late
 
 
@@ -262,8 +260,8 @@ def has_room(slot: Slot, held: int, shows: float, policy: OverbookPolicy) -> boo
     )
 
 
-async def _held(session: AsyncSession, now: datetime) -> dict[int, int]:
-    rows = await session.execute(
+async def _held(db: AsyncSession, now: datetime) -> dict[int, int]:
+    rows = await db.execute(
         select(WaitlistOffer.slot_id, func.count(WaitlistOffer.id))
         .where(WaitlistOffer.status == OfferStatus.OPEN, WaitlistOffer.expires_at > now)
         .group_by(WaitlistOffer.slot_id)
@@ -272,7 +270,7 @@ async def _held(session: AsyncSession, now: datetime) -> dict[int, int]:
 
 
 async def _candidates(
-    session: AsyncSession, entry: WaitlistEntry, now: datetime, rules: OfferRules
+    db: AsyncSession, entry: WaitlistEntry, now: datetime, rules: OfferRules
 ) -> Sequence[Slot]:
     """Return the entry's slots that may have room, earliest first, none offered to it before."""
     query = (
@@ -294,11 +292,11 @@ async def _candidates(
     )
     if entry.doctor_id is not None:
         query = query.where(Slot.doctor_id == entry.doctor_id)
-    return list(await session.scalars(query))
+    return list(await db.scalars(query))
 
 
 async def offer_free_places(
-    session: AsyncSession,
+    db: AsyncSession,
     now: datetime,
     *,
     rules: OfferRules = OfferRules(),
@@ -311,9 +309,9 @@ async def offer_free_places(
     Patients who cannot be told (`reachable` is False: no address, opted out) are passed over:
     an offer they never see would hold the place from the next patient for nothing.
     """
-    held = await _held(session, now)
+    held = await _held(db, now)
     waiting = list(
-        await session.scalars(
+        await db.scalars(
             select(WaitlistEntry)
             .where(
                 WaitlistEntry.status == EntryStatus.WAITING,
@@ -325,14 +323,14 @@ async def offer_free_places(
     )
     made: list[WaitlistOffer] = []
     for entry in waiting:
-        patient = await session.get(Patient, entry.patient_id)
+        patient = await db.get(Patient, entry.patient_id)
         if patient is None or not reachable(patient):
             continue
-        for slot in await _candidates(session, entry, now, rules):
+        for slot in await _candidates(db, entry, now, rules):
             until = rules.expiry(slot.starts_at, now)
             if until is None:
                 continue
-            shows = 1.0 - await scorer(session, patient, entry.department_id, slot.starts_at, now)
+            shows = 1.0 - await scorer(db, patient, entry.department_id, slot.starts_at, now)
             if not has_room(slot, held.get(slot.id, 0), shows, policy):
                 continue
             offer = WaitlistOffer(
@@ -342,12 +340,12 @@ async def offer_free_places(
                 offered_at=now,
                 expires_at=until,
             )
-            session.add(offer)
+            db.add(offer)
             entry.status, entry.updated_at = EntryStatus.OFFERED, now
-            await session.flush()
+            await db.flush()
             held[slot.id] = held.get(slot.id, 0) + 1
             audit(
-                session,
+                db,
                 SYSTEM,
                 "waitlist.offer",
                 None,
@@ -365,7 +363,7 @@ async def offer_free_places(
 
 
 async def confirm(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     offer_id: int,
@@ -375,11 +373,11 @@ async def confirm(
     horizon: timedelta = DEFAULT_HORIZON,
 ) -> Confirmation:
     """Book the offered place through the booking action; a lost race is recorded, not booked."""
-    offer, entry = await load_offer(session, actor, offer_id, lock=True)
+    offer, entry = await load_offer(db, actor, offer_id, lock=True)
     _check_open(offer, now)
     try:
         ticket = await booking.book(
-            session,
+            db,
             actor,
             patient_id=entry.patient_id,
             choice=SlotChoice(slot_id=offer.slot_id),
@@ -396,7 +394,7 @@ async def confirm(
         offer.status, offer.answered_at = OfferStatus.LOST, now
         entry.status, entry.updated_at = EntryStatus.WAITING, now
         audit(
-            session,
+            db,
             actor,
             "waitlist.offer_lost",
             None,
@@ -408,7 +406,7 @@ async def confirm(
     offer.appointment_id = ticket.appointment_id
     entry.status, entry.updated_at = EntryStatus.BOOKED, now
     audit(
-        session,
+        db,
         actor,
         "waitlist.accept",
         ticket.appointment,
@@ -418,16 +416,14 @@ async def confirm(
     return Confirmation(offer, ticket=ticket)
 
 
-async def decline(
-    session: AsyncSession, actor: Actor, *, offer_id: int, now: datetime
-) -> WaitlistOffer:
+async def decline(db: AsyncSession, actor: Actor, *, offer_id: int, now: datetime) -> WaitlistOffer:
     """Turn an offer down: the place goes to the next patient, this one keeps waiting."""
-    offer, entry = await load_offer(session, actor, offer_id, lock=True)
+    offer, entry = await load_offer(db, actor, offer_id, lock=True)
     _check_open(offer, now)
     offer.status, offer.answered_at = OfferStatus.DECLINED, now
     entry.status, entry.updated_at = EntryStatus.WAITING, now
     audit(
-        session,
+        db,
         actor,
         "waitlist.decline",
         None,

@@ -23,7 +23,7 @@ from server.i18n import LANGUAGES
 from server.models import ContactPreference, Patient
 from server.notify.accounts import account_sender
 from server.notify.runtime import request_delivery
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("accounts", __name__, url_prefix="/api")
 
@@ -152,9 +152,9 @@ def person_out(patient: Patient, own_id: int | None) -> dict[str, Any]:
 
 
 async def _logged_in(user_id: int, body: dict[str, Any], status: int) -> Response:
-    state = clinic()
-    csrf = await begin_login(state, user_id)
-    response = with_csrf_cookie(state, jsonify({**body, "csrf_token": csrf}), csrf)
+    services = clinic()
+    csrf = await begin_login(services, user_id)
+    response = with_csrf_cookie(services, jsonify({**body, "csrf_token": csrf}), csrf)
     response.status_code = status
     return response
 
@@ -164,7 +164,7 @@ async def _logged_in(user_id: int, body: dict[str, Any], status: int) -> Respons
 @validate_request(RegisterIn)
 async def register(data: RegisterIn) -> tuple[dict[str, Any], int]:
     """Start a sign-up: a one-time code goes to the phone or e-mail; confirm it to finish."""
-    state = clinic()
+    services = clinic()
     email = str(data.email).lower() if data.email else None
     channel, address = signup.contact_for(data.phone, email, data.channel)
     await throttle(
@@ -181,19 +181,21 @@ async def register(data: RegisterIn) -> tuple[dict[str, Any], int]:
         sex=data.sex,
         channel=channel,
     )
-    send, key = account_sender(state.settings), state.settings.secret_key
-    request_key = await state.run(
-        lambda s: signup.start_signup(s, signup=new, secret_key=key, now=state.clock(), send=send)
+    send, key = account_sender(services.settings), services.settings.secret_key
+    request_key = await services.run(
+        lambda s: signup.start_signup(
+            s, signup=new, secret_key=key, now=services.clock(), send=send
+        )
     )
-    await request_delivery(state)
+    await request_delivery(services)
     lifetime = int(codes.CODE_LIFETIME.total_seconds())
     return {"request_id": request_key, "channel": channel, "expires_in_s": lifetime}, 202
 
 
 async def _count_try(purpose: str, request_key: str) -> None:
-    state = clinic()
+    services = clinic()
     await throttle((f"code:address:{client_ip()}", TRIES_PER_ADDRESS))
-    await state.run(lambda s: codes.count_attempt(s, purpose, request_key))
+    await services.run(lambda s: codes.count_attempt(s, purpose, request_key))
 
 
 @bp.post("/auth/register/verify")
@@ -201,12 +203,12 @@ async def _count_try(purpose: str, request_key: str) -> None:
 @validate_request(VerifyIn)
 async def verify(data: VerifyIn) -> Response:
     """Finish a sign-up with its code: the record is matched or made, and the login starts."""
-    state = clinic()
+    services = clinic()
     await _count_try("signup", data.request_id)
-    key = state.settings.secret_key
-    account = await state.run(
+    key = services.settings.secret_key
+    account = await services.run(
         lambda s: signup.verify_signup(
-            s, request_key=data.request_id, code=data.code, secret_key=key, now=state.clock()
+            s, request_key=data.request_id, code=data.code, secret_key=key, now=services.clock()
         )
     )
     body = {
@@ -222,17 +224,19 @@ async def verify(data: VerifyIn) -> Response:
 @validate_request(ResetIn)
 async def reset(data: ResetIn) -> tuple[dict[str, Any], int]:
     """Ask for a reset code; the answer is the same whether or not the account exists."""
-    state = clinic()
+    services = clinic()
     login = data.login.strip()
     await throttle(
         (f"reset:address:{client_ip()}", SENDS_PER_ADDRESS),
         (f"reset:to:{login.lower()}", SENDS_PER_CONTACT),
     )
-    send, key = account_sender(state.settings), state.settings.secret_key
-    request_key = await state.run(
-        lambda s: signup.start_reset(s, login=login, secret_key=key, now=state.clock(), send=send)
+    send, key = account_sender(services.settings), services.settings.secret_key
+    request_key = await services.run(
+        lambda s: signup.start_reset(
+            s, login=login, secret_key=key, now=services.clock(), send=send
+        )
     )
-    await request_delivery(state)
+    await request_delivery(services)
     lifetime = int(codes.CODE_LIFETIME.total_seconds())
     return {"request_id": request_key, "expires_in_s": lifetime}, 202
 
@@ -242,20 +246,20 @@ async def reset(data: ResetIn) -> tuple[dict[str, Any], int]:
 @validate_request(ResetVerifyIn)
 async def reset_verify(data: ResetVerifyIn) -> Response:
     """Set a new password with a reset code: every other login ends, this browser logs in."""
-    state = clinic()
+    services = clinic()
     await _count_try("reset", data.request_id)
-    hashed, key = await hash_password(data.new_password), state.settings.secret_key
-    user = await state.run(
+    hashed, key = await hash_password(data.new_password), services.settings.secret_key
+    user = await services.run(
         lambda s: signup.confirm_reset(
             s,
             request_key=data.request_id,
             code=data.code,
             password_hash=hashed,
             secret_key=key,
-            now=state.clock(),
+            now=services.clock(),
         )
     )
-    forget_tokens(state)
+    forget_tokens(services)
     return await _logged_in(user.id, {"ok": True, "username": user.username}, 200)
 
 
@@ -264,14 +268,14 @@ async def reset_verify(data: ResetVerifyIn) -> Response:
 @validate_request(ClaimIn)
 async def claim(data: ClaimIn) -> Response:
     """Claim an invitation: set the password of the record's new login (the link works once)."""
-    state = clinic()
+    services = clinic()
     await throttle((f"claim:address:{client_ip()}", TRIES_PER_ADDRESS))
     max_age = int(signup.INVITE_LIFETIME.total_seconds())
-    request_key = read_invite(state.settings.secret_key, data.link, max_age)
+    request_key = read_invite(services.settings.secret_key, data.link, max_age)
     hashed = await hash_password(data.password)
-    account = await state.run(
+    account = await services.run(
         lambda s: signup.claim_invite(
-            s, request_key=request_key, password_hash=hashed, now=state.clock()
+            s, request_key=request_key, password_hash=hashed, now=services.clock()
         )
     )
     body = {
@@ -286,26 +290,26 @@ async def claim(data: ClaimIn) -> Response:
 @validate_request(InviteIn)
 async def invite(patient_id: int, data: InviteIn) -> tuple[dict[str, Any], int]:
     """Send a patient a signed link, by SMS or e-mail, to set a password for their record."""
-    state, who = clinic(), actor()
-    settings = state.settings
+    services, who = clinic(), actor()
+    settings = services.settings
     send = account_sender(settings)
 
     def link_for(request_key: str) -> str:
         return f"{settings.public_url}/claim/{sign_invite(settings.secret_key, request_key)}"
 
-    sent = await state.run(
+    sent = await services.run(
         lambda s: signup.invite_patient(
             s,
             who,
             patient_id=patient_id,
             channel=data.channel,
-            now=state.clock(),
+            now=services.clock(),
             secret_key=settings.secret_key,
             link_for=link_for,
             send=send,
         )
     )
-    await request_delivery(state)
+    await request_delivery(services)
     # The link itself goes to the patient only: whoever holds it chooses the password.
     return {"patient_id": patient_id, "channel": sent.channel, "expires_at": sent.expires_at}, 201
 
@@ -315,13 +319,13 @@ async def invite(patient_id: int, data: InviteIn) -> tuple[dict[str, Any], int]:
 @validate_request(GuardianIn)
 async def add_guardian(patient_id: int, data: GuardianIn) -> tuple[dict[str, Any], int]:
     """Let a patient's login act for this patient (the desk, after checking in person)."""
-    state, who = clinic(), actor()
-    patient = await state.run(
+    services, who = clinic(), actor()
+    patient = await services.run(
         lambda s: guardians.link_guardian(
-            s, who, patient_id=patient_id, user_id=data.user_id, now=state.clock()
+            s, who, patient_id=patient_id, user_id=data.user_id, now=services.clock()
         )
     )
-    forget_tokens(state)
+    forget_tokens(services)
     return {**patient_out(patient), "guardian_user_id": data.user_id}, 201
 
 
@@ -339,14 +343,14 @@ async def my_patients() -> dict[str, Any]:
 @validate_request(DependantIn)
 async def add_dependant(data: DependantIn) -> tuple[dict[str, Any], int]:
     """Add a dependant (a child) to the login: their record is found or made, never twice."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     new = guardians.NewDependant(" ".join(data.full_name.split()), data.date_of_birth, data.sex)
 
-    async def work(session: AsyncSession) -> Patient:
-        return await guardians.add_dependant(session, who, new=new, now=state.clock())
+    async def work(db: AsyncSession) -> Patient:
+        return await guardians.add_dependant(db, who, new=new, now=services.clock())
 
-    patient = await state.run(work)
-    forget_tokens(state)
+    patient = await services.run(work)
+    forget_tokens(services)
     return person_out(patient, who.patient_id), 201
 
 
@@ -355,13 +359,13 @@ async def add_dependant(data: DependantIn) -> tuple[dict[str, Any], int]:
 @validate_request(PreferencesIn)
 async def preferences(patient_id: int, data: PreferencesIn) -> dict[str, Any]:
     """Choose how the patient is told (SMS, e-mail, none) and the language."""
-    state, who = clinic(), actor()
-    patient = await state.run(
+    services, who = clinic(), actor()
+    patient = await services.run(
         lambda s: guardians.set_preferences(
             s,
             who,
             patient_id=patient_id,
-            now=state.clock(),
+            now=services.clock(),
             contact_preference=data.contact_preference,
             language=data.language,
         )

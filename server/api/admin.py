@@ -26,7 +26,7 @@ from server.auth.web import actor, requires
 from server.events import iso
 from server.models import AuditEvent, DisplayKind, Doctor
 from server.scheduling.triggers import request_resequence
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 
@@ -36,8 +36,8 @@ bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 @validate_request(DepartmentIn)
 async def department(data: DepartmentIn) -> tuple[dict[str, Any], int]:
     """Add a department with its rooms."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: admin.create_department(
             s,
             who,
@@ -45,7 +45,7 @@ async def department(data: DepartmentIn) -> tuple[dict[str, Any], int]:
             name=data.name,
             token_prefix=data.token_prefix,
             rooms=data.rooms,
-            now=state.clock(),
+            now=services.clock(),
         )
     )
     return department_out(row), 201
@@ -56,23 +56,23 @@ async def department(data: DepartmentIn) -> tuple[dict[str, Any], int]:
 @validate_request(DoctorIn)
 async def doctor(data: DoctorIn) -> tuple[dict[str, Any], int]:
     """Add a doctor."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
 
-    async def work(session: AsyncSession) -> Doctor:
+    async def work(db: AsyncSession) -> Doctor:
         created = await admin.create_doctor(
-            session,
+            db,
             who,
             department_id=data.department_id,
             name=data.name,
             specialty=data.specialty,
             room_id=data.room_id,
             user_id=data.user_id,
-            now=state.clock(),
+            now=services.clock(),
         )
-        await session.refresh(created, ["room", "department"])
+        await db.refresh(created, ["room", "department"])
         return created
 
-    return doctor_out(await state.run(work)), 201
+    return doctor_out(await services.run(work)), 201
 
 
 @bp.post("/sessions")
@@ -80,13 +80,13 @@ async def doctor(data: DoctorIn) -> tuple[dict[str, Any], int]:
 @validate_request(SessionIn)
 async def session_create(data: SessionIn) -> tuple[dict[str, Any], int]:
     """Open a doctor's session; its slots are created with it."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: admin.create_session(
             s,
             who,
-            now=state.clock(),
-            horizon=state.settings.booking_horizon,
+            now=services.clock(),
+            horizon=services.settings.booking_horizon,
             **data.model_dump(),
         )
     )
@@ -104,13 +104,13 @@ async def session_create(data: SessionIn) -> tuple[dict[str, Any], int]:
 @validate_request(SessionDelayIn)
 async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]:
     """Record that a doctor starts late; waits and plans move with it."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: admin.delay_session(
-            s, who, session_id=session_id, delay_minutes=data.delay_minutes, now=state.clock()
+            s, who, session_id=session_id, delay_minutes=data.delay_minutes, now=services.clock()
         )
     )
-    await request_resequence(state, row.doctor.department_id, row.day)
+    await request_resequence(services, row.doctor.department_id, row.day)
     return {"id": row.id, "delay_minutes": row.delay_minutes}
 
 
@@ -119,16 +119,16 @@ async def session_delay(session_id: int, data: SessionDelayIn) -> dict[str, Any]
 @validate_request(SessionCloseIn)
 async def session_close(session_id: int, data: SessionCloseIn) -> dict[str, Any]:
     """Record that a doctor leaves early; later slots close and their patients are shared."""
-    state, who = clinic(), actor()
-    now = state.clock()
+    services, who = clinic(), actor()
+    now = services.clock()
     at = now if data.at is None else data.at
-    closed = await state.run(
+    closed = await services.run(
         lambda s: admin.close_session_early(
             s, who, session_id=session_id, at=at, reason=data.reason, now=now
         )
     )
     row = closed.doctor_session
-    await request_resequence(state, closed.department_id, row.day)
+    await request_resequence(services, closed.department_id, row.day)
     return {
         "id": row.id,
         "closed_early_at": iso(row.closed_early_at),
@@ -142,9 +142,9 @@ async def session_close(session_id: int, data: SessionCloseIn) -> dict[str, Any]
 @validate_request(UserIn)
 async def user(data: UserIn) -> tuple[dict[str, Any], int]:
     """Add a login with a role."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     hashed = await hash_password(data.password)
-    row = await state.run(
+    row = await services.run(
         lambda s: admin.create_user(
             s,
             who,
@@ -152,7 +152,7 @@ async def user(data: UserIn) -> tuple[dict[str, Any], int]:
             password_hash=hashed,
             role=data.role,
             full_name=data.full_name,
-            now=state.clock(),
+            now=services.clock(),
         )
     )
     return user_out(row), 201
@@ -163,8 +163,8 @@ async def user(data: UserIn) -> tuple[dict[str, Any], int]:
 @validate_request(DisplayIn)
 async def display(data: DisplayIn) -> tuple[dict[str, Any], int]:
     """Register a TV board; its key is shown once."""
-    state, who = clinic(), actor()
-    row, key = await state.run(
+    services, who = clinic(), actor()
+    row, key = await services.run(
         lambda s: admin.create_display(
             s,
             who,
@@ -173,7 +173,7 @@ async def display(data: DisplayIn) -> tuple[dict[str, Any], int]:
             language=data.language,
             speech=data.speech,
             kind=data.kind,
-            now=state.clock(),
+            now=services.clock(),
         )
     )
     page = "kiosk" if row.kind is DisplayKind.KIOSK else "board"
@@ -182,7 +182,7 @@ async def display(data: DisplayIn) -> tuple[dict[str, Any], int]:
         "name": row.name,
         "kind": row.kind.value,
         "key": key,
-        "url": f"{state.settings.public_url}/{page}?key={key}",
+        "url": f"{services.settings.public_url}/{page}?key={key}",
     }, 201
 
 

@@ -12,7 +12,7 @@ from server.actions import priority
 from server.api.priority_schemas import CategoryIn, CategoryPatch
 from server.auth.web import actor, requires
 from server.models import PriorityCategory
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("priority", __name__, url_prefix="/api")
 
@@ -55,15 +55,15 @@ async def list_active() -> dict[str, Any]:
 @validate_request(CategoryIn)
 async def create(data: CategoryIn) -> tuple[dict[str, Any], int]:
     """Add a priority category with its weight and maximum wait."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: priority.create_category(
             s,
             who,
             name=data.name,
             weight=data.weight,
             max_wait_min=data.max_wait_min,
-            now=state.clock(),
+            now=services.clock(),
         )
     )
     return category_out(row), 201
@@ -74,11 +74,11 @@ async def create(data: CategoryIn) -> tuple[dict[str, Any], int]:
 @validate_request(CategoryPatch)
 async def update(category_id: int, data: CategoryPatch) -> dict[str, Any]:
     """Edit a category, or (de)activate it; patients who hold it keep it."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     given = data.model_dump(exclude_unset=True)
-    row = await state.run(
+    row = await services.run(
         lambda s: priority.update_category(
-            s, who, category_id=category_id, now=state.clock(), **given
+            s, who, category_id=category_id, now=services.clock(), **given
         )
     )
     return category_out(row)

@@ -17,7 +17,7 @@ from server.api import rota_schemas as r
 from server.auth.web import actor, requires
 from server.events import iso
 from server.models import ClinicClosure, DoctorLeave, SessionTemplate
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("admin_rotas", __name__, url_prefix="/api/admin/rotas")
 
@@ -110,32 +110,32 @@ def change_out(outcome: Outcome) -> dict[str, Any]:
 @requires("admin.manage")
 async def overview() -> dict[str, Any]:
     """List the templates, the closures and the leave still to come or running."""
-    state = clinic()
-    today = rotas.rules_of(state.settings).today(state.clock())
+    services = clinic()
+    today = rotas.rules_of(services.settings).today(services.clock())
 
-    async def read(session: AsyncSession) -> dict[str, Any]:
-        templates = await session.scalars(
+    async def read(db: AsyncSession) -> dict[str, Any]:
+        templates = await db.scalars(
             select(SessionTemplate).order_by(
                 SessionTemplate.doctor_id, SessionTemplate.weekday, SessionTemplate.start_time
             )
         )
-        closures = await session.scalars(
+        closures = await db.scalars(
             select(ClinicClosure)
             .where(ClinicClosure.ends_on >= today)
             .order_by(ClinicClosure.starts_on)
         )
-        leave = await session.scalars(
+        leave = await db.scalars(
             select(DoctorLeave).where(DoctorLeave.ends_on >= today).order_by(DoctorLeave.starts_on)
         )
         return {
-            "timezone": state.settings.timezone,
-            "weeks_ahead": state.settings.rota_weeks_ahead,
+            "timezone": services.settings.timezone,
+            "weeks_ahead": services.settings.rota_weeks_ahead,
             "templates": [template_out(t) for t in templates],
             "closures": [away_out(c) for c in closures],
             "leave": [away_out(item) for item in leave],
         }
 
-    return await state.read(read)
+    return await services.read(read)
 
 
 @bp.post("/templates")
@@ -143,10 +143,12 @@ async def overview() -> dict[str, Any]:
 @validate_request(r.TemplateIn)
 async def template_create(data: r.TemplateIn) -> tuple[dict[str, Any], int]:
     """Add a doctor's weekly session template."""
-    state, who = clinic(), actor()
-    rules = rotas.rules_of(state.settings)
-    row = await state.run(
-        lambda s: rotas.create_template(s, who, now=state.clock(), rules=rules, **data.model_dump())
+    services, who = clinic(), actor()
+    rules = rotas.rules_of(services.settings)
+    row = await services.run(
+        lambda s: rotas.create_template(
+            s, who, now=services.clock(), rules=rules, **data.model_dump()
+        )
     )
     return template_out(row), 201
 
@@ -156,11 +158,11 @@ async def template_create(data: r.TemplateIn) -> tuple[dict[str, Any], int]:
 @validate_request(r.TemplateChangeIn)
 async def template_preview(template_id: int, data: r.TemplateChangeIn) -> dict[str, Any]:
     """List the sessions and bookings an edit would withdraw; nothing changes."""
-    state, changes = clinic(), data.changes()
-    rules = rotas.rules_of(state.settings)
-    affected = await state.read(
+    services, changes = clinic(), data.changes()
+    rules = rotas.rules_of(services.settings)
+    affected = await services.read(
         lambda s: rotas.preview_template_change(
-            s, template_id=template_id, changes=changes, now=state.clock(), rules=rules
+            s, template_id=template_id, changes=changes, now=services.clock(), rules=rules
         )
     )
     return affected_out(affected)
@@ -171,16 +173,16 @@ async def template_preview(template_id: int, data: r.TemplateChangeIn) -> dict[s
 @validate_request(r.TemplateChangeIn)
 async def template_update(template_id: int, data: r.TemplateChangeIn) -> dict[str, Any]:
     """Edit or end a template; the bookings it cancels must be confirmed (409 otherwise)."""
-    state, who, changes = clinic(), actor(), data.changes()
-    rules = rotas.rules_of(state.settings)
-    outcome = await state.run(
+    services, who, changes = clinic(), actor(), data.changes()
+    rules = rotas.rules_of(services.settings)
+    outcome = await services.run(
         lambda s: rotas.update_template(
             s,
             who,
             template_id=template_id,
             changes=changes,
             confirmed=data.confirm_appointment_ids,
-            now=state.clock(),
+            now=services.clock(),
             rules=rules,
         )
     )
@@ -188,15 +190,15 @@ async def template_update(template_id: int, data: r.TemplateChangeIn) -> dict[st
 
 
 async def _preview_away(data: r.ClosureIn, doctor_id: int | None) -> dict[str, Any]:
-    state = clinic()
-    rules = rotas.rules_of(state.settings)
-    affected = await state.read(
+    services = clinic()
+    rules = rotas.rules_of(services.settings)
+    affected = await services.read(
         lambda s: rotas.preview_away(
             s,
             starts_on=data.starts_on,
             ends_on=data.ends_on,
             doctor_id=doctor_id,
-            now=state.clock(),
+            now=services.clock(),
             rules=rules,
         )
     )
@@ -204,9 +206,9 @@ async def _preview_away(data: r.ClosureIn, doctor_id: int | None) -> dict[str, A
 
 
 async def _add_away(data: r.ClosureIn, doctor_id: int | None) -> tuple[dict[str, Any], int]:
-    state, who = clinic(), actor()
-    rules = rotas.rules_of(state.settings)
-    outcome = await state.run(
+    services, who = clinic(), actor()
+    rules = rotas.rules_of(services.settings)
+    outcome = await services.run(
         lambda s: rotas.add_away(
             s,
             who,
@@ -215,7 +217,7 @@ async def _add_away(data: r.ClosureIn, doctor_id: int | None) -> tuple[dict[str,
             reason=data.reason,
             confirmed=data.confirm_appointment_ids,
             doctor_id=doctor_id,
-            now=state.clock(),
+            now=services.clock(),
             rules=rules,
         )
     )
@@ -223,11 +225,11 @@ async def _add_away(data: r.ClosureIn, doctor_id: int | None) -> tuple[dict[str,
 
 
 async def _lift(closure_id: int | None, leave_id: int | None) -> dict[str, Any]:
-    state, who = clinic(), actor()
-    rules = rotas.rules_of(state.settings)
-    outcome = await state.run(
+    services, who = clinic(), actor()
+    rules = rotas.rules_of(services.settings)
+    outcome = await services.run(
         lambda s: rotas.lift_away(
-            s, who, closure_id=closure_id, leave_id=leave_id, now=state.clock(), rules=rules
+            s, who, closure_id=closure_id, leave_id=leave_id, now=services.clock(), rules=rules
         )
     )
     return change_out(outcome)
@@ -283,10 +285,10 @@ async def leave_delete(leave_id: int) -> dict[str, Any]:
 @requires("admin.manage")
 async def generate() -> dict[str, Any]:
     """Create the sessions the templates call for over the next N weeks (the nightly job's work)."""
-    state, who = clinic(), actor()
-    rules = rotas.rules_of(state.settings)
-    now = state.clock()
-    created = await state.run(lambda s: rotas.generate(s, who, now=now, rules=rules))
+    services, who = clinic(), actor()
+    rules = rotas.rules_of(services.settings)
+    now = services.clock()
+    created = await services.run(lambda s: rotas.generate(s, who, now=now, rules=rules))
     return {
         "created": len(created),
         "session_ids": [b.id for b in created],

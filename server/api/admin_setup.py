@@ -31,7 +31,7 @@ from server.queries.setup import (
     setup_overview,
     user_setup_out,
 )
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("admin_setup", __name__, url_prefix="/api/admin")
 
@@ -53,16 +53,16 @@ async def overview() -> dict[str, Any]:
 @validate_request(DepartmentEdit)
 async def department_edit(department_id: int, data: DepartmentEdit) -> dict[str, Any]:
     """Edit a department's code, name or token letters, or (de)activate it."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
 
-    async def work(session: Any) -> dict[str, Any]:
+    async def work(db: Any) -> dict[str, Any]:
         row = await setup.update_department(
-            session, who, department_id=department_id, changes=data.changes(), now=state.clock()
+            db, who, department_id=department_id, changes=data.changes(), now=services.clock()
         )
-        rooms = await department_rooms(session, row.id)
+        rooms = await department_rooms(db, row.id)
         return department_setup_out(row, rooms)
 
-    return await state.run(work)
+    return await services.run(work)
 
 
 @bp.post("/departments/<int:department_id>/rooms")
@@ -70,10 +70,10 @@ async def department_edit(department_id: int, data: DepartmentEdit) -> dict[str,
 @validate_request(RoomIn)
 async def room_add(department_id: int, data: RoomIn) -> tuple[dict[str, Any], int]:
     """Add a room to a department."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: setup.add_room(
-            s, who, department_id=department_id, name=data.name, now=state.clock()
+            s, who, department_id=department_id, name=data.name, now=services.clock()
         )
     )
     return room_out(row), 201
@@ -84,10 +84,10 @@ async def room_add(department_id: int, data: RoomIn) -> tuple[dict[str, Any], in
 @validate_request(RoomEdit)
 async def room_edit(room_id: int, data: RoomEdit) -> dict[str, Any]:
     """Rename a room or (de)activate it."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: setup.update_room(
-            s, who, room_id=room_id, changes=data.changes(), now=state.clock()
+            s, who, room_id=room_id, changes=data.changes(), now=services.clock()
         )
     )
     return room_out(row)
@@ -98,10 +98,10 @@ async def room_edit(room_id: int, data: RoomEdit) -> dict[str, Any]:
 @validate_request(DoctorEdit)
 async def doctor_edit(doctor_id: int, data: DoctorEdit) -> dict[str, Any]:
     """Edit a doctor or (de)activate them (refused while they have bookings to come)."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: setup.update_doctor(
-            s, who, doctor_id=doctor_id, changes=data.changes(), now=state.clock()
+            s, who, doctor_id=doctor_id, changes=data.changes(), now=services.clock()
         )
     )
     _forget_tokens()  # a linked login's remembered doctor_id may have changed
@@ -113,10 +113,10 @@ async def doctor_edit(doctor_id: int, data: DoctorEdit) -> dict[str, Any]:
 @validate_request(UserEdit)
 async def user_edit(user_id: int, data: UserEdit) -> dict[str, Any]:
     """Edit a login or (de)activate it; a new role or a deactivation ends its logins."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: setup.update_user(
-            s, who, user_id=user_id, changes=data.changes(), now=state.clock()
+            s, who, user_id=user_id, changes=data.changes(), now=services.clock()
         )
     )
     _forget_tokens()
@@ -128,11 +128,11 @@ async def user_edit(user_id: int, data: UserEdit) -> dict[str, Any]:
 @validate_request(PasswordResetIn)
 async def user_password(user_id: int, data: PasswordResetIn) -> dict[str, Any]:
     """Give a user a new password; their logins and bearer tokens end."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     hashed = await hash_password(data.password)
-    row = await state.run(
+    row = await services.run(
         lambda s: setup.reset_password(
-            s, who, user_id=user_id, password_hash=hashed, now=state.clock()
+            s, who, user_id=user_id, password_hash=hashed, now=services.clock()
         )
     )
     _forget_tokens()
@@ -143,8 +143,10 @@ async def user_password(user_id: int, data: PasswordResetIn) -> dict[str, Any]:
 @requires("admin.manage")
 async def user_logout(user_id: int) -> dict[str, Any]:
     """End every browser login of a user."""
-    state, who = clinic(), actor()
-    ended = await state.run(lambda s: setup.end_logins(s, who, user_id=user_id, now=state.clock()))
+    services, who = clinic(), actor()
+    ended = await services.run(
+        lambda s: setup.end_logins(s, who, user_id=user_id, now=services.clock())
+    )
     return {"user_id": user_id, "ended": ended}
 
 
@@ -152,9 +154,9 @@ async def user_logout(user_id: int) -> dict[str, Any]:
 @requires("admin.manage")
 async def user_tokens_revoke(user_id: int) -> dict[str, Any]:
     """Revoke every bearer token of a user."""
-    state, who = clinic(), actor()
-    revoked = await state.run(
-        lambda s: setup.revoke_tokens(s, who, user_id=user_id, now=state.clock())
+    services, who = clinic(), actor()
+    revoked = await services.run(
+        lambda s: setup.revoke_tokens(s, who, user_id=user_id, now=services.clock())
     )
     _forget_tokens()
     return {"user_id": user_id, "revoked": revoked}
@@ -165,10 +167,10 @@ async def user_tokens_revoke(user_id: int) -> dict[str, Any]:
 @validate_request(DisplayEdit)
 async def display_edit(display_id: int, data: DisplayEdit) -> dict[str, Any]:
     """Edit a TV board; a connected board reconnects with its new settings."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: setup.update_display(
-            s, who, display_id=display_id, changes=data.changes(), now=state.clock()
+            s, who, display_id=display_id, changes=data.changes(), now=services.clock()
         )
     )
     return display_setup_out(row)
@@ -178,9 +180,9 @@ async def display_edit(display_id: int, data: DisplayEdit) -> dict[str, Any]:
 @requires("admin.manage")
 async def display_revoke(display_id: int) -> dict[str, Any]:
     """Revoke a board's key: it stops working and its boards are disconnected at once."""
-    state, who = clinic(), actor()
-    row = await state.run(
-        lambda s: setup.revoke_display(s, who, display_id=display_id, now=state.clock())
+    services, who = clinic(), actor()
+    row = await services.run(
+        lambda s: setup.revoke_display(s, who, display_id=display_id, now=services.clock())
     )
     return display_setup_out(row)
 
@@ -189,13 +191,13 @@ async def display_revoke(display_id: int) -> dict[str, Any]:
 @requires("admin.manage")
 async def display_key(display_id: int) -> dict[str, Any]:
     """Issue a board a new key, shown once; the old one stops working."""
-    state, who = clinic(), actor()
-    row, key = await state.run(
-        lambda s: setup.new_display_key(s, who, display_id=display_id, now=state.clock())
+    services, who = clinic(), actor()
+    row, key = await services.run(
+        lambda s: setup.new_display_key(s, who, display_id=display_id, now=services.clock())
     )
     return {
         "id": row.id,
         "name": row.name,
         "key": key,
-        "url": f"{state.settings.public_url}/board?key={key}",
+        "url": f"{services.settings.public_url}/board?key={key}",
     }

@@ -19,7 +19,7 @@ from server.auth.secrets import sign_ticket
 from server.auth.web import actor, requires
 from server.errors import APIError, forbidden, not_found
 from server.models import Appointment, Ticket
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("appointments", __name__, url_prefix="/api")
 
@@ -31,10 +31,10 @@ def with_link(ticket: Ticket) -> dict[str, Any]:
     return {**ticket_out(ticket), "live_link": link}
 
 
-async def ticket_of_appointment(session: AsyncSession, appointment_id: int) -> int:
+async def ticket_of_appointment(db: AsyncSession, appointment_id: int) -> int:
     """Return the ticket id of an appointment, checking the caller may see it."""
     row = (
-        await session.execute(
+        await db.execute(
             select(Ticket.id, Appointment.patient_id)
             .join(Appointment, Ticket.appointment_id == Appointment.id)
             .where(Appointment.id == appointment_id)
@@ -53,7 +53,7 @@ async def ticket_of_appointment(session: AsyncSession, appointment_id: int) -> i
 @validate_request(BookingIn)
 async def book(data: BookingIn) -> Answer:
     """Book a slot; the answer carries the token and the live link."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     patient_id = data.patient_id if data.patient_id is not None else who.patient_id
     if patient_id is None:
         raise APIError(422, "PATIENT_REQUIRED", "give patient_id")
@@ -64,12 +64,12 @@ async def book(data: BookingIn) -> Answer:
             who,
             patient_id=patient_id,
             choice=choice,
-            now=state.clock(),
+            now=services.clock(),
             urgency=data.urgency,
             reason=data.reason,
-            scorer=state.scorer,
-            policy=state.overbooking,
-            horizon=state.settings.booking_horizon,
+            scorer=services.scorer,
+            policy=services.overbooking,
+            horizon=services.settings.booking_horizon,
         ),
         with_link,
     )
@@ -107,15 +107,15 @@ async def mine(query_args: MineQuery) -> dict[str, Any]:
 @requires("appointment.read")
 async def read(appointment_id: int) -> dict[str, Any]:
     """Read one appointment (patients: their own only)."""
-    state = clinic()
+    services = clinic()
 
-    async def work(session: AsyncSession) -> Ticket:
-        ticket = await session.get(Ticket, await ticket_of_appointment(session, appointment_id))
+    async def work(db: AsyncSession) -> Ticket:
+        ticket = await db.get(Ticket, await ticket_of_appointment(db, appointment_id))
         if ticket is None:  # deleted since it was found
             raise not_found("appointment", appointment_id)
         return ticket
 
-    return with_link(await state.read(work))
+    return with_link(await services.read(work))
 
 
 @bp.post("/appointments/<int:appointment_id>/cancel")
@@ -123,15 +123,15 @@ async def read(appointment_id: int) -> dict[str, Any]:
 @validate_request(ReasonIn)
 async def cancel(appointment_id: int, data: ReasonIn) -> dict[str, Any]:
     """Cancel an appointment; its place returns to the slot."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
 
-    async def work(session: AsyncSession) -> Ticket:
-        ticket_id = await ticket_of_appointment(session, appointment_id)
+    async def work(db: AsyncSession) -> Ticket:
+        ticket_id = await ticket_of_appointment(db, appointment_id)
         return await booking.cancel(
-            session, who, ticket_id=ticket_id, now=state.clock(), reason=data.reason
+            db, who, ticket_id=ticket_id, now=services.clock(), reason=data.reason
         )
 
-    return ticket_out(await state.run(work))
+    return ticket_out(await services.run(work))
 
 
 @bp.post("/appointments/<int:appointment_id>/reschedule")
@@ -139,22 +139,22 @@ async def cancel(appointment_id: int, data: ReasonIn) -> dict[str, Any]:
 @validate_request(RescheduleIn)
 async def reschedule(appointment_id: int, data: RescheduleIn) -> dict[str, Any]:
     """Move an appointment to another slot."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     choice = SlotChoice(data.slot_id, data.doctor_id, data.starts_at)
 
-    async def work(session: AsyncSession) -> Ticket:
-        ticket_id = await ticket_of_appointment(session, appointment_id)
+    async def work(db: AsyncSession) -> Ticket:
+        ticket_id = await ticket_of_appointment(db, appointment_id)
         return await booking.reschedule(
-            session,
+            db,
             who,
             ticket_id=ticket_id,
             choice=choice,
-            now=state.clock(),
-            policy=state.overbooking,
-            horizon=state.settings.booking_horizon,
+            now=services.clock(),
+            policy=services.overbooking,
+            horizon=services.settings.booking_horizon,
         )
 
-    return with_link(await state.run(work))
+    return with_link(await services.run(work))
 
 
 @bp.post("/walk-ins")
@@ -162,14 +162,14 @@ async def reschedule(appointment_id: int, data: RescheduleIn) -> dict[str, Any]:
 @validate_request(WalkInIn)
 async def walk_in(data: WalkInIn) -> Answer:
     """Register a walk-in at the desk; the answer carries the token to hand over."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     return await created(
         lambda s: booking.register_walk_in(
             s,
             who,
             patient_id=data.patient_id,
             department_id=data.department_id,
-            now=state.clock(),
+            now=services.clock(),
             doctor_id=data.doctor_id,
             urgency=data.urgency,
             reason=data.reason,

@@ -33,7 +33,7 @@ from server.auth.web import (
 )
 from server.errors import APIError, DomainError, forbidden
 from server.models import ApiToken, User
-from server.state import ClinicState, clinic
+from server.services import Services, clinic
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 # It shows the login's CSRF token: kept by no cache and so never compressed (server/compression).
@@ -56,9 +56,9 @@ def client_ip() -> str:
     return client_address(request.remote_addr, forwarded, proxies)
 
 
-def _limit_keys(state: ClinicState, username: str, address: str) -> list[tuple[str, int]]:
+def _limit_keys(services: Services, username: str, address: str) -> list[tuple[str, int]]:
     """Return the counters a failed login adds to, with the limit of each."""
-    settings = state.settings
+    settings = services.settings
     return [
         (f"pair:{username}|{address}", settings.login_max_failures),
         (f"account:{username}", settings.login_account_max_failures),
@@ -66,26 +66,26 @@ def _limit_keys(state: ClinicState, username: str, address: str) -> list[tuple[s
     ]
 
 
-async def begin_login(state: ClinicState, user_id: int) -> str:
+async def begin_login(services: Services, user_id: int) -> str:
     """Start a server-side login for the session cookie; return its CSRF token."""
-    lifetime = state.settings.session_lifetime
-    key = await state.run(lambda s: start_session(s, user_id, state.clock(), lifetime))
+    lifetime = services.settings.session_lifetime
+    key = await services.run(lambda s: start_session(s, user_id, services.clock(), lifetime))
     login_user(AuthUser(key))
-    return csrf_token_for(state.settings.secret_key, key)
+    return csrf_token_for(services.settings.secret_key, key)
 
 
-def with_csrf_cookie(state: ClinicState, response: Response, csrf: str) -> Response:
+def with_csrf_cookie(services: Services, response: Response, csrf: str) -> Response:
     response.set_cookie(
         CSRF_COOKIE,
         csrf,
         samesite="Lax",
-        secure=state.settings.cookie_secure,
-        max_age=int(state.settings.session_lifetime.total_seconds()),
+        secure=services.settings.cookie_secure,
+        max_age=int(services.settings.session_lifetime.total_seconds()),
     )
     return response
 
 
-def forget_tokens(state: ClinicState) -> None:
+def forget_tokens(services: Services) -> None:
     """Drop this process's memory of token owners; other processes forget within 30 s."""
     access().actors.clear()
 
@@ -95,22 +95,26 @@ def forget_tokens(state: ClinicState) -> None:
 @validate_request(LoginIn)
 async def login(data: LoginIn) -> Response:
     """Log in with username and password; sets the session cookie."""
-    state = clinic()
+    services = clinic()
     username = data.username.lower()
-    keys = _limit_keys(state, username, client_ip())
+    keys = _limit_keys(services, username, client_ip())
     for key, limit in keys:
         if await access().limiter.blocked(key, limit):
             raise APIError(429, "RATE_LIMITED", "too many failed logins; wait a few minutes")
-    user = await state.read(lambda s: s.scalar(select(User).where(User.username == data.username)))
+    user = await services.read(
+        lambda s: s.scalar(select(User).where(User.username == data.username))
+    )
     if user is None and username != data.username:  # patients log in with an e-mail, any case
-        user = await state.read(lambda s: s.scalar(select(User).where(User.username == username)))
+        user = await services.read(
+            lambda s: s.scalar(select(User).where(User.username == username))
+        )
     ok = await verify_password(user.password_hash if user else None, data.password)
     if user is None or not ok or not user.active:
         for key, _ in keys:
             await access().limiter.fail(key)
         raise APIError(401, "BAD_CREDENTIALS", "wrong username or password")
     await access().limiter.reset(keys[0][0])  # the account's own count decays with its window
-    csrf = await begin_login(state, user.id)
+    csrf = await begin_login(services, user.id)
     body = {
         "user": {
             "id": user.id,
@@ -120,18 +124,18 @@ async def login(data: LoginIn) -> Response:
         },
         "csrf_token": csrf,
     }
-    return with_csrf_cookie(state, jsonify(body), csrf)
+    return with_csrf_cookie(services, jsonify(body), csrf)
 
 
 @bp.post("/logout")
 @public
 async def logout() -> Response:
     """Log out: the login ends on the server, its cookies are cleared (CSRF required)."""
-    state = clinic()
+    services = clinic()
     key = session_key()
     if key is not None and await current_actor() is not None and g.get("via_cookie"):
         check_csrf()  # another site must not be able to log the user out
-        await state.run(lambda s: end_session(s, key))
+        await services.run(lambda s: end_session(s, key))
     logout_user()
     response = jsonify({"ok": True})
     response.delete_cookie(CSRF_COOKIE)
@@ -165,24 +169,24 @@ async def me() -> tuple[dict[str, Any], int, dict[str, str]]:
 @validate_request(PasswordIn)
 async def change_password(data: PasswordIn) -> Response:
     """Set a new password; every other login and every bearer token of the caller ends."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     if who.user_id is None:
         raise RuntimeError("a request's actor is always a user")
     user_id = who.user_id
-    user = await state.read(lambda s: s.get(User, user_id))
+    user = await services.read(lambda s: s.get(User, user_id))
     if user is None or not await verify_password(user.password_hash, data.current_password):
         raise APIError(403, "BAD_CREDENTIALS", "the current password is wrong")
     hashed = await hash_password(data.new_password)
-    await state.run(
+    await services.run(
         lambda s: accounts.change_password(
-            s, who, user_id=user_id, password_hash=hashed, now=state.clock()
+            s, who, user_id=user_id, password_hash=hashed, now=services.clock()
         )
     )
-    forget_tokens(state)
+    forget_tokens(services)
     if not g.get("via_cookie"):
         return jsonify({"ok": True, "csrf_token": None})
-    csrf = await begin_login(state, user_id)  # this browser stays logged in, afresh
-    return with_csrf_cookie(state, jsonify({"ok": True, "csrf_token": csrf}), csrf)
+    csrf = await begin_login(services, user_id)  # this browser stays logged in, afresh
+    return with_csrf_cookie(services, jsonify({"ok": True, "csrf_token": csrf}), csrf)
 
 
 @bp.post("/tokens")
@@ -190,28 +194,28 @@ async def change_password(data: PasswordIn) -> Response:
 @validate_request(TokenIn)
 async def create_token(data: TokenIn) -> tuple[dict[str, Any], int]:
     """Create a bearer token for API clients; it is shown once."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     try:
         scopes = check_grantable(data.scopes or [], who.role, who.patient_id is not None)
     except DomainError as refusal:
         raise APIError(422, refusal.code, refusal.message, refusal.details) from None
     secret = new_secret("cq")
-    expires = state.clock() + timedelta(days=state.settings.api_token_days)
+    expires = services.clock() + timedelta(days=services.settings.api_token_days)
 
-    async def work(session: AsyncSession) -> ApiToken:
+    async def work(db: AsyncSession) -> ApiToken:
         row = ApiToken(
             user_id=who.user_id,
             token_hash=digest(secret),
             name=data.name,
-            created_at=state.clock(),
+            created_at=services.clock(),
             expires_at=expires,
             scopes=scopes,
         )
-        session.add(row)
-        await session.flush()
+        db.add(row)
+        await db.flush()
         return row
 
-    row = await state.run(work)
+    row = await services.run(work)
     body = {"id": row.id, "token": secret, "expires_at": expires.isoformat()}
     return {**body, "scopes": scopes.split()}, 201
 
@@ -221,16 +225,16 @@ async def create_token(data: TokenIn) -> tuple[dict[str, Any], int]:
 @validate_querystring(TokensQuery)
 async def list_tokens(query_args: TokensQuery) -> dict[str, Any]:
     """List the caller's bearer tokens (never the secrets); an admin may ask for a user's."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     user_id = who.user_id
     if query_args.user_id is not None and query_args.user_id != who.user_id:
         if not allowed(who.role, "admin.manage"):
             raise forbidden("only an admin may list another user's tokens")
         user_id = query_args.user_id
-    now = state.clock()
+    now = services.clock()
 
-    async def work(session: AsyncSession) -> list[dict[str, Any]]:
-        rows = await session.scalars(
+    async def work(db: AsyncSession) -> list[dict[str, Any]]:
+        rows = await db.scalars(
             select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
         )
         return [
@@ -246,14 +250,16 @@ async def list_tokens(query_args: TokensQuery) -> dict[str, Any]:
             for row in rows.all()
         ]
 
-    return {"tokens": await state.read(work)}
+    return {"tokens": await services.read(work)}
 
 
 @bp.delete("/tokens/<int:token_id>")
 @requires("self")
 async def revoke_token(token_id: int) -> tuple[str, int]:
     """Revoke a bearer token: one's own, or anyone's for an admin; it stops working at once."""
-    state, who = clinic(), actor()
-    await state.run(lambda s: accounts.revoke_token(s, who, token_id=token_id, now=state.clock()))
-    forget_tokens(state)
+    services, who = clinic(), actor()
+    await services.run(
+        lambda s: accounts.revoke_token(s, who, token_id=token_id, now=services.clock())
+    )
+    forget_tokens(services)
     return "", 204

@@ -24,7 +24,7 @@ from server.models import Department, Display, DisplayKind, Role, Ticket
 from server.queries.queues import ticket_snapshot
 from server.queue.checkin import CheckinRules, current_code
 from server.screens_self import qr_data_uri
-from server.state import ClinicState, clinic
+from server.services import Services, clinic
 
 bp = Blueprint("checkin", __name__, url_prefix="/api")
 
@@ -61,17 +61,17 @@ class KioskWalkInIn(KioskIdentityIn):
     department_id: Id
 
 
-def rules_of(state: ClinicState) -> CheckinRules:
+def rules_of(services: Services) -> CheckinRules:
     """Return the clinic's check-in settings."""
-    s = state.settings
+    s = services.settings
     return CheckinRules(
         s.check_in_early_min, s.checkin_late_min, s.checkin_code_period_s, s.checkin_code_digits
     )
 
 
-def print_path(state: ClinicState, ticket_id: int) -> str:
+def print_path(services: Services, ticket_id: int) -> str:
     """Return the printed ticket's page (the same signed link as the patient's live page)."""
-    return f"/print/ticket/{sign_ticket(state.settings.secret_key, ticket_id)}"
+    return f"/print/ticket/{sign_ticket(services.settings.secret_key, ticket_id)}"
 
 
 async def _limited(keys: list[tuple[str, int]], message: str) -> None:
@@ -85,14 +85,14 @@ async def _count(keys: list[tuple[str, int]]) -> None:
         await access().limiter.fail(key)
 
 
-async def _patient_actor(data: SelfCheckinIn, state: ClinicState) -> tuple[Actor, int]:
+async def _patient_actor(data: SelfCheckinIn, services: Services) -> tuple[Actor, int]:
     """Return who checks in and their ticket: the link's holder, or the logged-in patient."""
-    settings = state.settings
+    settings = services.settings
     if data.link is not None:
         ticket_id = read_ticket_link(
             settings.secret_key, data.link, settings.ticket_link_hours * 3600
         )
-        patient_id = await state.read(lambda s: _patient_of(s, ticket_id))
+        patient_id = await services.read(lambda s: _patient_of(s, ticket_id))
         return Actor(
             user_id=None, role=Role.PATIENT, name="phone", patient_id=patient_id
         ), ticket_id
@@ -105,8 +105,8 @@ async def _patient_actor(data: SelfCheckinIn, state: ClinicState) -> tuple[Actor
     return who, data.ticket_id
 
 
-async def _patient_of(session: AsyncSession, ticket_id: int) -> int:
-    ticket = await session.get(Ticket, ticket_id)
+async def _patient_of(db: AsyncSession, ticket_id: int) -> int:
+    ticket = await db.get(Ticket, ticket_id)
     if ticket is None:
         raise not_found("ticket", ticket_id)
     return ticket.appointment.patient_id
@@ -117,24 +117,24 @@ async def _patient_of(session: AsyncSession, ticket_id: int) -> int:
 @validate_request(SelfCheckinIn)
 async def self_check_in(data: SelfCheckinIn) -> dict[str, Any]:
     """Check in from the phone with the code the waiting-room board shows ("I'm here")."""
-    state = clinic()
-    who, ticket_id = await _patient_actor(data, state)
-    settings = state.settings
+    services = clinic()
+    who, ticket_id = await _patient_actor(data, services)
+    settings = services.settings
     keys = [
         (f"checkin:ticket:{ticket_id}", settings.checkin_max_failures),
         (f"checkin:address:{client_ip()}", settings.checkin_max_failures * 4),
     ]
     await _limited(keys, "too many wrong codes; wait a few minutes or see the desk")
     try:
-        ticket = await state.run(
+        ticket = await services.run(
             lambda s: checkin.self_check_in(
                 s,
                 who,
                 ticket_id=ticket_id,
                 code=data.code,
-                now=state.clock(),
+                now=services.clock(),
                 secret=settings.secret_key,
-                rules=rules_of(state),
+                rules=rules_of(services),
             )
         )
     except DomainError as error:
@@ -156,39 +156,39 @@ def _checked_in(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-async def _display(session: AsyncSession, kind: DisplayKind) -> Display:
+async def _display(db: AsyncSession, kind: DisplayKind) -> Display:
     key = request.headers.get(KEY_HEADER, "")
     if not key:
         raise Unauthenticated("AUTH_REQUIRED", f"send the display's key in {KEY_HEADER}")
     if kind is DisplayKind.KIOSK:
-        return await checkin.kiosk_display(session, key)
-    display = await session.scalar(select(Display).where(Display.key_hash == digest(key)))
+        return await checkin.kiosk_display(db, key)
+    display = await db.scalar(select(Display).where(Display.key_hash == digest(key)))
     if display is None or display.kind is not kind:
         raise Unauthenticated("DISPLAY_KEY_INVALID", "this display key is not known")
     return display
 
 
-async def _departments(session: AsyncSession, display: Display) -> list[Department]:
+async def _departments(db: AsyncSession, display: Display) -> list[Department]:
     query = select(Department).order_by(Department.id)
     if display.department_id is not None:
         query = query.where(Department.id == display.department_id)
-    return list((await session.scalars(query)).all())
+    return list((await db.scalars(query)).all())
 
 
 @bp.get("/checkin/codes")
 @public
 async def board_codes() -> dict[str, Any]:
     """Give a waiting-room board its departments' check-in codes (header X-Display-Key)."""
-    state = clinic()
+    services = clinic()
 
-    async def work(session: AsyncSession) -> list[Department]:
-        return await _departments(session, await _display(session, DisplayKind.BOARD))
+    async def work(db: AsyncSession) -> list[Department]:
+        return await _departments(db, await _display(db, DisplayKind.BOARD))
 
-    departments = await state.read(work)
-    now, rules, base = state.clock(), rules_of(state), state.settings.public_url
+    departments = await services.read(work)
+    now, rules, base = services.clock(), rules_of(services), services.settings.public_url
     codes = []
     for department in departments:
-        code, changes = current_code(state.settings.secret_key, department.id, now, rules)
+        code, changes = current_code(services.settings.secret_key, department.id, now, rules)
         url = f"{base}/checkin?d={department.id}&c={code}"
         codes.append(
             {
@@ -208,9 +208,9 @@ async def board_codes() -> dict[str, Any]:
 async def kiosk_info() -> dict[str, Any]:
     """Tell a kiosk its name and the departments it gives walk-in tickets for."""
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
-        display = await _display(session, DisplayKind.KIOSK)
-        departments = await _departments(session, display)
+    async def work(db: AsyncSession) -> dict[str, Any]:
+        display = await _display(db, DisplayKind.KIOSK)
+        departments = await _departments(db, display)
         return {
             "name": display.name,
             "language": display.language,
@@ -225,31 +225,31 @@ async def _kiosk(
     act: Callable[[AsyncSession, Display, Any], Awaitable[Ticket]],
 ) -> dict[str, Any]:
     """Find the patient at the kiosk and act for them; answer what the screen and slip show."""
-    state = clinic()
-    display = await state.read(lambda s: _display(s, DisplayKind.KIOSK))
-    settings = state.settings
+    services = clinic()
+    display = await services.read(lambda s: _display(s, DisplayKind.KIOSK))
+    settings = services.settings
     lookups = [(f"kiosk:lookups:{display.id}", settings.kiosk_max_lookups)]
     misses = [(f"kiosk:misses:{display.id}", settings.checkin_max_failures * 4)]
     await _limited(lookups + misses, "too many look-ups at this kiosk; please see the desk")
     await _count(lookups)
 
-    async def work(session: AsyncSession) -> Ticket:
+    async def work(db: AsyncSession) -> Ticket:
         patient = await checkin.find_patient(
-            session,
+            db,
             record_number=identity.record_number,
             phone=identity.phone,
             date_of_birth=identity.date_of_birth,
         )
-        return await act(session, display, patient)
+        return await act(db, display, patient)
 
     try:
-        ticket = await state.run(work)
+        ticket = await services.run(work)
     except DomainError as error:
         if error.code == "PATIENT_NOT_FOUND":
             await _count(misses)
         raise
-    view = await state.read(
-        lambda s: ticket_snapshot(s, ticket.id, state.clock(), settings.default_consultation_min)
+    view = await services.read(
+        lambda s: ticket_snapshot(s, ticket.id, services.clock(), settings.default_consultation_min)
     )
     mine = view["ticket"]
     # What the kiosk shows and prints: never the patient's name or record.
@@ -261,7 +261,7 @@ async def _kiosk(
         "late_min": ticket.appointment.late_min,
         "ahead": mine["ahead"],
         "eta": mine["eta"],
-        "print_url": print_path(state, ticket.id),
+        "print_url": print_path(services, ticket.id),
     }
 
 
@@ -270,11 +270,11 @@ async def _kiosk(
 @validate_request(KioskIdentityIn)
 async def kiosk_check_in(data: KioskIdentityIn) -> dict[str, Any]:
     """Check in today's booking of the patient found by record number, or phone and birth date."""
-    state = clinic()
+    services = clinic()
     return await _kiosk(
         data,
         lambda s, display, patient: checkin.kiosk_check_in(
-            s, display, patient, now=state.clock(), rules=rules_of(state)
+            s, display, patient, now=services.clock(), rules=rules_of(services)
         ),
     )
 
@@ -284,11 +284,11 @@ async def kiosk_check_in(data: KioskIdentityIn) -> dict[str, Any]:
 @validate_request(KioskWalkInIn)
 async def kiosk_walk_in(data: KioskWalkInIn) -> tuple[dict[str, Any], int]:
     """Give the patient found a walk-in ticket for a department."""
-    state = clinic()
+    services = clinic()
     answer = await _kiosk(
         data,
         lambda s, display, patient: checkin.kiosk_walk_in(
-            s, display, patient, department_id=data.department_id, now=state.clock()
+            s, display, patient, department_id=data.department_id, now=services.clock()
         ),
     )
     return answer, 201
@@ -298,8 +298,8 @@ async def kiosk_walk_in(data: KioskWalkInIn) -> tuple[dict[str, Any], int]:
 @requires("ticket.print")
 async def print_link(ticket_id: int) -> dict[str, Any]:
     """Give the desk the printed ticket's page of a ticket (opened, it prints itself)."""
-    state = clinic()
-    found = await state.read(lambda s: s.get(Ticket, ticket_id))
+    services = clinic()
+    found = await services.read(lambda s: s.get(Ticket, ticket_id))
     if found is None:
         raise not_found("ticket", ticket_id)
-    return {"ticket_id": ticket_id, "url": print_path(state, ticket_id)}
+    return {"ticket_id": ticket_id, "url": print_path(services, ticket_id)}

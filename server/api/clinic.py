@@ -14,7 +14,7 @@ from server.api.views import department_out, doctor_out, slot_out
 from server.auth.web import requires
 from server.errors import APIError
 from server.models import Department, Doctor, Slot
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("clinic", __name__, url_prefix="/api")
 
@@ -75,14 +75,14 @@ async def doctors() -> dict[str, Any]:
 @requires("slots.read")
 async def slots() -> dict[str, Any]:
     """List bookable slots by department or doctor and date; full ones say so."""
-    state = clinic()
-    now = state.clock()
+    services = clinic()
+    now = services.clock()
     day = date_arg("date", now.date())
     department_id, doctor_id = int_arg("department_id"), int_arg("doctor_id")
     if department_id is None and doctor_id is None:
         raise APIError(400, "BAD_QUERY", "give department_id or doctor_id")
 
-    async def work(session: AsyncSession) -> list[Slot]:
+    async def work(db: AsyncSession) -> list[Slot]:
         query = (
             select(Slot)
             .join(Doctor, Slot.doctor_id == Doctor.id)
@@ -97,9 +97,9 @@ async def slots() -> dict[str, Any]:
             query = query.where(Slot.doctor_id == doctor_id)
         if department_id is not None:
             query = query.where(Doctor.department_id == department_id)
-        return list(await session.scalars(query))
+        return list(await db.scalars(query))
 
-    rows = await state.read(work)
+    rows = await services.read(work)
     only_free = request.args.get("free", "1") != "0"
     return {
         "date": day.isoformat(),

@@ -11,7 +11,7 @@ from server.actions.clinical import VitalSigns, record_vitals, write_note
 from server.api.schemas import NoteIn, VitalsIn
 from server.api.views import note_out, vitals_out
 from server.auth.web import actor, requires
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("clinical", __name__, url_prefix="/api/appointments")
 
@@ -21,11 +21,11 @@ bp = Blueprint("clinical", __name__, url_prefix="/api/appointments")
 @validate_request(VitalsIn)
 async def vitals(appointment_id: int, data: VitalsIn) -> tuple[dict[str, Any], int]:
     """Record vitals; implausible values are refused field by field."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     signs = VitalSigns(**data.model_dump())
-    row = await state.run(
+    row = await services.run(
         lambda s: record_vitals(
-            s, who, appointment_id=appointment_id, signs=signs, now=state.clock()
+            s, who, appointment_id=appointment_id, signs=signs, now=services.clock()
         )
     )
     return vitals_out(row), 201
@@ -36,10 +36,10 @@ async def vitals(appointment_id: int, data: VitalsIn) -> tuple[dict[str, Any], i
 @validate_request(NoteIn)
 async def notes(appointment_id: int, data: NoteIn) -> tuple[dict[str, Any], int]:
     """Write a consultation note."""
-    state, who = clinic(), actor()
-    row = await state.run(
+    services, who = clinic(), actor()
+    row = await services.run(
         lambda s: write_note(
-            s, who, appointment_id=appointment_id, text=data.text, now=state.clock()
+            s, who, appointment_id=appointment_id, text=data.text, now=services.clock()
         )
     )
     return note_out(row), 201

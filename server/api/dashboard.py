@@ -14,7 +14,7 @@ from server.api.clinic import date_arg, int_arg
 from server.auth.web import requires
 from server.errors import APIError
 from server.queries.dashboard import NoShows, Spread, days_between, load_dashboard, to_csv
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/admin")
 
@@ -129,11 +129,11 @@ async def dashboard() -> dict[str, Any]:
 
 
 async def _load() -> dict[str, Any]:
-    state = clinic()
-    now = state.clock()
+    services = clinic()
+    now = services.clock()
     (first, last), department_id = _range(now.date()), _department_id()
-    zone = ZoneInfo(state.settings.timezone)
-    return await state.read(lambda s: load_dashboard(s, first, department_id, now, zone, last))
+    zone = ZoneInfo(services.settings.timezone)
+    return await services.read(lambda s: load_dashboard(s, first, department_id, now, zone, last))
 
 
 @bp.get("/dashboard.csv")

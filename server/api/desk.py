@@ -9,7 +9,7 @@ from quart import Blueprint
 from server.api.clinic import date_arg
 from server.auth.web import requires
 from server.queries.desk import desk_day
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("desk", __name__, url_prefix="/api")
 
@@ -18,6 +18,6 @@ bp = Blueprint("desk", __name__, url_prefix="/api")
 @requires("queue.read")
 async def department_day(department_id: int) -> dict[str, Any]:
     """List a department-day's expected arrivals by time, returning patients and sessions."""
-    state = clinic()
-    day = date_arg("date", state.clock().date())
-    return await state.read(lambda s: desk_day(s, department_id, day))
+    services = clinic()
+    day = date_arg("date", services.clock().date())
+    return await services.read(lambda s: desk_day(s, department_id, day))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth.web import actor
 from server.errors import APIError
 from server.models import IdempotencyKey
-from server.state import clinic
+from server.services import clinic
 
 T = TypeVar("T")
 HEADER = "Idempotency-Key"
@@ -66,22 +66,22 @@ async def created(
     so the guarantee survives restarts. Refusals (4xx) change nothing and are not remembered.
     """
     key = _key()
-    state = clinic()
+    services = clinic()
     user_id = actor().user_id
     if key is None or user_id is None:
-        return render(await state.run(work)), status, {}
+        return render(await services.run(work)), status, {}
     fingerprint = await _fingerprint()
 
-    async def claimed(session: AsyncSession) -> dict[str, Any]:
-        now = state.clock()
+    async def claimed(db: AsyncSession) -> dict[str, Any]:
+        now = services.clock()
         # The user's expired keys go first (this one too, if it expired): keys live a day.
-        await session.execute(
+        await db.execute(
             delete(IdempotencyKey).where(
                 IdempotencyKey.user_id == user_id, IdempotencyKey.created_at < now - KEY_TTL
             )
         )
         try:
-            await session.execute(
+            await db.execute(
                 insert(IdempotencyKey).values(
                     user_id=user_id,
                     key=key,
@@ -93,8 +93,8 @@ async def created(
             )
         except IntegrityError:
             raise _KeyTaken from None
-        body = render(await work(session))
-        await session.execute(
+        body = render(await work(db))
+        await db.execute(
             update(IdempotencyKey)
             .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
             .values(status=status, body=json.dumps(body, default=_iso))
@@ -103,17 +103,17 @@ async def created(
 
     for _ in range(2):
         try:
-            return await state.run(claimed), status, {}
+            return await services.run(claimed), status, {}
         except _KeyTaken:
-            answer = await state.run(lambda s: _stored(s, user_id, key, fingerprint))
+            answer = await services.run(lambda s: _stored(s, user_id, key, fingerprint))
             if answer is not None:
                 return answer
     raise APIError(409, "IDEMPOTENCY_KEY_BUSY", "a request with this key is still running")
 
 
-async def _stored(session: AsyncSession, user_id: int, key: str, fingerprint: str) -> Answer | None:
+async def _stored(db: AsyncSession, user_id: int, key: str, fingerprint: str) -> Answer | None:
     """Return the remembered answer, or None when there is none (any more)."""
-    found = await session.get(IdempotencyKey, (user_id, key))
+    found = await db.get(IdempotencyKey, (user_id, key))
     if found is None or found.created_at < clinic().clock() - KEY_TTL:
         return None
     if found.fingerprint != fingerprint:

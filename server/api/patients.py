@@ -18,7 +18,7 @@ from server.auth.web import actor, requires
 from server.errors import APIError, not_found
 from server.models import Appointment, Patient, Ticket
 from server.queue.tokens import parse_token
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("patients", __name__, url_prefix="/api/patients")
 
@@ -39,7 +39,7 @@ def contains(text: str) -> str:
 @validate_request(PatientIn)
 async def create(data: PatientIn) -> Answer:
     """Register a patient; a record number is made when none is given."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     new = NewPatient(
         full_name=data.full_name,
         date_of_birth=data.date_of_birth,
@@ -50,7 +50,7 @@ async def create(data: PatientIn) -> Answer:
         record_number=data.record_number,
         language=data.language,
     )
-    return await created(lambda s: create_patient(s, who, new, now=state.clock()), patient_out)
+    return await created(lambda s: create_patient(s, who, new, now=services.clock()), patient_out)
 
 
 @bp.get("")
@@ -60,9 +60,9 @@ async def search() -> dict[str, Any]:
     q = request.args.get("q", "").strip()
     if not 2 <= len(q) <= 100:
         raise APIError(400, "BAD_QUERY", "type 2 to 100 characters", {"field": "q"})
-    state = clinic()
+    services = clinic()
 
-    async def work(session: AsyncSession) -> list[Patient]:
+    async def work(db: AsyncSession) -> list[Patient]:
         matches = [
             func.lower(Patient.full_name).like(contains(q.lower()), escape=LIKE_ESCAPE),
             Patient.record_number == q.upper(),
@@ -76,26 +76,28 @@ async def search() -> dict[str, Any]:
             todays = (
                 select(Appointment.patient_id)
                 .join(Ticket, Ticket.appointment_id == Appointment.id)
-                .where(Ticket.token == f"{prefix}-{number:03d}", Ticket.day == state.clock().date())
+                .where(
+                    Ticket.token == f"{prefix}-{number:03d}", Ticket.day == services.clock().date()
+                )
             )
             matches.append(Patient.id.in_(todays))
         query = select(Patient).where(or_(*matches)).order_by(Patient.full_name).limit(25)
-        return list(await session.scalars(query))
+        return list(await db.scalars(query))
 
-    return {"patients": [patient_out(p) for p in await state.read(work)]}
+    return {"patients": [patient_out(p) for p in await services.read(work)]}
 
 
 @bp.get("/<int:patient_id>")
 @requires("patient.read")
 async def read(patient_id: int) -> dict[str, Any]:
     """Read one patient record with their appointments."""
-    state = clinic()
+    services = clinic()
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
-        patient = await session.get(Patient, patient_id)
+    async def work(db: AsyncSession) -> dict[str, Any]:
+        patient = await db.get(Patient, patient_id)
         if patient is None:
             raise not_found("patient", patient_id)
-        tickets = await session.scalars(
+        tickets = await db.scalars(
             select(Ticket)
             .join(Appointment, Ticket.appointment_id == Appointment.id)
             .where(Appointment.patient_id == patient_id)
@@ -104,7 +106,7 @@ async def read(patient_id: int) -> dict[str, Any]:
         )
         return {**patient_out(patient), "appointments": [ticket_out(t) for t in tickets.unique()]}
 
-    return await state.read(work)
+    return await services.read(work)
 
 
 @bp.get("/<int:patient_id>/history")

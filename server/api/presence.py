@@ -11,7 +11,7 @@ from quart_schema import validate_request
 from server.actions.presence import desk_out, set_desk
 from server.api.schemas import Strict
 from server.auth.web import actor, requires
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("presence", __name__, url_prefix="/api")
 
@@ -25,9 +25,9 @@ class DeskIn(Strict):
 @validate_request(DeskIn)
 async def desk(doctor_id: int, data: DeskIn) -> dict[str, Any]:
     """Open or close a doctor's desk (doctors: their own); the queue is re-planned."""
-    state, who = clinic(), actor()
-    now = state.clock()
-    doctor = await state.run(
+    services, who = clinic(), actor()
+    now = services.clock()
+    doctor = await services.run(
         lambda s: set_desk(s, who, doctor_id=doctor_id, is_open=data.open, now=now)
     )
     return desk_out(doctor, now.date())

@@ -21,7 +21,7 @@ from server.auth.web import actor, requires
 from server.errors import APIError, not_found
 from server.models import Ticket
 from server.queries.queues import department_snapshot, ticket_snapshot
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("queue", __name__, url_prefix="/api")
 
@@ -32,17 +32,17 @@ Step = Callable[[AsyncSession, Actor, int], Awaitable[Ticket]]
 @requires("queue.read")
 async def department_queue(department_id: int) -> dict[str, Any]:
     """Show a department's live queues with positions and waits."""
-    state = clinic()
-    now = state.clock()
+    services = clinic()
+    now = services.clock()
     day = date_arg("date", now.date())
-    return await state.read(
+    return await services.read(
         lambda s: department_snapshot(
             s,
             department_id,
             day,
             now,
             names=True,
-            default_min=state.settings.default_consultation_min,
+            default_min=services.settings.default_consultation_min,
         )
     )
 
@@ -51,22 +51,22 @@ async def department_queue(department_id: int) -> dict[str, Any]:
 @requires("ticket.read")
 async def read_ticket(ticket_id: int) -> dict[str, Any]:
     """Show one ticket as its patient sees it (patients: their own only)."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
-        ticket = await session.get(Ticket, ticket_id)
+    async def work(db: AsyncSession) -> dict[str, Any]:
+        ticket = await db.get(Ticket, ticket_id)
         if ticket is None or not who.may_act_for(ticket.appointment.patient_id):
             raise not_found("ticket", ticket_id)
         return await ticket_snapshot(
-            session, ticket_id, state.clock(), state.settings.default_consultation_min
+            db, ticket_id, services.clock(), services.settings.default_consultation_min
         )
 
-    return await state.read(work)
+    return await services.read(work)
 
 
 async def _run_step(ticket_id: int, step: Step) -> dict[str, Any]:
-    state, who = clinic(), actor()
-    return ticket_out(await state.run(lambda s: step(s, who, ticket_id)))
+    services, who = clinic(), actor()
+    return ticket_out(await services.run(lambda s: step(s, who, ticket_id)))
 
 
 def _now() -> Any:
@@ -186,11 +186,11 @@ def _doctor_for_call(who: Actor, requested: int | None) -> int:
 @validate_request(CallIn)
 async def call(ticket_id: int, data: CallIn) -> dict[str, Any]:
     """Call one particular waiting patient."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     doctor_id = _doctor_for_call(who, data.doctor_id)
-    ticket = await state.run(
+    ticket = await services.run(
         lambda s: queue.call_ticket(
-            s, who, ticket_id=ticket_id, doctor_id=doctor_id, now=state.clock()
+            s, who, ticket_id=ticket_id, doctor_id=doctor_id, now=services.clock()
         )
     )
     return ticket_out(ticket)
@@ -200,9 +200,9 @@ async def call(ticket_id: int, data: CallIn) -> dict[str, Any]:
 @requires("ticket.call")
 async def call_next(doctor_id: int) -> dict[str, Any]:
     """Call the head of the doctor's queue."""
-    state, who = clinic(), actor()
-    ticket = await state.run(
-        lambda s: queue.call_next(s, who, doctor_id=doctor_id, now=state.clock())
+    services, who = clinic(), actor()
+    ticket = await services.run(
+        lambda s: queue.call_next(s, who, doctor_id=doctor_id, now=services.clock())
     )
     return ticket_out(ticket)
 
@@ -212,12 +212,12 @@ async def call_next(doctor_id: int) -> dict[str, Any]:
 @validate_request(EmergencyIn)
 async def emergency(data: EmergencyIn) -> Answer:
     """Insert an emergency at the head of a department's (or a doctor's) queue."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     return await created(
         lambda s: queue.insert_emergency(
             s,
             who,
-            now=state.clock(),
+            now=services.clock(),
             department_id=data.department_id,
             patient_id=data.patient_id,
             ticket_id=data.ticket_id,

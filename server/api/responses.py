@@ -293,7 +293,7 @@ class TokenOut(BaseModel):
 
 
 class PasswordOut(BaseModel):
-    """The password changed; other sessions ended; the new CSRF token (null for a token)."""
+    """The password changed; other login sessions ended; the new CSRF token (null for a token)."""
 
     ok: bool
     csrf_token: str | None

@@ -22,7 +22,7 @@ from server.background.waitlist import request_offers
 from server.errors import APIError, Conflict
 from server.models import Role
 from server.models.waitlist import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("waitlist", __name__, url_prefix="/api")
 LIST_LIMIT = 200
@@ -82,9 +82,9 @@ def offer_out(offer: WaitlistOffer) -> dict[str, Any]:
     }
 
 
-async def entry_out(session: AsyncSession, entry: WaitlistEntry) -> dict[str, Any]:
+async def entry_out(db: AsyncSession, entry: WaitlistEntry) -> dict[str, Any]:
     """Show an entry with its offers, newest first."""
-    offers = await session.scalars(
+    offers = await db.scalars(
         select(WaitlistOffer)
         .where(WaitlistOffer.entry_id == entry.id)
         .order_by(WaitlistOffer.id.desc())
@@ -107,27 +107,27 @@ async def entry_out(session: AsyncSession, entry: WaitlistEntry) -> dict[str, An
 @validate_request(WaitlistIn)
 async def join(data: WaitlistIn) -> tuple[dict[str, Any], int]:
     """Put a patient on the waitlist; a place already free is offered at once."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     patient_id = data.patient_id if data.patient_id is not None else who.patient_id
     if patient_id is None:
         raise APIError(422, "PATIENT_REQUIRED", "give patient_id")
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(db: AsyncSession) -> dict[str, Any]:
         entry = await waitlist.join(
-            session,
+            db,
             who,
             patient_id=patient_id,
             department_id=data.department_id,
             doctor_id=data.doctor_id,
             day=data.day,
-            now=state.clock(),
-            days=state.settings.waitlist_days,
-            horizon=state.settings.booking_horizon,
+            now=services.clock(),
+            days=services.settings.waitlist_days,
+            horizon=services.settings.booking_horizon,
         )
-        return await entry_out(session, entry)
+        return await entry_out(db, entry)
 
-    body = await state.run(work)
-    await request_offers(state)
+    body = await services.run(work)
+    await request_offers(services)
     return body, 201
 
 
@@ -135,14 +135,14 @@ async def join(data: WaitlistIn) -> tuple[dict[str, Any], int]:
 @requires("waitlist.read")
 async def entries() -> dict[str, Any]:
     """List waitlist entries in line order (patients: their own; staff: filter by department)."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
     department_id, patient_id = int_arg("department_id"), int_arg("patient_id")
     raw = request.args.get("status", "active")
     statuses = _statuses(raw)
     if who.role is Role.PATIENT:
         patient_id = who.patient_id or 0
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(db: AsyncSession) -> dict[str, Any]:
         query = (
             select(WaitlistEntry)
             .where(WaitlistEntry.status.in_(statuses))
@@ -153,10 +153,10 @@ async def entries() -> dict[str, Any]:
             query = query.where(WaitlistEntry.department_id == department_id)
         if patient_id is not None:
             query = query.where(WaitlistEntry.patient_id == patient_id)
-        found = list(await session.scalars(query))
-        return {"entries": [await entry_out(session, e) for e in found]}
+        found = list(await db.scalars(query))
+        return {"entries": [await entry_out(db, e) for e in found]}
 
-    return await state.read(work)
+    return await services.read(work)
 
 
 def _statuses(raw: str) -> tuple[EntryStatus, ...]:
@@ -179,35 +179,35 @@ def _statuses(raw: str) -> tuple[EntryStatus, ...]:
 @requires("waitlist.leave")
 async def leave(entry_id: int) -> dict[str, Any]:
     """Take a patient off the waitlist; an open offer goes to the next patient."""
-    state, who = clinic(), actor()
+    services, who = clinic(), actor()
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
-        entry = await waitlist.leave(session, who, entry_id=entry_id, now=state.clock())
-        return await entry_out(session, entry)
+    async def work(db: AsyncSession) -> dict[str, Any]:
+        entry = await waitlist.leave(db, who, entry_id=entry_id, now=services.clock())
+        return await entry_out(db, entry)
 
-    body = await state.run(work)
-    await request_offers(state)
+    body = await services.run(work)
+    await request_offers(services)
     return body
 
 
 async def confirm_offer(who: Actor, offer_id: int) -> dict[str, Any]:
     """Confirm an offer as `who`; a place taken first is a 409 OFFER_TAKEN (and a new offer)."""
-    state = clinic()
+    services = clinic()
 
-    async def work(session: AsyncSession) -> waitlist.Confirmation:
+    async def work(db: AsyncSession) -> waitlist.Confirmation:
         return await waitlist.confirm(
-            session,
+            db,
             who,
             offer_id=offer_id,
-            now=state.clock(),
-            scorer=state.scorer,
-            policy=state.overbooking,
-            horizon=state.settings.booking_horizon,
+            now=services.clock(),
+            scorer=services.scorer,
+            policy=services.overbooking,
+            horizon=services.settings.booking_horizon,
         )
 
-    done = await state.run(work)
+    done = await services.run(work)
     if done.ticket is None:
-        await request_offers(state)  # the next free place, for them or whoever is first
+        await request_offers(services)  # the next free place, for them or whoever is first
         raise Conflict(
             "OFFER_TAKEN",
             "that place was taken just before you confirmed; you keep your place on the "
@@ -228,9 +228,9 @@ async def confirm(offer_id: int) -> tuple[dict[str, Any], int]:
 @requires("waitlist.answer")
 async def decline(offer_id: int) -> dict[str, Any]:
     """Turn an offer down: the place goes to the next patient; this one keeps waiting."""
-    state, who = clinic(), actor()
-    offer = await state.run(
-        lambda s: waitlist.decline(s, who, offer_id=offer_id, now=state.clock())
+    services, who = clinic(), actor()
+    offer = await services.run(
+        lambda s: waitlist.decline(s, who, offer_id=offer_id, now=services.clock())
     )
-    await request_offers(state)
+    await request_offers(services)
     return {"offer": offer_out(offer)}

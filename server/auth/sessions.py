@@ -11,16 +11,14 @@ from server.auth.secrets import digest, new_secret
 from server.models import ApiToken, LoginSession
 
 
-async def start_session(
-    session: AsyncSession, user_id: int, now: datetime, lifetime: timedelta
-) -> str:
+async def start_session(db: AsyncSession, user_id: int, now: datetime, lifetime: timedelta) -> str:
     """Record a new login and return its key (the cookie carries it, signed)."""
     # The user's expired logins go now: the table holds live ones, plus a few.
-    await session.execute(
+    await db.execute(
         delete(LoginSession).where(LoginSession.user_id == user_id, LoginSession.expires_at <= now)
     )
     key = new_secret("ls")
-    session.add(
+    db.add(
         LoginSession(
             user_id=user_id, key_hash=digest(key), created_at=now, expires_at=now + lifetime
         )
@@ -28,9 +26,9 @@ async def start_session(
     return key
 
 
-async def session_user(session: AsyncSession, key: str, now: datetime) -> int | None:
+async def session_user(db: AsyncSession, key: str, now: datetime) -> int | None:
     """Return the user of a live login, or None once it ended or expired."""
-    found = await session.scalar(
+    found = await db.scalar(
         select(LoginSession.user_id).where(
             LoginSession.key_hash == digest(key), LoginSession.expires_at > now
         )
@@ -38,12 +36,12 @@ async def session_user(session: AsyncSession, key: str, now: datetime) -> int | 
     return int(found) if found is not None else None
 
 
-async def end_session(session: AsyncSession, key: str) -> None:
+async def end_session(db: AsyncSession, key: str) -> None:
     """End one login (logout)."""
-    await session.execute(delete(LoginSession).where(LoginSession.key_hash == digest(key)))
+    await db.execute(delete(LoginSession).where(LoginSession.key_hash == digest(key)))
 
 
-async def end_every_login(session: AsyncSession, user_id: int) -> None:
+async def end_every_login(db: AsyncSession, user_id: int) -> None:
     """End every login and revoke every bearer token of a user."""
-    await session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
-    await session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    await db.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+    await db.execute(delete(ApiToken).where(ApiToken.user_id == user_id))

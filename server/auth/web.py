@@ -18,7 +18,7 @@ from server.auth.identity import actor_for_session, actor_for_token
 from server.auth.permissions import PERMISSIONS, require
 from server.auth.ratelimit import Limiter
 from server.errors import APIError
-from server.state import clinic
+from server.services import clinic
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -57,7 +57,7 @@ async def current_actor() -> Actor | None:
     """Resolve the caller from a bearer token or the session cookie, once per request."""
     if "actor" in g:
         return cast(Actor | None, g.actor)
-    state = clinic()
+    services = clinic()
     header = request.headers.get("Authorization", "")
     actor: Actor | None = None
     g.via_cookie = False
@@ -65,18 +65,18 @@ async def current_actor() -> Actor | None:
     if header.startswith("Bearer "):
         actor = await _actor_for_bearer(header.removeprefix("Bearer ").strip())
     elif key is not None:
-        actor = await state.read(lambda s: actor_for_session(s, key, state.clock()))
+        actor = await services.read(lambda s: actor_for_session(s, key, services.clock()))
         g.via_cookie = actor is not None
     g.actor = actor
     return actor
 
 
 async def _actor_for_bearer(token: str) -> Actor:
-    state = clinic()
+    services = clinic()
     cache = access().actors
     actor = cache.get(token)
     if actor is None:
-        actor = await state.read(lambda s: actor_for_token(s, token, state.clock()))
+        actor = await services.read(lambda s: actor_for_token(s, token, services.clock()))
         if actor is None:
             raise APIError(401, "TOKEN_INVALID", "the bearer token is unknown or expired")
         cache.put(token, actor)

@@ -8,7 +8,7 @@ from typing import Any
 
 from server.background.waitlist import request_offers
 from server.scheduling import allocation
-from server.state import ClinicState
+from server.services import Services
 
 log = logging.getLogger(__name__)
 # The nightly run re-allocates this many days, today included.
@@ -17,20 +17,20 @@ DAYS_AHEAD = 7
 
 async def allocate_day(ctx: dict[str, Any], day: str) -> str:
     """Run the allocation model for one day and store each future slot's overbook cap."""
-    state: ClinicState = ctx["state"]
-    policy = state.solver_settings.policy()
-    caps = await allocation.allocate_day(state, date.fromisoformat(day), policy)
+    services: Services = ctx["services"]
+    policy = services.solver_settings.policy()
+    caps = await allocation.allocate_day(services, date.fromisoformat(day), policy)
     allowed = sum(1 for cap in caps.values() if cap > 0)
     log.info("allocation for %s: %d slots may overbook, of %d", day, allowed, len(caps))
     if allowed:
-        await request_offers(state)  # a raised allowance may be room for the waitlist
+        await request_offers(services)  # a raised allowance may be room for the waitlist
     return f"{allowed} of {len(caps)} slots may overbook"
 
 
 async def allocate_upcoming(ctx: dict[str, Any]) -> int:
     """Queue the allocation of today and the days ahead (the nightly cron)."""
-    state: ClinicState = ctx["state"]
-    days = allocation.upcoming(state.clock().date(), DAYS_AHEAD)
+    services: Services = ctx["services"]
+    days = allocation.upcoming(services.clock().date(), DAYS_AHEAD)
     for day in days:
-        await allocation.request_allocation(state, day)
+        await allocation.request_allocation(services, day)
     return len(days)

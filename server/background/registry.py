@@ -1,4 +1,4 @@
-"""Every background job, by name: what `state.enqueue(name, ...)` and the arq workers run."""
+"""Every background job, by name: what `services.enqueue(name, ...)` and the arq workers run."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from server.actions import rotas
 from server.auth.actor import SYSTEM
-from server.state import ClinicState
+from server.services import Services
 
 log = logging.getLogger(__name__)
 # When the nightly run happens, in the clinic's local time (arq's cron and the embedded loop).
@@ -19,10 +19,12 @@ NIGHTLY_AT = time(2, 0)
 
 async def create_rota_sessions(ctx: dict[str, Any]) -> int:
     """Job: create the next weeks' sessions from the templates; none twice."""
-    state: ClinicState = ctx["state"]
-    rules = rotas.rules_of(state.settings)
-    created = await state.run(lambda s: rotas.generate(s, SYSTEM, now=state.clock(), rules=rules))
-    log.info("rota: %d session(s) created up to %s", len(created), rules.last_day(state.clock()))
+    services: Services = ctx["services"]
+    rules = rotas.rules_of(services.settings)
+    created = await services.run(
+        lambda s: rotas.generate(s, SYSTEM, now=services.clock(), rules=rules)
+    )
+    log.info("rota: %d session(s) created up to %s", len(created), rules.last_day(services.clock()))
     return len(created)
 
 
@@ -34,12 +36,12 @@ def until_next(now: datetime, zone: ZoneInfo, at: time = NIGHTLY_AT) -> float:
     return max((target - now).total_seconds(), 1.0)
 
 
-async def run_nightly_rota(state: ClinicState) -> None:
+async def run_nightly_rota(services: Services) -> None:
     """Embedded mode's cron: fill the rota at start, then every night, until cancelled."""
-    zone = ZoneInfo(state.settings.timezone)
+    zone = ZoneInfo(services.settings.timezone)
     while True:
         try:
-            await create_rota_sessions({"state": state})
+            await create_rota_sessions({"services": services})
         except Exception:
             log.exception("the nightly rota run failed; the next night tries again")
         await asyncio.sleep(until_next(datetime.now(UTC), zone))

@@ -16,7 +16,7 @@ from server.notify.compose import recipient
 from server.notify.reminders import quiet_until
 from server.notify.runtime import CONTEXT_KEY, Notifications
 from server.notify.waitlist import tell_offer
-from server.state import ClinicState
+from server.services import Services
 
 log = logging.getLogger(__name__)
 JOB = "offer_waitlist"  # one name and one coalescing key: runs never overlap
@@ -51,9 +51,9 @@ KEEPS_PLACES = frozenset(
 )
 
 
-def rules_of(state: ClinicState) -> OfferRules:
+def rules_of(services: Services) -> OfferRules:
     """Return the offer rules of the clinic's settings (CLINIC_WAITLIST_*)."""
-    settings = state.settings
+    settings = services.settings
     return OfferRules(
         hold=timedelta(minutes=settings.waitlist_hold_min),
         notice=timedelta(minutes=settings.waitlist_notice_min),
@@ -62,53 +62,53 @@ def rules_of(state: ClinicState) -> OfferRules:
 
 async def offer_waitlist(ctx: dict[str, Any]) -> int:
     """Job (cron, and after every change that frees a place): expire, then offer; return offers."""
-    state: ClinicState = ctx["state"]
+    services: Services = ctx["services"]
     found = ctx.get(CONTEXT_KEY)
     notify = found if isinstance(found, Notifications) else None
-    now = state.clock()
-    rules = rules_of(state)
+    now = services.clock()
+    rules = rules_of(services)
     # No offers at night: a two-hour hold would run out while the patient sleeps. The places
     # stay free and are offered when the quiet hours end.
     quiet = notify is not None and quiet_until(
         now, notify.composer.renderer.zone, notify.config.quiet_start, notify.config.quiet_end
     )
 
-    async def work(session: AsyncSession) -> int:
-        await waitlist.expire(session, now)
+    async def work(db: AsyncSession) -> int:
+        await waitlist.expire(db, now)
         if quiet:
             return 0
         made = await waitlist.offer_free_places(
-            session,
+            db,
             now,
             rules=rules,
-            scorer=state.scorer,
-            policy=state.overbooking,
+            scorer=services.scorer,
+            policy=services.overbooking,
             reachable=lambda patient: notify is None or recipient(patient) is not None,
         )
         wrote = False
         if notify is not None:
             for offer in made:
-                wrote = await tell_offer(session, notify.composer, offer, now) or wrote
+                wrote = await tell_offer(db, notify.composer, offer, now) or wrote
             if wrote:
-                notify.deliver_after_commit(session)
+                notify.deliver_after_commit(db)
         return len(made)
 
-    made: int = await state.run(work)
+    made: int = await services.run(work)
     if made:
         log.info("waitlist: %d places offered", made)
     return made
 
 
-async def request_offers(state: ClinicState) -> None:
+async def request_offers(services: Services) -> None:
     """Ask for a waitlist run (coalesced with one already queued)."""
-    await state.enqueue(JOB, key=JOB)
+    await services.enqueue(JOB, key=JOB)
 
 
-def subscriber(state: ClinicState) -> Subscriber:
+def subscriber(services: Services) -> Subscriber:
     """Return the after-commit subscriber that offers freed places to the waitlist."""
 
     async def on_commit(events: Sequence[QueueEvent]) -> None:
         if any(event.kind in FREES_PLACE for event in events):
-            await request_offers(state)
+            await request_offers(services)
 
     return on_commit

@@ -25,7 +25,7 @@ from server.fhir.reads import KINDS, by_id, find
 from server.fhir.refusals import outcome_of
 from server.fhir.search import bundle, parse_query, path_id
 from server.fhir.wire import base_url, respond
-from server.state import clinic
+from server.services import clinic
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -107,9 +107,9 @@ async def _crash(error: Exception) -> Response:
 @public
 async def metadata() -> Response:
     """The CapabilityStatement: open to anyone, as FHIR clients read it before logging in."""
-    state = clinic()
+    services = clinic()
     body = capability_statement(
-        base_url(), state.settings.clinic_name, _software_version(), state.clock()
+        base_url(), services.settings.clinic_name, _software_version(), services.clock()
     )
     return respond(body)
 
@@ -126,9 +126,9 @@ async def search(kind: str) -> Response:
     """Search a resource type: a Bundle page with its links."""
     grant = await authorize(_kind(kind), Access.READ)
     query = parse_query(request.args.to_dict(flat=False), KINDS[kind].parameters)
-    state = clinic()
-    now = state.clock()
-    found, total = await state.read(lambda s: find(s, state, kind, query, grant, now))
+    services = clinic()
+    now = services.clock()
+    found, total = await services.read(lambda s: find(s, services, kind, query, grant, now))
     return respond(bundle(base_url(), f"/{kind}", query, found, total))
 
 
@@ -138,8 +138,10 @@ async def read(kind: str, ident: str) -> Response:
     """Read one resource by id (404 when it does not exist or is not the caller's to see)."""
     grant = await authorize(_kind(kind), Access.READ)
     query = by_id(kind, path_id(kind, ident))
-    state = clinic()
-    found, _ = await state.read(lambda s: find(s, state, kind, query, grant, state.clock()))
+    services = clinic()
+    found, _ = await services.read(
+        lambda s: find(s, services, kind, query, grant, services.clock())
+    )
     if not found:
         raise FhirError(404, f"{kind.upper()}_NOT_FOUND", f"{kind}/{ident} not found")
     return respond(found[0])

@@ -15,7 +15,7 @@ from server.models import FhirSubscription, OutboxMessage
 from server.notify.channels import PermanentError, TransientError
 from server.notify.delivery import Report, deliver_due
 from server.notify.settings import NotifySettings
-from server.state import ClinicState
+from server.services import Services
 
 JOB = "deliver_fhir"
 RETRIED_STATUSES = frozenset({408, 425, 429})
@@ -24,18 +24,18 @@ RETRIED_STATUSES = frozenset({408, 425, 429})
 class RestHook:
     """POST one notification to its subscription's endpoint (with its header)."""
 
-    def __init__(self, state: ClinicState, timeout_s: float) -> None:
-        self.state, self.timeout_s = state, timeout_s
+    def __init__(self, services: Services, timeout_s: float) -> None:
+        self.services, self.timeout_s = services, timeout_s
         self._http: aiohttp.ClientSession | None = None
 
     async def send(self, message: OutboxMessage) -> str | None:
         """Post the resource; 2xx is delivered, 4xx gives up, anything else retries."""
         subscription_id = int(message.subject)
 
-        async def load(session: AsyncSession) -> FhirSubscription | None:
-            return await session.get(FhirSubscription, subscription_id)
+        async def load(db: AsyncSession) -> FhirSubscription | None:
+            return await db.get(FhirSubscription, subscription_id)
 
-        subscription = await self.state.read(load)
+        subscription = await self.services.read(load)
         if subscription is None or subscription.status != "active":
             raise PermanentError(f"subscription {subscription_id} is no longer active")
         headers = {"Content-Type": MEDIA}
@@ -79,10 +79,10 @@ def delivery_config(settings: FhirSettings) -> NotifySettings:
 
 async def deliver_fhir(ctx: dict[str, Any]) -> Report:
     """Job: post every subscription notification that is due now."""
-    state: ClinicState = ctx["state"]
+    services: Services = ctx["services"]
     settings = FhirSettings()
-    hook = RestHook(state, settings.send_timeout_s)
+    hook = RestHook(services, settings.send_timeout_s)
     try:
-        return await deliver_due(state, {CHANNEL: hook}, delivery_config(settings))
+        return await deliver_due(services, {CHANNEL: hook}, delivery_config(settings))
     finally:
         await hook.close()

@@ -47,14 +47,14 @@ class FhirListener:
     def __init__(self, cache: ActiveCache, kick: Kick) -> None:
         self.cache, self.kick = cache, kick
 
-    async def __call__(self, session: AsyncSession, event: QueueEvent) -> None:
+    async def __call__(self, db: AsyncSession, event: QueueEvent) -> None:
         """Write the notifications `event` calls for; ask for delivery after commit."""
         if event.kind not in APPOINTMENT_KINDS | ENCOUNTER_KINDS:
             return
-        active = await self.cache.get(session)
+        active = await self.cache.get(db)
         if not active:
             return
-        rows = await session.execute(visits().where(Ticket.id == event.ticket_id))
+        rows = await db.execute(visits().where(Ticket.id == event.ticket_id))
         found = as_visits(rows.tuples())
         if not found:
             return
@@ -69,14 +69,14 @@ class FhirListener:
             for subscription in active:
                 if subscription.wants(kind, body["status"]):
                     await outbox.add(
-                        session,
+                        db,
                         _draft(subscription.id, subscription.endpoint, kind, body, event),
                         _at(event),
                     )
                     wrote = True
-        if wrote and not session.info.get("fhir_kick"):
-            session.info["fhir_kick"] = True
-            after_commit(session, self.kick)
+        if wrote and not db.info.get("fhir_kick"):
+            db.info["fhir_kick"] = True
+            after_commit(db, self.kick)
 
 
 def _at(event: QueueEvent) -> datetime:

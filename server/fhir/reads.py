@@ -24,27 +24,27 @@ from server.fhir.access import Grant
 from server.fhir.base import Resource
 from server.fhir.search import Query, parse_query
 from server.fhir.visits import Visit, as_visits
-from server.state import ClinicState
+from server.services import Services
 
 Statement = Callable[[Query, Grant, datetime], Select[Any]]
-Render = Callable[[list[Any], ClinicState, datetime], list[Resource]]
+Render = Callable[[list[Any], Services, datetime], list[Resource]]
 
 
-def live_link(state: ClinicState, visit: Visit) -> str:
+def live_link(services: Services, visit: Visit) -> str:
     """Return the patient's signed live link of a ticket (as the REST API's answers carry)."""
-    token = sign_ticket(state.settings.secret_key, visit.ticket.id)
-    return f"{state.settings.public_url}/t/{token}"
+    token = sign_ticket(services.settings.secret_key, visit.ticket.id)
+    return f"{services.settings.public_url}/t/{token}"
 
 
 def _each(render: Callable[[Any], Resource]) -> Render:
     return lambda rows, _state, _now: [render(row) for row in rows]
 
 
-def _appointments(rows: list[Any], state: ClinicState, _now: datetime) -> list[Resource]:
-    return [appointments.to_fhir(v, live_link(state, v)) for v in as_visits(rows)]
+def _appointments(rows: list[Any], services: Services, _now: datetime) -> list[Resource]:
+    return [appointments.to_fhir(v, live_link(services, v)) for v in as_visits(rows)]
 
 
-def _encounters(rows: list[Any], _state: ClinicState, _now: datetime) -> list[Resource]:
+def _encounters(rows: list[Any], _state: Services, _now: datetime) -> list[Resource]:
     return [encounters.to_fhir(v) for v in as_visits(rows)]
 
 
@@ -111,8 +111,8 @@ KINDS: Mapping[str, Kind] = {
 
 
 async def find(
-    session: AsyncSession,
-    state: ClinicState,
+    db: AsyncSession,
+    services: Services,
     kind: str,
     query: Query,
     grant: Grant,
@@ -121,13 +121,11 @@ async def find(
     """Run a search: one page of resources and the total that match."""
     spec = KINDS[kind]
     statement = spec.statement(query, grant, now)
-    total = await session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    )
+    total = await db.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     page = statement.limit(query.count).offset(query.offset)
-    result = await session.execute(page)
+    result = await db.execute(page)
     rows = list(result.unique().scalars()) if spec.scalars else list(result.unique().tuples())
-    return spec.render(rows, state, now), int(total or 0)
+    return spec.render(rows, services, now), int(total or 0)
 
 
 def by_id(kind: str, ident: int) -> Query:

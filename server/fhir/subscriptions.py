@@ -107,13 +107,11 @@ class ActiveCache:
         """Re-read on next use (after a subscription is made or removed here)."""
         self._until = 0.0
 
-    async def get(self, session: AsyncSession) -> tuple[Active, ...]:
+    async def get(self, db: AsyncSession) -> tuple[Active, ...]:
         """Return the active subscriptions, from memory while fresh."""
         if time.monotonic() < self._until:
             return self._rows
-        rows = await session.scalars(
-            select(FhirSubscription).where(FhirSubscription.status == "active")
-        )
+        rows = await db.scalars(select(FhirSubscription).where(FhirSubscription.status == "active"))
         self._rows = tuple(
             Active(
                 r.id, r.resource_type, frozenset(filter(None, r.statuses.split(","))), r.endpoint

@@ -28,7 +28,7 @@ from server.fhir.search import parse_query, path_id
 from server.fhir.visits import Visit, as_visits, visits
 from server.fhir.wire import PATCH_TYPE, base_url, json_body, respond, validate
 from server.models import Appointment, FhirSubscription, Patient, Slot, Source
-from server.state import clinic
+from server.services import clinic
 
 # A status an Appointment may be set to, the action that does it and the permission it needs.
 STATUS_CHANGES = {
@@ -71,26 +71,26 @@ async def create_patient_route() -> Response:
         if new.record_number not in (None, wanted):
             raise _precondition("the identifier differs from the If-None-Exist condition")
         new = replace(new, record_number=wanted)
-    state = clinic()
+    services = clinic()
 
-    async def existing(session: AsyncSession) -> Patient | None:
-        found = list(await session.scalars(select(Patient).where(Patient.record_number == wanted)))
+    async def existing(db: AsyncSession) -> Patient | None:
+        found = list(await db.scalars(select(Patient).where(Patient.record_number == wanted)))
         return found[0] if found else None
 
-    async def work(session: AsyncSession) -> tuple[Patient, bool]:
+    async def work(db: AsyncSession) -> tuple[Patient, bool]:
         if wanted is not None:
-            match = await existing(session)
+            match = await existing(db)
             if match is not None:
                 return match, False
         try:
-            return await create_patient(session, grant.actor, new, now=state.clock()), True
+            return await create_patient(db, grant.actor, new, now=services.clock()), True
         except (APIError, DomainError) as error:
-            match = await existing(session) if wanted is not None and _taken(error) else None
+            match = await existing(db) if wanted is not None and _taken(error) else None
             if match is None:
                 raise
             return match, False  # a concurrent twin created it first
 
-    patient, made = await state.run(work)
+    patient, made = await services.run(work)
     body = patients.to_fhir(patient)
     location = f"{base_url()}/Patient/{patient.id}"
     return respond(body, 201 if made else 200, Location=location)
@@ -100,43 +100,43 @@ async def book_route() -> Response:
     """Book a free Slot for a patient: the web booking's action, token and live link."""
     grant = await authorize("Appointment", Access.WRITE)
     wanted = appointments.from_fhir(validate("Appointment", await json_body()))
-    who, state = grant.actor, clinic()
+    who, services = grant.actor, clinic()
     patient_id = wanted.patient_id if wanted.patient_id is not None else who.patient_id
     if patient_id is None:
         raise FhirError(422, "PATIENT_REQUIRED", "name the Patient participant")
     if grant.compartment is not None and patient_id != grant.compartment:
         raise APIError(403, "FORBIDDEN", "a patient books only for themselves")
 
-    async def work(session: AsyncSession) -> Visit:
+    async def work(db: AsyncSession) -> Visit:
         ticket = await booking.book(
-            session,
+            db,
             who,
             patient_id=patient_id,
             choice=SlotChoice(wanted.slot_id),
-            now=state.clock(),
+            now=services.clock(),
             urgency=wanted.urgency,
             reason=wanted.reason,
-            scorer=state.scorer,
-            policy=state.overbooking,
-            horizon=state.settings.booking_horizon,
+            scorer=services.scorer,
+            policy=services.overbooking,
+            horizon=services.settings.booking_horizon,
         )
-        slot = await session.get(Slot, wanted.slot_id)
+        slot = await db.get(Slot, wanted.slot_id)
         return Visit(ticket, slot.ends_at if slot else None, False)
 
     body, status, headers = await created(
-        work, lambda v: appointments.to_fhir(v, live_link(state, v))
+        work, lambda v: appointments.to_fhir(v, live_link(services, v))
     )
     location = f"{base_url()}/Appointment/{body['id']}"
     return respond(body, status, Location=location, **headers)
 
 
-async def _visit(session: AsyncSession, grant: Grant, appointment_id: int) -> Visit:
+async def _visit(db: AsyncSession, grant: Grant, appointment_id: int) -> Visit:
     statement = visits().where(
         Appointment.id == appointment_id, Appointment.source == Source.ONLINE
     )
     if grant.compartment is not None:
         statement = statement.where(Appointment.patient_id == grant.compartment)
-    found = as_visits((await session.execute(statement)).unique().tuples())
+    found = as_visits((await db.execute(statement)).unique().tuples())
     if not found:
         raise APIError(404, "APPOINTMENT_NOT_FOUND", f"appointment {appointment_id} not found")
     return found[0]
@@ -174,10 +174,10 @@ async def change_status_route(ident: str) -> Response:
     grant = await authorize("Appointment", Access.WRITE)
     media = frozenset({"application/fhir+json", "application/json", PATCH_TYPE})
     body = await json_body(media)
-    state, who = clinic(), grant.actor
+    services, who = clinic(), grant.actor
 
-    async def work(session: AsyncSession) -> Visit:
-        visit = await _visit(session, grant, appointment_id)
+    async def work(db: AsyncSession) -> Visit:
+        visit = await _visit(db, grant, appointment_id)
         current = appointments.to_fhir(visit, None)
         status, reason = await _new_status(body, current)
         if status == current["status"]:
@@ -191,44 +191,44 @@ async def change_status_route(ident: str) -> Response:
                 {"status": status[:40]},
             )
         require(who.role, permission)
-        now, ticket_id = state.clock(), visit.ticket.id
+        now, ticket_id = services.clock(), visit.ticket.id
         if status == "cancelled":
-            await booking.cancel(session, who, ticket_id=ticket_id, now=now, reason=reason)
+            await booking.cancel(db, who, ticket_id=ticket_id, now=now, reason=reason)
         elif status == "arrived":
-            await queue.check_in(session, who, ticket_id=ticket_id, now=now)
+            await queue.check_in(db, who, ticket_id=ticket_id, now=now)
         else:
-            await queue.mark_no_show(session, who, ticket_id=ticket_id, now=now, reason=reason)
+            await queue.mark_no_show(db, who, ticket_id=ticket_id, now=now, reason=reason)
         return visit
 
-    visit = await state.run(work)
-    return respond(appointments.to_fhir(visit, live_link(state, visit)))
+    visit = await services.run(work)
+    return respond(appointments.to_fhir(visit, live_link(services, visit)))
 
 
 async def create_subscription_route() -> Response:
     """Register a rest-hook Subscription (admins): matching changes are posted to its endpoint."""
     grant = await authorize("Subscription", Access.WRITE)
     row = subscriptions.from_fhir(validate("Subscription", await json_body()))
-    state = clinic()
-    found = runtime(state)
+    services = clinic()
+    found = runtime(services)
 
-    async def work(session: AsyncSession) -> FhirSubscription:
-        count = len(list(await session.scalars(select(FhirSubscription.id))))
+    async def work(db: AsyncSession) -> FhirSubscription:
+        count = len(list(await db.scalars(select(FhirSubscription.id))))
         if count >= found.settings.max_subscriptions:
             raise FhirError(409, "TOO_MANY_SUBSCRIPTIONS", "remove a subscription first")
-        row.created_by, row.created_at = grant.actor.user_id, state.clock()
-        session.add(row)
-        await session.flush()
+        row.created_by, row.created_at = grant.actor.user_id, services.clock()
+        db.add(row)
+        await db.flush()
         audit(
-            session,
+            db,
             grant.actor,
             "fhir.subscribe",
             None,
             details={"subscription_id": row.id, "criteria": row.criteria, "endpoint": row.endpoint},
-            now=state.clock(),
+            now=services.clock(),
         )
         return row
 
-    saved = await state.run(work)
+    saved = await services.run(work)
     found.cache.forget()
     return respond(
         subscriptions.to_fhir(saved), 201, Location=f"{base_url()}/Subscription/{saved.id}"
@@ -239,24 +239,24 @@ async def delete_subscription_route(ident: str) -> Response:
     """Remove a Subscription; its pending notifications are not sent."""
     subscription_id = path_id("Subscription", ident)
     grant = await authorize("Subscription", Access.WRITE)
-    state = clinic()
+    services = clinic()
 
-    async def work(session: AsyncSession) -> None:
-        row = await session.get(FhirSubscription, subscription_id)
+    async def work(db: AsyncSession) -> None:
+        row = await db.get(FhirSubscription, subscription_id)
         if row is None:
             raise APIError(
                 404, "SUBSCRIPTION_NOT_FOUND", f"subscription {subscription_id} not found"
             )
-        await session.delete(row)
+        await db.delete(row)
         audit(
-            session,
+            db,
             grant.actor,
             "fhir.unsubscribe",
             None,
             details={"subscription_id": subscription_id},
-            now=state.clock(),
+            now=services.clock(),
         )
 
-    await state.run(work)
-    runtime(state).cache.forget()
+    await services.run(work)
+    runtime(services).cache.forget()
     return Response("", status=204)

@@ -123,8 +123,8 @@ def _history_from_db(database_url: str | None) -> list[ApptRecord]:
     async def load() -> list[ApptRecord]:
         engine = create_async_engine(database_url)
         try:
-            async with async_sessionmaker(engine)() as session:
-                return await load_history_from_db(session)
+            async with async_sessionmaker(engine)() as db:
+                return await load_history_from_db(db)
         finally:
             await engine.dispose()
 

@@ -52,9 +52,7 @@ def to_record(appt: Appointment) -> ApptRecord:
     )
 
 
-async def load_history_from_db(session: AsyncSession) -> list[ApptRecord]:
+async def load_history_from_db(db: AsyncSession) -> list[ApptRecord]:
     """Load every non-cancelled appointment; open ones have no outcome (no_show None)."""
-    rows = await session.scalars(
-        select(Appointment).where(Appointment.status != TicketStatus.CANCELLED)
-    )
+    rows = await db.scalars(select(Appointment).where(Appointment.status != TicketStatus.CANCELLED))
     return [to_record(a) for a in rows.unique()]

@@ -30,7 +30,7 @@ def _renderer(language: str, timezone: str) -> Renderer:
 def account_sender(settings: Settings) -> Send:
     """Return the sender the account actions write their messages with."""
 
-    async def send(session: AsyncSession, message: AccountMessage, now: datetime) -> None:
+    async def send(db: AsyncSession, message: AccountMessage, now: datetime) -> None:
         language = template_language(message.language, settings.language)
         renderer = _renderer(language, settings.timezone)
         text = renderer.render(message.kind, clinic=settings.clinic_name, **message.facts)
@@ -43,6 +43,6 @@ def account_sender(settings: Settings) -> Send:
             subject=text.subject,
             body=text.body,
         )
-        await outbox.add(session, draft, now)
+        await outbox.add(db, draft, now)
 
     return send

@@ -12,7 +12,7 @@ from server.events import iso
 from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify import outbox
 from server.notify.runtime import request_delivery
-from server.state import clinic
+from server.services import clinic
 
 bp = Blueprint("outbox", __name__, url_prefix="/api/admin/outbox")
 MAX_LIMIT = 500
@@ -55,9 +55,9 @@ def _query() -> tuple[OutboxStatus | None, int]:
 async def list_outbox() -> dict[str, Any]:
     """List the newest messages, optionally only pending, sending, sent or failed ones."""
     status, limit = _query()
-    state = clinic()
-    rows = await state.read(lambda s: outbox.listing(s, status, limit))
-    totals = await state.read(outbox.counts)
+    services = clinic()
+    rows = await services.read(lambda s: outbox.listing(s, status, limit))
+    totals = await services.read(outbox.counts)
     return {"counts": totals, "messages": [message_out(m) for m in rows]}
 
 
@@ -65,7 +65,7 @@ async def list_outbox() -> dict[str, Any]:
 @requires("admin.manage")
 async def resend(message_id: int) -> dict[str, Any]:
     """Queue a failed message again with a fresh set of attempts."""
-    state = clinic()
-    message = await state.run(lambda s: outbox.resend(s, message_id, state.clock()))
-    await request_delivery(state)
+    services = clinic()
+    message = await services.run(lambda s: outbox.resend(s, message_id, services.clock()))
+    await request_delivery(services)
     return message_out(message)

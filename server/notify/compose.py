@@ -43,25 +43,25 @@ class Composer:
         """Return the patient's signed live link to this ticket's page."""
         return f"{self.settings.public_url}/t/{sign_ticket(self.settings.secret_key, ticket_id)}"
 
-    async def facts(self, session: AsyncSession, ticket: Ticket) -> dict[str, Any]:
+    async def facts(self, db: AsyncSession, ticket: Ticket) -> dict[str, Any]:
         """Collect what every template may mention about a ticket (times in the patient's way)."""
         appointment = ticket.appointment
         language = appointment.patient.language
         doctor_id = ticket.doctor_id or appointment.doctor_id
-        doctor = await session.get(Doctor, doctor_id) if doctor_id is not None else None
+        doctor = await db.get(Doctor, doctor_id) if doctor_id is not None else None
         room_id = ticket.room_id or (doctor.room_id if doctor else None)
         return {
             "clinic": self.settings.clinic_name,
             "token": ticket.token,
             "when": self.renderer.when(appointment.scheduled_at, language),
             "doctor": doctor.name if doctor else None,
-            "room": await room_name(session, room_id),
+            "room": await room_name(db, room_id),
             "link": self.link(ticket.id),
         }
 
     async def to_ticket(
         self,
-        session: AsyncSession,
+        db: AsyncSession,
         ticket_id: int,
         kind: str,
         occasion: str,
@@ -71,7 +71,7 @@ class Composer:
         **extra: Any,
     ) -> bool:
         """Queue message `kind` for the ticket's patient; False if they want none."""
-        ticket = await session.get(Ticket, ticket_id)
+        ticket = await db.get(Ticket, ticket_id)
         if ticket is None:
             return False
         appointment = ticket.appointment
@@ -79,7 +79,7 @@ class Composer:
         if to is None:
             log.info("no %s message for appointment %d: opted out or no address", kind, ticket.id)
             return False
-        facts = await self.facts(session, ticket)
+        facts = await self.facts(db, ticket)
         # The patient's language picks the template (the clinic's if theirs has none).
         text = self.renderer.render(kind, appointment.patient.language, **facts, **extra)
         draft = outbox.Draft(
@@ -91,5 +91,5 @@ class Composer:
             subject=text.subject,
             body=text.body,
         )
-        await outbox.add(session, draft, now, not_before)
+        await outbox.add(db, draft, now, not_before)
         return True

@@ -17,7 +17,7 @@ from server.models.outbox import OutboxMessage, OutboxStatus
 from server.notify import outbox
 from server.notify.channels import PermanentError, TransientError, Transport, check_address
 from server.notify.settings import NotifySettings
-from server.state import ClinicState
+from server.services import Services
 
 log = logging.getLogger(__name__)
 SKIPPED_ROUNDS = 5
@@ -63,7 +63,7 @@ async def send_one(
     message: OutboxMessage,
     transports: Mapping[str, Transport],
     config: NotifySettings,
-    state: ClinicState,
+    services: Services,
 ) -> outbox.Outcome:
     """Send one message; whatever goes wrong stays with this message alone."""
     try:
@@ -71,27 +71,27 @@ async def send_one(
         async with asyncio.timeout(config.send_timeout_s):
             provider_id = await transports[message.channel].send(message)
     except PermanentError as exc:
-        return outbox.Outcome(message.id, OutboxStatus.FAILED, state.clock(), str(exc))
+        return outbox.Outcome(message.id, OutboxStatus.FAILED, services.clock(), str(exc))
     except (TransientError, TimeoutError) as exc:
         reason = str(exc) or f"no answer within {config.send_timeout_s:g} s"
-        return retry_or_fail(message, reason, config, state.clock())
+        return retry_or_fail(message, reason, config, services.clock())
     except Exception as exc:  # a bug in one message must not stop the batch
         log.exception("sending outbox message %d failed unexpectedly", message.id)
-        return retry_or_fail(message, f"unexpected: {exc!r}", config, state.clock())
-    return outbox.Outcome(message.id, OutboxStatus.SENT, state.clock(), provider_id=provider_id)
+        return retry_or_fail(message, f"unexpected: {exc!r}", config, services.clock())
+    return outbox.Outcome(message.id, OutboxStatus.SENT, services.clock(), provider_id=provider_id)
 
 
 async def deliver_batch(
-    state: ClinicState,
+    services: Services,
     transports: Mapping[str, Transport],
     config: NotifySettings,
     report: Report,
 ) -> int:
     """Claim one batch, send it, record it; return how many messages were claimed."""
     channels = tuple(transports)  # a run claims only what it has a transport for
-    claimed = await state.run(
+    claimed = await services.run(
         lambda s: outbox.claim(
-            s, report.owner, state.clock(), config.lease_s, config.batch_size, channels
+            s, report.owner, services.clock(), config.lease_s, config.batch_size, channels
         )
     )
     if not claimed:
@@ -100,11 +100,11 @@ async def deliver_batch(
 
     async def gated(message: OutboxMessage) -> outbox.Outcome:
         async with gate:
-            return await send_one(message, transports, config, state)
+            return await send_one(message, transports, config, services)
 
-    async with renewed(state, report.owner, config.lease_s):
+    async with renewed(services, report.owner, config.lease_s):
         outcomes = await asyncio.gather(*(gated(m) for m in claimed))
-    await state.run(lambda s: outbox.record(s, report.owner, outcomes, state.clock()))
+    await services.run(lambda s: outbox.record(s, report.owner, outcomes, services.clock()))
     for outcome in outcomes:
         report.count(outcome.status)
     report.batches += 1
@@ -112,7 +112,7 @@ async def deliver_batch(
 
 
 @contextlib.asynccontextmanager
-async def renewed(state: ClinicState, owner: str, lease_s: float) -> AsyncIterator[None]:
+async def renewed(services: Services, owner: str, lease_s: float) -> AsyncIterator[None]:
     """Renew `owner`'s claims every third of the lease while the body sends.
 
     The lease can then be short: a killed sender's claims go out again `lease_s` after its last
@@ -123,7 +123,9 @@ async def renewed(state: ClinicState, owner: str, lease_s: float) -> AsyncIterat
         while True:
             await asyncio.sleep(lease_s / 3)
             try:
-                await state.run(partial(_renew, owner, state.clock() + timedelta(seconds=lease_s)))
+                await services.run(
+                    partial(_renew, owner, services.clock() + timedelta(seconds=lease_s))
+                )
             except Exception:  # a missed renewal risks a duplicate, never a loss
                 log.warning("renewing outbox claims of %s failed", owner, exc_info=True)
 
@@ -136,22 +138,22 @@ async def renewed(state: ClinicState, owner: str, lease_s: float) -> AsyncIterat
             await task
 
 
-async def _renew(owner: str, until: datetime, session: AsyncSession) -> int:
-    return await outbox.renew(session, owner, until)
+async def _renew(owner: str, until: datetime, db: AsyncSession) -> int:
+    return await outbox.renew(db, owner, until)
 
 
 async def deliver_due(
-    state: ClinicState, transports: Mapping[str, Transport], config: NotifySettings
+    services: Services, transports: Mapping[str, Transport], config: NotifySettings
 ) -> Report:
     """Send batches until nothing is due; messages waiting for a retry stay for a later run."""
     report = Report()
     channels = tuple(transports)
     for _ in range(SKIPPED_ROUNDS):
-        while await deliver_batch(state, transports, config, report):
+        while await deliver_batch(services, transports, config, report):
             pass
         # A claim skips rows another run's claim holds locked for a moment (on InnoDB even rows
         # of other channels it only scanned): look again, briefly, while some are still due.
-        if not await state.read(lambda s: outbox.due_count(s, state.clock(), channels)):
+        if not await services.read(lambda s: outbox.due_count(s, services.clock(), channels)):
             break
         await asyncio.sleep(SKIPPED_WAIT_S)
     if report.batches:

@@ -62,7 +62,7 @@ class NotifyListener:
     composer: Composer
     deliver_after_commit: DeliverAfterCommit
 
-    async def __call__(self, session: AsyncSession, event: QueueEvent) -> None:
+    async def __call__(self, db: AsyncSession, event: QueueEvent) -> None:
         """Write the messages `event` calls for; schedule delivery after commit."""
         now = datetime.fromisoformat(event.at)
         wrote = False
@@ -72,21 +72,19 @@ class NotifyListener:
             # The clinic withdrew the session (closure, leave, a rota change), not the patient.
             template, extra = "rota_cancelled", {"cause": str(event.extra["rota"])}
         if template is not None:
-            occasion = await self.occasion(session, event, template)
+            occasion = await self.occasion(db, event, template)
             wrote = await self.composer.to_ticket(
-                session, event.ticket_id, template, occasion, now, **extra
+                db, event.ticket_id, template, occasion, now, **extra
             )
         if event.kind in QUEUE_SHIFTS:
-            wrote = await self.ahead(session, event, now) or wrote
+            wrote = await self.ahead(db, event, now) or wrote
         if event.kind in DELAYS:
-            wrote = await self.delayed(session, event, now) or wrote
+            wrote = await self.delayed(db, event, now) or wrote
         if event.kind in SESSION_ENDS and event.extra.get("booking"):
             # Walk-ins are at the desk and see the board; bookings may still be at home.
             occasion = f"session{event.extra.get('session_id')}"
             wrote = (
-                await self.composer.to_ticket(
-                    session, event.ticket_id, "session_closed", occasion, now
-                )
+                await self.composer.to_ticket(db, event.ticket_id, "session_closed", occasion, now)
                 or wrote
             )
         # Whatever re-planned the line in this transaction may have put someone well behind
@@ -95,26 +93,26 @@ class NotifyListener:
         if event.kind not in DELAYS:
             day = date.fromisoformat(event.day)
             wrote = (
-                await moves_in_transaction(session, self.composer, event.department_id, day, now)
+                await moves_in_transaction(db, self.composer, event.department_id, day, now)
                 or wrote
             )
         if wrote:
-            self.deliver_after_commit(session)
+            self.deliver_after_commit(db)
 
-    async def occasion(self, session: AsyncSession, event: QueueEvent, template: str) -> str:
+    async def occasion(self, db: AsyncSession, event: QueueEvent, template: str) -> str:
         """Name what this message is about, so that the same occasion never sends twice."""
         if template == "called":
-            ticket = await session.get(Ticket, event.ticket_id)
+            ticket = await db.get(Ticket, event.ticket_id)
             return f"call{ticket.call_count if ticket else 0}"
         if template == "rescheduled":
             return event.at  # each move is its own news, even back to an earlier slot
         return "once"
 
-    async def ahead(self, session: AsyncSession, event: QueueEvent, now: datetime) -> bool:
+    async def ahead(self, db: AsyncSession, event: QueueEvent, now: datetime) -> bool:
         """Tell each patient once when N or fewer are ahead of them in their line."""
         limit = self.composer.config.ahead_threshold
         snapshot = await department_snapshot(
-            session,
+            db,
             event.department_id,
             date.fromisoformat(event.day),
             now,
@@ -132,7 +130,7 @@ class NotifyListener:
             if position - 1 <= limit:
                 wrote = (
                     await self.composer.to_ticket(
-                        session,
+                        db,
                         ticket["ticket_id"],
                         "ahead",
                         f"dept{event.department_id}",
@@ -141,16 +139,16 @@ class NotifyListener:
                     )
                     or wrote
                 )
-        return await self.come_now(session, event, near, now) or wrote
+        return await self.come_now(db, event, near, now) or wrote
 
     async def come_now(
-        self, session: AsyncSession, event: QueueEvent, near: list[tuple[int, int]], now: datetime
+        self, db: AsyncSession, event: QueueEvent, near: list[tuple[int, int]], now: datetime
     ) -> bool:
         """Ask a patient who checked in from their phone to come in once few are ahead."""
         if not near:
             return False
         remote = set(
-            await session.scalars(
+            await db.scalars(
                 select(Ticket.id)
                 .join(Appointment, Ticket.appointment_id == Appointment.id)
                 .where(
@@ -164,7 +162,7 @@ class NotifyListener:
             if ticket_id in remote:
                 wrote = (
                     await self.composer.to_ticket(
-                        session,
+                        db,
                         ticket_id,
                         "come_now",
                         f"dept{event.department_id}",
@@ -175,10 +173,10 @@ class NotifyListener:
                 )
         return wrote
 
-    async def delayed(self, session: AsyncSession, event: QueueEvent, now: datetime) -> bool:
+    async def delayed(self, db: AsyncSession, event: QueueEvent, now: datetime) -> bool:
         """Tell the patients an emergency pushes back by at least the notice threshold."""
         grown = await grown_waits(
-            session,
+            db,
             event.department_id,
             date.fromisoformat(event.day),
             event.ticket_id,
@@ -190,7 +188,7 @@ class NotifyListener:
             if after - before >= self.composer.config.delay_notice_min:
                 wrote = (
                     await self.composer.to_ticket(
-                        session,
+                        db,
                         ticket_id,
                         "delayed",
                         f"emergency{event.ticket_id}",

@@ -35,7 +35,7 @@ def later_starts(
 
 
 async def tell_moved(
-    session: AsyncSession,
+    db: AsyncSession,
     composer: Composer,
     *,
     ticket_id: int,
@@ -51,7 +51,7 @@ async def tell_moved(
     if quiet_until(now, composer.renderer.zone, config.quiet_start, config.quiet_end):
         return False  # told in the morning it would be stale: the live page shows it
     return await composer.to_ticket(
-        session,
+        db,
         ticket_id,
         "moved",
         occasion,
@@ -62,7 +62,7 @@ async def tell_moved(
 
 
 async def tell_moves(
-    session: AsyncSession,
+    db: AsyncSession,
     composer: Composer,
     day: date,
     before: Plan | None,
@@ -83,7 +83,7 @@ async def tell_moves(
     ).items():
         wrote = (
             await tell_moved(
-                session,
+                db,
                 composer,
                 ticket_id=ticket_id,
                 later_by_min=new - old,
@@ -97,21 +97,21 @@ async def tell_moves(
 
 
 async def moves_in_transaction(
-    session: AsyncSession, composer: Composer, department_id: int, day: date, now: datetime
+    db: AsyncSession, composer: Composer, department_id: int, day: date, now: datetime
 ) -> bool:
     """Compare the plan shown before this transaction with the one it stored, if it re-planned."""
-    shown = session.info.get("shown_plans", {})
+    shown = db.info.get("shown_plans", {})
     if (department_id, day) not in shown:
         return False  # no re-plan in this transaction (a booking, a scheduler's own plan)
-    row = await versions.current(session, department_id, day, fresh=True)
+    row = await versions.current(db, department_id, day, fresh=True)
     after = plan_from_json(row.plan if row is not None else None)
     if after is None:
         return False
-    told: set[tuple[int, date, int]] = session.info.setdefault(TOLD, set())
+    told: set[tuple[int, date, int]] = db.info.setdefault(TOLD, set())
     key = (department_id, day, after.state_version)
     if key in told:
         return False
     told.add(key)
     return await tell_moves(
-        session, composer, day, plan_from_json(shown[(department_id, day)]), after, now
+        db, composer, day, plan_from_json(shown[(department_id, day)]), after, now
     )

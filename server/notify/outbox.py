@@ -43,7 +43,7 @@ class Outcome:
 
 
 async def add(
-    session: AsyncSession, draft: Draft, now: datetime, not_before: datetime | None = None
+    db: AsyncSession, draft: Draft, now: datetime, not_before: datetime | None = None
 ) -> None:
     """Queue a message unless one with its idempotency key exists (then do nothing)."""
     values: dict[str, Any] = {
@@ -58,14 +58,14 @@ async def add(
         "created_at": now,
     }
     # A plain INSERT would abort the caller's whole transaction on a duplicate key.
-    if session.get_bind().dialect.name == "mysql":
+    if db.get_bind().dialect.name == "mysql":
         upsert = mysql.insert(OutboxMessage).values(**values)
         statement: Any = upsert.on_duplicate_key_update(idem_key=upsert.inserted.idem_key)
     else:
         statement = (
             sqlite.insert(OutboxMessage).values(**values).on_conflict_do_nothing(["idem_key"])
         )
-    await session.execute(statement)
+    await db.execute(statement)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -77,7 +77,7 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 async def claim(
-    session: AsyncSession,
+    db: AsyncSession,
     owner: str,
     now: datetime,
     lease_s: float,
@@ -87,7 +87,7 @@ async def claim(
     """Take up to `limit` due messages (of `channels`, or any) for `owner`; count the attempt."""
     only = [OutboxMessage.channel.in_(channels)] if channels is not None else []
     ids = list(
-        await session.scalars(
+        await db.scalars(
             select(OutboxMessage.id)
             .where(_due(now), *only)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -98,7 +98,7 @@ async def claim(
     if not ids:
         return []
     # Guarded again: without SKIP LOCKED another worker may have claimed some meanwhile.
-    await session.execute(
+    await db.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), _due(now))
         .values(
@@ -109,7 +109,7 @@ async def claim(
         )
         .execution_options(synchronize_session=False)
     )
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), OutboxMessage.claim == owner)
         .order_by(OutboxMessage.id)
@@ -118,17 +118,17 @@ async def claim(
     return list(rows)
 
 
-async def due_count(session: AsyncSession, now: datetime, channels: Sequence[str]) -> int:
+async def due_count(db: AsyncSession, now: datetime, channels: Sequence[str]) -> int:
     """Count the messages of `channels` due now, without locking them."""
-    found = await session.scalar(
+    found = await db.scalar(
         select(func.count(OutboxMessage.id)).where(_due(now), OutboxMessage.channel.in_(channels))
     )
     return int(found or 0)
 
 
-async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
+async def renew(db: AsyncSession, owner: str, until: datetime) -> int:
     """Extend `owner`'s claims that are still sending; return how many it still holds."""
-    result = await session.execute(
+    result = await db.execute(
         update(OutboxMessage)
         .where(OutboxMessage.claim == owner, OutboxMessage.status == OutboxStatus.SENDING)
         .values(lease_until=until)
@@ -137,9 +137,7 @@ async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def record(
-    session: AsyncSession, owner: str, outcomes: Sequence[Outcome], now: datetime
-) -> None:
+async def record(db: AsyncSession, owner: str, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Write the outcomes of `owner`'s claim; rows another worker took over are left alone."""
     if not outcomes:
         return
@@ -167,23 +165,21 @@ async def record(
         }
         for o in outcomes
     ]
-    connection = await session.connection()
+    connection = await db.connection()
     await connection.execute(statement, params)
 
 
-async def listing(
-    session: AsyncSession, status: OutboxStatus | None, limit: int
-) -> list[OutboxMessage]:
+async def listing(db: AsyncSession, status: OutboxStatus | None, limit: int) -> list[OutboxMessage]:
     """Return the newest messages, optionally of one status."""
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    return list(await session.scalars(query))
+    return list(await db.scalars(query))
 
 
-async def counts(session: AsyncSession) -> dict[str, int]:
+async def counts(db: AsyncSession) -> dict[str, int]:
     """Count messages by status."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(OutboxMessage.status)
     )
     found = {status.value: 0 for status in OutboxStatus}
@@ -191,9 +187,9 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     return found
 
 
-async def resend(session: AsyncSession, message_id: int, now: datetime) -> OutboxMessage:
+async def resend(db: AsyncSession, message_id: int, now: datetime) -> OutboxMessage:
     """Give a failed message a fresh set of attempts; 409 unless it failed."""
-    message = await session.get(OutboxMessage, message_id, with_for_update=True)
+    message = await db.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
         raise not_found("outbox_message", message_id)
     if message.status is not OutboxStatus.FAILED:

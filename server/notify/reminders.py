@@ -40,14 +40,14 @@ def reminder_lead(appointment: Appointment, leads: list[int], now: datetime) -> 
     return None
 
 
-async def queue_due_reminders(session: AsyncSession, composer: Composer, now: datetime) -> int:
+async def queue_due_reminders(db: AsyncSession, composer: Composer, now: datetime) -> int:
     """Write the reminders that are due; return how many were written."""
     leads = composer.config.reminder_leads_min
     if not leads:
         return 0
     booked = list(
         (
-            await session.scalars(
+            await db.scalars(
                 select(Appointment).where(
                     Appointment.status == TicketStatus.BOOKED,
                     Appointment.scheduled_at > now,
@@ -59,7 +59,7 @@ async def queue_due_reminders(session: AsyncSession, composer: Composer, now: da
         .all()
     )
     written = set(
-        await session.scalars(
+        await db.scalars(
             select(OutboxMessage.idem_key).where(
                 OutboxMessage.appointment_id.in_([a.id for a in booked]),
                 OutboxMessage.kind == "reminder",
@@ -77,6 +77,6 @@ async def queue_due_reminders(session: AsyncSession, composer: Composer, now: da
         if f"{appointment.id}:reminder:{occasion}" in written:
             continue
         count += await composer.to_ticket(
-            session, appointment.ticket.id, "reminder", occasion, now, not_before=send_at
+            db, appointment.ticket.id, "reminder", occasion, now, not_before=send_at
         )
     return count

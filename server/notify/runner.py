@@ -13,17 +13,17 @@ from dataclasses import asdict
 from server.config import Settings
 from server.notify.delivery import Report, deliver_due
 from server.notify.runtime import make_notifications
-from server.state import make_state
+from server.services import make_services
 
 
 async def run(until_empty: bool, poll_s: float) -> Report:
     """Deliver until nothing is due (or forever, polling), then close everything."""
-    state = make_state(Settings())
-    runtime = make_notifications(state)
+    services = make_services(Settings())
+    runtime = make_notifications(services)
     total = Report()
     try:
         while True:
-            report = await deliver_due(state, runtime.transports(), runtime.config)
+            report = await deliver_due(services, runtime.transports(), runtime.config)
             total.sent, total.failed = total.sent + report.sent, total.failed + report.failed
             total.retrying, total.batches = report.retrying, total.batches + report.batches
             if until_empty and not report.batches:
@@ -32,7 +32,7 @@ async def run(until_empty: bool, poll_s: float) -> Report:
                 await asyncio.sleep(poll_s)
     finally:
         await runtime.close()
-        await state.engine.dispose()
+        await services.engine.dispose()
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from server.notify.compose import Composer
 from server.notify.listener import NotifyListener
 from server.notify.render import Renderer
 from server.notify.settings import NotifySettings
-from server.state import ClinicState
+from server.services import Services
 
 log = logging.getLogger(__name__)
 DELIVER_JOB = "deliver_outbox"
@@ -27,7 +27,7 @@ CONTEXT_KEY = "notifications"
 class Notifications:
     """Composer and transports of this process (one Twilio client per process)."""
 
-    state: ClinicState
+    services: Services
     config: NotifySettings
     composer: Composer
     _transports: dict[str, Transport] | None = field(default=None, repr=False)
@@ -36,33 +36,33 @@ class Notifications:
     def transports(self) -> dict[str, Transport]:
         """Return the channel transports, made on first use inside the running loop."""
         if self._transports is None:
-            self._transports = make_transports(self.state.settings, self.config)
+            self._transports = make_transports(self.services.settings, self.config)
         return self._transports
 
     def configure(self, config: NotifySettings) -> None:
         """Use `config` from now on (transports made before are closed with the rest)."""
-        self.config, self.composer = config, _composer(self.state, config)
+        self.config, self.composer = config, _composer(self.services, config)
         if self._transports is not None:
             self._retired.extend(set(self._transports.values()))
             self._transports = None
 
     async def kick(self) -> None:
         """Ask for a delivery run; runs of the same key coalesce."""
-        await request_delivery(self.state)
+        await request_delivery(self.services)
 
-    def deliver_after_commit(self, session: AsyncSession) -> None:
-        """Ask for delivery once `session`'s transaction commits (once per transaction)."""
-        if not session.info.get("notify_kick"):
-            session.info["notify_kick"] = True
-            after_commit(session, self.kick)
+    def deliver_after_commit(self, db: AsyncSession) -> None:
+        """Ask for delivery once `db`'s transaction commits (once per transaction)."""
+        if not db.info.get("notify_kick"):
+            db.info["notify_kick"] = True
+            after_commit(db, self.kick)
 
     def attach(self) -> None:
         """Write messages with every action, in its transaction."""
 
-        async def listen(session: AsyncSession, event: QueueEvent) -> None:
-            await NotifyListener(self.composer, self.deliver_after_commit)(session, event)
+        async def listen(db: AsyncSession, event: QueueEvent) -> None:
+            await NotifyListener(self.composer, self.deliver_after_commit)(db, event)
 
-        self.state.hub.listen_in_transaction(listen)
+        self.services.hub.listen_in_transaction(listen)
 
     async def close(self) -> None:
         """Close the transports' connections."""
@@ -72,15 +72,15 @@ class Notifications:
         self._transports, self._retired = None, []
 
 
-def _composer(state: ClinicState, config: NotifySettings) -> Composer:
-    settings = state.settings
+def _composer(services: Services, config: NotifySettings) -> Composer:
+    settings = services.settings
     return Composer(settings, config, Renderer(settings.language, settings.timezone))
 
 
-def make_notifications(state: ClinicState, config: NotifySettings | None = None) -> Notifications:
+def make_notifications(services: Services, config: NotifySettings | None = None) -> Notifications:
     """Make a process's notifications with `config` (default: from the environment)."""
     config = config or NotifySettings()
-    return Notifications(state=state, config=config, composer=_composer(state, config))
+    return Notifications(services=services, config=config, composer=_composer(services, config))
 
 
 def notifications_of(ctx: dict[str, Any]) -> Notifications:
@@ -91,6 +91,6 @@ def notifications_of(ctx: dict[str, Any]) -> Notifications:
     return found
 
 
-async def request_delivery(state: ClinicState) -> None:
+async def request_delivery(services: Services) -> None:
     """Ask for a delivery run; runs of the same key coalesce."""
-    await state.enqueue(DELIVER_JOB, key=DELIVER_JOB)
+    await services.enqueue(DELIVER_JOB, key=DELIVER_JOB)

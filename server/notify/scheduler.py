@@ -13,7 +13,7 @@ from server.notify.delivery import Report, deliver_due
 from server.notify.moves import tell_moved
 from server.notify.reminders import queue_due_reminders
 from server.notify.runtime import CONTEXT_KEY, Notifications, notifications_of
-from server.state import ClinicState
+from server.services import Services
 
 log = logging.getLogger(__name__)
 # The waitlist's periodic job, by its name in the job registry (server/background/registry.py).
@@ -22,24 +22,24 @@ WAITLIST_JOB = "offer_waitlist"
 
 async def deliver_outbox(ctx: dict[str, Any]) -> Report:
     """Job: send every message that is due now."""
-    state: ClinicState = ctx["state"]
+    services: Services = ctx["services"]
     runtime = notifications_of(ctx)
-    return await deliver_due(state, runtime.transports(), runtime.config)
+    return await deliver_due(services, runtime.transports(), runtime.config)
 
 
 async def send_due_reminders(ctx: dict[str, Any]) -> int:
     """Job (cron): write the reminders due now, then start delivery if there are any."""
-    state: ClinicState = ctx["state"]
+    services: Services = ctx["services"]
     runtime = notifications_of(ctx)
-    now = state.clock()
-    count = await state.run(lambda s: queue_due_reminders(s, runtime.composer, now))
+    now = services.clock()
+    count = await services.run(lambda s: queue_due_reminders(s, runtime.composer, now))
     if count:
         await runtime.kick()
     return count
 
 
 async def notify_moved(
-    session: AsyncSession,
+    db: AsyncSession,
     runtime: Notifications,
     *,
     ticket_id: int,
@@ -54,7 +54,7 @@ async def notify_moved(
     move never sends twice. Moves below the configured threshold, and quiet hours, send nothing.
     """
     wrote = await tell_moved(
-        session,
+        db,
         runtime.composer,
         ticket_id=ticket_id,
         later_by_min=later_by_min,
@@ -63,7 +63,7 @@ async def notify_moved(
         now=now,
     )
     if wrote:
-        runtime.deliver_after_commit(session)
+        runtime.deliver_after_commit(db)
     return wrote
 
 
@@ -74,7 +74,7 @@ async def run_scheduler(runtime: Notifications) -> None:
         try:
             await send_due_reminders(ctx)
             # Waitlist offers that ran out go to the next patient (server/background/waitlist.py).
-            await runtime.state.enqueue(WAITLIST_JOB, key=WAITLIST_JOB)
+            await runtime.services.enqueue(WAITLIST_JOB, key=WAITLIST_JOB)
             await runtime.kick()  # picks up retries whose backoff has run out
         except Exception:
             log.exception("notification scheduler tick failed")
@@ -82,5 +82,5 @@ async def run_scheduler(runtime: Notifications) -> None:
 
 
 def job_context(runtime: Notifications) -> dict[str, Any]:
-    """Return the context the notification jobs read: the state and these notifications."""
-    return {"state": runtime.state, CONTEXT_KEY: runtime}
+    """Return the context the notification jobs read: the services and these notifications."""
+    return {"services": runtime.services, CONTEXT_KEY: runtime}

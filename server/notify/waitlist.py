@@ -24,21 +24,21 @@ def offer_link(composer: Composer, offer_id: int) -> str:
 
 
 async def tell_offer(
-    session: AsyncSession, composer: Composer, offer: WaitlistOffer, now: datetime
+    db: AsyncSession, composer: Composer, offer: WaitlistOffer, now: datetime
 ) -> bool:
     """Queue the offer's message to its patient, once; False if they want no messages."""
-    entry = await session.get(WaitlistEntry, offer.entry_id)
-    slot = await session.get(Slot, offer.slot_id)
+    entry = await db.get(WaitlistEntry, offer.entry_id)
+    slot = await db.get(Slot, offer.slot_id)
     if entry is None or slot is None:
         return False
-    patient = await session.get(Patient, entry.patient_id)
+    patient = await db.get(Patient, entry.patient_id)
     to = recipient(patient) if patient is not None else None
     if to is None:
         # The offer still shows in GET /api/waitlist (the desk may phone them); it still runs out.
         log.info("no waitlist offer message for entry %d: opted out or no address", entry.id)
         return False
-    doctor = await session.get(Doctor, slot.doctor_id)
-    department = await session.get(Department, entry.department_id)
+    doctor = await db.get(Doctor, slot.doctor_id)
+    department = await db.get(Department, entry.department_id)
     renderer = composer.renderer
     language = patient.language if patient is not None else None
     text = renderer.render(
@@ -60,5 +60,5 @@ async def tell_offer(
         subject=text.subject,
         body=text.body,
     )
-    await outbox.add(session, draft, now, None)
+    await outbox.add(db, draft, now, None)
     return True

@@ -11,7 +11,7 @@ from server.scheduling.planning import context_of, current_plan, plan_from_json,
 
 
 async def grown_waits(
-    session: AsyncSession,
+    db: AsyncSession,
     department_id: int,
     day: date,
     emergency_ticket_id: int,
@@ -20,13 +20,13 @@ async def grown_waits(
 ) -> dict[int, tuple[float, float]]:
     """Return {ticket_id: (wait before, wait now)} of the waiting tickets the emergency delays."""
     # The plan the screens showed before this transaction re-planned the department.
-    replaced = session.info.get("shown_plans", {})
+    replaced = db.info.get("shown_plans", {})
     if (department_id, day) in replaced:
         shown = plan_from_json(replaced[(department_id, day)])
     else:
-        row = await versions.current(session, department_id, day, fresh=True)
+        row = await versions.current(db, department_id, day, fresh=True)
         shown = plan_from_json(row.plan if row is not None else None)
-    plan = await current_plan(session, department_id, day, now, context_of(session, default_min))
+    plan = await current_plan(db, department_id, day, now, context_of(db, default_min))
     if shown is None:
         return {}
     was, _ = retime(shown, plan.doctors, {})

@@ -336,7 +336,7 @@ VISIT_COLUMNS = (
 
 
 async def load_dashboard(
-    session: AsyncSession,
+    db: AsyncSession,
     day: date,
     department_id: int | None,
     now: datetime,
@@ -369,20 +369,20 @@ async def load_dashboard(
         # The queue a ticket is in now: a transferred patient counts where they are seen.
         visits = visits.where(Ticket.queue_department_id == department_id)
         sessions = sessions.where(Doctor.department_id == department_id)
-    department_names = dict((await session.execute(departments)).tuples().all())
+    department_names = dict((await db.execute(departments)).tuples().all())
     if department_id is not None and not department_names:
         raise not_found("department", department_id)
-    rows = [Visit(*row) for row in (await session.execute(visits)).tuples()]
+    rows = [Visit(*row) for row in (await db.execute(visits)).tuples()]
     doctor_ids = {v.doctor_id for v in rows if v.doctor_id is not None}
     doctor_names = dict(
-        (await session.execute(select(Doctor.id, Doctor.name).where(Doctor.id.in_(doctor_ids))))
+        (await db.execute(select(Doctor.id, Doctor.name).where(Doctor.id.in_(doctor_ids))))
         .tuples()
         .all()
     )
     categories = {
         category_id: (name, max_wait)
         for category_id, name, max_wait in (
-            await session.execute(
+            await db.execute(
                 select(PriorityCategory.id, PriorityCategory.name, PriorityCategory.max_wait_min)
             )
         ).tuples()
@@ -390,7 +390,7 @@ async def load_dashboard(
     blocks = [
         # A doctor who left early worked until then.
         Block(doctor, department, on, starts, min(ends, closed) if closed else ends)
-        for doctor, department, on, starts, ends, closed in (await session.execute(sessions))
+        for doctor, department, on, starts, ends, closed in (await db.execute(sessions))
     ]
     return dashboard(
         rows,

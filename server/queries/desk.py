@@ -55,13 +55,13 @@ def session_out(row: DoctorSession) -> dict[str, Any]:
     }
 
 
-async def desk_day(session: AsyncSession, department_id: int, day: date) -> dict[str, Any]:
+async def desk_day(db: AsyncSession, department_id: int, day: date) -> dict[str, Any]:
     """Return a department-day as the desk runs it."""
-    if await session.get(Department, department_id) is None:
+    if await db.get(Department, department_id) is None:
         raise not_found("department", department_id)
     tickets = list(
         (
-            await session.scalars(
+            await db.scalars(
                 select(Ticket)
                 .join(Appointment, Ticket.appointment_id == Appointment.id)
                 .where(
@@ -88,14 +88,14 @@ async def desk_day(session: AsyncSession, department_id: int, day: date) -> dict
     live = [t.appointment_id for status in LIVE for t in by_status.get(status, [])]
     measured = (
         set(
-            await session.scalars(
+            await db.scalars(
                 select(Vitals.appointment_id).where(Vitals.appointment_id.in_(live)).distinct()
             )
         )
         if live
         else set()
     )
-    sessions = await session.scalars(
+    sessions = await db.scalars(
         select(DoctorSession)
         .join(Doctor, DoctorSession.doctor_id == Doctor.id)
         .where(Doctor.department_id == department_id, DoctorSession.day == day)

@@ -42,9 +42,9 @@ class DoctorState:
         return self.late or self.desk_closed or not self.clock.can_start(0.0)
 
 
-async def live_tickets(session: AsyncSession, department_id: int, day: date) -> list[Ticket]:
+async def live_tickets(db: AsyncSession, department_id: int, day: date) -> list[Ticket]:
     """Return the tickets of a department's queue that are waiting, called or being seen."""
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(Ticket)
         .join(Appointment, Ticket.appointment_id == Appointment.id)
         .where(
@@ -57,9 +57,9 @@ async def live_tickets(session: AsyncSession, department_id: int, day: date) -> 
     return list(rows.unique().all())
 
 
-async def recent_durations(session: AsyncSession, doctor_id: int) -> list[float]:
+async def recent_durations(db: AsyncSession, doctor_id: int) -> list[float]:
     """Return the doctor's last consultation lengths in minutes, newest first."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(Appointment.started_at, Appointment.completed_at)
         .where(
             Appointment.doctor_id == doctor_id,
@@ -77,7 +77,7 @@ def _opened_today(doctor: Doctor, day: date) -> bool:
 
 
 async def doctors_today(
-    session: AsyncSession,
+    db: AsyncSession,
     department_id: int,
     day: date,
     tickets: Sequence[Ticket],
@@ -86,7 +86,7 @@ async def doctors_today(
     grace_min: float = 10.0,
 ) -> list[DoctorState]:
     """Return the department's doctors who have a session today, with clocks and presence."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(DoctorSession, Room.name)
         .join(Doctor, DoctorSession.doctor_id == Doctor.id)
         .outerjoin(Room, DoctorSession.room_id == Room.id)
@@ -107,7 +107,7 @@ async def doctors_today(
             (t for t in tickets if t.doctor_id == doctor.id and t.appointment.status in BUSY),
             None,
         )
-        recent = await recent_durations(session, doctor.id)
+        recent = await recent_durations(db, doctor.id)
         per_patient = expected_duration(recent, default_min)
         started = current.appointment.started_at if current else None
         busy = remaining_minutes(started, now, per_patient, recent) if current else 0.0

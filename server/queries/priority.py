@@ -26,18 +26,18 @@ def rule_of(row: PriorityCategory) -> Rule:
     return Rule(row.id, row.name, row.weight, row.max_wait_min)
 
 
-async def rules_of(session: AsyncSession, tickets: Iterable[Ticket]) -> dict[int, Rule]:
+async def rules_of(db: AsyncSession, tickets: Iterable[Ticket]) -> dict[int, Rule]:
     """Return the categories the tickets hold, by id; no query when none holds one."""
     ids = {t.appointment.priority_category_id for t in tickets} - {None}
     if not ids:
         return {}
-    rows = await session.scalars(select(PriorityCategory).where(PriorityCategory.id.in_(ids)))
+    rows = await db.scalars(select(PriorityCategory).where(PriorityCategory.id.in_(ids)))
     return {row.id: rule_of(row) for row in rows}
 
 
-async def all_categories(session: AsyncSession, *, active_only: bool = False) -> list[Rule]:
+async def all_categories(db: AsyncSession, *, active_only: bool = False) -> list[Rule]:
     """Return every category (or the active ones), by name."""
     query = select(PriorityCategory).order_by(PriorityCategory.name)
     if active_only:
         query = query.where(PriorityCategory.active.is_(True))
-    return [rule_of(row) for row in await session.scalars(query)]
+    return [rule_of(row) for row in await db.scalars(query)]

@@ -114,7 +114,7 @@ def call_line(plan: CurrentPlan, doctor_id: int) -> list[int]:
 
 
 async def department_snapshot(
-    session: AsyncSession,
+    db: AsyncSession,
     department_id: int,
     day: date,
     now: datetime,
@@ -123,16 +123,12 @@ async def department_snapshot(
     default_min: float | None = None,
 ) -> dict[str, Any]:
     """Return everything a screen needs to draw a department's queues, in the plan's order."""
-    department = await session.get(Department, department_id)
+    department = await db.get(Department, department_id)
     if department is None:
         raise not_found("department", department_id)
-    plan = await current_plan(session, department_id, day, now, context_of(session, default_min))
+    plan = await current_plan(db, department_id, day, now, context_of(db, default_min))
     rooms = dict(
-        (
-            await session.execute(
-                select(Room.id, Room.name).where(Room.department_id == department_id)
-            )
-        )
+        (await db.execute(select(Room.id, Room.name).where(Room.department_id == department_id)))
         .tuples()
         .all()
     )
@@ -146,7 +142,7 @@ async def department_snapshot(
         ),
     )
     pool = set(pool_of(plan.doctors))
-    categories = await rules_of(session, plan.tickets) if names else {}
+    categories = await rules_of(db, plan.tickets) if names else {}
     return {
         "department": {
             "id": department.id,
@@ -189,18 +185,18 @@ async def department_snapshot(
 
 
 async def ticket_snapshot(
-    session: AsyncSession, ticket_id: int, now: datetime, default_min: float | None = None
+    db: AsyncSession, ticket_id: int, now: datetime, default_min: float | None = None
 ) -> dict[str, Any]:
     """Return one ticket as its patient sees it: status, place, wait, room."""
-    ticket = await session.get(Ticket, ticket_id)
+    ticket = await db.get(Ticket, ticket_id)
     if ticket is None:
         raise not_found("ticket", ticket_id)
     snapshot = await department_snapshot(
-        session, ticket.queue_department_id, ticket.day, now, names=False, default_min=default_min
+        db, ticket.queue_department_id, ticket.day, now, names=False, default_min=default_min
     )
     mine = next((t for t in snapshot["tickets"] if t["ticket_id"] == ticket_id), None)
     if mine is None:
-        rooms = dict((await session.execute(select(Room.id, Room.name))).tuples().all())
+        rooms = dict((await db.execute(select(Room.id, Room.name))).tuples().all())
         mine = ticket_view(ticket, None, rooms, names=False)
     return {
         "ticket": mine,
@@ -211,13 +207,13 @@ async def ticket_snapshot(
 
 
 async def soonest_free_doctor(
-    session: AsyncSession, department_id: int, now: datetime, default_min: float | None = None
+    db: AsyncSession, department_id: int, now: datetime, default_min: float | None = None
 ) -> int | None:
     """Return the working doctor who will be free first (None if nobody works)."""
-    ctx = context_of(session, default_min)
-    tickets = await live_tickets(session, department_id, now.date())
+    ctx = context_of(db, default_min)
+    tickets = await live_tickets(db, department_id, now.date())
     doctors = await doctors_today(
-        session, department_id, now.date(), tickets, now, ctx.default_min, ctx.grace_min
+        db, department_id, now.date(), tickets, now, ctx.default_min, ctx.grace_min
     )
     pool = set(pool_of(doctors))
     present = [d for d in doctors if d.doctor.id in pool and d.clock.can_start(d.clock.free_in_min)]

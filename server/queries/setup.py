@@ -70,23 +70,21 @@ def display_setup_out(display: Display) -> dict[str, Any]:
     }
 
 
-async def department_rooms(session: AsyncSession, department_id: int) -> list[Room]:
+async def department_rooms(db: AsyncSession, department_id: int) -> list[Room]:
     """Return a department's rooms by name (deactivated ones included)."""
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(Room).where(Room.department_id == department_id).order_by(Room.name)
     )
     return list(rows)
 
 
-async def setup_overview(session: AsyncSession) -> dict[str, Any]:
+async def setup_overview(db: AsyncSession) -> dict[str, Any]:
     """Read every department, room, doctor, staff login and display, by name."""
-    departments = list(await session.scalars(select(Department).order_by(Department.name)))
-    rooms = list(await session.scalars(select(Room).order_by(Room.name)))
-    doctors = (await session.scalars(select(Doctor).order_by(Doctor.name))).unique()
-    users = await session.scalars(
-        select(User).where(User.role != Role.PATIENT).order_by(User.username)
-    )
-    displays = await session.scalars(select(Display).order_by(Display.name))
+    departments = list(await db.scalars(select(Department).order_by(Department.name)))
+    rooms = list(await db.scalars(select(Room).order_by(Room.name)))
+    doctors = (await db.scalars(select(Doctor).order_by(Doctor.name))).unique()
+    users = await db.scalars(select(User).where(User.role != Role.PATIENT).order_by(User.username))
+    displays = await db.scalars(select(Display).order_by(Display.name))
     return {
         "departments": [department_setup_out(d, rooms) for d in departments],
         "doctors": [doctor_setup_out(d) for d in doctors],

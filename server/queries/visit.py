@@ -27,20 +27,20 @@ def check_in_from(scheduled_at: datetime | None, early_min: int) -> datetime | N
     return scheduled_at - timedelta(minutes=early_min) if scheduled_at is not None else None
 
 
-async def visit_of(session: AsyncSession, ticket_id: int, early_min: int) -> Visit | None:
+async def visit_of(db: AsyncSession, ticket_id: int, early_min: int) -> Visit | None:
     """Return the visit of a ticket, with the room of the doctor's session at that time."""
-    ticket = await session.get(Ticket, ticket_id)
+    ticket = await db.get(Ticket, ticket_id)
     if ticket is None:
         return None
     appointment = ticket.appointment
-    department = await session.get(Department, ticket.queue_department_id)
-    doctor = await session.get(Doctor, ticket.doctor_id) if ticket.doctor_id else None
+    department = await db.get(Department, ticket.queue_department_id)
+    doctor = await db.get(Doctor, ticket.doctor_id) if ticket.doctor_id else None
     room: str | None = None
     if ticket.room_id is not None:
-        room = await session.scalar(select(Room.name).where(Room.id == ticket.room_id))
+        room = await db.scalar(select(Room.name).where(Room.id == ticket.room_id))
     elif doctor is not None and appointment.scheduled_at is not None:
         # The session's room if it has one (a doctor may work elsewhere that day), else theirs.
-        room = await session.scalar(
+        room = await db.scalar(
             select(Room.name)
             .join(DoctorSession, DoctorSession.room_id == Room.id)
             .where(

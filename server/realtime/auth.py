@@ -23,7 +23,7 @@ from server.errors import (
     not_found,
 )
 from server.models import Department, Display, Role, Ticket
-from server.state import clinic
+from server.services import clinic
 
 COOKIE = "clinic_session"
 
@@ -69,17 +69,19 @@ def cookie_session_key(app: Quart, environ: dict[str, Any]) -> str | None:
 
 async def connecting_actor(app: Quart, environ: dict[str, Any], auth: dict[str, Any]) -> Actor:
     """Resolve `auth.token` or the session cookie to an Actor; 401 if neither is valid."""
-    state = clinic(app)
+    services = clinic(app)
     token = auth.get("token")
     if token is not None:
         if not isinstance(token, str):
             raise bad_request("auth.token must be a string")
-        actor = await state.read(lambda s: actor_for_token(s, token, state.clock()))
+        actor = await services.read(lambda s: actor_for_token(s, token, services.clock()))
         if actor is None:
             raise Unauthenticated("TOKEN_INVALID", "the bearer token is unknown or expired")
         return actor
     key = cookie_session_key(app, environ)
-    actor = await state.read(lambda s: actor_for_session(s, key, state.clock())) if key else None
+    actor = (
+        await services.read(lambda s: actor_for_session(s, key, services.clock())) if key else None
+    )
     if actor is None:
         raise Unauthenticated("AUTH_REQUIRED", "log in, or connect with auth.token")
     return actor
@@ -101,9 +103,9 @@ def int_field(auth: dict[str, Any], name: str) -> int | None:
     return value
 
 
-async def department_ids(session: AsyncSession, wanted: list[int] | None = None) -> list[int]:
+async def department_ids(db: AsyncSession, wanted: list[int] | None = None) -> list[int]:
     """Return the given departments (404 for an unknown one), or every active department."""
-    rows = await session.execute(select(Department.id, Department.active).order_by(Department.id))
+    rows = await db.execute(select(Department.id, Department.active).order_by(Department.id))
     departments = list(rows.tuples())
     known = [ident for ident, _active in departments]
     if wanted is None:
@@ -114,11 +116,11 @@ async def department_ids(session: AsyncSession, wanted: list[int] | None = None)
     return wanted
 
 
-async def display_for_key(session: AsyncSession, key: Any) -> Display:
+async def display_for_key(db: AsyncSession, key: Any) -> Display:
     """Return the display a key opens; 401 DISPLAY_KEY_INVALID otherwise."""
     if not isinstance(key, str) or not key:
         raise Unauthenticated("AUTH_REQUIRED", "a board connects with auth.key (its display key)")
-    display = await session.scalar(select(Display).where(Display.key_hash == digest(key)))
+    display = await db.scalar(select(Display).where(Display.key_hash == digest(key)))
     if display is None or not display.active:
         raise Unauthenticated("DISPLAY_KEY_INVALID", "this display key is not known")
     return display
@@ -132,17 +134,17 @@ async def linked_ticket(app: Quart, link: Any) -> int:
     return read_ticket_link(settings.secret_key, link, settings.ticket_link_hours * 3600)
 
 
-async def existing_ticket(session: AsyncSession, ticket_id: int) -> Ticket:
+async def existing_ticket(db: AsyncSession, ticket_id: int) -> Ticket:
     """Return a ticket; 404 TICKET_NOT_FOUND if it is gone."""
-    ticket = await session.get(Ticket, ticket_id)
+    ticket = await db.get(Ticket, ticket_id)
     if ticket is None:
         raise not_found("ticket", ticket_id)
     return ticket
 
 
-async def own_ticket(session: AsyncSession, actor: Actor, ticket_id: int) -> int:
+async def own_ticket(db: AsyncSession, actor: Actor, ticket_id: int) -> int:
     """Return `ticket_id` if it is the patient's own or a dependant's; 403 otherwise."""
-    ticket = await existing_ticket(session, ticket_id)
+    ticket = await existing_ticket(db, ticket_id)
     if actor.role is not Role.PATIENT or not actor.may_act_for(ticket.appointment.patient_id):
         raise Forbidden("FORBIDDEN", "this ticket is not yours")
     return ticket_id

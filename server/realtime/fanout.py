@@ -21,7 +21,7 @@ from server.realtime.rooms import BOARD, PATIENT, STAFF, counter_key, department
 from server.realtime.sequence import Sequencer
 from server.realtime.snapshots import Data, SnapshotCache, parse_room
 from server.realtime.views import board_view, patient_view, public_events
-from server.state import ClinicState
+from server.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +55,11 @@ class Batch:
     committed_at: float = 0.0
 
 
-async def live_ticket_ids(session: AsyncSession, department_ids: set[int], day: date) -> list[int]:
+async def live_ticket_ids(db: AsyncSession, department_ids: set[int], day: date) -> list[int]:
     """Return the ids of the waiting, called and in-room tickets of some departments today."""
     if not department_ids:
         return []
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(Ticket.id)
         .join(Appointment, Ticket.appointment_id == Appointment.id)
         .where(
@@ -106,13 +106,13 @@ class Fanout:
 
     def __init__(
         self,
-        state: ClinicState,
+        services: Services,
         emit: Emit,
         sequencer: Sequencer,
         cache: SnapshotCache,
         emit_many: EmitMany | None = None,
     ) -> None:
-        self.state, self.emit, self.sequencer, self.cache = state, emit, sequencer, cache
+        self.services, self.emit, self.sequencer, self.cache = services, emit, sequencer, cache
         self.emit_many = emit_many
         self._pending = Batch()
         self._runner: asyncio.Task[None] | None = None
@@ -141,11 +141,11 @@ class Fanout:
 
     async def deliver(self, events: Sequence[QueueEvent], committed_at: float) -> None:
         """Number, read and emit the rooms `events` changed."""
-        state = self.state
-        now = state.clock()
+        services = self.services
+        now = services.clock()
         departments = departments_today(events, now.date())
         live = (
-            await state.read(lambda s: live_ticket_ids(s, departments, now.date()))
+            await services.read(lambda s: live_ticket_ids(s, departments, now.date()))
             if departments
             else []
         )
@@ -154,7 +154,7 @@ class Fanout:
             return  # e.g. a booking for another day: no screen shows it yet
         # Numbers are taken before the read: the state sent under a number is never older.
         epoch, numbers = await self.sequencer.advance([t.key for t in targets])
-        payloads = await state.read(lambda s: self._read(s, targets, events))
+        payloads = await services.read(lambda s: self._read(s, targets, events))
         emissions: list[Emission] = []
         for target, seq in zip(targets, numbers, strict=True):
             if target.room not in payloads:
@@ -177,10 +177,10 @@ class Fanout:
             await self.emit(*emission)
 
     async def _read(
-        self, session: AsyncSession, targets: Sequence[Target], events: Sequence[QueueEvent]
+        self, db: AsyncSession, targets: Sequence[Target], events: Sequence[QueueEvent]
     ) -> dict[str, Payloads]:
         """Read each department once; cut the board, staff and ticket payloads from it."""
-        now, minutes = self.state.clock(), float(self.state.settings.default_consultation_min)
+        now, minutes = self.services.clock(), float(self.services.settings.default_consultation_min)
         raw = [e.to_dict() for e in events]
         out: dict[str, Payloads] = {}
         tickets: dict[int, Data] = {}
@@ -188,14 +188,14 @@ class Fanout:
             kind, ident = parse_room(target.room)
             if target.namespaces[0] == BOARD:
                 snapshot = await department_snapshot(
-                    session, ident, now.date(), now, names=True, default_min=minutes
+                    db, ident, now.date(), now, names=True, default_min=minutes
                 )
                 out[target.room] = department_payloads(snapshot, raw)
                 tickets.update(
                     {t["ticket_id"]: patient_view(snapshot, t) for t in snapshot["tickets"]}
                 )
             elif kind == "ticket":
-                data = tickets.get(ident) or await _lone_ticket(session, ident, now, minutes)
+                data = tickets.get(ident) or await _lone_ticket(db, ident, now, minutes)
                 if data is not None:
                     mine = public_events(e for e in raw if e["ticket_id"] == ident)
                     out[target.room] = {PATIENT: (data, mine)}
@@ -203,11 +203,11 @@ class Fanout:
 
 
 async def _lone_ticket(
-    session: AsyncSession, ticket_id: int, now: datetime, minutes: float
+    db: AsyncSession, ticket_id: int, now: datetime, minutes: float
 ) -> Data | None:
     # A ticket that left the live queue (or is of another day) is read on its own.
     try:
-        alone = await ticket_snapshot(session, ticket_id, now, minutes)
+        alone = await ticket_snapshot(db, ticket_id, now, minutes)
     except NotFound:
         return None  # deleted since: nobody can be watching it
     return patient_view(alone, alone["ticket"])

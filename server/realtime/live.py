@@ -11,7 +11,7 @@ from server.realtime.managers import DirectSend
 from server.realtime.rooms import counter_key
 from server.realtime.sequence import Sequencer
 from server.realtime.snapshots import Data, SnapshotCache, load_room, parse_room
-from server.state import ClinicState
+from server.services import Services
 
 log = logging.getLogger(__name__)
 CONCURRENT_READS = 4
@@ -22,12 +22,12 @@ class LiveRooms:
 
     def __init__(
         self,
-        state: ClinicState,
+        services: Services,
         sequencer: Sequencer,
         cache: SnapshotCache,
         link: Link | None = None,
     ) -> None:
-        self.state, self.sequencer, self.cache = state, sequencer, cache
+        self.services, self.sequencer, self.cache = services, sequencer, cache
         self.link = link if link is not None else Link()
         # Bounds the database work of connects and snapshots to well under the pool's size.
         self.gate = asyncio.Semaphore(CONCURRENT_READS)
@@ -47,9 +47,9 @@ class LiveRooms:
         return {"epoch": epoch, "room": room, "seq": seq, "data": data}
 
     async def _load(self, namespace: str, room: str) -> Data:
-        state = self.state
-        now, minutes = state.clock(), float(state.settings.default_consultation_min)
-        return await state.read(lambda s: load_room(s, namespace, room, now, minutes))
+        services = self.services
+        now, minutes = services.clock(), float(services.settings.default_consultation_min)
+        return await services.read(lambda s: load_room(s, namespace, room, now, minutes))
 
 
 def live_rooms(rooms: dict[str, dict[Any, Any]]) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from server.realtime.rooms import (
     holder_room,
     ticket_room,
 )
-from server.state import clinic
+from server.services import clinic
 
 log = logging.getLogger(__name__)
 RESYNCS_PER_WINDOW = 10
@@ -71,9 +71,9 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_join(self, sid: str, _data: Any = None) -> None:
         """Send `hello` and then one `snapshot` per room; or an `error` saying to ask again."""
-        session = await self.get_session(sid)
+        connection = await self.get_session(sid)
         try:
-            snapshots = [await self.live.snapshot(self.namespace, r) for r in session["rooms"]]
+            snapshots = [await self.live.snapshot(self.namespace, r) for r in connection["rooms"]]
         except Exception:
             # Never silence: a screen that got nothing would stay blank; live.js asks again.
             log.exception("snapshots for a join on %s failed", self.namespace)
@@ -82,8 +82,8 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         epoch = snapshots[0]["epoch"] if snapshots else ""
         hello = {
             "epoch": epoch,
-            "rooms": session["rooms"],
-            **(session["extra"] or {}),
+            "rooms": connection["rooms"],
+            **(connection["extra"] or {}),
             "status": self.live.link.status(),
         }
         await self.emit("hello", hello, to=sid)
@@ -92,19 +92,19 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_resync(self, sid: str, data: Any = None) -> None:
         """Send a fresh snapshot of one of the socket's rooms."""
-        session = await self.get_session(sid)
+        connection = await self.get_session(sid)
         room = data.get("room") if isinstance(data, dict) else None
-        if not isinstance(room, str) or room not in session["rooms"]:
+        if not isinstance(room, str) or room not in connection["rooms"]:
             await self._error(sid, Forbidden("FORBIDDEN", "resync only a room this socket joined"))
             return
-        recent = [t for t in session["resyncs"] if t > time.monotonic() - RESYNC_WINDOW_S]
+        recent = [t for t in connection["resyncs"] if t > time.monotonic() - RESYNC_WINDOW_S]
         if len(recent) >= RESYNCS_PER_WINDOW:
             await self._error(
                 sid, RateLimited("RATE_LIMITED", "too many resyncs; wait a few seconds")
             )
             return
-        session["resyncs"] = [*recent, time.monotonic()]
-        await self.save_session(sid, session)
+        connection["resyncs"] = [*recent, time.monotonic()]
+        await self.save_session(sid, connection)
         try:
             snapshot = await self.live.snapshot(self.namespace, room)
         except Exception:
@@ -129,10 +129,10 @@ class BoardNamespace(LiveNamespace):
         ):
             raise who.bad_request("auth.departments must be a list of department ids")
 
-        async def work(session: Any) -> tuple[list[str], Any]:
-            display = await who.display_for_key(session, auth.get("key"))
+        async def work(db: Any) -> tuple[list[str], Any]:
+            display = await who.display_for_key(db, auth.get("key"))
             fixed = [display.department_id] if display.department_id is not None else None
-            ids = await who.department_ids(session, fixed or wanted)
+            ids = await who.department_ids(db, fixed or wanted)
             shown = {"name": display.name, "language": display.language, "speech": display.speech}
             holder = holder_room("display", display.id)
             return [department_room(d) for d in ids], {"display": shown, HOLDER: holder}
@@ -185,16 +185,16 @@ class PatientNamespace(LiveNamespace):
 
     async def admit(self, environ: dict[str, Any], auth: dict[str, Any]) -> tuple[list[str], Any]:
         """Open the linked ticket, or the logged-in patient's own `ticket_id`."""
-        state = clinic(self.app)
+        services = clinic(self.app)
         if "link" in auth:
             ticket_id = await who.linked_ticket(self.app, auth["link"])
-            await state.read(lambda s: who.existing_ticket(s, ticket_id))
+            await services.read(lambda s: who.existing_ticket(s, ticket_id))
             return [ticket_room(ticket_id)], {}
         actor = await who.connecting_actor(self.app, environ, auth)
         asked = who.int_field(auth, "ticket_id")
         if asked is None:
             raise who.bad_request("auth.ticket_id is needed without a link")
-        ticket_id = await state.read(lambda s: who.own_ticket(s, actor, asked))
+        ticket_id = await services.read(lambda s: who.own_ticket(s, actor, asked))
         return [ticket_room(ticket_id)], {HOLDER: _user_room(actor)}
 
 

@@ -20,7 +20,7 @@ from server.realtime.managers import DirectSend, DirectSendRedis
 from server.realtime.namespaces import namespaces
 from server.realtime.sequence import FallbackSequencer, MemorySequencer, RedisSequencer, Sequencer
 from server.realtime.snapshots import SnapshotCache
-from server.state import ClinicState, clinic
+from server.services import Services, clinic
 
 DEFAULT_SCOPE = "clinic"  # Redis pub/sub channels ignore the database number: name them apart
 
@@ -30,10 +30,10 @@ def channel(scope: str) -> str:
     return f"{scope}:socketio"
 
 
-def sequencer_for(state: ClinicState, scope: str, link: Link) -> Sequencer:
+def sequencer_for(services: Services, scope: str, link: Link) -> Sequencer:
     """Number rooms through Redis when the app has it (locally while it is down), else here."""
-    if state.redis is not None:
-        return FallbackSequencer(RedisSequencer(state.redis, prefix=f"{scope}:rt:"), link)
+    if services.redis is not None:
+        return FallbackSequencer(RedisSequencer(services.redis, prefix=f"{scope}:rt:"), link)
     return MemorySequencer()
 
 
@@ -51,23 +51,23 @@ class Realtime:
     forget_tokens: Callable[[], None] = lambda: None
     fanout: Fanout | None = None
 
-    async def start(self, state: ClinicState) -> None:
+    async def start(self, services: Services) -> None:
         """Number rooms (through Redis when scaled) and publish every commit to the rooms."""
         tune_collector()
         live, link, manager = self.live, self.link, self.manager
-        live.sequencer = sequencer_for(state, self.scope, link)
-        if isinstance(manager, DirectSendRedis) and state.redis is not None:
-            link.probe = state.redis.ping
+        live.sequencer = sequencer_for(services, self.scope, link)
+        if isinstance(manager, DirectSendRedis) and services.redis is not None:
+            link.probe = services.redis.ping
             link.watch(self._changed)
             manager.on_refresh = self.refresher.request
-        self.fanout = Fanout(state, self._emit, live.sequencer, live.cache, manager.emit_many)
-        state.hub.subscribe(self.fanout)
+        self.fanout = Fanout(services, self._emit, live.sequencer, live.cache, manager.emit_many)
+        services.hub.subscribe(self.fanout)
         # Revoked keys and ended logins: sockets here at once, the other servers' through Redis.
         ender = AccessEnder(self.sio, self.forget_tokens)
         if isinstance(manager, DirectSendRedis):
             ender.tell_others = manager.end_access
             manager.on_end_access = ender.here
-        state.hub.subscribe(ender)
+        services.hub.subscribe(ender)
 
     async def stop(self) -> None:
         """Let every committed change reach the screens, then stop watching Redis."""
@@ -93,14 +93,14 @@ class Realtime:
 
 def create_realtime(app: Quart, scope: str = DEFAULT_SCOPE) -> Realtime:
     """Create the Socket.IO server and its namespaces; it publishes once started."""
-    state = clinic(app)
-    url = state.settings.redis_url
+    services = clinic(app)
+    url = services.settings.redis_url
     link = Link()
     manager = DirectSendRedis(url, channel=channel(scope), link=link) if url else DirectSend()
     # Same-origin only (the default): pages are served by this app, never from elsewhere.
     sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager)
     enable_direct_writes(sio)
-    live = LiveRooms(state, MemorySequencer(), SnapshotCache(), link)
+    live = LiveRooms(services, MemorySequencer(), SnapshotCache(), link)
     for namespace in namespaces(app, live):
         sio.register_namespace(namespace)
     return Realtime(
@@ -114,22 +114,22 @@ def create_realtime(app: Quart, scope: str = DEFAULT_SCOPE) -> Realtime:
     )
 
 
-async def attach_worker_emitter(state: ClinicState, scope: str = DEFAULT_SCOPE) -> Fanout:
+async def attach_worker_emitter(services: Services, scope: str = DEFAULT_SCOPE) -> Fanout:
     """Publish a worker's committed events to every server's screens through Redis.
 
     Await the returned fan-out's `wait_idle()` before the worker exits.
     """
-    if not state.settings.redis_url or state.redis is None:
+    if not services.settings.redis_url or services.redis is None:
         raise RuntimeError("a worker emits through Redis: set REDIS_URL")
-    link = Link(probe=state.redis.ping)  # a worker has no screens: it only stops publishing
+    link = Link(probe=services.redis.ping)  # a worker has no screens: it only stops publishing
     manager = DirectSendRedis(
-        state.settings.redis_url, channel=channel(scope), write_only=True, link=link
+        services.settings.redis_url, channel=channel(scope), write_only=True, link=link
     )
 
     async def emit(event: str, data: dict[str, Any], namespace: str, room: str) -> None:
         await manager.emit(event, data, namespace=namespace, room=room)
 
-    sequencer = sequencer_for(state, scope, link)
-    fanout = Fanout(state, emit, sequencer, SnapshotCache(), emit_many=manager.emit_many)
-    state.hub.subscribe(fanout)
+    sequencer = sequencer_for(services, scope, link)
+    fanout = Fanout(services, emit, sequencer, SnapshotCache(), emit_many=manager.emit_many)
+    services.hub.subscribe(fanout)
     return fanout

@@ -27,15 +27,15 @@ def parse_room(room: str) -> tuple[str, int]:
 
 
 async def load_room(
-    session: AsyncSession, namespace: str, room: str, now: datetime, default_min: float
+    db: AsyncSession, namespace: str, room: str, now: datetime, default_min: float
 ) -> Data:
     """Read the state a screen of `namespace` draws for `room`."""
     kind, ident = parse_room(room)
     if kind == "ticket":
-        mine = await ticket_snapshot(session, ident, now, default_min)
+        mine = await ticket_snapshot(db, ident, now, default_min)
         return patient_view(mine, mine["ticket"])
     snapshot = await department_snapshot(
-        session, ident, now.date(), now, names=namespace in STAFF, default_min=default_min
+        db, ident, now.date(), now, names=namespace in STAFF, default_min=default_min
     )
     return board_view(snapshot) if namespace == BOARD else snapshot
 

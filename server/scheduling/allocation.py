@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.events import EventKind, QueueEvent, Subscriber
 from server.models import Appointment, Department, Doctor, DoctorSession, Slot
 from server.queue.state import TicketStatus
+from server.services import Services
 from server.solver import (
     AllocationRequest,
     AllocationResult,
@@ -32,7 +33,6 @@ from server.solver import (
     allocate,
     greedy_result,
 )
-from server.state import ClinicState
 
 JOB = "allocate"
 # A free place's hypothetical request may move this far in the model: demand, not a promise.
@@ -64,10 +64,10 @@ class _Place:
     base_show: float
 
 
-async def read_day(session: AsyncSession, day: date, now: datetime) -> DayModel:
+async def read_day(db: AsyncSession, day: date, now: datetime) -> DayModel:
     """Read the day's future slots and bookings as slots and requests for the model."""
-    places = await _future_slots(session, day, now)
-    bookings = await _bookings(session, [p.slot.id for p in places])
+    places = await _future_slots(db, day, now)
+    bookings = await _bookings(db, [p.slot.id for p in places])
     midnight = datetime.combine(day, time(0), tzinfo=UTC)
     model = DayModel()
     by_session: dict[int, list[_Place]] = {}
@@ -148,9 +148,9 @@ def _minute(moment: datetime, midnight: datetime) -> int:
     return int((moment - midnight).total_seconds() // 60)
 
 
-async def _future_slots(session: AsyncSession, day: date, now: datetime) -> list[_Place]:
+async def _future_slots(db: AsyncSession, day: date, now: datetime) -> list[_Place]:
     """Return the day's slots that have not started, with their session and index in it."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(Slot, DoctorSession, Department.base_no_show_rate)
         .join(DoctorSession, Slot.session_id == DoctorSession.id)
         .join(Doctor, Slot.doctor_id == Doctor.id)
@@ -170,10 +170,10 @@ async def _future_slots(session: AsyncSession, day: date, now: datetime) -> list
     return places
 
 
-async def _bookings(session: AsyncSession, slot_ids: list[int]) -> dict[int, list[Appointment]]:
+async def _bookings(db: AsyncSession, slot_ids: list[int]) -> dict[int, list[Appointment]]:
     if not slot_ids:
         return {}
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(Appointment).where(
             Appointment.slot_id.in_(slot_ids),
             Appointment.status.in_((TicketStatus.BOOKED, *ARRIVED)),
@@ -195,7 +195,7 @@ def allowances(model: DayModel, result: AllocationResult) -> dict[int, int]:
     }
 
 
-async def store(session: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
+async def store(db: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
     """Write the allowances; a slot already holding more keeps room for what it holds.
 
     Each slot's expected arrivals are summed again from its bookings' stored scores, which the
@@ -203,14 +203,14 @@ async def store(session: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
     """
     if not caps:
         return {}
-    rows = await session.execute(
+    rows = await db.execute(
         select(Slot.id, Slot.booked, Slot.capacity).where(Slot.id.in_(caps)).with_for_update()
     )
     final = {
         slot_id: max(caps[slot_id], booked - capacity)
         for slot_id, booked, capacity in rows.tuples()
     }
-    held = await session.execute(
+    held = await db.execute(
         select(Appointment.slot_id, Appointment.no_show_probability).where(
             Appointment.slot_id.in_(final), Appointment.status != TicketStatus.CANCELLED
         )
@@ -221,7 +221,7 @@ async def store(session: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
             raise RuntimeError("a held place without a slot")
         # The arithmetic of take_place and release_place, so a later cancel gives back exactly.
         milli[slot_id] += round((1.0 - (no_show or 0.0)) * 1000)
-    await session.execute(
+    await db.execute(
         update(Slot)
         .where(Slot.id.in_(final))
         .values(
@@ -233,10 +233,10 @@ async def store(session: AsyncSession, caps: dict[int, int]) -> dict[int, int]:
     return final
 
 
-async def allocate_day(state: ClinicState, day: date, policy: SolverPolicy) -> dict[int, int]:
+async def allocate_day(services: Services, day: date, policy: SolverPolicy) -> dict[int, int]:
     """Allocate one day and store its allowances; return slot_id -> overbook_cap written."""
-    now = state.clock()
-    model = await state.read(lambda s: read_day(s, day, now))
+    now = services.clock()
+    model = await services.read(lambda s: read_day(s, day, now))
     if not model.slots:
         return {}
     # CP-SAT releases the GIL: in a thread it never stalls the sockets of this process.
@@ -248,12 +248,12 @@ async def allocate_day(state: ClinicState, day: date, policy: SolverPolicy) -> d
         # same rules, about 10 % below the optimum, rather than allowances of another night.
         result = greedy_result(model.slots, model.requests, policy)
     caps = allowances(model, result)
-    return await state.run(lambda s: store(s, caps))
+    return await services.run(lambda s: store(s, caps))
 
 
-async def request_allocation(state: ClinicState, day: date | str) -> None:
+async def request_allocation(services: Services, day: date | str) -> None:
     """Queue an allocation of one day (coalesced with any already queued)."""
-    await state.enqueue(JOB, str(day), key=job_key(day))
+    await services.enqueue(JOB, str(day), key=job_key(day))
 
 
 # A cancellation gives a place back. The others keep the day's allowances: listed, and held to
@@ -285,14 +285,14 @@ KEEP_ALLOCATION = frozenset(
 )
 
 
-def subscriber(state: ClinicState) -> Subscriber:
+def subscriber(services: Services) -> Subscriber:
     """Return the after-commit subscriber that re-allocates a day after a cancellation."""
 
     async def on_commit(events: Sequence[QueueEvent]) -> None:
-        today = state.clock().date().isoformat()
+        today = services.clock().date().isoformat()
         days = {e.day for e in events if e.kind in REALLOCATE and e.day >= today}
         for day in sorted(days):
-            await request_allocation(state, day)
+            await request_allocation(services, day)
 
     return on_commit
 

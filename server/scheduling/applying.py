@@ -27,13 +27,13 @@ class Applied(StrEnum):
 
 
 async def apply(
-    session: AsyncSession, department_id: int, day: date, plan: Plan, now: datetime
+    db: AsyncSession, department_id: int, day: date, plan: Plan, now: datetime
 ) -> Applied:
     """Write the plan's order onto the tickets and announce it; refuse a stale plan."""
-    row = await versions.current(session, department_id, day, lock=True)
+    row = await versions.current(db, department_id, day, lock=True)
     if row is None:
         row = QueuePlan(department_id=department_id, day=day, version=0, updated_at=now)
-        session.add(row)
+        db.add(row)
     if not apply_plan_if_current(plan, row.version):
         return Applied.STALE
     previous = plan_from_json(row.plan)
@@ -45,13 +45,13 @@ async def apply(
         return Applied.NOT_BETTER
     order = ranks(plan)
     if order:
-        await session.execute(
+        await db.execute(
             update(Ticket)
             .where(Ticket.id.in_(order))
             .values(plan_rank=case(order, value=Ticket.id))
             .execution_options(synchronize_session=False)
         )
-    tickets = {t.id: t for t in await live_tickets(session, department_id, day)}
+    tickets = {t.id: t for t in await live_tickets(db, department_id, day)}
     reasons = explain(previous, plan, tickets, ())
     pool = (row.plan or {}).get("pool", ())
     row.plan, row.plan_version, row.updated_at = (
@@ -59,13 +59,11 @@ async def apply(
         plan.state_version,
         now,
     )
-    await _announce(session, plan, previous, now)
+    await _announce(db, plan, previous, now)
     return Applied.APPLIED
 
 
-async def _announce(
-    session: AsyncSession, plan: Plan, previous: Plan | None, now: datetime
-) -> None:
+async def _announce(db: AsyncSession, plan: Plan, previous: Plan | None, now: datetime) -> None:
     """Tell the screens once per plan; the event names the ticket moved first, if any."""
     # Only a new order is news: the same places at other minutes change no screen's order,
     # and screens re-time the plan themselves on every read.
@@ -79,8 +77,6 @@ async def _announce(
     first = moves[0].ticket_id if moves else (plan.entries[0].ticket_id if plan.entries else None)
     if first is None:
         return
-    ticket = await session.scalar(select(Ticket).where(Ticket.id == first))
+    ticket = await db.scalar(select(Ticket).where(Ticket.id == first))
     if ticket is not None:
-        await publish(
-            session, EventKind.RESEQUENCED, ticket, now, source=plan.source, moved=len(moves)
-        )
+        await publish(db, EventKind.RESEQUENCED, ticket, now, source=plan.source, moved=len(moves))

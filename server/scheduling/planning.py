@@ -59,14 +59,14 @@ def _env_policy() -> SolverPolicy:
     return SolverSettings().policy()
 
 
-def context_of(session: AsyncSession, default_min: float | None = None) -> PlanningContext:
-    """Return the planning settings of the process that opened `session`."""
-    state = session.info.get("state")
-    if state is not None:
-        settings = state.settings
+def context_of(db: AsyncSession, default_min: float | None = None) -> PlanningContext:
+    """Return the planning settings of the process that opened `db`."""
+    services = db.info.get("services")
+    if services is not None:
+        settings = services.settings
         return PlanningContext(
             float(default_min if default_min is not None else settings.default_consultation_min),
-            state.solver_settings.policy(),
+            services.solver_settings.policy(),
             float(settings.desk_grace_min),
         )
     return PlanningContext(
@@ -330,7 +330,7 @@ def retime(
 
 
 async def current_plan(
-    session: AsyncSession,
+    db: AsyncSession,
     department_id: int,
     day: date,
     now: datetime,
@@ -339,13 +339,13 @@ async def current_plan(
     store: bool = False,
 ) -> CurrentPlan:
     """Return the department-day's current plan; re-plan (and store) if it is out of date."""
-    row = await versions.current(session, department_id, day, fresh=True)
+    row = await versions.current(db, department_id, day, fresh=True)
     data = row.plan if row is not None else None
     stored = plan_from_json(data)
     version = row.version if row is not None else 0
-    tickets = await live_tickets(session, department_id, day)
+    tickets = await live_tickets(db, department_id, day)
     doctors = await doctors_today(
-        session, department_id, day, tickets, now, ctx.default_min, ctx.grace_min
+        db, department_id, day, tickets, now, ctx.default_min, ctx.grace_min
     )
     waiting = [t for t in tickets if t.appointment.status is TicketStatus.WAITING]
     pool = pool_of(doctors)
@@ -359,16 +359,16 @@ async def current_plan(
             # Plan against what the screens showed before this transaction, not against a
             # plan an earlier event of the same transaction made (nobody saw that one), so a
             # reason is never lost between two events (notifications compare it too).
-            before = session.info.setdefault("shown_plans", {})
+            before = db.info.setdefault("shown_plans", {})
             shown = plan_from_json(before.setdefault((department_id, day), data))
-        rules = await rules_of(session, waiting)
+        rules = await rules_of(db, waiting)
         state = queue_state(waiting, doctors, shown, version, now, day, rules)
         plan = greedy_plan(state, ctx.policy)
         reasons = explain(shown, plan, {t.id: t for t in tickets}, doctors)
         if store:
             if row is None:
                 row = QueuePlan(department_id=department_id, day=day, version=0, updated_at=now)
-                session.add(row)
+                db.add(row)
             row.plan, row.plan_version, row.updated_at = (
                 plan_to_json(plan, reasons, pool),
                 version,
@@ -381,12 +381,12 @@ async def current_plan(
     return CurrentPlan(version, plan.source, places, lines, doctors, tickets)
 
 
-async def replan(session: AsyncSession, department_id: int, day: date, now: datetime) -> None:
+async def replan(db: AsyncSession, department_id: int, day: date, now: datetime) -> None:
     """Re-plan a department-day inside the transaction that changed it."""
-    await current_plan(session, department_id, day, now, context_of(session), store=True)
+    await current_plan(db, department_id, day, now, context_of(db), store=True)
 
 
-async def on_event(session: AsyncSession, event: QueueEvent) -> None:
+async def on_event(db: AsyncSession, event: QueueEvent) -> None:
     """In-transaction listener (after the version bump): the changed queues get their plan."""
     delayed = event.kind is EventKind.SESSION_DELAYED
     if event.kind in versions.UNCHANGED_LINE and not delayed:
@@ -399,11 +399,11 @@ async def on_event(session: AsyncSession, event: QueueEvent) -> None:
         # A late doctor moves every wait of the line: re-plan once per transaction (the action
         # bumped the version once, before its events), so the broadcast carries the new times
         # and the notifications can tell who moved a lot.
-        done: set[tuple[int, date]] = session.info.setdefault("delay_replanned", set())
+        done: set[tuple[int, date]] = db.info.setdefault("delay_replanned", set())
         if (event.department_id, day) in done:
             return
         done.add((event.department_id, day))
-    await replan(session, event.department_id, day, now)
+    await replan(db, event.department_id, day, now)
     previous = event.previous_department_id
     if previous is not None and previous != event.department_id:
-        await replan(session, previous, day, now)
+        await replan(db, previous, day, now)

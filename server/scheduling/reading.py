@@ -36,7 +36,7 @@ class Reading:
 
 
 async def read_queue(
-    session: AsyncSession,
+    db: AsyncSession,
     department_id: int,
     day: date,
     now: datetime,
@@ -44,15 +44,15 @@ async def read_queue(
     grace_min: float = 10.0,
 ) -> Reading | None:
     """Read the waiting tickets and working doctors; None when there is nothing to plan."""
-    row = await versions.current(session, department_id, day, fresh=True)
+    row = await versions.current(db, department_id, day, fresh=True)
     previous = plan_from_json(row.plan if row else None)
-    tickets = await live_tickets(session, department_id, day)
-    doctors = await doctors_today(session, department_id, day, tickets, now, default_min, grace_min)
+    tickets = await live_tickets(db, department_id, day)
+    doctors = await doctors_today(db, department_id, day, tickets, now, default_min, grace_min)
     # A doctor who left early is out of the plan; their pinned tickets are open to all.
     present = [d for d in doctors if d.clock.can_start(0.0)]
     waiting = [t for t in tickets if t.appointment.status is TicketStatus.WAITING]
     if not present or not waiting:
         return None
-    rules = await rules_of(session, waiting)
+    rules = await rules_of(db, waiting)
     state = queue_state(waiting, doctors, previous, row.version if row else 0, now, day, rules)
     return Reading(state, previous, midnight_of(day), pool_of(doctors))

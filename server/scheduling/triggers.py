@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from server.events import EventKind, QueueEvent
-from server.state import ClinicState
+from server.services import Services
 
 # An emergency, a no-show, a skip, a cancellation, a walk-in, an arrival or a transfer.
 TRIGGERS = frozenset(
@@ -49,16 +49,16 @@ def job_key(department_id: int, day: date | str) -> str:
     return f"{JOB}:{department_id}:{day}"
 
 
-async def request_resequence(state: ClinicState, department_id: int, day: date | str) -> None:
+async def request_resequence(services: Services, department_id: int, day: date | str) -> None:
     """Queue a re-plan of one department-day (coalesced with any already queued)."""
-    await state.enqueue(JOB, department_id, str(day), key=job_key(department_id, day))
+    await services.enqueue(JOB, department_id, str(day), key=job_key(department_id, day))
 
 
-def subscriber(state: ClinicState):  # type: ignore[no-untyped-def]
+def subscriber(services: Services):  # type: ignore[no-untyped-def]
     """Return the after-commit subscriber that turns trigger events into re-plans."""
 
     async def on_commit(events: Sequence[QueueEvent]) -> None:
-        today = state.clock().date().isoformat()
+        today = services.clock().date().isoformat()
         wanted = {
             (department, event.day)
             for event in events
@@ -67,6 +67,6 @@ def subscriber(state: ClinicState):  # type: ignore[no-untyped-def]
             if department is not None
         }
         for department_id, day in sorted(wanted):
-            await request_resequence(state, department_id, day)
+            await request_resequence(services, department_id, day)
 
     return on_commit

@@ -48,33 +48,33 @@ CHANGED_LINE = frozenset(
 )
 
 
-async def bump(session: AsyncSession, department_id: int, day: date) -> None:
+async def bump(db: AsyncSession, department_id: int, day: date) -> None:
     """Increase a department-day's version (creating its row on first use)."""
     values = {"department_id": department_id, "day": day, "version": 1, "updated_at": utcnow()}
-    if session.get_bind().dialect.name == "sqlite":
+    if db.get_bind().dialect.name == "sqlite":
         sqlite_stmt = sqlite_insert(QueuePlan).values(values)
         sqlite_stmt = sqlite_stmt.on_conflict_do_update(
             index_elements=["department_id", "day"], set_={"version": QueuePlan.version + 1}
         )
-        await session.execute(sqlite_stmt)
+        await db.execute(sqlite_stmt)
         return
     mysql_stmt = mysql_insert(QueuePlan).values(values)
-    await session.execute(mysql_stmt.on_duplicate_key_update(version=QueuePlan.version + 1))
+    await db.execute(mysql_stmt.on_duplicate_key_update(version=QueuePlan.version + 1))
 
 
-async def on_event(session: AsyncSession, event: QueueEvent) -> None:
+async def on_event(db: AsyncSession, event: QueueEvent) -> None:
     """In-transaction listener: the queues this event touched are now a newer state."""
     if event.kind in UNCHANGED_LINE:
         return
     day = date.fromisoformat(event.day)
-    await bump(session, event.department_id, day)
+    await bump(db, event.department_id, day)
     previous = event.previous_department_id
     if previous is not None and previous != event.department_id:
-        await bump(session, previous, day)
+        await bump(db, previous, day)
 
 
 async def current(
-    session: AsyncSession,
+    db: AsyncSession,
     department_id: int,
     day: date,
     *,
@@ -83,11 +83,11 @@ async def current(
 ) -> QueuePlan | None:
     """Return the department-day's version row (locked when about to apply a plan).
 
-    `fresh` re-reads a row the session already holds: a bump is a Core upsert.
+    `fresh` re-reads a row the transaction already holds: a bump is a Core upsert.
     """
     query = select(QueuePlan).where(QueuePlan.department_id == department_id, QueuePlan.day == day)
     if lock:
         query = query.with_for_update()
     if lock or fresh:
         query = query.execution_options(populate_existing=True)
-    return await session.scalar(query)
+    return await db.scalar(query)

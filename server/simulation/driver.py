@@ -3,7 +3,7 @@
 A SimPy process yields `driver.act(work)`; the driver runs `work()` (an awaitable factory)
 with the virtual clock at the process's time and resumes the process with the result (or
 the raised exception). Jobs queued during an instant run when the instant is over, coalesced
-by key as the in-process job queue coalesces them (a trigger during a run earns one more).
+by key as the in-process job runner coalesces them (a trigger during a run earns one more).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Failed:
 
 @dataclass
 class SimJobs:
-    """The job queue of a simulated process: jobs run at the end of their instant."""
+    """The jobs of a simulated process: jobs run at the end of their instant."""
 
     functions: dict[str, JobFunction]
     ctx: dict[str, Any]

@@ -150,7 +150,7 @@ class Clinic:
             jobs=self.jobs,
             solver_settings=settings,
         )
-        self.state = self.runtime.state
+        self.services = self.runtime.services
         self.jobs.ctx.update(self.runtime.job_context())
         self.ids: dict[str, int] = {}  # scenario key -> database id (departments, doctors, ...)
         self.consult: dict[int, float] = {}  # ticket id -> minutes the consultation takes
@@ -162,24 +162,24 @@ class Clinic:
 
     async def setup(self) -> None:
         """Build the clinic, its patients and their history through the actions."""
-        await self.state.run(self._departments)
-        await self.state.run(self._doctors)
-        await self.state.run(self._patients)
-        self.state.hub.listen_in_transaction(versions.on_event)
-        self.state.hub.subscribe(allocation.subscriber(self.state))
+        await self.services.run(self._departments)
+        await self.services.run(self._doctors)
+        await self.services.run(self._patients)
+        self.services.hub.listen_in_transaction(versions.on_event)
+        self.services.hub.subscribe(allocation.subscriber(self.services))
         if self.policy.resequence:
-            self.state.hub.subscribe(triggers.subscriber(self.state))
-        self.state.hub.subscribe(self._on_commit)
+            self.services.hub.subscribe(triggers.subscriber(self.services))
+        self.services.hub.subscribe(self._on_commit)
         if self.policy.scorer == "model":
-            self.state.scorer = ModelScorer(self.settings.models_path, check_s=1e9)
+            self.services.scorer = ModelScorer(self.settings.models_path, check_s=1e9)
         if self.policy.overbooking == "flat":
             self.overbook = booking.OverbookPolicy(max_expected_excess=FLAT_SLACK)
         else:
-            self.overbook = self.state.overbooking
+            self.overbook = self.services.overbooking
         if self.config.observe:
             self.driver.end_of_instant.append(self._observe)
 
-    async def _departments(self, session: AsyncSession) -> None:
+    async def _departments(self, db: AsyncSession) -> None:
         now = self.origin
         for spec in self.scenario.layout.departments:
             row = Department(
@@ -188,15 +188,15 @@ class Clinic:
                 token_prefix=spec.token_prefix,
                 base_no_show_rate=spec.base_no_show_rate,
             )
-            session.add(row)
-            await session.flush()
+            db.add(row)
+            await db.flush()
             self.ids[spec.code] = row.id
         for who in self.scenario.layout.doctors:
             room = Room(department_id=self.ids[who.department], name=who.room)
-            session.add(room)
-            await session.flush()
+            db.add(room)
+            await db.flush()
             doctor = await admin.create_doctor(
-                session,
+                db,
                 SYSTEM,
                 department_id=self.ids[who.department],
                 name=who.name[:200],
@@ -205,13 +205,13 @@ class Clinic:
             )
             self.ids[who.key] = doctor.id
 
-    async def _doctors(self, session: AsyncSession) -> None:
+    async def _doctors(self, db: AsyncSession) -> None:
         rates = {d.code: d.base_no_show_rate for d in self.scenario.layout.departments}
         department_of = {d.key: d.department for d in self.scenario.layout.doctors}
         cap = 0 if self.policy.overbooking in ("none", "flat") else 1
         for spec in self.scenario.layout.sessions:
             block = await admin.create_session(
-                session,
+                db,
                 SYSTEM,
                 doctor_id=self.ids[spec.doctor],
                 starts_at=spec.starts_at,
@@ -224,17 +224,15 @@ class Clinic:
             if self.policy.overbooking == "flat":
                 chosen = flat_slots(spec.slots, rates[department_of[spec.doctor]])
                 slots = (
-                    await session.scalars(
+                    await db.scalars(
                         select(Slot.id).where(Slot.session_id == block.id).order_by(Slot.starts_at)
                     )
                 ).all()
                 picked = [slots[i] for i in chosen]
                 if picked:
-                    await session.execute(
-                        update(Slot).where(Slot.id.in_(picked)).values(overbook_cap=1)
-                    )
+                    await db.execute(update(Slot).where(Slot.id.in_(picked)).values(overbook_cap=1))
 
-    async def _patients(self, session: AsyncSession, everyone: bool = False) -> None:
+    async def _patients(self, db: AsyncSession, everyone: bool = False) -> None:
         wanted = {r.patient for d in self.scenario.days for r in d.requests}
         wanted |= {a.patient for d in self.scenario.days for a in (*d.walk_ins, *d.emergencies)}
         if everyone:
@@ -251,8 +249,8 @@ class Clinic:
             for spec in (self.scenario.patients[key],)
         ]
         for chunk in range(0, len(rows), 500):
-            await session.execute(insert(Patient), rows[chunk : chunk + 500])
-        found = await session.execute(select(Patient.record_number, Patient.id))
+            await db.execute(insert(Patient), rows[chunk : chunk + 500])
+        found = await db.execute(select(Patient.record_number, Patient.id))
         by_number = dict(found.tuples().all())
         for key in wanted:
             self.ids[f"patient:{key}"] = by_number[key[:32]]
@@ -276,7 +274,7 @@ class Clinic:
             if r.patient_key in wanted
         ]
         for chunk in range(0, len(history), 500):
-            await session.execute(insert(Appointment), history[chunk : chunk + 500])
+            await db.execute(insert(Appointment), history[chunk : chunk + 500])
 
     # --- running ----------------------------------------------------------------------
 
@@ -287,7 +285,7 @@ class Clinic:
         self._schedule()
         await self.driver.run()
         await self._collect()
-        await self.state.engine.dispose()
+        await self.services.engine.dispose()
         self.result.jobs = dict(self.jobs.runs)
         self.result.wall_s = wallclock.perf_counter() - started
         return self.result
@@ -322,22 +320,22 @@ class Clinic:
         The job loads the model from the registry each night (seconds, with its checks);
         the simulation's scorer already holds the same model, so it is used instead.
         """
-        scorer = self.state.scorer
+        scorer = self.services.scorer
         if not isinstance(scorer, ModelScorer):
             raise TypeError(f"the simulation scores with a ModelScorer, not {scorer!r}")
-        history = await self.state.read(load_history_from_db)
+        history = await self.services.read(load_history_from_db)
         scores = rescore(scorer.predictor, history)
 
-        async def store(session: AsyncSession) -> None:
+        async def store(db: AsyncSession) -> None:
             for key, probability in scores.items():
-                await session.execute(
+                await db.execute(
                     update(Appointment)
                     .where(Appointment.id == int(key))
                     .values(no_show_probability=probability)
                     .execution_options(synchronize_session=False)
                 )
 
-        await self.state.run(store)
+        await self.services.run(store)
 
     def _allocate(self, day: date) -> Callable[[], Awaitable[Any]]:
         return lambda: FUNCTIONS["allocate"](self.jobs.ctx, str(day))
@@ -390,14 +388,14 @@ class Clinic:
     def _run(self, action: Callable[..., Any], **kwargs: Any) -> Callable[[], Any]:
         async def work() -> Any:
             now = self.driver.now()
-            return await self.state.run(lambda s: action(s, SYSTEM, now=now, **kwargs))
+            return await self.services.run(lambda s: action(s, SYSTEM, now=now, **kwargs))
 
         return work
 
     def _book(self, request: BookingRequest) -> Any:
         department_id = self.ids[request.department]
         candidates = yield self.driver.act(
-            lambda: self.state.read(lambda s: self._candidates(s, department_id, request))
+            lambda: self.services.read(lambda s: self._candidates(s, department_id, request))
         )
         free, over = candidates
         for slot_id in [*free[:1], *over[:BOOKING_TRIES]]:
@@ -412,14 +410,14 @@ class Clinic:
         async def work() -> tuple[int, datetime]:
             now = self.driver.now()
 
-            async def book(session: AsyncSession) -> tuple[int, datetime]:
+            async def book(db: AsyncSession) -> tuple[int, datetime]:
                 ticket = await booking.book(
-                    session,
+                    db,
                     SYSTEM,
                     patient_id=self.ids[f"patient:{request.patient}"],
                     choice=booking.SlotChoice(slot_id=slot_id),
                     now=now,
-                    scorer=self.state.scorer,
+                    scorer=self.services.scorer,
                     policy=self.overbook,
                 )
                 scheduled = ticket.appointment.scheduled_at
@@ -427,17 +425,17 @@ class Clinic:
                     raise RuntimeError(f"booking {ticket.id} has no time")
                 return ticket.id, scheduled
 
-            return await self.state.run(book)
+            return await self.services.run(book)
 
         return work
 
     async def _candidates(
-        self, session: AsyncSession, department_id: int, request: BookingRequest
+        self, db: AsyncSession, department_id: int, request: BookingRequest
     ) -> tuple[list[int], list[int]]:
         """Slots of the department-day by closeness to the preferred time, from it onward."""
         now = self.driver.now()
         rows = (
-            await session.execute(
+            await db.execute(
                 select(Slot.id, Slot.starts_at, Slot.booked, Slot.capacity, Slot.overbook_cap)
                 .join(Doctor, Doctor.id == Slot.doctor_id)
                 .where(Doctor.department_id == department_id, Slot.starts_at >= now)
@@ -521,25 +519,25 @@ class Clinic:
         """The session delay, through the action `POST /api/admin/sessions/<id>/delay` runs."""
         now = self.driver.now()
 
-        async def work(session: AsyncSession) -> tuple[int, date]:
+        async def work(db: AsyncSession) -> tuple[int, date]:
             row = await admin.delay_session(
-                session, SYSTEM, session_id=session_id, delay_minutes=minutes, now=now
+                db, SYSTEM, session_id=session_id, delay_minutes=minutes, now=now
             )
-            department_id = (await session.get(Doctor, row.doctor_id)).department_id  # type: ignore[union-attr]
+            department_id = (await db.get(Doctor, row.doctor_id)).department_id  # type: ignore[union-attr]
             return department_id, row.day
 
-        department_id, day = await self.state.run(work)
+        department_id, day = await self.services.run(work)
         if self.policy.resequence:
-            await triggers.request_resequence(self.state, department_id, day)
+            await triggers.request_resequence(self.services, department_id, day)
 
     def _snapshot(
         self, department_id: int, now: datetime
     ) -> Callable[[AsyncSession], Awaitable[dict[str, Any]]]:
         default = self.settings.default_consultation_min
 
-        async def read(session: AsyncSession) -> dict[str, Any]:
+        async def read(db: AsyncSession) -> dict[str, Any]:
             return await department_snapshot(
-                session, department_id, now.date(), now, names=False, default_min=default
+                db, department_id, now.date(), now, names=False, default_min=default
             )
 
         return read
@@ -548,7 +546,7 @@ class Clinic:
         touched, self.touched = self.touched, set()
         now = self.driver.now()
         for department_id in sorted(touched):
-            snapshot = await self.state.read(self._snapshot(department_id, now))
+            snapshot = await self.services.read(self._snapshot(department_id, now))
             for t in snapshot["tickets"]:
                 if t["status"] == TicketStatus.WAITING.value:
                     self.result.shown.append(
@@ -566,8 +564,8 @@ class Clinic:
     async def _collect(self) -> None:
         days = [d.day for d in self.scenario.days]
 
-        async def read(session: AsyncSession) -> None:
-            rows = await session.execute(
+        async def read(db: AsyncSession) -> None:
+            rows = await db.execute(
                 select(
                     Ticket.id,
                     Ticket.queue_department_id,
@@ -591,7 +589,7 @@ class Clinic:
                 .where(Appointment.day.in_(days))
             )
             self.result.visits = [dict(r._mapping) for r in rows]
-            sessions = await session.execute(
+            sessions = await db.execute(
                 select(
                     DoctorSession.doctor_id,
                     DoctorSession.day,
@@ -602,7 +600,7 @@ class Clinic:
             )
             self.result.sessions = [dict(r._mapping) for r in sessions]
 
-        await self.state.read(read)
+        await self.services.read(read)
 
 
 async def train_model(scenario: Scenario, database_url: str, registry_dir: Path) -> str:
@@ -613,10 +611,10 @@ async def train_model(scenario: Scenario, database_url: str, registry_dir: Path)
     """
     await create_schema(database_url)
     clinic = Clinic(scenario, POLICIES["fcfs"], RunConfig(database_url=database_url))
-    await clinic.state.run(clinic._departments)
-    await clinic.state.run(lambda s: clinic._patients(s, everyone=True))
-    history = await clinic.state.read(load_history_from_db)
-    await clinic.state.engine.dispose()
+    await clinic.services.run(clinic._departments)
+    await clinic.services.run(lambda s: clinic._patients(s, everyone=True))
+    history = await clinic.services.read(load_history_from_db)
+    await clinic.services.engine.dispose()
     result = await retrain_if_better(history, registry_dir)
     if result.version is None:
         raise RuntimeError(f"no model trained: {result.reason}")

@@ -41,8 +41,8 @@ from server.queue.order import Urgency
 from server.queue.state import TicketStatus
 
 if TYPE_CHECKING:
+    from server.services import Services
     from server.simulation.scenario import PatientSpec, Scenario
-    from server.state import ClinicState
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class Player:
 
     def __init__(
         self,
-        state: ClinicState,
+        services: Services,
         days: DaySource,
         speed: float,
         sleep_until: SleepUntil | None = None,
@@ -206,8 +206,8 @@ class Player:
     ) -> None:
         if not 0 < speed <= MAX_SPEED:
             raise ValueError(f"the demo speed is between 0 and {MAX_SPEED:g}")
-        self.state, self.days, self.speed = state, days, speed
-        self.sleep_until = sleep_until or (lambda t: real_sleep_until(state.clock, t))
+        self.services, self.days, self.speed = services, days, speed
+        self.sleep_until = sleep_until or (lambda t: real_sleep_until(services.clock, t))
         self.rng = random.Random(seed)
         self.records: list[DayRecord] = []
         self.not_before = datetime.min.replace(tzinfo=UTC)  # the last session played ends
@@ -215,25 +215,27 @@ class Player:
     async def run(self, days: int | None = None) -> None:
         """Play days until cancelled (or `days` of them)."""
         for number in itertools.count() if days is None else range(days):
-            day = await asyncio.to_thread(self.days, number, self.state.clock().date())
+            day = await asyncio.to_thread(self.days, number, self.services.clock().date())
             # Bookings made before the day are made before it opens (a few milliseconds each).
             ahead = sum(v.kind is VisitKind.BOOKED and v.booked_min <= 0 for v in day.visits)
             lead = timedelta(seconds=LEAD_IN_S + BOOKING_S * ahead)
-            start = max(self.state.clock() + lead, self.not_before)
+            start = max(self.services.clock() + lead, self.not_before)
             await self.play(day, Timeline(start.replace(microsecond=0), self.speed))
 
     async def play(self, day: LiveDay, timeline: Timeline) -> DayRecord:
         """Play one day on `timeline`; return what happened."""
         record = DayRecord(len(self.records))
         self.records.append(record)
-        doctors, ends = await self.state.run(
-            lambda s: _open_day(s, day, timeline, self.state.clock())
+        doctors, ends = await self.services.run(
+            lambda s: _open_day(s, day, timeline, self.services.clock())
         )
         # The next day's sessions may not overlap this one's (doctors may leave before the end).
         self.not_before = max(self.not_before, ends or self.not_before)
-        patients = await self.state.run(lambda s: _register(s, day, self.rng, self.state.clock()))
+        patients = await self.services.run(
+            lambda s: _register(s, day, self.rng, self.services.clock())
+        )
         agenda = _Agenda()
-        opening = self.state.clock()
+        opening = self.services.clock()
         for visit, patient_id in zip(day.visits, patients, strict=True):
             if visit.kind is VisitKind.BOOKED:  # bookings made before the day: at once
                 moment = timeline.at(visit.booked_min) if visit.booked_min > 0 else opening
@@ -271,7 +273,7 @@ class Player:
             DoctorState.DONE,
             DoctorState.HUMAN,
         ):
-            agenda.add(timeline.at(timeline.minute(self.state.clock()) + 1.0), item)
+            agenda.add(timeline.at(timeline.minute(self.services.clock()) + 1.0), item)
 
     async def _patient_step(
         self,
@@ -283,7 +285,7 @@ class Player:
         doctors: Sequence[PlayedDoctor],
     ) -> None:
         what, visit, patient_id = item
-        now = self.state.clock()
+        now = self.services.clock()
         if what == "book":
             ticket = await self._book(visit, patient_id, doctors, timeline)
             record.count("book", refused=ticket is None)
@@ -296,17 +298,17 @@ class Player:
             return
         department_id = _department_of(doctors, visit.department)
         if visit.kind is VisitKind.BOOKED:
-            ticket = await self.state.run(
+            ticket = await self.services.run(
                 lambda s: queue.check_in(s, PLAYER, ticket_id=day_tickets[patient_id], now=now)
             )
         elif visit.kind is VisitKind.EMERGENCY:
-            ticket = await self.state.run(
+            ticket = await self.services.run(
                 lambda s: queue.insert_emergency(
                     s, PLAYER, now=now, department_id=department_id, patient_id=patient_id
                 )
             )
         else:
-            ticket = await self.state.run(
+            ticket = await self.services.run(
                 lambda s: booking.register_walk_in(
                     s,
                     PLAYER,
@@ -336,13 +338,13 @@ class Player:
         else:
             wanted = [_doctor_of(doctors, visit.department, visit.doctor)]
         slot_at = timeline.at(visit.slot_min or 0.0)
-        now = self.state.clock()
+        now = self.services.clock()
         if visit.booked_min <= 0:  # booked before the day: made, and stamped, before it opens
             now = min(now, timeline.at(0) - timedelta(seconds=1))
-        slots = await self.state.read(lambda s: _open_slots(s, wanted, slot_at, now))
+        slots = await self.services.read(lambda s: _open_slots(s, wanted, slot_at, now))
         for slot_id in slots[:3]:  # the slot asked for, or the next ones when it is full
             try:
-                return await self.state.run(
+                return await self.services.run(
                     lambda s, slot_id=slot_id: booking.book(  # type: ignore[misc]
                         s,
                         PLAYER,
@@ -350,8 +352,8 @@ class Player:
                         choice=SlotChoice(slot_id=slot_id),
                         now=now,
                         reason="Follow-up",
-                        scorer=self.state.scorer,
-                        policy=self.state.overbooking,
+                        scorer=self.services.scorer,
+                        policy=self.services.overbooking,
                     )
                 )
             except DomainError as error:
@@ -362,7 +364,7 @@ class Player:
         self, doctor: PlayedDoctor, day: LiveDay, timeline: Timeline, record: DayRecord
     ) -> datetime | None:
         """Take the doctor's next step; return when to look at them again (None: done)."""
-        now = self.state.clock()
+        now = self.services.clock()
         minute = timeline.minute(now)
         if doctor.state is DoctorState.OFF:  # in at last (maybe late): the desk opens
             await self._desk(doctor, True, now)
@@ -377,7 +379,7 @@ class Player:
             await self._leave(doctor, now)
             return None
         try:
-            ticket = await self.state.run(
+            ticket = await self.services.run(
                 lambda s: queue.call_next(
                     s, _as_doctor(doctor), doctor_id=doctor.doctor_id, now=now
                 )
@@ -399,7 +401,7 @@ class Player:
         return timeline.at(minute + WALK_TO_ROOM_MIN)
 
     async def _desk(self, doctor: PlayedDoctor, is_open: bool, now: datetime) -> None:
-        await self.state.run(
+        await self.services.run(
             lambda s: set_desk(
                 s, _as_doctor(doctor), doctor_id=doctor.doctor_id, is_open=is_open, now=now
             )
@@ -415,9 +417,9 @@ class Player:
         ticket_id = doctor.ticket_id
         if ticket_id is None:  # a busy doctor always has a patient
             raise RuntimeError("a busy doctor without a patient")
-        status = await self.state.read(lambda s: _status(s, ticket_id))
+        status = await self.services.read(lambda s: _status(s, ticket_id))
         if status is TicketStatus.CALLED:
-            await self.state.run(
+            await self.services.run(
                 lambda s: queue.start(s, _as_doctor(doctor), ticket_id=ticket_id, now=now)
             )
             record.count("start")
@@ -435,11 +437,11 @@ class Player:
         if ticket_id is None:  # a busy doctor always has a patient
             raise RuntimeError("a busy doctor without a patient")
         doctor.state, doctor.ticket_id = DoctorState.IDLE, None
-        status = await self.state.read(lambda s: _status(s, ticket_id))
+        status = await self.services.read(lambda s: _status(s, ticket_id))
         if status is not TicketStatus.IN_CONSULTATION:  # a person finished it already
             record.count("complete", refused=True)
             return
-        await self.state.run(
+        await self.services.run(
             lambda s: queue.complete(s, _as_doctor(doctor), ticket_id=ticket_id, now=now)
         )
         record.count("complete")
@@ -495,16 +497,16 @@ def _doctor_of(doctors: Sequence[PlayedDoctor], department: int, index: int) -> 
     return ours[index % len(ours)]
 
 
-async def _status(session: AsyncSession, ticket_id: int) -> TicketStatus:
-    ticket = await load_ticket(session, ticket_id, lock=False)
+async def _status(db: AsyncSession, ticket_id: int) -> TicketStatus:
+    ticket = await load_ticket(db, ticket_id, lock=False)
     return ticket.appointment.status
 
 
 async def _open_slots(
-    session: AsyncSession, doctor_ids: list[int], at: datetime, now: datetime
+    db: AsyncSession, doctor_ids: list[int], at: datetime, now: datetime
 ) -> list[int]:
     """Return the doctors' slots running at `at` and the ones after, not started, with room."""
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(Slot.id)
         .where(
             Slot.doctor_id.in_(doctor_ids),
@@ -519,13 +521,13 @@ async def _open_slots(
 
 
 async def _open_day(
-    session: AsyncSession, day: LiveDay, timeline: Timeline, now: datetime
+    db: AsyncSession, day: LiveDay, timeline: Timeline, now: datetime
 ) -> tuple[list[PlayedDoctor], datetime | None]:
     """Give every shift its session on the wall clock (keep a doctor's existing one).
 
     Return the doctors and when the last new session ends.
     """
-    departments = list(await session.scalars(select(Department).order_by(Department.id)))
+    departments = list(await db.scalars(select(Department).order_by(Department.id)))
     if not departments:
         raise RuntimeError("the live demo needs a clinic: run `clinic demo seed` first")
     played: list[PlayedDoctor] = []
@@ -533,7 +535,7 @@ async def _open_day(
     for shift in day.shifts:
         department = departments[shift.department % len(departments)]
         ours = list(
-            await session.scalars(
+            await db.scalars(
                 select(Doctor).where(Doctor.department_id == department.id).order_by(Doctor.id)
             )
         )
@@ -544,9 +546,9 @@ async def _open_day(
             continue
         wall = timeline.session(shift.starts_min, shift.ends_min, day.slot_min)
         try:
-            async with session.begin_nested():
+            async with db.begin_nested():
                 await admin.create_session(
-                    session,
+                    db,
                     PLAYER,
                     doctor_id=doctor.id,
                     starts_at=wall.starts_at,
@@ -563,13 +565,11 @@ async def _open_day(
     return played, max(ends, default=None)
 
 
-async def _register(
-    session: AsyncSession, day: LiveDay, rng: random.Random, now: datetime
-) -> list[int]:
+async def _register(db: AsyncSession, day: LiveDay, rng: random.Random, now: datetime) -> list[int]:
     """Register the day's patients (each visit is a new one) and return their ids."""
     from server.demo import FIRST, LAST
 
-    base = 1000 + int(await session.scalar(select(func.count(Patient.id))) or 0)
+    base = 1000 + int(await db.scalar(select(func.count(Patient.id))) or 0)
     patients = []
     for index, visit in enumerate(day.visits):
         who = visit.patient
@@ -581,9 +581,9 @@ async def _register(
             phone=f"+1555{rng.randrange(1000000, 9999999)}",
             created_at=now,
         )
-        session.add(patient)
+        db.add(patient)
         patients.append(patient)
-    await session.flush()
+    await db.flush()
     return [p.id for p in patients]
 
 
@@ -676,7 +676,7 @@ def _rank(name: str, code: str) -> tuple[int, str]:
 class LiveDemo:
     """Demo days played in the background while the server runs (started by server/runtime)."""
 
-    state: ClinicState
+    services: Services
     speed: float
     days: DaySource = scenario_day
     player: Player | None = None
@@ -684,12 +684,12 @@ class LiveDemo:
 
     async def start(self) -> None:
         """Start playing days."""
-        self.player = Player(self.state, self.days, self.speed)
+        self.player = Player(self.services, self.days, self.speed)
         self.task = asyncio.create_task(_keep_playing(self.player))
         log.info("live demo: playing clinic days at %g clinic minutes a minute", self.speed)
 
     async def stop(self) -> None:
-        """Stop playing, before the job queue and the database close."""
+        """Stop playing, before the jobs and the database close."""
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -22,73 +22,73 @@ from tests.factories import make_department, make_doctor, make_patient, make_ses
 NOW = T0 - timedelta(hours=1)
 
 
-async def first_slot(session: AsyncSession, doctor_id: int) -> Slot:
-    slot = await session.scalar(
+async def first_slot(db: AsyncSession, doctor_id: int) -> Slot:
+    slot = await db.scalar(
         select(Slot).where(Slot.doctor_id == doctor_id).order_by(Slot.starts_at).limit(1)
     )
     assert slot is not None
     return slot
 
 
-async def test_a_booking_gets_the_first_token_of_its_department_day(session: AsyncSession) -> None:
-    department = await make_department(session, token_prefix="G")
-    doctor = await make_doctor(session, department)
-    await make_session(session, doctor)
-    patient = await make_patient(session)
-    slot = await first_slot(session, doctor.id)
+async def test_a_booking_gets_the_first_token_of_its_department_day(db: AsyncSession) -> None:
+    department = await make_department(db, token_prefix="G")
+    doctor = await make_doctor(db, department)
+    await make_session(db, doctor)
+    patient = await make_patient(db)
+    slot = await first_slot(db, doctor.id)
     ticket = await booking.book(
-        session, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW
+        db, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW
     )
     assert ticket.token == "G-001"
     assert ticket.appointment.status is TicketStatus.BOOKED
     assert ticket.appointment.scheduled_at == slot.starts_at
-    await session.refresh(slot)
+    await db.refresh(slot)
     assert slot.booked == 1
 
 
-async def test_walk_ins_and_bookings_share_one_sequence(session: AsyncSession) -> None:
-    department = await make_department(session, token_prefix="W")
-    doctor = await make_doctor(session, department)
-    await make_session(session, doctor)
-    slot = await first_slot(session, doctor.id)
+async def test_walk_ins_and_bookings_share_one_sequence(db: AsyncSession) -> None:
+    department = await make_department(db, token_prefix="W")
+    doctor = await make_doctor(db, department)
+    await make_session(db, doctor)
+    slot = await first_slot(db, doctor.id)
     tokens = []
     for index in range(4):
-        patient = await make_patient(session)
+        patient = await make_patient(db)
         if index % 2:
             ticket = await booking.book(
-                session, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id + index), now=NOW
+                db, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id + index), now=NOW
             )
         else:
             ticket = await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient.id, department_id=department.id, now=T0
+                db, SYSTEM, patient_id=patient.id, department_id=department.id, now=T0
             )
         tokens.append(ticket.token)
     assert tokens == ["W-001", "W-002", "W-003", "W-004"]
 
 
-async def test_each_department_counts_from_one(session: AsyncSession) -> None:
+async def test_each_department_counts_from_one(db: AsyncSession) -> None:
     first, second = (
-        await make_department(session, token_prefix="A"),
-        await make_department(session, token_prefix="B"),
+        await make_department(db, token_prefix="A"),
+        await make_department(db, token_prefix="B"),
     )
-    patient = await make_patient(session)
+    patient = await make_patient(db)
     a = await booking.register_walk_in(
-        session, SYSTEM, patient_id=patient.id, department_id=first.id, now=T0
+        db, SYSTEM, patient_id=patient.id, department_id=first.id, now=T0
     )
     b = await booking.register_walk_in(
-        session, SYSTEM, patient_id=patient.id, department_id=second.id, now=T0
+        db, SYSTEM, patient_id=patient.id, department_id=second.id, now=T0
     )
     assert (a.token, b.token) == ("A-001", "B-001")
 
 
-async def test_the_count_starts_again_the_next_day(session: AsyncSession) -> None:
-    department = await make_department(session, token_prefix="N")
-    patient = await make_patient(session)
+async def test_the_count_starts_again_the_next_day(db: AsyncSession) -> None:
+    department = await make_department(db, token_prefix="N")
+    patient = await make_patient(db)
     await booking.register_walk_in(
-        session, SYSTEM, patient_id=patient.id, department_id=department.id, now=T0
+        db, SYSTEM, patient_id=patient.id, department_id=department.id, now=T0
     )
     tomorrow = await booking.register_walk_in(
-        session,
+        db,
         SYSTEM,
         patient_id=patient.id,
         department_id=department.id,
@@ -97,35 +97,35 @@ async def test_the_count_starts_again_the_next_day(session: AsyncSession) -> Non
     assert tomorrow.token == "N-001"
 
 
-async def test_booking_records_an_audit_row(session: AsyncSession) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor)
-    patient = await make_patient(session)
-    slot = await first_slot(session, doctor.id)
+async def test_booking_records_an_audit_row(db: AsyncSession) -> None:
+    doctor = await make_doctor(db)
+    await make_session(db, doctor)
+    patient = await make_patient(db)
+    slot = await first_slot(db, doctor.id)
     ticket = await booking.book(
-        session, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW, reason="cough"
+        db, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW, reason="cough"
     )
-    row = await session.scalar(
+    row = await db.scalar(
         select(AuditEvent).where(AuditEvent.appointment_id == ticket.appointment_id)
     )
     assert row is not None and (row.action, row.to_status, row.at) == ("book", "booked", NOW)
 
 
 async def test_a_full_slot_takes_an_overbooking_only_while_expected_arrivals_stay_low(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor, capacity_per_slot=1, overbook_cap=2)
-    slot = await first_slot(session, doctor.id)
+    doctor = await make_doctor(db)
+    await make_session(db, doctor, capacity_per_slot=1, overbook_cap=2)
+    slot = await first_slot(db, doctor.id)
 
     async def likely_absent(*_: object) -> float:
         return 0.9  # shows with 10 %: three bookings expect 0.3 patients
 
     tickets = [
         await booking.book(
-            session,
+            db,
             SYSTEM,
-            patient_id=(await make_patient(session)).id,
+            patient_id=(await make_patient(db)).id,
             choice=SlotChoice(slot.id),
             now=NOW,
             scorer=likely_absent,
@@ -136,9 +136,9 @@ async def test_a_full_slot_takes_an_overbooking_only_while_expected_arrivals_sta
     assert "expected arrivals" in tickets[1].appointment.overbook_reason
     with pytest.raises(DomainError) as caught:  # the hard cap: capacity + overbook_cap
         await booking.book(
-            session,
+            db,
             SYSTEM,
-            patient_id=(await make_patient(session)).id,
+            patient_id=(await make_patient(db)).id,
             choice=SlotChoice(slot.id),
             now=NOW,
             scorer=likely_absent,
@@ -146,27 +146,27 @@ async def test_a_full_slot_takes_an_overbooking_only_while_expected_arrivals_sta
     assert caught.value.code == "SLOT_FULL"
 
 
-async def test_patients_who_will_likely_come_are_not_overbooked(session: AsyncSession) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor, capacity_per_slot=1, overbook_cap=3)
-    slot = await first_slot(session, doctor.id)
+async def test_patients_who_will_likely_come_are_not_overbooked(db: AsyncSession) -> None:
+    doctor = await make_doctor(db)
+    await make_session(db, doctor, capacity_per_slot=1, overbook_cap=3)
+    slot = await first_slot(db, doctor.id)
 
     async def reliable(*_: object) -> float:
         return 0.05
 
     await booking.book(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         choice=SlotChoice(slot.id),
         now=NOW,
         scorer=reliable,
     )
     with pytest.raises(DomainError) as caught:
         await booking.book(
-            session,
+            db,
             SYSTEM,
-            patient_id=(await make_patient(session)).id,
+            patient_id=(await make_patient(db)).id,
             choice=SlotChoice(slot.id),
             now=NOW,
             scorer=reliable,
@@ -186,12 +186,12 @@ async def test_patients_who_will_likely_come_are_not_overbooked(session: AsyncSe
     ],
 )
 async def test_impossible_bookings_are_refused_with_a_code(
-    session: AsyncSession, choice_kind: str, code: str, status: int
+    db: AsyncSession, choice_kind: str, code: str, status: int
 ) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor)
-    patient = await make_patient(session)
-    slot = await first_slot(session, doctor.id)
+    doctor = await make_doctor(db)
+    await make_session(db, doctor)
+    patient = await make_patient(db)
+    slot = await first_slot(db, doctor.id)
     choices = {
         "past": (SlotChoice(slot.id), T0 + timedelta(minutes=1)),
         "missing": (SlotChoice(slot_id=10**8), NOW),
@@ -201,84 +201,82 @@ async def test_impossible_bookings_are_refused_with_a_code(
     }
     choice, now = choices[choice_kind]
     with pytest.raises(DomainError) as caught:
-        await booking.book(session, SYSTEM, patient_id=patient.id, choice=choice, now=now)
+        await booking.book(db, SYSTEM, patient_id=patient.id, choice=choice, now=now)
     assert (caught.value.code, http_status(caught.value)) == (code, status)
 
 
-async def test_the_same_patient_cannot_hold_one_slot_twice(session: AsyncSession) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor, capacity_per_slot=3)
-    patient = await make_patient(session)
-    slot = await first_slot(session, doctor.id)
-    await booking.book(session, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW)
+async def test_the_same_patient_cannot_hold_one_slot_twice(db: AsyncSession) -> None:
+    doctor = await make_doctor(db)
+    await make_session(db, doctor, capacity_per_slot=3)
+    patient = await make_patient(db)
+    slot = await first_slot(db, doctor.id)
+    await booking.book(db, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW)
     with pytest.raises(DomainError) as caught:
-        await booking.book(
-            session, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW
-        )
+        await booking.book(db, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=NOW)
     assert caught.value.code == "ALREADY_BOOKED"
 
 
-async def test_cancelling_gives_the_place_back(session: AsyncSession) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor)
-    slot = await first_slot(session, doctor.id)
+async def test_cancelling_gives_the_place_back(db: AsyncSession) -> None:
+    doctor = await make_doctor(db)
+    await make_session(db, doctor)
+    slot = await first_slot(db, doctor.id)
     ticket = await booking.book(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         choice=SlotChoice(slot.id),
         now=NOW,
     )
-    await booking.cancel(session, SYSTEM, ticket_id=ticket.id, now=NOW, reason="feels better")
-    await session.refresh(slot)
+    await booking.cancel(db, SYSTEM, ticket_id=ticket.id, now=NOW, reason="feels better")
+    await db.refresh(slot)
     assert ticket.appointment.status is TicketStatus.CANCELLED and slot.booked == 0
     again = await booking.book(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         choice=SlotChoice(slot.id),
         now=NOW,
     )
     assert again.appointment.overbooked is False
 
 
-async def test_cancelling_twice_is_an_invalid_transition(session: AsyncSession) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor)
-    slot = await first_slot(session, doctor.id)
+async def test_cancelling_twice_is_an_invalid_transition(db: AsyncSession) -> None:
+    doctor = await make_doctor(db)
+    await make_session(db, doctor)
+    slot = await first_slot(db, doctor.id)
     ticket = await booking.book(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         choice=SlotChoice(slot.id),
         now=NOW,
     )
-    await booking.cancel(session, SYSTEM, ticket_id=ticket.id, now=NOW)
+    await booking.cancel(db, SYSTEM, ticket_id=ticket.id, now=NOW)
     with pytest.raises(DomainError) as caught:
-        await booking.cancel(session, SYSTEM, ticket_id=ticket.id, now=NOW)
+        await booking.cancel(db, SYSTEM, ticket_id=ticket.id, now=NOW)
     assert caught.value.code == "INVALID_TRANSITION" and http_status(caught.value) == 409
 
 
 async def test_rescheduling_moves_the_place_and_keeps_the_token_on_the_same_day(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor)
-    first = await first_slot(session, doctor.id)
+    doctor = await make_doctor(db)
+    await make_session(db, doctor)
+    first = await first_slot(db, doctor.id)
     ticket = await booking.book(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         choice=SlotChoice(first.id),
         now=NOW,
     )
     token = ticket.token
     moved = await booking.reschedule(
-        session, SYSTEM, ticket_id=ticket.id, choice=SlotChoice(first.id + 1), now=NOW
+        db, SYSTEM, ticket_id=ticket.id, choice=SlotChoice(first.id + 1), now=NOW
     )
     counts = dict(
         (
-            await session.execute(
+            await db.execute(
                 select(Slot.id, Slot.booked).where(Slot.id.in_([first.id, first.id + 1]))
             )
         )
@@ -293,56 +291,56 @@ async def test_rescheduling_moves_the_place_and_keeps_the_token_on_the_same_day(
     "event", [TicketEvent.CHECK_IN, TicketEvent.CANCEL], ids=["arrived", "cancelled"]
 )
 async def test_only_a_booking_not_yet_arrived_moves_as_the_state_machine_says(
-    session: AsyncSession, event: TicketEvent
+    db: AsyncSession, event: TicketEvent
 ) -> None:
-    doctor = await make_doctor(session)
-    await make_session(session, doctor)
-    first = await first_slot(session, doctor.id)
+    doctor = await make_doctor(db)
+    await make_session(db, doctor)
+    first = await first_slot(db, doctor.id)
     ticket = await booking.book(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         choice=SlotChoice(first.id),
         now=NOW,
     )
-    change_status(session, SYSTEM, ticket, event, NOW)
+    change_status(db, SYSTEM, ticket, event, NOW)
     status = ticket.appointment.status
     with pytest.raises(InvalidTransition) as caught:
         await booking.reschedule(
-            session, SYSTEM, ticket_id=ticket.id, choice=SlotChoice(first.id + 1), now=NOW
+            db, SYSTEM, ticket_id=ticket.id, choice=SlotChoice(first.id + 1), now=NOW
         )
     refused = caught.value
     assert (refused.status, refused.event) == (status, TicketEvent.RESCHEDULE)
     assert (refused.code, http_status(refused)) == ("INVALID_TRANSITION", 409)
     assert refused.details == {"status": status.value, "event": "reschedule"}
-    taken = await session.scalar(select(Slot.booked).where(Slot.id == first.id + 1))
+    taken = await db.scalar(select(Slot.booked).where(Slot.id == first.id + 1))
     assert taken == 0 and ticket.appointment.slot_id == first.id
 
 
-async def test_rescheduling_to_another_day_takes_that_days_token(session: AsyncSession) -> None:
-    department = await make_department(session, token_prefix="R")
-    doctor = await make_doctor(session, department)
-    await make_session(session, doctor)
+async def test_rescheduling_to_another_day_takes_that_days_token(db: AsyncSession) -> None:
+    department = await make_department(db, token_prefix="R")
+    doctor = await make_doctor(db, department)
+    await make_session(db, doctor)
     await make_session(
-        session, doctor, starts_at=T0 + timedelta(days=1), ends_at=T0 + timedelta(days=1, hours=2)
+        db, doctor, starts_at=T0 + timedelta(days=1), ends_at=T0 + timedelta(days=1, hours=2)
     )
-    first = await first_slot(session, doctor.id)
+    first = await first_slot(db, doctor.id)
     ticket = await booking.book(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         choice=SlotChoice(first.id),
         now=NOW,
     )
     await booking.register_walk_in(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         department_id=department.id,
         now=T0 + timedelta(days=1),
     )
     moved = await booking.reschedule(
-        session,
+        db,
         SYSTEM,
         ticket_id=ticket.id,
         choice=SlotChoice(doctor_id=doctor.id, starts_at=T0 + timedelta(days=1)),
@@ -351,33 +349,31 @@ async def test_rescheduling_to_another_day_takes_that_days_token(session: AsyncS
     assert moved.token == "R-002" and moved.day == (T0 + timedelta(days=1)).date()
 
 
-async def test_a_walk_in_waits_at_once(session: AsyncSession) -> None:
-    department = await make_department(session)
+async def test_a_walk_in_waits_at_once(db: AsyncSession) -> None:
+    department = await make_department(db)
     ticket = await booking.register_walk_in(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         department_id=department.id,
         now=T0,
     )
     assert ticket.appointment.status is TicketStatus.WAITING and ticket.arrived_at == T0
 
 
-async def test_a_walk_in_for_a_doctor_not_working_today_is_refused(session: AsyncSession) -> None:
-    doctor = await make_doctor(session)
+async def test_a_walk_in_for_a_doctor_not_working_today_is_refused(db: AsyncSession) -> None:
+    doctor = await make_doctor(db)
     with pytest.raises(DomainError) as caught:
         await booking.register_walk_in(
-            session,
+            db,
             SYSTEM,
-            patient_id=(await make_patient(session)).id,
+            patient_id=(await make_patient(db)).id,
             department_id=doctor.department_id,
             doctor_id=doctor.id,
             now=T0,
         )
     assert caught.value.code == "NO_SESSION"
     assert (
-        await session.scalar(
-            select(func.count(AuditEvent.id)).where(AuditEvent.action == "walk_in")
-        )
+        await db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "walk_in"))
         == 0
     )

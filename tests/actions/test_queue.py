@@ -28,18 +28,18 @@ class Day:
     doctors: list[Doctor]
 
 
-async def open_day(session: AsyncSession, doctors: int = 1) -> Day:
-    department = await make_department(session)
-    team = [await make_doctor(session, department) for _ in range(doctors)]
+async def open_day(db: AsyncSession, doctors: int = 1) -> Day:
+    department = await make_department(db)
+    team = [await make_doctor(db, department) for _ in range(doctors)]
     for doctor in team:
-        await make_session(session, doctor)
+        await make_session(db, doctor)
     return Day(department, team)
 
 
-async def walk_in(session: AsyncSession, day: Day, **overrides: object) -> Ticket:
-    patient = await make_patient(session)
+async def walk_in(db: AsyncSession, day: Day, **overrides: object) -> Ticket:
+    patient = await make_patient(db)
     return await booking.register_walk_in(
-        session, SYSTEM, patient_id=patient.id, department_id=day.department.id, now=T0, **overrides
+        db, SYSTEM, patient_id=patient.id, department_id=day.department.id, now=T0, **overrides
     )  # type: ignore[arg-type]
 
 
@@ -48,12 +48,12 @@ def doctor_actor(doctor: Doctor) -> Actor:
 
 
 async def test_call_next_takes_the_head_of_the_queue_to_the_doctors_room(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    day = await open_day(session)
-    first, second = await walk_in(session, day), await walk_in(session, day)
+    day = await open_day(db)
+    first, second = await walk_in(db, day), await walk_in(db, day)
     called = await queue.call_next(
-        session, SYSTEM, doctor_id=day.doctors[0].id, now=T0 + timedelta(minutes=1)
+        db, SYSTEM, doctor_id=day.doctors[0].id, now=T0 + timedelta(minutes=1)
     )
     assert called.id == first.id != second.id
     assert (
@@ -64,57 +64,57 @@ async def test_call_next_takes_the_head_of_the_queue_to_the_doctors_room(
 
 
 async def test_an_emergency_is_called_before_everyone_who_came_earlier(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    day = await open_day(session)
-    await walk_in(session, day)
-    await walk_in(session, day, urgency=Urgency.URGENT)
+    day = await open_day(db)
+    await walk_in(db, day)
+    await walk_in(db, day, urgency=Urgency.URGENT)
     emergency = await queue.insert_emergency(
-        session,
+        db,
         SYSTEM,
         now=T0,
         department_id=day.department.id,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         reason="chest pain",
     )
-    called = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+    called = await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     assert called.id == emergency.id and called.appointment.urgency is Urgency.EMERGENCY
 
 
-async def test_a_waiting_ticket_can_be_raised_to_emergency(session: AsyncSession) -> None:
-    day = await open_day(session)
-    await walk_in(session, day)
-    later = await walk_in(session, day)
+async def test_a_waiting_ticket_can_be_raised_to_emergency(db: AsyncSession) -> None:
+    day = await open_day(db)
+    await walk_in(db, day)
+    later = await walk_in(db, day)
     await queue.insert_emergency(
-        session, SYSTEM, now=T0, department_id=day.department.id, ticket_id=later.id
+        db, SYSTEM, now=T0, department_id=day.department.id, ticket_id=later.id
     )
-    called = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+    called = await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     assert called.id == later.id
 
 
 async def test_a_doctor_finishes_the_current_patient_before_calling_the_next(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    day = await open_day(session)
-    await walk_in(session, day)
-    await walk_in(session, day)
-    current = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+    day = await open_day(db)
+    await walk_in(db, day)
+    await walk_in(db, day)
+    current = await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     with pytest.raises(DomainError) as caught:
-        await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+        await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     assert (
         caught.value.code == "DOCTOR_BUSY"
         and caught.value.details["current_token"] == current.token
     )
 
 
-async def test_the_whole_visit_is_timed_and_audited(session: AsyncSession) -> None:
-    day = await open_day(session)
-    ticket = await walk_in(session, day)
+async def test_the_whole_visit_is_timed_and_audited(db: AsyncSession) -> None:
+    day = await open_day(db)
+    ticket = await walk_in(db, day)
     doctor = day.doctors[0].id
-    await queue.call_next(session, SYSTEM, doctor_id=doctor, now=T0 + timedelta(minutes=1))
-    await queue.recall(session, SYSTEM, ticket_id=ticket.id, now=T0 + timedelta(minutes=2))
-    await queue.start(session, SYSTEM, ticket_id=ticket.id, now=T0 + timedelta(minutes=3))
-    await queue.complete(session, SYSTEM, ticket_id=ticket.id, now=T0 + timedelta(minutes=13))
+    await queue.call_next(db, SYSTEM, doctor_id=doctor, now=T0 + timedelta(minutes=1))
+    await queue.recall(db, SYSTEM, ticket_id=ticket.id, now=T0 + timedelta(minutes=2))
+    await queue.start(db, SYSTEM, ticket_id=ticket.id, now=T0 + timedelta(minutes=3))
+    await queue.complete(db, SYSTEM, ticket_id=ticket.id, now=T0 + timedelta(minutes=13))
     a = ticket.appointment
     assert a.status is TicketStatus.COMPLETED and ticket.call_count == 2
     assert (a.called_at, a.started_at, a.completed_at) == (
@@ -124,7 +124,7 @@ async def test_the_whole_visit_is_timed_and_audited(session: AsyncSession) -> No
     )
     trail = (
         (
-            await session.execute(
+            await db.execute(
                 select(AuditEvent.action, AuditEvent.from_status, AuditEvent.to_status)
                 .where(AuditEvent.appointment_id == a.id)
                 .order_by(AuditEvent.id)
@@ -143,41 +143,41 @@ async def test_the_whole_visit_is_timed_and_audited(session: AsyncSession) -> No
 
 
 async def test_each_step_is_published_as_the_kind_of_its_state_machine_event(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    day = await open_day(session, doctors=2)
-    ticket = await walk_in(session, day)
+    day = await open_day(db, doctors=2)
+    ticket = await walk_in(db, day)
     doctor = day.doctors[0].id
     steps = [
-        lambda at: queue.call_next(session, SYSTEM, doctor_id=doctor, now=at),
-        lambda at: queue.recall(session, SYSTEM, ticket_id=ticket.id, now=at),
-        lambda at: queue.skip(session, SYSTEM, ticket_id=ticket.id, now=at),
-        lambda at: queue.requeue(session, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.call_next(db, SYSTEM, doctor_id=doctor, now=at),
+        lambda at: queue.recall(db, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.skip(db, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.requeue(db, SYSTEM, ticket_id=ticket.id, now=at),
         lambda at: queue.transfer(
-            session, SYSTEM, ticket_id=ticket.id, now=at, to_doctor_id=day.doctors[1].id
+            db, SYSTEM, ticket_id=ticket.id, now=at, to_doctor_id=day.doctors[1].id
         ),
         lambda at: queue.insert_emergency(
-            session,
+            db,
             SYSTEM,
             now=at,
             department_id=day.department.id,
             ticket_id=ticket.id,
             doctor_id=day.doctors[1].id,
         ),
-        lambda at: queue.call_next(session, SYSTEM, doctor_id=day.doctors[1].id, now=at),
-        lambda at: queue.start(session, SYSTEM, ticket_id=ticket.id, now=at),
-        lambda at: queue.complete(session, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.call_next(db, SYSTEM, doctor_id=day.doctors[1].id, now=at),
+        lambda at: queue.start(db, SYSTEM, ticket_id=ticket.id, now=at),
+        lambda at: queue.complete(db, SYSTEM, ticket_id=ticket.id, now=at),
     ]
     for minute, step in enumerate(steps, start=1):
         await step(T0 + timedelta(minutes=minute))
     actions = (
-        await session.scalars(
+        await db.scalars(
             select(AuditEvent.action)
             .where(AuditEvent.appointment_id == ticket.appointment_id)
             .order_by(AuditEvent.id)
         )
     ).all()
-    events = [e for e in session.info["events"] if e.ticket_id == ticket.id]
+    events = [e for e in db.info["events"] if e.ticket_id == ticket.id]
     assert [e.kind for e in events] == [EventKind.WALK_IN] + [
         KIND_OF[TicketEvent(action)] for action in actions[1:]
     ]
@@ -186,74 +186,72 @@ async def test_each_step_is_published_as_the_kind_of_its_state_machine_event(
     assert recalled.extra == {"call_count": 2} and requeued.room is None
 
 
-async def test_a_refused_transition_changes_nothing(session: AsyncSession) -> None:
-    day = await open_day(session)
-    ticket = await walk_in(session, day)
-    audits = await session.scalar(select(func.count(AuditEvent.id)))
+async def test_a_refused_transition_changes_nothing(db: AsyncSession) -> None:
+    day = await open_day(db)
+    ticket = await walk_in(db, day)
+    audits = await db.scalar(select(func.count(AuditEvent.id)))
     with pytest.raises(DomainError) as caught:
-        await queue.complete(session, SYSTEM, ticket_id=ticket.id, now=T0)
+        await queue.complete(db, SYSTEM, ticket_id=ticket.id, now=T0)
     assert (http_status(caught.value), caught.value.code) == (409, "INVALID_TRANSITION")
     assert caught.value.details == {"status": "waiting", "event": "complete"}
     assert (
         ticket.appointment.status is TicketStatus.WAITING
         and ticket.appointment.completed_at is None
     )
-    assert await session.scalar(select(func.count(AuditEvent.id))) == audits
+    assert await db.scalar(select(func.count(AuditEvent.id))) == audits
 
 
-async def test_a_skipped_patient_who_turns_up_is_requeued(session: AsyncSession) -> None:
-    day = await open_day(session)
-    ticket = await walk_in(session, day)
-    await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
-    await queue.skip(session, SYSTEM, ticket_id=ticket.id, now=T0, reason="no answer")
-    await queue.requeue(session, SYSTEM, ticket_id=ticket.id, now=T0 + timedelta(minutes=5))
+async def test_a_skipped_patient_who_turns_up_is_requeued(db: AsyncSession) -> None:
+    day = await open_day(db)
+    ticket = await walk_in(db, day)
+    await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+    await queue.skip(db, SYSTEM, ticket_id=ticket.id, now=T0, reason="no answer")
+    await queue.requeue(db, SYSTEM, ticket_id=ticket.id, now=T0 + timedelta(minutes=5))
     assert ticket.appointment.status is TicketStatus.WAITING and ticket.room_id is None
     again = await queue.call_next(
-        session, SYSTEM, doctor_id=day.doctors[0].id, now=T0 + timedelta(minutes=6)
+        db, SYSTEM, doctor_id=day.doctors[0].id, now=T0 + timedelta(minutes=6)
     )
     assert again.id == ticket.id
 
 
 async def test_two_doctors_share_the_department_queue_without_calling_the_same_patient(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    day = await open_day(session, doctors=2)
-    first, second = await walk_in(session, day), await walk_in(session, day)
-    a = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
-    b = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[1].id, now=T0)
+    day = await open_day(db, doctors=2)
+    first, second = await walk_in(db, day), await walk_in(db, day)
+    a = await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+    b = await queue.call_next(db, SYSTEM, doctor_id=day.doctors[1].id, now=T0)
     assert {a.id, b.id} == {first.id, second.id}
     with pytest.raises(DomainError) as caught:
-        await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+        await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     assert caught.value.code == "DOCTOR_BUSY"
 
 
-async def test_an_empty_queue_says_so(session: AsyncSession) -> None:
-    day = await open_day(session)
+async def test_an_empty_queue_says_so(db: AsyncSession) -> None:
+    day = await open_day(db)
     with pytest.raises(DomainError) as caught:
-        await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+        await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     assert caught.value.code == "QUEUE_EMPTY"
 
 
-async def test_a_doctor_cannot_move_another_doctors_patient(session: AsyncSession) -> None:
-    day = await open_day(session, doctors=2)
-    await walk_in(session, day)
-    ticket = await queue.call_next(session, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
+async def test_a_doctor_cannot_move_another_doctors_patient(db: AsyncSession) -> None:
+    day = await open_day(db, doctors=2)
+    await walk_in(db, day)
+    ticket = await queue.call_next(db, SYSTEM, doctor_id=day.doctors[0].id, now=T0)
     with pytest.raises(DomainError) as caught:
-        await queue.start(session, doctor_actor(day.doctors[1]), ticket_id=ticket.id, now=T0)
+        await queue.start(db, doctor_actor(day.doctors[1]), ticket_id=ticket.id, now=T0)
     assert http_status(caught.value) == 403
     with pytest.raises(DomainError):
-        await queue.call_next(
-            session, doctor_actor(day.doctors[1]), doctor_id=day.doctors[0].id, now=T0
-        )
+        await queue.call_next(db, doctor_actor(day.doctors[1]), doctor_id=day.doctors[0].id, now=T0)
 
 
 async def test_a_transferred_patient_keeps_the_token_and_waits_in_the_new_queue(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    day, other = await open_day(session), await open_day(session)
-    ticket = await walk_in(session, day)
+    day, other = await open_day(db), await open_day(db)
+    ticket = await walk_in(db, day)
     await queue.transfer(
-        session,
+        db,
         SYSTEM,
         ticket_id=ticket.id,
         now=T0,
@@ -264,44 +262,44 @@ async def test_a_transferred_patient_keeps_the_token_and_waits_in_the_new_queue(
         ticket.queue_department_id == other.department.id
         and ticket.appointment.transferred_at == T0
     )
-    called = await queue.call_next(session, SYSTEM, doctor_id=other.doctors[0].id, now=T0)
+    called = await queue.call_next(db, SYSTEM, doctor_id=other.doctors[0].id, now=T0)
     assert called.token == ticket.token
 
 
-async def test_a_transfer_needs_a_target(session: AsyncSession) -> None:
-    day = await open_day(session)
-    ticket = await walk_in(session, day)
+async def test_a_transfer_needs_a_target(db: AsyncSession) -> None:
+    day = await open_day(db)
+    ticket = await walk_in(db, day)
     with pytest.raises(DomainError) as caught:
-        await queue.transfer(session, SYSTEM, ticket_id=ticket.id, now=T0)
+        await queue.transfer(db, SYSTEM, ticket_id=ticket.id, now=T0)
     assert caught.value.code == "TRANSFER_TARGET_REQUIRED"
 
 
 async def test_check_in_turns_a_booking_into_a_waiting_ticket_on_its_day_only(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
-    day = await open_day(session)
-    slot = await session.scalar(
+    day = await open_day(db)
+    slot = await db.scalar(
         select(Slot).where(Slot.doctor_id == day.doctors[0].id).order_by(Slot.starts_at).limit(1)
     )
     assert slot is not None
     ticket = await booking.book(
-        session,
+        db,
         SYSTEM,
-        patient_id=(await make_patient(session)).id,
+        patient_id=(await make_patient(db)).id,
         choice=SlotChoice(slot.id),
         now=T0 - timedelta(days=2),
     )
     with pytest.raises(DomainError) as caught:
-        await queue.check_in(session, SYSTEM, ticket_id=ticket.id, now=T0 - timedelta(days=1))
+        await queue.check_in(db, SYSTEM, ticket_id=ticket.id, now=T0 - timedelta(days=1))
     assert caught.value.code == "WRONG_DAY"
-    await queue.check_in(session, SYSTEM, ticket_id=ticket.id, now=T0 - timedelta(minutes=5))
+    await queue.check_in(db, SYSTEM, ticket_id=ticket.id, now=T0 - timedelta(minutes=5))
     assert (
         ticket.appointment.status is TicketStatus.WAITING
         and ticket.arrived_at == T0 - timedelta(minutes=5)
     )
 
 
-async def test_a_missing_ticket_is_a_404(session: AsyncSession) -> None:
+async def test_a_missing_ticket_is_a_404(db: AsyncSession) -> None:
     with pytest.raises(DomainError) as caught:
-        await queue.start(session, SYSTEM, ticket_id=10**8, now=T0)
+        await queue.start(db, SYSTEM, ticket_id=10**8, now=T0)
     assert (http_status(caught.value), caught.value.code) == (404, "TICKET_NOT_FOUND")

@@ -18,7 +18,7 @@ from server.auth.actor import SYSTEM
 from server.errors import DomainError
 from server.models import Appointment, AuditEvent, Doctor, DoctorSession, OutboxMessage, Slot
 from server.queue.state import TicketStatus
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import T0
 from tests.factories import make_doctor, make_patient
 
@@ -33,7 +33,7 @@ class Rota:
     template_id: int
 
 
-async def monday_rota(state: ClinicState) -> Rota:
+async def monday_rota(services: Services) -> Rota:
     """A doctor with Mondays 10:00-12:00 in 15-minute slots, and its first four weeks."""
 
     async def work(s: AsyncSession) -> Rota:
@@ -52,11 +52,11 @@ async def monday_rota(state: ClinicState) -> Rota:
         await rotas.generate(s, SYSTEM, now=T0, rules=RULES)
         return Rota(doctor, row.id)
 
-    return await state.run(work)
+    return await services.run(work)
 
 
-async def sessions_of(state: ClinicState, doctor: Doctor) -> list[DoctorSession]:
-    rows = await state.read(
+async def sessions_of(services: Services, doctor: Doctor) -> list[DoctorSession]:
+    rows = await services.read(
         lambda s: s.scalars(
             select(DoctorSession)
             .where(DoctorSession.doctor_id == doctor.id)
@@ -66,7 +66,7 @@ async def sessions_of(state: ClinicState, doctor: Doctor) -> list[DoctorSession]
     return list(rows.unique())
 
 
-async def book(state: ClinicState, doctor: Doctor, day: date, hour: int = 10) -> Appointment:
+async def book(services: Services, doctor: Doctor, day: date, hour: int = 10) -> Appointment:
     async def work(s: AsyncSession) -> Appointment:
         person = await make_patient(s)
         starts_at = T0.replace(hour=hour) + (day - MONDAY)
@@ -79,48 +79,50 @@ async def book(state: ClinicState, doctor: Doctor, day: date, hour: int = 10) ->
         )
         return ticket.appointment
 
-    return await state.run(work)
+    return await services.run(work)
 
 
-async def count(state: ClinicState, query: Any) -> int:
-    return int(await state.read(lambda s: s.scalar(query)) or 0)
+async def count(services: Services, query: Any) -> int:
+    return int(await services.read(lambda s: s.scalar(query)) or 0)
 
 
-async def test_a_template_makes_four_weeks_of_sessions_once(state: ClinicState) -> None:
-    rota = await monday_rota(state)
-    sessions = await sessions_of(state, rota.doctor)
+async def test_a_template_makes_four_weeks_of_sessions_once(services: Services) -> None:
+    rota = await monday_rota(services)
+    sessions = await sessions_of(services, rota.doctor)
     assert [s.starts_at.date() for s in sessions] == MONDAYS
     assert all(s.template_id == rota.template_id for s in sessions)
     assert all((s.starts_at.hour, s.ends_at.hour) == (10, 12) for s in sessions)
-    slots = await count(state, select(func.count(Slot.id)).where(Slot.session_id == sessions[0].id))
+    slots = await count(
+        services, select(func.count(Slot.id)).where(Slot.session_id == sessions[0].id)
+    )
     assert slots == 8
-    again = await state.run(lambda s: rotas.generate(s, SYSTEM, now=T0, rules=RULES))
+    again = await services.run(lambda s: rotas.generate(s, SYSTEM, now=T0, rules=RULES))
     assert again == []
     a_week_later = T0 + timedelta(weeks=1)
-    more = await state.run(lambda s: rotas.generate(s, SYSTEM, now=a_week_later, rules=RULES))
+    more = await services.run(lambda s: rotas.generate(s, SYSTEM, now=a_week_later, rules=RULES))
     assert [b.starts_at.date() for b in more] == [MONDAY + timedelta(weeks=4)]
     audits = await count(
-        state, select(func.count(AuditEvent.id)).where(AuditEvent.action == "rota.generate")
+        services, select(func.count(AuditEvent.id)).where(AuditEvent.action == "rota.generate")
     )
     assert audits == 2
 
 
 async def test_a_holiday_lists_then_cancels_its_bookings_and_messages_the_patients(
-    state: ClinicState,
+    services: Services,
 ) -> None:
-    rota = await monday_rota(state)
+    rota = await monday_rota(services)
     holiday = MONDAYS[1]
-    booked = await book(state, rota.doctor, holiday)
-    other_day = await book(state, rota.doctor, MONDAYS[2])
+    booked = await book(services, rota.doctor, holiday)
+    other_day = await book(services, rota.doctor, MONDAYS[2])
 
-    affected = await state.read(
+    affected = await services.read(
         lambda s: rotas.preview_away(s, starts_on=holiday, ends_on=holiday, now=T0, rules=RULES)
     )
     assert [a.starts_at.date() for a in affected] == [holiday]
     assert rotas.appointment_ids(affected) == [booked.id]
 
     with pytest.raises(DomainError) as refused:
-        await state.run(
+        await services.run(
             lambda s: rotas.add_away(
                 s,
                 SYSTEM,
@@ -135,7 +137,7 @@ async def test_a_holiday_lists_then_cancels_its_bookings_and_messages_the_patien
     assert refused.value.code == "AFFECTS_BOOKINGS"
     assert refused.value.details["appointment_ids"] == [booked.id]
 
-    done = await state.run(
+    done = await services.run(
         lambda s: rotas.add_away(
             s,
             SYSTEM,
@@ -149,34 +151,34 @@ async def test_a_holiday_lists_then_cancels_its_bookings_and_messages_the_patien
     )
     assert done.cancelled == (booked.id,)
     statuses = dict(
-        (await state.read(lambda s: s.execute(select(Appointment.id, Appointment.status)))).all()
+        (await services.read(lambda s: s.execute(select(Appointment.id, Appointment.status)))).all()
     )
     assert statuses[booked.id] is TicketStatus.CANCELLED
     assert statuses[other_day.id] is TicketStatus.BOOKED
     messages = list(
-        await state.read(
+        await services.read(
             lambda s: s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "rota_cancelled"))
         )
     )
     assert [m.appointment_id for m in messages] == [booked.id]
     assert "clinic is closed" in messages[0].body
     # The holiday's session stays as a closed record (it held a booking); nothing is bookable.
-    sessions = await sessions_of(state, rota.doctor)
+    sessions = await sessions_of(services, rota.doctor)
     closed = [s for s in sessions if s.starts_at.date() == holiday]
     assert closed and closed[0].closed_early_at == closed[0].starts_at
     open_places = await count(
-        state, select(func.sum(Slot.capacity)).where(Slot.session_id == closed[0].id)
+        services, select(func.sum(Slot.capacity)).where(Slot.session_id == closed[0].id)
     )
     assert open_places == 0
-    assert await state.run(lambda s: rotas.generate(s, SYSTEM, now=T0, rules=RULES)) == []
+    assert await services.run(lambda s: rotas.generate(s, SYSTEM, now=T0, rules=RULES)) == []
 
 
 async def test_leave_removes_unbooked_sessions_and_lifting_it_makes_them_again(
-    state: ClinicState,
+    services: Services,
 ) -> None:
-    rota = await monday_rota(state)
+    rota = await monday_rota(services)
     week = (MONDAYS[2], MONDAYS[2] + timedelta(days=4))
-    done = await state.run(
+    done = await services.run(
         lambda s: rotas.add_away(
             s,
             SYSTEM,
@@ -190,32 +192,32 @@ async def test_leave_removes_unbooked_sessions_and_lifting_it_makes_them_again(
         )
     )
     assert done.cancelled == () and len(done.withdrawn) == 1
-    days = [s.starts_at.date() for s in await sessions_of(state, rota.doctor)]
+    days = [s.starts_at.date() for s in await sessions_of(services, rota.doctor)]
     assert days == [MONDAYS[0], MONDAYS[1], MONDAYS[3]]
-    assert await state.run(lambda s: rotas.generate(s, SYSTEM, now=T0, rules=RULES)) == []
+    assert await services.run(lambda s: rotas.generate(s, SYSTEM, now=T0, rules=RULES)) == []
 
-    lifted = await state.run(
+    lifted = await services.run(
         lambda s: rotas.lift_away(s, SYSTEM, leave_id=done.row.id, now=T0, rules=RULES)
     )
     assert len(lifted.created) == 1
-    days = [s.starts_at.date() for s in await sessions_of(state, rota.doctor)]
+    days = [s.starts_at.date() for s in await sessions_of(services, rota.doctor)]
     assert days == MONDAYS
 
 
 async def test_editing_a_template_withdraws_only_the_sessions_it_changes(
-    state: ClinicState,
+    services: Services,
 ) -> None:
-    rota = await monday_rota(state)
-    late = await book(state, rota.doctor, MONDAYS[3], hour=11)
+    rota = await monday_rota(services)
+    late = await book(services, rota.doctor, MONDAYS[3], hour=11)
     changes = {"end_time": time(11)}
-    affected = await state.read(
+    affected = await services.read(
         lambda s: rotas.preview_template_change(
             s, template_id=rota.template_id, changes=changes, now=T0, rules=RULES
         )
     )
     assert len(affected) == 4
     assert rotas.appointment_ids(affected) == [late.id]
-    done = await state.run(
+    done = await services.run(
         lambda s: rotas.update_template(
             s,
             SYSTEM,
@@ -229,7 +231,9 @@ async def test_editing_a_template_withdraws_only_the_sessions_it_changes(
     assert done.cancelled == (late.id,)
     # Three sessions were never booked: made again at 10-11; the fourth stays a closed record.
     assert len(done.created) == 3
-    open_sessions = [s for s in await sessions_of(state, rota.doctor) if s.closed_early_at is None]
+    open_sessions = [
+        s for s in await sessions_of(services, rota.doctor) if s.closed_early_at is None
+    ]
     assert [(s.starts_at.date(), s.ends_at.hour) for s in open_sessions] == [
         (d, 11) for d in MONDAYS[:3]
     ]
@@ -246,9 +250,9 @@ async def test_editing_a_template_withdraws_only_the_sessions_it_changes(
     ],
 )
 async def test_bad_templates_are_refused_with_a_code(
-    state: ClinicState, fields: dict[str, Any], code: str
+    services: Services, fields: dict[str, Any], code: str
 ) -> None:
-    rota = await monday_rota(state)
+    rota = await monday_rota(services)
     values: dict[str, Any] = {
         "doctor_id": rota.doctor.id,
         "weekday": 0,
@@ -257,5 +261,7 @@ async def test_bad_templates_are_refused_with_a_code(
         "valid_from": MONDAY,
     } | fields
     with pytest.raises(DomainError) as refused:
-        await state.run(lambda s: rotas.create_template(s, SYSTEM, now=T0, rules=RULES, **values))
+        await services.run(
+            lambda s: rotas.create_template(s, SYSTEM, now=T0, rules=RULES, **values)
+        )
     assert refused.value.code == code

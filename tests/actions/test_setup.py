@@ -16,33 +16,33 @@ from server.events import EventKind, QueueEvent
 from server.models import Doctor, Role, User
 from server.realtime.auth import display_for_key
 from server.scheduling import versions
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import T0
 from tests.factories import make_department, make_doctor, make_patient, make_session, make_user
 
 
-async def version(state: ClinicState, department_id: int) -> int:
-    row = await state.read(lambda s: versions.current(s, department_id, T0.date()))
+async def version(services: Services, department_id: int) -> int:
+    row = await services.read(lambda s: versions.current(s, department_id, T0.date()))
     return row.version if row is not None else 0
 
 
-def collect(state: ClinicState) -> list[QueueEvent]:
+def collect(services: Services) -> list[QueueEvent]:
     seen: list[QueueEvent] = []
 
     async def listen(events: Sequence[QueueEvent]) -> None:
         seen.extend(events)
 
-    state.hub.subscribe(listen)
+    services.hub.subscribe(listen)
     return seen
 
 
 async def test_a_doctors_edit_redraws_and_replans_their_department_today(
-    state: ClinicState,
+    services: Services,
 ) -> None:
-    doctor = await state.run(lambda s: make_doctor(s))
-    before = await version(state, doctor.department_id)
-    seen = collect(state)
-    await state.run(
+    doctor = await services.run(lambda s: make_doctor(s))
+    before = await version(services, doctor.department_id)
+    seen = collect(services)
+    await services.run(
         lambda s: setup.update_doctor(
             s, SYSTEM, doctor_id=doctor.id, changes={"name": "Dr. New"}, now=T0
         )
@@ -54,13 +54,13 @@ async def test_a_doctors_edit_redraws_and_replans_their_department_today(
         T0.date().isoformat(),
     )
     assert event.extra == {"what": "doctor", "id": doctor.id}
-    assert await version(state, doctor.department_id) == before + 1
+    assert await version(services, doctor.department_id) == before + 1
 
 
-async def test_an_edit_that_changes_nothing_writes_nothing(state: ClinicState) -> None:
-    doctor = await state.run(lambda s: make_doctor(s))
-    seen = collect(state)
-    await state.run(
+async def test_an_edit_that_changes_nothing_writes_nothing(services: Services) -> None:
+    doctor = await services.run(lambda s: make_doctor(s))
+    seen = collect(services)
+    await services.run(
         lambda s: setup.update_doctor(
             s, SYSTEM, doctor_id=doctor.id, changes={"name": doctor.name}, now=T0
         )
@@ -68,51 +68,51 @@ async def test_an_edit_that_changes_nothing_writes_nothing(state: ClinicState) -
     assert seen == []
 
 
-async def test_revoking_a_key_ends_its_access_and_a_new_key_opens_it(state: ClinicState) -> None:
+async def test_revoking_a_key_ends_its_access_and_a_new_key_opens_it(services: Services) -> None:
     async def make(s: AsyncSession) -> tuple[int, str]:
         display, key = await admin.create_display(
             s, SYSTEM, name="Hall", department_id=None, now=T0
         )
         return display.id, key
 
-    display_id, key = await state.run(make)
-    seen = collect(state)
-    await state.run(lambda s: setup.revoke_display(s, SYSTEM, display_id=display_id, now=T0))
+    display_id, key = await services.run(make)
+    seen = collect(services)
+    await services.run(lambda s: setup.revoke_display(s, SYSTEM, display_id=display_id, now=T0))
     assert [(e.kind, e.extra) for e in seen] == [
         (EventKind.ACCESS_ENDED, {"display_id": display_id})
     ]
     with pytest.raises(Unauthenticated):
-        await state.read(lambda s: display_for_key(s, key))
-    _display, fresh = await state.run(
+        await services.read(lambda s: display_for_key(s, key))
+    _display, fresh = await services.run(
         lambda s: setup.new_display_key(s, SYSTEM, display_id=display_id, now=T0)
     )
-    opened = await state.read(lambda s: display_for_key(s, fresh))
+    opened = await services.read(lambda s: display_for_key(s, fresh))
     assert opened.id == display_id and opened.active
     with pytest.raises(Unauthenticated):
-        await state.read(lambda s: display_for_key(s, key))
+        await services.read(lambda s: display_for_key(s, key))
 
 
-async def test_the_last_active_admin_stays(state: ClinicState) -> None:
-    admin_user = await state.run(lambda s: make_user(s, Role.ADMIN))
+async def test_the_last_active_admin_stays(services: Services) -> None:
+    admin_user = await services.run(lambda s: make_user(s, Role.ADMIN))
     for changes in ({"active": False}, {"role": Role.STAFF}):
         with pytest.raises(Conflict) as refused:
-            await state.run(
+            await services.run(
                 lambda s, c=changes: setup.update_user(  # type: ignore[misc]
                     s, SYSTEM, user_id=admin_user.id, changes=c, now=T0
                 )
             )
         assert refused.value.code == "LAST_ADMIN"
-    await state.run(lambda s: make_user(s, Role.ADMIN))
-    await state.run(
+    await services.run(lambda s: make_user(s, Role.ADMIN))
+    await services.run(
         lambda s: setup.update_user(
             s, SYSTEM, user_id=admin_user.id, changes={"active": False}, now=T0
         )
     )
-    row = await state.read(lambda s: s.get(User, admin_user.id))
+    row = await services.read(lambda s: s.get(User, admin_user.id))
     assert row is not None and not row.active
 
 
-async def test_open_visits_count_bookings_to_come_and_todays_queue(state: ClinicState) -> None:
+async def test_open_visits_count_bookings_to_come_and_todays_queue(services: Services) -> None:
     async def work(s: AsyncSession) -> Doctor:
         department = await make_department(s)
         doctor = await make_doctor(s, department)
@@ -139,12 +139,12 @@ async def test_open_visits_count_bookings_to_come_and_todays_queue(state: Clinic
         )
         return doctor
 
-    doctor = await state.run(work)
-    visits = await state.read(lambda s: setup.open_visits(s, doctor.id, T0))
+    doctor = await services.run(work)
+    visits = await services.read(lambda s: setup.open_visits(s, doctor.id, T0))
     assert (visits.bookings, visits.queued) == (2, 1)
     assert visits.first_at == T0 + timedelta(hours=1)
     with pytest.raises(Conflict) as refused:
-        await state.run(
+        await services.run(
             lambda s: setup.update_doctor(
                 s, SYSTEM, doctor_id=doctor.id, changes={"active": False}, now=T0
             )
@@ -154,5 +154,5 @@ async def test_open_visits_count_bookings_to_come_and_todays_queue(state: Clinic
         "queued": 1,
         "first_at": (T0 + timedelta(hours=1)).isoformat(),
     }
-    still = await state.read(lambda s: s.get(Doctor, doctor.id))
+    still = await services.read(lambda s: s.get(Doctor, doctor.id))
     assert still is not None and still.active

@@ -15,7 +15,7 @@ from server.actions.booking import SlotChoice
 from server.actions.waitlist import Confirmation, OfferRules
 from server.api.errors import http_status
 from server.auth.actor import SYSTEM
-from server.db import make_sessionmaker, run_transaction
+from server.db import make_database, run_transaction
 from server.errors import DomainError
 from server.models import AuditEvent, Slot, Ticket
 from server.models.waitlist import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
@@ -39,7 +39,7 @@ class Day:
 
 
 async def run(engine: AsyncEngine, work: object) -> object:
-    return await run_transaction(make_sessionmaker(engine), work)  # type: ignore[arg-type]
+    return await run_transaction(make_database(engine), work)  # type: ignore[arg-type]
 
 
 async def full_day(engine: AsyncEngine, capacity: int = 1, waiting: int = 3) -> Day:
@@ -124,8 +124,8 @@ async def confirm(engine: AsyncEngine, offer: WaitlistOffer, patient_id: int, no
 
 
 async def read(engine: AsyncEngine, model: type, row_id: int):  # type: ignore[no-untyped-def]
-    async with make_sessionmaker(engine)() as session:
-        return await session.get(model, row_id)
+    async with make_database(engine)() as db:
+        return await db.get(model, row_id)
 
 
 async def test_a_cancelled_place_is_offered_to_the_first_in_line_who_books_it(

@@ -14,7 +14,7 @@ from server.actions import booking, queue
 from server.actions.booking import SlotChoice
 from server.auth.actor import SYSTEM
 from server.models import Department, Doctor, Patient, Role, Slot, Ticket
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import T0
 from tests.factories import (
     make_department,
@@ -35,13 +35,13 @@ class Clinic:
     patient: Patient
     other_patient: Patient
     tokens: dict[Role, str]
-    state: ClinicState
+    services: Services
 
     def headers(self, role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     async def _run(self, work):  # type: ignore[no-untyped-def]
-        return await self.state.run(work)
+        return await self.services.run(work)
 
     async def walk_in(self, patient: Patient | None = None) -> Ticket:
         target = patient or self.other_patient
@@ -86,25 +86,25 @@ class Clinic:
 
 
 @pytest.fixture
-async def clinic_day(state: ClinicState, client: Client) -> Clinic:
-    async with state.sessions() as session, session.begin():
-        department = await make_department(session)
-        doctor_user = await make_user(session, Role.DOCTOR)
-        doctor = await make_doctor(session, department, user_id=doctor_user.id)
+async def clinic_day(services: Services, client: Client) -> Clinic:
+    async with services.database() as db, db.begin():
+        department = await make_department(db)
+        doctor_user = await make_user(db, Role.DOCTOR)
+        doctor = await make_doctor(db, department, user_id=doctor_user.id)
         await make_session(
-            session,
+            db,
             doctor,
             starts_at=T0 - timedelta(hours=1),
             ends_at=T0 + timedelta(hours=6),
             capacity_per_slot=2,
         )
-        patient_user = await make_user(session, Role.PATIENT)
-        patient = await make_patient(session, user_id=patient_user.id)
-        other = await make_patient(session)
+        patient_user = await make_user(db, Role.PATIENT)
+        patient = await make_patient(db, user_id=patient_user.id)
+        other = await make_patient(db)
         tokens = {
-            Role.DOCTOR: await make_token(session, doctor_user),
-            Role.PATIENT: await make_token(session, patient_user),
+            Role.DOCTOR: await make_token(db, doctor_user),
+            Role.PATIENT: await make_token(db, patient_user),
         }
         for role in (Role.ADMIN, Role.NURSE, Role.STAFF):
-            tokens[role] = await make_token(session, await make_user(session, role))
-    return Clinic(department, doctor, patient, other, tokens, state)
+            tokens[role] = await make_token(db, await make_user(db, role))
+    return Clinic(department, doctor, patient, other, tokens, services)

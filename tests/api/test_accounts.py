@@ -11,7 +11,7 @@ from quart.typing import TestClientProtocol as Client
 from sqlalchemy import func, select
 
 from server.models import OutboxMessage, Patient, Role
-from server.state import ClinicState
+from server.services import Services
 from tests.api.conftest import Clinic
 from tests.factories import make_patient
 
@@ -24,8 +24,8 @@ ANA = {
 }
 
 
-async def last_message(state: ClinicState, to: str, kind: str) -> str:
-    body = await state.read(
+async def last_message(services: Services, to: str, kind: str) -> str:
+    body = await services.read(
         lambda s: s.scalar(
             select(OutboxMessage.body)
             .where(OutboxMessage.to_address == to, OutboxMessage.kind == kind)
@@ -37,19 +37,19 @@ async def last_message(state: ClinicState, to: str, kind: str) -> str:
     return str(body)
 
 
-async def code_for(state: ClinicState, to: str, kind: str = "signup_code") -> str:
-    found = re.search(r"\b(\d{6})\b", await last_message(state, to, kind))
+async def code_for(services: Services, to: str, kind: str = "signup_code") -> str:
+    found = re.search(r"\b(\d{6})\b", await last_message(services, to, kind))
     assert found is not None
     return found.group(1)
 
 
-async def sign_up(client: Client, state: ClinicState, **overrides: Any) -> tuple[int, Any]:
+async def sign_up(client: Client, services: Services, **overrides: Any) -> tuple[int, Any]:
     body = {**ANA, **overrides}
     started = await client.post("/api/auth/register", json=body)
     assert started.status_code == 202, await started.get_json()
     request_id = (await started.get_json())["request_id"]
     to = body.get("email") if overrides.get("channel") == "email" else body["phone"]
-    code = await code_for(state, str(to))
+    code = await code_for(services, str(to))
     done = await client.post(
         "/api/auth/register/verify", json={"request_id": request_id, "code": code}
     )
@@ -60,14 +60,14 @@ def csrf(body: dict[str, Any]) -> dict[str, str]:
     return {"X-CSRF-Token": str(body["csrf_token"])}
 
 
-async def count_patients(state: ClinicState) -> int:
-    return int(await state.read(lambda s: s.scalar(select(func.count(Patient.id)))) or 0)
+async def count_patients(services: Services) -> int:
+    return int(await services.read(lambda s: s.scalar(select(func.count(Patient.id)))) or 0)
 
 
 async def test_a_sign_up_with_the_code_from_the_outbox_logs_the_patient_in(
-    state: ClinicState, client: Client
+    services: Services, client: Client
 ) -> None:
-    status, body = await sign_up(client, state)
+    status, body = await sign_up(client, services)
     assert status == 201 and body["user"]["username"] == "+15550001111"
     me = await (await client.get("/api/auth/me")).get_json()
     assert me["role"] == "patient" and me["patient_id"] == body["patient_id"]
@@ -78,23 +78,23 @@ async def test_a_sign_up_with_the_code_from_the_outbox_logs_the_patient_in(
 
 
 async def test_a_duplicate_sign_up_does_not_duplicate_the_record(
-    state: ClinicState, app: Quart
+    services: Services, app: Quart
 ) -> None:
-    async with state.sessions() as session, session.begin():
+    async with services.database() as db, db.begin():
         await make_patient(
-            session, full_name="Ana Lima", phone="+15550001111", date_of_birth=date(1985, 6, 15)
+            db, full_name="Ana Lima", phone="+15550001111", date_of_birth=date(1985, 6, 15)
         )
-    first, _ = await sign_up(app.test_client(), state)
-    assert first == 201 and await count_patients(state) == 1
-    second, refusal = await sign_up(app.test_client(), state)
+    first, _ = await sign_up(app.test_client(), services)
+    assert first == 201 and await count_patients(services) == 1
+    second, refusal = await sign_up(app.test_client(), services)
     assert second == 409 and refusal["code"] == "ACCOUNT_EXISTS"
-    assert await count_patients(state) == 1
+    assert await count_patients(services) == 1
 
 
 async def test_sign_up_answers_alike_whether_or_not_the_contact_has_an_account(
-    state: ClinicState, app: Quart
+    services: Services, app: Quart
 ) -> None:
-    await sign_up(app.test_client(), state)
+    await sign_up(app.test_client(), services)
     known = await app.test_client().post("/api/auth/register", json=ANA)
     fresh = await app.test_client().post(
         "/api/auth/register", json={**ANA, "phone": "+15550009999"}
@@ -104,10 +104,10 @@ async def test_sign_up_answers_alike_whether_or_not_the_contact_has_an_account(
 
 
 async def test_a_wrong_code_says_how_many_tries_are_left(
-    state: ClinicState, client: Client
+    services: Services, client: Client
 ) -> None:
     started = await (await client.post("/api/auth/register", json=ANA)).get_json()
-    code = await code_for(state, ANA["phone"])
+    code = await code_for(services, ANA["phone"])
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     answer = await client.post(
         "/api/auth/register/verify", json={"request_id": started["request_id"], "code": wrong}
@@ -117,10 +117,10 @@ async def test_a_wrong_code_says_how_many_tries_are_left(
     assert body["details"]["attempts_left"] == 4
 
 
-async def test_codes_to_one_phone_are_rate_limited(state: ClinicState, client: Client) -> None:
+async def test_codes_to_one_phone_are_rate_limited(services: Services, client: Client) -> None:
     statuses = [(await client.post("/api/auth/register", json=ANA)).status_code for _ in range(4)]
     assert statuses == [202, 202, 202, 429]
-    sent = await state.read(lambda s: s.scalar(select(func.count(OutboxMessage.id))))
+    sent = await services.read(lambda s: s.scalar(select(func.count(OutboxMessage.id))))
     assert sent == 3
 
 
@@ -133,13 +133,13 @@ async def test_sign_up_needs_a_phone_or_an_email(client: Client) -> None:
 async def test_an_invitation_is_claimed_once_and_logs_the_patient_in(
     clinic_day: Clinic, app: Quart
 ) -> None:
-    state, patient = clinic_day.state, clinic_day.other_patient
+    services, patient = clinic_day.services, clinic_day.other_patient
     sent = await app.test_client().post(
         f"/api/patients/{patient.id}/invite", json={}, headers=clinic_day.headers(Role.STAFF)
     )
     assert sent.status_code == 201 and "link" not in await sent.get_json()
     found = re.search(
-        r"/claim/(\S+?)\s", await last_message(state, patient.phone or "", "invite") + " "
+        r"/claim/(\S+?)\s", await last_message(services, patient.phone or "", "invite") + " "
     )
     assert found is not None
     link = found.group(1).rstrip(")")
@@ -166,15 +166,15 @@ async def test_only_the_desk_invites(clinic_day: Clinic, client: Client) -> None
 
 
 async def test_a_reset_ends_the_other_logins_and_sets_the_password(
-    state: ClinicState, app: Quart
+    services: Services, app: Quart
 ) -> None:
     other_browser = app.test_client()
-    await sign_up(other_browser, state)
+    await sign_up(other_browser, services)
     assert (await other_browser.get("/api/auth/me")).status_code == 200
     client = app.test_client()
     started = await client.post("/api/auth/reset", json={"login": "+15550001111"})
     assert started.status_code == 202
-    code = await code_for(state, "+15550001111", "reset_code")
+    code = await code_for(services, "+15550001111", "reset_code")
     done = await client.post(
         "/api/auth/reset/verify",
         json={
@@ -193,9 +193,9 @@ async def test_a_reset_ends_the_other_logins_and_sets_the_password(
 
 
 async def test_a_reset_for_an_unknown_login_answers_like_a_known_one(
-    state: ClinicState, app: Quart
+    services: Services, app: Quart
 ) -> None:
-    await sign_up(app.test_client(), state)
+    await sign_up(app.test_client(), services)
     known = await app.test_client().post("/api/auth/reset", json={"login": "+15550001111"})
     unknown = await app.test_client().post("/api/auth/reset", json={"login": "+15550007777"})
     assert known.status_code == unknown.status_code == 202
@@ -205,9 +205,9 @@ async def test_a_reset_for_an_unknown_login_answers_like_a_known_one(
 async def test_a_guardian_books_for_a_dependant_that_no_one_else_can_see(
     clinic_day: Clinic, app: Quart
 ) -> None:
-    state = clinic_day.state
+    services = clinic_day.services
     parent = app.test_client()
-    _, signed = await sign_up(parent, state)
+    _, signed = await sign_up(parent, services)
     added = await parent.post(
         "/api/me/dependants",
         json={"full_name": "Bia Lima", "date_of_birth": "2019-02-03"},
@@ -251,20 +251,20 @@ async def test_a_guardian_books_for_a_dependant_that_no_one_else_can_see(
     assert (book.status_code, prefs.status_code) == (403, 404)
 
 
-async def test_the_same_child_added_twice_is_one_record(state: ClinicState, client: Client) -> None:
-    _, signed = await sign_up(client, state)
+async def test_the_same_child_added_twice_is_one_record(services: Services, client: Client) -> None:
+    _, signed = await sign_up(client, services)
     child = {"full_name": "Bia Lima", "date_of_birth": "2019-02-03"}
     first = await client.post("/api/me/dependants", json=child, headers=csrf(signed))
     second = await client.post("/api/me/dependants", json=child, headers=csrf(signed))
     assert first.status_code == 201
     assert second.status_code == 409 and (await second.get_json())["code"] == "ALREADY_DEPENDANT"
-    assert await count_patients(state) == 2
+    assert await count_patients(services) == 2
 
 
 async def test_a_patient_chooses_the_channel_and_the_language(
-    state: ClinicState, client: Client
+    services: Services, client: Client
 ) -> None:
-    _, signed = await sign_up(client, state)
+    _, signed = await sign_up(client, services)
     me = f"/api/me/patients/{signed['patient_id']}"
     changed = await client.patch(
         me, json={"contact_preference": "none", "language": "pt-BR"}, headers=csrf(signed)
@@ -282,7 +282,7 @@ async def test_the_desk_links_a_dependant_that_sign_up_could_not(
     clinic_day: Clinic, app: Quart
 ) -> None:
     guardian = app.test_client()
-    _, signed = await sign_up(guardian, clinic_day.state)
+    _, signed = await sign_up(guardian, clinic_day.services)
     child = clinic_day.other_patient
     linked = await app.test_client().post(
         f"/api/patients/{child.id}/guardians",
@@ -310,9 +310,11 @@ async def test_an_invitation_link_that_was_tampered_with_opens_nothing(client: C
 
 
 async def test_a_patient_signed_up_by_email_logs_in_with_it_in_any_case(
-    state: ClinicState, app: Quart
+    services: Services, app: Quart
 ) -> None:
-    status, body = await sign_up(app.test_client(), state, email="ana@example.org", channel="email")
+    status, body = await sign_up(
+        app.test_client(), services, email="ana@example.org", channel="email"
+    )
     assert status == 201 and body["user"]["username"] == "ana@example.org"
     login = await app.test_client().post(
         "/api/auth/login", json={"username": "Ana@Example.org", "password": PASSWORD}

@@ -17,8 +17,8 @@ ELEVEN = T0 + timedelta(hours=2)
 
 
 async def session_id(c: Clinic) -> int:
-    async with c.state.sessions() as session:
-        found = await session.scalar(
+    async with c.services.database() as db:
+        found = await db.scalar(
             select(DoctorSession.id).where(DoctorSession.doctor_id == c.doctor.id)
         )
     assert found is not None
@@ -56,7 +56,7 @@ async def test_closing_at_eleven_shares_the_later_patients(
     assert body["closed_early_at"] == ELEVEN.isoformat()
     assert body["moved_ticket_ids"] == [ticket_id]
     assert body["closed_slots"] == 16  # 11:00 to 15:00 in quarter hours
-    moved = await clinic_day.state.read(lambda s: s.get(Ticket, ticket_id))
+    moved = await clinic_day.services.read(lambda s: s.get(Ticket, ticket_id))
     assert moved is not None and moved.doctor_id is None
 
     late = await client.post(
@@ -114,7 +114,7 @@ async def test_bad_input_gets_its_code_and_changes_nothing(
     assert got == status, payload
     assert payload["code"] == code
     ident = await session_id(clinic_day)
-    row = await clinic_day.state.read(lambda s: s.get(DoctorSession, ident))
+    row = await clinic_day.services.read(lambda s: s.get(DoctorSession, ident))
     assert row is not None and row.closed_early_at is None
 
 

@@ -42,7 +42,7 @@ async def check_in(client: Client, c: Clinic, ticket: Ticket, **body: Any) -> An
 async def audit_actions(c: Clinic) -> list[tuple[str, dict[str, Any]]]:
     from sqlalchemy import select
 
-    rows = await c.state.read(lambda s: s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    rows = await c.services.read(lambda s: s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
     return [(r.action, r.details or {}) for r in rows]
 
 
@@ -119,7 +119,7 @@ async def test_check_in_refuses_an_unknown_or_inactive_category_and_changes_noth
     assert (status, body["code"]) == (422, "PRIORITY_CATEGORY_INACTIVE")
     status, body = await check_in(client, clinic_day, ticket, priority_category_id="1")
     assert (status, body["code"]) == (400, "VALIDATION_ERROR")
-    row = await clinic_day.state.read(lambda s: s.get(Ticket, ticket.id))
+    row = await clinic_day.services.read(lambda s: s.get(Ticket, ticket.id))
     assert row is not None and row.appointment.status.value == "booked"
     # The body stays optional: a check-in without one works as before.
     response = await client.post(
@@ -129,15 +129,15 @@ async def test_check_in_refuses_an_unknown_or_inactive_category_and_changes_noth
 
 
 async def waiting_order(c: Clinic) -> list[int]:
-    snapshot = await c.state.read(
+    snapshot = await c.services.read(
         lambda s: department_snapshot(s, c.department.id, T0.date(), T0, names=True)
     )
     return [t["ticket_id"] for t in snapshot["tickets"] if t["status"] == "waiting"]
 
 
 async def two_walk_ins(c: Clinic) -> list[Ticket]:
-    async with c.state.sessions() as session, session.begin():
-        third = await make_patient(session)
+    async with c.services.database() as db, db.begin():
+        third = await make_patient(db)
     return [await c.walk_in(), await c.walk_in(third)]
 
 
@@ -170,12 +170,12 @@ async def test_a_category_at_check_in_moves_the_patient_up_and_only_staff_see_it
     assert {t["moved_reason"] for t in (await queue.get_json())["tickets"]} >= {"priority_ahead"}
 
     # The board and the patient's phone: a neutral marker, never the category's name.
-    snapshot = await clinic_day.state.read(
+    snapshot = await clinic_day.services.read(
         lambda s: department_snapshot(s, clinic_day.department.id, T0.date(), T0, names=True)
     )
     board = board_view(snapshot)
     assert [t["priority"] for t in board["next"]] == [True, False, False]
-    phone = await clinic_day.state.read(lambda s: ticket_snapshot(s, booked.id, T0))
+    phone = await clinic_day.services.read(lambda s: ticket_snapshot(s, booked.id, T0))
     mine_public = await client.get(
         f"/api/tickets/{booked.id}", headers=clinic_day.headers(Role.PATIENT)
     )
@@ -195,7 +195,7 @@ async def test_the_dashboard_reports_waits_per_category(clinic_day: Clinic, clie
     await check_in(client, clinic_day, booked, priority_category_id=made["id"])
     from server.actions import queue
 
-    await clinic_day.state.run(
+    await clinic_day.services.run(
         lambda s: queue.call_next(s, SYSTEM, doctor_id=clinic_day.doctor.id, now=T0)
     )
     response = await client.get("/api/admin/dashboard", headers=clinic_day.headers(Role.ADMIN))

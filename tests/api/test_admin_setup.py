@@ -11,7 +11,7 @@ from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select
 
 from server.models import AuditEvent, Department, Display, Doctor, Role, User
-from server.state import ClinicState
+from server.services import Services
 from tests.api.conftest import Clinic
 from tests.api.test_auth import add_login, login
 from tests.api.test_sessions import PASSWORD, logged_in, me
@@ -28,8 +28,8 @@ async def call(
     return response.status_code, await response.get_json()
 
 
-async def audited(state: ClinicState, action: str) -> list[dict[str, Any]]:
-    rows = await state.read(
+async def audited(services: Services, action: str) -> list[dict[str, Any]]:
+    rows = await services.read(
         lambda s: s.scalars(
             select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
         )
@@ -100,7 +100,7 @@ async def test_a_department_is_renamed_and_given_new_letters_with_an_audit_row(
     )
     assert status == 200, body
     assert (body["name"], body["token_prefix"], body["active"]) == ("Family Medicine", "FM", True)
-    (details,) = await audited(clinic_day.state, "department.update")
+    (details,) = await audited(clinic_day.services, "department.update")
     assert details["changes"]["name"][1] == "Family Medicine"
     assert details["changes"]["token_prefix"][1] == "FM"
     walk_in = await clinic_day.walk_in()
@@ -123,14 +123,14 @@ async def test_a_department_is_renamed_and_given_new_letters_with_an_audit_row(
 async def test_a_bad_department_edit_gets_its_code_and_changes_nothing(
     clinic_day: Clinic, client: Client, body: Body, status: int, code: str
 ) -> None:
-    async with clinic_day.state.sessions() as session, session.begin():
-        await make_department(session, code="OTHER", token_prefix="OT")
+    async with clinic_day.services.database() as db, db.begin():
+        await make_department(db, code="OTHER", token_prefix="OT")
     path = f"/api/admin/departments/{clinic_day.department.id}"
     got, payload = await call(client, clinic_day, "PATCH", path, body)
     assert (got, payload["code"]) == (status, code), payload
-    row = await clinic_day.state.read(lambda s: s.get(Department, clinic_day.department.id))
+    row = await clinic_day.services.read(lambda s: s.get(Department, clinic_day.department.id))
     assert row is not None and row.active and row.code == clinic_day.department.code
-    assert await audited(clinic_day.state, "department.update") == []
+    assert await audited(clinic_day.services, "department.update") == []
 
 
 async def test_an_unknown_department_is_404(clinic_day: Clinic, client: Client) -> None:
@@ -207,7 +207,7 @@ async def test_rooms_are_added_renamed_and_deactivated_unless_in_use(
     assert body["details"]["doctors"] == 1
     status, body = await call(client, c, "PATCH", "/api/admin/rooms/999", {"active": False})
     assert (status, body["code"]) == (404, "ROOM_NOT_FOUND")
-    assert [d["changes"] for d in await audited(c.state, "room.update")] == [
+    assert [d["changes"] for d in await audited(c.services, "room.update")] == [
         {"name": ["Room 9", "Room 10"]},
         {"active": [True, False]},
     ]
@@ -218,8 +218,8 @@ async def test_rooms_are_added_renamed_and_deactivated_unless_in_use(
 
 async def test_a_doctor_is_edited_and_linked_to_a_login(clinic_day: Clinic, client: Client) -> None:
     c = clinic_day
-    async with c.state.sessions() as session, session.begin():
-        login_user = await make_user(session, Role.DOCTOR)
+    async with c.services.database() as db, db.begin():
+        login_user = await make_user(db, Role.DOCTOR)
     status, rooms = await call(
         client, c, "POST", f"/api/admin/departments/{c.department.id}/rooms", {"name": "Room 7"}
     )
@@ -237,10 +237,10 @@ async def test_a_doctor_is_edited_and_linked_to_a_login(clinic_day: Clinic, clie
         client, c, "PATCH", f"/api/admin/doctors/{c.doctor.id}", {"user_id": login_user.id}
     )
     assert (status, body["user_id"]) == (200, login_user.id)
-    async with c.state.sessions() as session, session.begin():
+    async with c.services.database() as db, db.begin():
         other = Doctor(department_id=c.department.id, name="Dr. Other", specialty="")
-        session.add(other)
-        await session.flush()
+        db.add(other)
+        await db.flush()
         other_id = other.id
     status, body = await call(
         client, c, "PATCH", f"/api/admin/doctors/{other_id}", {"user_id": login_user.id}
@@ -279,7 +279,7 @@ async def test_a_doctor_with_bookings_is_not_deactivated_until_they_are_moved(
     status, body = await call(client, c, "PATCH", path, {"active": False})
     assert (status, body["code"]) == (409, "DOCTOR_HAS_BOOKINGS")
     assert body["details"]["bookings"] == 1 and body["details"]["first_at"] is not None
-    still = await c.state.read(lambda s: s.get(Doctor, c.doctor.id))
+    still = await c.services.read(lambda s: s.get(Doctor, c.doctor.id))
     assert still is not None and still.active
 
     # The desk cancels the booking; the walk-in waits for any doctor, not this one.
@@ -287,7 +287,7 @@ async def test_a_doctor_with_bookings_is_not_deactivated_until_they_are_moved(
     assert status == 200
     status, body = await call(client, c, "PATCH", path, {"active": False})
     assert (status, body["active"]) == (200, False), body
-    (details,) = await audited(c.state, "doctor.update")
+    (details,) = await audited(c.services, "doctor.update")
     assert details["changes"] == {"active": [True, False]}
 
     # Gone from the pickers, the free slots and bookings; history stays.
@@ -311,12 +311,12 @@ async def test_a_doctor_with_bookings_is_not_deactivated_until_they_are_moved(
 
 
 async def test_a_deactivated_users_cookie_and_cached_token_stop_at_once(
-    app: Quart, clinic_day: Clinic, client: Client, state: ClinicState
+    app: Quart, clinic_day: Clinic, client: Client, services: Services
 ) -> None:
-    user = await add_login(state, Role.STAFF)
+    user = await add_login(services, Role.STAFF)
     cookie, _ = await logged_in(app)
-    async with state.sessions() as session, session.begin():
-        token = await make_token(session, await session.get(User, user.id))  # type: ignore[arg-type]
+    async with services.database() as db, db.begin():
+        token = await make_token(db, await db.get(User, user.id))  # type: ignore[arg-type]
     assert await bearer_works(client, token) == 200  # the owner is now remembered
     status, body = await call(
         client, clinic_day, "PATCH", f"/api/admin/users/{user.id}", {"active": False}
@@ -325,7 +325,7 @@ async def test_a_deactivated_users_cookie_and_cached_token_stop_at_once(
     assert await me(app, cookie) == 401
     assert await bearer_works(client, token) == 401
     assert (await login(app.test_client(), "login-staff", PASSWORD))[0] == 401
-    (details,) = await audited(state, "user.update")
+    (details,) = await audited(services, "user.update")
     assert details["logins_ended"] is True
     # Reactivated, the user logs in again (the old login and token stay ended).
     status, _ = await call(
@@ -337,12 +337,12 @@ async def test_a_deactivated_users_cookie_and_cached_token_stop_at_once(
 
 
 async def test_a_password_reset_ends_logins_and_tokens_and_the_new_one_works(
-    app: Quart, clinic_day: Clinic, client: Client, state: ClinicState
+    app: Quart, clinic_day: Clinic, client: Client, services: Services
 ) -> None:
-    user = await add_login(state, Role.NURSE)
+    user = await add_login(services, Role.NURSE)
     cookie, _ = await logged_in(app, Role.NURSE)
-    async with state.sessions() as session, session.begin():
-        token = await make_token(session, await session.get(User, user.id))  # type: ignore[arg-type]
+    async with services.database() as db, db.begin():
+        token = await make_token(db, await db.get(User, user.id))  # type: ignore[arg-type]
     assert await bearer_works(client, token) == 200
     path = f"/api/admin/users/{user.id}/password"
     status, body = await call(client, clinic_day, "POST", path, {"password": "short"})
@@ -355,16 +355,16 @@ async def test_a_password_reset_ends_logins_and_tokens_and_the_new_one_works(
     assert await bearer_works(client, token) == 401
     assert (await login(app.test_client(), "login-nurse", PASSWORD))[0] == 401
     assert (await login(app.test_client(), "login-nurse", "a fresh long password"))[0] == 200
-    assert await audited(state, "user.password_reset") == [{"user_id": user.id}]
+    assert await audited(services, "user.password_reset") == [{"user_id": user.id}]
 
 
 async def test_ending_logins_keeps_tokens_and_revoking_tokens_keeps_logins(
-    app: Quart, clinic_day: Clinic, client: Client, state: ClinicState
+    app: Quart, clinic_day: Clinic, client: Client, services: Services
 ) -> None:
-    user = await add_login(state, Role.STAFF)
+    user = await add_login(services, Role.STAFF)
     cookie, _ = await logged_in(app)
-    async with state.sessions() as session, session.begin():
-        token = await make_token(session, await session.get(User, user.id))  # type: ignore[arg-type]
+    async with services.database() as db, db.begin():
+        token = await make_token(db, await db.get(User, user.id))  # type: ignore[arg-type]
     assert await bearer_works(client, token) == 200
     status, body = await call(client, clinic_day, "POST", f"/api/admin/users/{user.id}/logout")
     assert (status, body) == (200, {"user_id": user.id, "ended": 1})
@@ -376,12 +376,12 @@ async def test_ending_logins_keeps_tokens_and_revoking_tokens_keeps_logins(
     assert (status, body) == (200, {"user_id": user.id, "revoked": 1})
     assert await bearer_works(client, token) == 401
     assert await me(app, cookie) == 200
-    assert await audited(state, "user.tokens_revoke") == [{"user_id": user.id, "revoked": 1}]
+    assert await audited(services, "user.tokens_revoke") == [{"user_id": user.id, "revoked": 1}]
 
 
 async def test_a_new_role_ends_the_users_tokens(clinic_day: Clinic, client: Client) -> None:
     c = clinic_day
-    nurse = await c.state.read(lambda s: s.scalar(select(User).where(User.role == Role.NURSE)))
+    nurse = await c.services.read(lambda s: s.scalar(select(User).where(User.role == Role.NURSE)))
     assert nurse is not None
     assert await bearer_works(client, c.tokens[Role.NURSE]) == 200
     status, body = await call(
@@ -418,7 +418,7 @@ async def test_a_bad_user_edit_gets_its_code_and_ends_nothing(
     if who == "nobody":
         user_id = 999
     else:
-        found = await c.state.read(
+        found = await c.services.read(
             lambda s: s.scalar(select(User.id).where(User.role == roles[who]))
         )
         assert found is not None
@@ -473,7 +473,7 @@ async def test_a_display_is_edited_revoked_and_given_a_new_key(
     assert (status, revoked["active"]) == (200, False)
     status, payload = await call(client, c, "POST", f"{path}/revoke")
     assert (status, payload["code"]) == (409, "DISPLAY_REVOKED")
-    row = await c.state.read(lambda s: s.get(Display, made["id"]))
+    row = await c.services.read(lambda s: s.get(Display, made["id"]))
     assert row is not None and not row.active
 
     status, renewed = await call(client, c, "POST", f"{path}/key")
@@ -483,4 +483,4 @@ async def test_a_display_is_edited_revoked_and_given_a_new_key(
     status, payload = await call(client, c, "POST", "/api/admin/displays/999/key")
     assert (status, payload["code"]) == (404, "DISPLAY_NOT_FOUND")
     for action in ("display.update", "display.revoke", "display.key"):
-        assert await audited(c.state, action), action
+        assert await audited(c.services, action), action

@@ -8,16 +8,16 @@ from quart.typing import TestClientProtocol as Client
 
 from server.auth.passwords import hash_password
 from server.models import Role, User
-from server.state import ClinicState
+from server.services import Services
 from tests.api.conftest import Clinic
 from tests.conftest import T0
 
 
 async def add_login(
-    state: ClinicState, role: Role, password: str = "correct horse battery"
+    services: Services, role: Role, password: str = "correct horse battery"
 ) -> User:
     hashed = await hash_password(password)
-    async with state.sessions() as session, session.begin():
+    async with services.database() as db, db.begin():
         user = User(
             username=f"login-{role.value}",
             password_hash=hashed,
@@ -25,7 +25,7 @@ async def add_login(
             full_name="Login Test",
             created_at=T0,
         )
-        session.add(user)
+        db.add(user)
     return user
 
 
@@ -36,8 +36,8 @@ async def login(client: Client, username: str, password: str) -> tuple[int, dict
     return response.status_code, await response.get_json()
 
 
-async def test_login_sets_a_cookie_that_opens_the_api(state: ClinicState, client: Client) -> None:
-    await add_login(state, Role.STAFF)
+async def test_login_sets_a_cookie_that_opens_the_api(services: Services, client: Client) -> None:
+    await add_login(services, Role.STAFF)
     status, body = await login(client, "login-staff", "correct horse battery")
     assert status == 200 and body["user"]["role"] == "staff"  # type: ignore[index]
     me = await client.get("/api/auth/me")
@@ -45,9 +45,9 @@ async def test_login_sets_a_cookie_that_opens_the_api(state: ClinicState, client
 
 
 async def test_a_wrong_password_says_nothing_about_which_part_was_wrong(
-    state: ClinicState, client: Client
+    services: Services, client: Client
 ) -> None:
-    await add_login(state, Role.STAFF)
+    await add_login(services, Role.STAFF)
     wrong_password = await login(client, "login-staff", "nope")
     unknown_user = await login(client, "nobody", "nope")
     assert wrong_password == unknown_user
@@ -55,9 +55,9 @@ async def test_a_wrong_password_says_nothing_about_which_part_was_wrong(
 
 
 async def test_repeated_failures_lock_the_login_for_a_while(
-    state: ClinicState, client: Client
+    services: Services, client: Client
 ) -> None:
-    await add_login(state, Role.STAFF)
+    await add_login(services, Role.STAFF)
     codes = [(await login(client, "login-staff", f"guess {i}"))[1]["code"] for i in range(6)]
     assert codes[:5] == ["BAD_CREDENTIALS"] * 5 and codes[5] == "RATE_LIMITED"
     status, body = await login(client, "login-staff", "correct horse battery")
@@ -65,9 +65,9 @@ async def test_repeated_failures_lock_the_login_for_a_while(
 
 
 async def test_cookie_writes_need_the_csrf_header(
-    clinic_day: Clinic, state: ClinicState, client: Client
+    clinic_day: Clinic, services: Services, client: Client
 ) -> None:
-    await add_login(state, Role.STAFF)
+    await add_login(services, Role.STAFF)
     _, body = await login(client, "login-staff", "correct horse battery")
     request = {"patient_id": clinic_day.other_patient.id, "department_id": clinic_day.department.id}
     refused = await client.post("/api/walk-ins", json=request)
@@ -78,17 +78,17 @@ async def test_cookie_writes_need_the_csrf_header(
     assert accepted.status_code == 201
 
 
-async def test_logout_closes_the_session(state: ClinicState, client: Client) -> None:
-    await add_login(state, Role.NURSE)
+async def test_logout_closes_the_session(services: Services, client: Client) -> None:
+    await add_login(services, Role.NURSE)
     _, body = await login(client, "login-nurse", "correct horse battery")
     await client.post("/api/auth/logout", headers={"X-CSRF-Token": str(body["csrf_token"])})
     assert (await client.get("/api/auth/me")).status_code == 401
 
 
 async def test_a_bearer_token_made_after_login_works_without_cookies(
-    state: ClinicState, client: Client, app: object
+    services: Services, client: Client, app: object
 ) -> None:
-    await add_login(state, Role.DOCTOR)
+    await add_login(services, Role.DOCTOR)
     _, body = await login(client, "login-doctor", "correct horse battery")
     made = await client.post(
         "/api/auth/tokens",
@@ -104,7 +104,7 @@ async def test_a_bearer_token_made_after_login_works_without_cookies(
 async def test_an_unknown_or_expired_token_is_refused(clinic_day: Clinic, client: Client) -> None:
     response = await client.get("/api/auth/me", headers={"Authorization": "Bearer cq_made-up"})
     assert response.status_code == 401 and (await response.get_json())["code"] == "TOKEN_INVALID"
-    clinic_day.state.clock.advance(days=2)  # type: ignore[attr-defined]
+    clinic_day.services.clock.advance(days=2)  # type: ignore[attr-defined]
     expired = await client.get("/api/auth/me", headers=clinic_day.headers(Role.STAFF))
     assert expired.status_code == 401
 

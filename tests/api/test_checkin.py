@@ -38,17 +38,17 @@ async def book_at(c: Clinic, patient: Patient, starts_at: datetime) -> Ticket:
             s, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=T0 - timedelta(days=1)
         )
 
-    return await c.state.run(work)
+    return await c.services.run(work)
 
 
 def code(c: Clinic, at: datetime, back: int = 0) -> str:
     """Return the board's code `back` periods before the one of `at`."""
-    secret = c.state.settings.secret_key
+    secret = c.services.settings.secret_key
     return code_for(secret, c.department.id, period_of(at, PERIOD_S) - back, 4)
 
 
 def link(c: Clinic, ticket: Ticket) -> str:
-    return sign_ticket(c.state.settings.secret_key, ticket.id)
+    return sign_ticket(c.services.settings.secret_key, ticket.id)
 
 
 async def self_check_in(client: Client, c: Clinic, ticket: Ticket, value: str) -> Any:
@@ -61,7 +61,7 @@ async def appointment_of(c: Clinic, ticket: Ticket) -> Appointment:
         assert found is not None
         return found.appointment
 
-    return await c.state.read(work)
+    return await c.services.read(work)
 
 
 async def test_the_phone_checks_in_with_the_boards_code_in_the_window(
@@ -79,7 +79,7 @@ async def test_the_phone_checks_in_with_the_boards_code_in_the_window(
     assert body["late_min"] is None
     appointment = await appointment_of(clinic_day, ticket)
     assert appointment.checkin_method == "phone"
-    audit = await clinic_day.state.read(
+    audit = await clinic_day.services.read(
         lambda s: s.scalar(
             select(AuditEvent).where(
                 AuditEvent.appointment_id == appointment.id, AuditEvent.action == "check_in"
@@ -135,8 +135,8 @@ async def test_too_early_is_refused_with_the_time_it_opens(
 async def test_a_late_arrival_is_checked_in_as_late_and_fitted_in_from_arrival(
     clinic_day: Clinic, client: Client, clock: Clock
 ) -> None:
-    async with clinic_day.state.sessions() as session, session.begin():
-        on_time = await make_patient(session)
+    async with clinic_day.services.database() as db, db.begin():
+        on_time = await make_patient(db)
     late = await book_at(clinic_day, clinic_day.patient, T0)  # 09:00
     later = await book_at(clinic_day, on_time, T0 + timedelta(minutes=30))  # 09:30
     clock.advance(minutes=20)
@@ -158,7 +158,7 @@ async def test_a_late_arrival_is_checked_in_as_late_and_fitted_in_from_arrival(
         ahead[ticket.id] = view["ticket"]["ahead"]
     assert ahead == {later.id: 0, late.id: 1}
     # For the solver too, the late patient is due from their arrival (09:40), not 09:00.
-    reading = await clinic_day.state.read(
+    reading = await clinic_day.services.read(
         lambda s: read_queue(s, clinic_day.department.id, T0.date(), clock(), 10.0)
     )
     assert reading is not None
@@ -337,8 +337,8 @@ async def test_the_kiosk_gives_a_walk_in_ticket_once(clinic_day: Clinic, client:
 async def test_a_kiosk_of_one_department_gives_tickets_for_it_only(
     clinic_day: Clinic, client: Client
 ) -> None:
-    async with clinic_day.state.sessions() as session, session.begin():
-        other = await make_department(session)
+    async with clinic_day.services.database() as db, db.begin():
+        other = await make_department(db)
     kiosk = await create_display(
         client, clinic_day, "kiosk", department_id=clinic_day.department.id
     )
@@ -382,7 +382,7 @@ async def test_the_desk_prints_a_ticket_whose_qr_code_opens_the_live_page(
     assert page.status_code == 200
     assert ticket.token in html and clinic_day.department.name in html
     assert "You are next" in html
-    live = f"{clinic_day.state.settings.public_url}/t/{url.rsplit('/', 1)[1]}"
+    live = f"{clinic_day.services.settings.public_url}/t/{url.rsplit('/', 1)[1]}"
     assert qr_matrix(html) == expected_matrix(live)
     assert page.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]

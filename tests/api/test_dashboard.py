@@ -54,7 +54,7 @@ async def build_day(c: Clinic, clock: Clock) -> None:
     """Play a morning through the actions, moving the clock by hand."""
 
     async def run(work: Callable[[AsyncSession], Awaitable[Ticket]]) -> Ticket:
-        return await c.state.run(work)
+        return await c.services.run(work)
 
     async def walk_in(**more: Any) -> Ticket:
         async def work(s: AsyncSession) -> Ticket:
@@ -196,8 +196,8 @@ async def test_a_filter_or_another_day_shows_only_what_belongs_to_it(
     clinic_day: Clinic, client: Client, clock: Clock
 ) -> None:
     await build_day(clinic_day, clock)
-    async with clinic_day.state.sessions() as session, session.begin():
-        empty = await make_department(session, name="Zoology")
+    async with clinic_day.services.database() as db, db.begin():
+        empty = await make_department(db, name="Zoology")
     status, body = await get(client, clinic_day, f"?department_id={empty.id}")
     assert status == 200 and body["totals"]["tickets"] == 0
     assert [d["name"] for d in body["departments"]] == ["Zoology"] and body["doctors"] == []

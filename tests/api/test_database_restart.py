@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from server.config import Settings
-from server.db import make_engine, make_sessionmaker, transaction
+from server.db import make_database, make_engine, transaction
 from server.migrate import upgrade
 from server.models import Role
 from tests.api.mariadb_server import MariaDB
@@ -62,10 +62,10 @@ async def seed(url: str, patients: int) -> tuple[int, list[int], str]:
     settings = Settings(database_url=url, secret_key="x" * 40, mode="test")
     engine = make_engine(settings)
     try:
-        async with transaction(make_sessionmaker(engine)) as session:
-            department = await make_department(session)
-            people = [await make_patient(session) for _ in range(patients)]
-            token = await make_token(session, await make_user(session, Role.STAFF))
+        async with transaction(make_database(engine)) as db:
+            department = await make_department(db)
+            people = [await make_patient(db) for _ in range(patients)]
+            token = await make_token(db, await make_user(db, Role.STAFF))
             return department.id, [p.id for p in people], token
     finally:
         await engine.dispose()

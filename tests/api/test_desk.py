@@ -29,11 +29,11 @@ async def test_the_expected_arrivals_are_the_bookings_not_checked_in_by_time(
     clinic_day: Clinic, client: Client
 ) -> None:
     first = await clinic_day.booked()
-    async with clinic_day.state.sessions() as session, session.begin():
-        third = await make_patient(session)
+    async with clinic_day.services.database() as db, db.begin():
+        third = await make_patient(db)
     second = await clinic_day.booked(clinic_day.other_patient)
     later = await clinic_day.booked(third)
-    await clinic_day.state.run(lambda s: queue.check_in(s, SYSTEM, ticket_id=second.id, now=T0))
+    await clinic_day.services.run(lambda s: queue.check_in(s, SYSTEM, ticket_id=second.id, now=T0))
 
     status, body = await day_of(client, clinic_day)
 
@@ -49,7 +49,7 @@ async def test_a_skipped_patient_is_listed_as_returning_until_requeued(
     clinic_day: Clinic, client: Client
 ) -> None:
     called = await clinic_day.called()
-    await clinic_day.state.run(lambda s: queue.skip(s, SYSTEM, ticket_id=called.id, now=T0))
+    await clinic_day.services.run(lambda s: queue.skip(s, SYSTEM, ticket_id=called.id, now=T0))
 
     _, body = await day_of(client, clinic_day)
     assert [(r["token"], r["status"]) for r in body["returning"]] == [(called.token, "skipped")]
@@ -67,7 +67,7 @@ async def test_vitals_taken_name_the_waiting_patients_measured(
 ) -> None:
     measured = await clinic_day.walk_in()
     unmeasured = await clinic_day.walk_in(clinic_day.patient)
-    await clinic_day.state.run(
+    await clinic_day.services.run(
         lambda s: clinical.record_vitals(
             s,
             SYSTEM,
@@ -86,8 +86,8 @@ async def test_vitals_taken_name_the_waiting_patients_measured(
 async def test_the_sessions_carry_their_delay_for_the_running_late_button(
     clinic_day: Clinic, client: Client
 ) -> None:
-    async with clinic_day.state.sessions() as session:
-        session_id = await session.scalar(select(DoctorSession.id))
+    async with clinic_day.services.database() as db:
+        session_id = await db.scalar(select(DoctorSession.id))
     delayed = await client.post(
         f"/api/admin/sessions/{session_id}/delay",
         json={"delay_minutes": 20},
@@ -166,8 +166,8 @@ async def test_record_numbers_made_at_the_desk_look_like_the_seeded_ones(
 async def test_a_desk_number_taken_by_an_import_gets_a_suffix(
     clinic_day: Clinic, client: Client
 ) -> None:
-    async with clinic_day.state.sessions() as session:
-        next_id = int(await session.scalar(select(func.max(Patient.id))) or 0) + 2
+    async with clinic_day.services.database() as db:
+        next_id = int(await db.scalar(select(func.max(Patient.id))) or 0) + 2
     headers = clinic_day.headers(Role.STAFF)
     body = {"full_name": "Imported", "date_of_birth": "1980-01-02", "sex": "M"}
     taken = f"MRN-{999 + next_id}"

@@ -135,7 +135,7 @@ async def test_a_patient_with_bad_contact_details_is_refused_at_entry(
 async def test_the_desk_finds_a_patient_by_record_number_that_looks_like_a_token(
     clinic_day: Clinic, client: Client
 ) -> None:
-    patient = await clinic_day.state.run(lambda s: make_patient(s, record_number="MRN-4242"))
+    patient = await clinic_day.services.run(lambda s: make_patient(s, record_number="MRN-4242"))
     ticket = await clinic_day.walk_in(clinic_day.other_patient)
     by_record = await (
         await client.get("/api/patients?q=MRN-4242", headers=clinic_day.headers(Role.STAFF))

@@ -21,7 +21,7 @@ HUGE = 10**30
 
 async def count(clinic_day: Clinic, model: Any) -> int:
     return int(
-        await clinic_day.state.read(lambda s: s.scalar(select(func.count()).select_from(model)))
+        await clinic_day.services.read(lambda s: s.scalar(select(func.count()).select_from(model)))
     )
 
 
@@ -63,7 +63,7 @@ async def test_a_patient_may_book_routinely(clinic_day: Clinic, client: Client) 
 
 async def free_slot(clinic_day: Clinic) -> int:
     return int(
-        await clinic_day.state.read(
+        await clinic_day.services.read(
             lambda s: s.scalar(
                 select(Slot.id)
                 .where(Slot.doctor_id == clinic_day.doctor.id, Slot.starts_at > T0)
@@ -198,7 +198,7 @@ async def test_unknown_foreign_keys_are_404s_with_a_code(
     async def elsewhere(s: Any) -> int:
         return int((await make_room(s, await make_department(s))).id)
 
-    other_room = await clinic_day.state.run(elsewhere)
+    other_room = await clinic_day.services.run(elsewhere)
     cases: list[tuple[str, dict[str, Any], int, str]] = [
         (
             "/api/admin/displays",
@@ -302,8 +302,8 @@ async def test_sessions_beyond_the_horizon_are_refused(clinic_day: Clinic, clien
 
 
 async def test_the_horizon_is_a_setting(clinic_day: Clinic, client: Client) -> None:
-    state = clinic_day.state
-    state.settings = state.settings.model_copy(update={"booking_horizon_days": 7})
+    services = clinic_day.services
+    services.settings = services.settings.model_copy(update={"booking_horizon_days": 7})
     start = T0 + timedelta(days=8)
     response = await client.post(
         "/api/admin/sessions",
@@ -320,7 +320,7 @@ async def test_the_horizon_is_a_setting(clinic_day: Clinic, client: Client) -> N
 
 async def test_a_booking_beyond_the_horizon_is_refused(clinic_day: Clinic, client: Client) -> None:
     far = T0 + timedelta(days=200)
-    await clinic_day.state.run(
+    await clinic_day.services.run(
         lambda s: make_session(
             s,
             clinic_day.doctor,
@@ -329,7 +329,7 @@ async def test_a_booking_beyond_the_horizon_is_refused(clinic_day: Clinic, clien
             horizon=timedelta(days=400),  # opened before the horizon was shortened
         )
     )
-    slot = await clinic_day.state.read(
+    slot = await clinic_day.services.read(
         lambda s: s.scalar(select(Slot.id).where(Slot.starts_at == far))
     )
     response = await client.post(
@@ -400,7 +400,7 @@ async def test_search_wildcards_match_only_themselves(
 
 
 async def test_search_finds_a_literal_underscore(clinic_day: Clinic, client: Client) -> None:
-    odd = await clinic_day.state.run(lambda s: make_patient(s, full_name="Ann_Marie 100%"))
+    odd = await clinic_day.services.run(lambda s: make_patient(s, full_name="Ann_Marie 100%"))
     found = await (
         await client.get("/api/patients?q=n_M", headers=clinic_day.headers(Role.STAFF))
     ).get_json()
@@ -479,7 +479,7 @@ async def test_patients_created_at_once_with_one_record_number_give_one_201(
     assert {(await r.get_json())["code"] for r in responses if r.status_code == 409} == {
         "RECORD_NUMBER_TAKEN"
     }
-    created = await clinic_day.state.read(
+    created = await clinic_day.services.read(
         lambda s: s.scalars(select(AuditEvent.action).where(AuditEvent.action == "patient.create"))
     )
     assert list(created) == ["patient.create"]
@@ -492,7 +492,7 @@ async def test_creating_a_patient_writes_an_audit_row(clinic_day: Clinic, client
         headers=clinic_day.headers(Role.STAFF),
     )
     patient = await response.get_json()
-    rows = await clinic_day.state.read(
+    rows = await clinic_day.services.read(
         lambda s: s.scalars(select(AuditEvent).where(AuditEvent.action == "patient.create"))
     )
     (row,) = list(rows)

@@ -15,7 +15,7 @@ from tests.api.conftest import Clinic
 
 async def count(clinic_day: Clinic, model: Any) -> int:
     return int(
-        await clinic_day.state.read(lambda s: s.scalar(select(func.count()).select_from(model)))
+        await clinic_day.services.read(lambda s: s.scalar(select(func.count()).select_from(model)))
     )
 
 
@@ -124,7 +124,7 @@ async def test_a_refusal_is_not_remembered(clinic_day: Clinic, client: Client) -
 async def test_keys_expire_after_a_day(clinic_day: Clinic, client: Client) -> None:
     path, body, _ = creations(clinic_day)[2]
     first = await client.post(path, json=body, headers=keyed(clinic_day, "old"))
-    clinic_day.state.clock.advance(hours=25)  # type: ignore[attr-defined]
+    clinic_day.services.clock.advance(hours=25)  # type: ignore[attr-defined]
     later = await client.post(path, json=body, headers=keyed(clinic_day, "old"))
     assert first.status_code == later.status_code == 201
     assert (await first.get_json())["id"] != (await later.get_json())["id"]

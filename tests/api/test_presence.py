@@ -16,10 +16,10 @@ from tests.factories import make_doctor
 async def colleague(clinic_day: Clinic) -> int:
     """Add a doctor without a login to the clinic's department."""
 
-    async def work(session: AsyncSession) -> int:
-        return (await make_doctor(session, clinic_day.department)).id
+    async def work(db: AsyncSession) -> int:
+        return (await make_doctor(db, clinic_day.department)).id
 
-    return int(await clinic_day.state.run(work))
+    return int(await clinic_day.services.run(work))
 
 
 async def test_a_doctor_opens_and_closes_their_own_desk(clinic_day: Clinic, client: Client) -> None:
@@ -33,7 +33,7 @@ async def test_a_doctor_opens_and_closes_their_own_desk(clinic_day: Clinic, clie
     }
     closed = await client.post(path, json={"open": False}, headers=clinic_day.headers(Role.DOCTOR))
     assert (await closed.get_json())["open"] is False
-    actions = await clinic_day.state.read(
+    actions = await clinic_day.services.read(
         lambda s: s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("desk.%")))
     )
     assert list(actions) == ["desk.open", "desk.close"]
@@ -69,7 +69,7 @@ async def test_a_doctor_cannot_open_a_colleagues_desk_and_a_patient_none(
         f"/api/doctors/{other}/desk", json={"open": True}, headers=clinic_day.headers(Role.PATIENT)
     )
     assert patient.status_code == 403
-    doctor = await clinic_day.state.read(lambda s: s.get(Doctor, other))
+    doctor = await clinic_day.services.read(lambda s: s.get(Doctor, other))
     assert doctor is not None and doctor.desk_open is False and doctor.desk_since is None
 
 
@@ -84,7 +84,7 @@ async def test_a_bad_body_is_refused_and_changes_nothing(
     )
     assert answer.status_code in (400, 422)
     assert "code" in await answer.get_json()
-    doctor = await clinic_day.state.read(lambda s: s.get(Doctor, clinic_day.doctor.id))
+    doctor = await clinic_day.services.read(lambda s: s.get(Doctor, clinic_day.doctor.id))
     assert doctor is not None and doctor.desk_since is None
 
 

@@ -162,16 +162,16 @@ async def _dashboard(c: Clinic) -> Request:
 
 
 async def _session_close(c: Clinic) -> Request:
-    async with c.state.sessions() as session:
-        session_id = await session.scalar(
+    async with c.services.database() as db:
+        session_id = await db.scalar(
             select(DoctorSession.id).where(DoctorSession.doctor_id == c.doctor.id)
         )
     return "POST", f"/api/admin/sessions/{session_id}/close", {"reason": "unwell"}
 
 
 async def _session_delay(c: Clinic) -> Request:
-    async with c.state.sessions() as session:
-        session_id = await session.scalar(
+    async with c.services.database() as db:
+        session_id = await db.scalar(
             select(DoctorSession.id).where(DoctorSession.doctor_id == c.doctor.id)
         )
     return "POST", f"/api/admin/sessions/{session_id}/delay", {"delay_minutes": 15}
@@ -230,10 +230,8 @@ CASES = [
 
 
 async def statuses(c: Clinic) -> list[tuple[int, str]]:
-    async with c.state.sessions() as session:
-        rows = await session.execute(
-            select(Appointment.id, Appointment.status).order_by(Appointment.id)
-        )
+    async with c.services.database() as db:
+        rows = await db.execute(select(Appointment.id, Appointment.status).order_by(Appointment.id))
         return [(i, s.value) for i, s in rows.tuples()]
 
 

@@ -19,7 +19,7 @@ from server.auth.actor import SYSTEM
 from server.auth.web import csrf_token_for
 from server.config import DEFAULT_SECRET, Settings
 from server.models import AuditEvent, Role, User
-from server.state import ClinicState, clinic
+from server.services import Services, clinic
 from tests.api.conftest import Clinic
 from tests.api.test_auth import add_login, login
 
@@ -49,9 +49,9 @@ async def me(app: Quart, cookie: str) -> int:
 
 
 async def test_a_cookie_saved_before_logout_is_refused_after_it(
-    app: Quart, state: ClinicState
+    app: Quart, services: Services
 ) -> None:
-    await add_login(state, Role.STAFF)
+    await add_login(services, Role.STAFF)
     cookie, csrf = await logged_in(app)
     assert await me(app, cookie) == 200
     out = await app.test_client().post(
@@ -61,8 +61,8 @@ async def test_a_cookie_saved_before_logout_is_refused_after_it(
     assert await me(app, cookie) == 401
 
 
-async def test_logout_needs_the_csrf_token(app: Quart, state: ClinicState) -> None:
-    await add_login(state, Role.STAFF)
+async def test_logout_needs_the_csrf_token(app: Quart, services: Services) -> None:
+    await add_login(services, Role.STAFF)
     cookie, _ = await logged_in(app)
     forged = await app.test_client().post("/api/auth/logout", headers={"Cookie": cookie})
     assert forged.status_code == 403 and (await forged.get_json())["code"] == "CSRF_FAILED"
@@ -70,9 +70,9 @@ async def test_logout_needs_the_csrf_token(app: Quart, state: ClinicState) -> No
 
 
 async def test_each_login_has_its_own_csrf_token_and_it_dies_with_the_login(
-    app: Quart, state: ClinicState, clinic_day: Clinic
+    app: Quart, services: Services, clinic_day: Clinic
 ) -> None:
-    await add_login(state, Role.STAFF)
+    await add_login(services, Role.STAFF)
     first_cookie, first_csrf = await logged_in(app)
     second_cookie, second_csrf = await logged_in(app)
     assert first_csrf != second_csrf
@@ -92,9 +92,9 @@ async def test_each_login_has_its_own_csrf_token_and_it_dies_with_the_login(
 
 
 async def test_a_new_password_ends_other_logins_and_tokens_but_not_this_one(
-    app: Quart, state: ClinicState
+    app: Quart, services: Services
 ) -> None:
-    await add_login(state, Role.STAFF)
+    await add_login(services, Role.STAFF)
     other_cookie, _ = await logged_in(app)
     client = app.test_client()
     _, body = await login(client, "login-staff", PASSWORD)
@@ -124,13 +124,13 @@ async def test_a_new_password_ends_other_logins_and_tokens_but_not_this_one(
 
 
 async def test_deactivation_ends_logins_and_tokens(
-    app: Quart, state: ClinicState, clinic_day: Clinic, client: Client
+    app: Quart, services: Services, clinic_day: Clinic, client: Client
 ) -> None:
-    user = await add_login(state, Role.STAFF)
+    user = await add_login(services, Role.STAFF)
     cookie, _ = await logged_in(app)
-    await state.run(lambda s: deactivate_user(s, SYSTEM, user_id=user.id, now=state.clock()))
+    await services.run(lambda s: deactivate_user(s, SYSTEM, user_id=user.id, now=services.clock()))
     assert await me(app, cookie) == 401
-    actions = await state.read(lambda s: s.scalars(select(AuditEvent.action)))
+    actions = await services.read(lambda s: s.scalars(select(AuditEvent.action)))
     assert "user.deactivate" in actions.all()
 
 
@@ -143,7 +143,7 @@ async def tokens_of(
 
 
 async def test_a_user_lists_and_revokes_their_own_tokens_only(
-    clinic_day: Clinic, client: Client, state: ClinicState
+    clinic_day: Clinic, client: Client, services: Services
 ) -> None:
     nurse, staff = clinic_day.headers(Role.NURSE), clinic_day.headers(Role.STAFF)
     made = await client.post("/api/auth/tokens", json={"name": "script"}, headers=nurse)
@@ -183,8 +183,8 @@ async def test_an_admin_cookie_forged_with_the_old_default_secret_is_refused(
     settings = Settings(database_url=database_url, mode="development", var_dir=tmp_path)
     app = create_app(settings)
     async with app.test_app():
-        state = clinic(app)
-        admin = await add_login(state, Role.ADMIN)
+        services = clinic(app)
+        admin = await add_login(services, Role.ADMIN)
         forger = URLSafeTimedSerializer(
             DEFAULT_SECRET,
             "quart auth salt",
@@ -212,5 +212,5 @@ async def test_an_admin_cookie_forged_with_the_old_default_secret_is_refused(
                 headers=headers,
             )
             assert made.status_code == 401
-        users = await state.read(lambda s: s.scalars(select(User.username)))
+        users = await services.read(lambda s: s.scalars(select(User.username)))
         assert "mallory" not in users.all()

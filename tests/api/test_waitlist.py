@@ -16,7 +16,7 @@ from server.auth.actor import SYSTEM
 from server.jobs import InProcessJobs
 from server.models import Appointment, Patient, Role, Slot, Ticket
 from server.models.outbox import OutboxMessage
-from server.state import ClinicState
+from server.services import Services
 from tests.api.conftest import Clinic
 from tests.conftest import T0, Clock
 from tests.factories import make_doctor, make_patient, make_session
@@ -53,16 +53,16 @@ async def full_slot(clinic: Clinic) -> FullSlot:
         )
         return FullSlot(doctor.id, slot_id, ticket)
 
-    made: FullSlot = await clinic.state.run(work)
+    made: FullSlot = await clinic.services.run(work)
     return made
 
 
-async def settle(state: ClinicState) -> None:
-    assert isinstance(state.jobs, InProcessJobs)
-    await state.jobs.drain()
+async def settle(services: Services) -> None:
+    assert isinstance(services.jobs, InProcessJobs)
+    await services.jobs.drain()
 
 
-async def offer_links(state: ClinicState, patient: Patient) -> list[str]:
+async def offer_links(services: Services, patient: Patient) -> list[str]:
     """Return the confirm links of the waitlist offers sent to this patient, oldest first."""
 
     async def work(s: AsyncSession) -> list[str]:
@@ -76,7 +76,7 @@ async def offer_links(state: ClinicState, patient: Patient) -> list[str]:
         return list(rows)
 
     found = []
-    for body in await state.read(work):
+    for body in await services.read(work):
         match = LINK.search(body)
         assert match is not None, body
         found.append(match.group(1))
@@ -93,13 +93,13 @@ async def join(client: Client, clinic: Clinic, role: Role, **body: object) -> di
 async def test_a_patient_joins_gets_the_cancelled_place_by_message_and_books_it(
     client: Client, clinic_day: Clinic
 ) -> None:
-    clinic, state = clinic_day, clinic_day.state
+    clinic, services = clinic_day, clinic_day.services
     full = await full_slot(clinic)
     mine = await join(client, clinic, Role.PATIENT, doctor_id=full.doctor_id)
     assert mine["status"] == "waiting" and mine["patient_id"] == clinic.patient.id
     assert mine["last_day"] == (T0.date() + timedelta(days=13)).isoformat()
-    await settle(state)
-    assert await offer_links(state, clinic.patient) == []  # nothing free yet
+    await settle(services)
+    assert await offer_links(services, clinic.patient) == []  # nothing free yet
 
     listed = await client.get("/api/waitlist", headers=clinic.headers(Role.PATIENT))
     assert [e["id"] for e in (await listed.get_json())["entries"]] == [mine["id"]]
@@ -110,8 +110,8 @@ async def test_a_patient_joins_gets_the_cancelled_place_by_message_and_books_it(
         headers=clinic.headers(Role.STAFF),
     )
     assert cancelled.status_code == 200
-    await settle(state)
-    [link] = await offer_links(state, clinic.patient)
+    await settle(services)
+    [link] = await offer_links(services, clinic.patient)
 
     page = await client.get(link)
     text = await page.get_data(as_text=True)
@@ -121,9 +121,9 @@ async def test_a_patient_joins_gets_the_cancelled_place_by_message_and_books_it(
     answered = await client.post(link, form={"answer": "confirm"})
     assert answered.status_code == 201
     assert "Booked: ticket" in await answered.get_data(as_text=True)
-    slot = await state.read(lambda s: s.get(Slot, full.slot_id))
+    slot = await services.read(lambda s: s.get(Slot, full.slot_id))
     assert slot is not None and slot.booked == slot.capacity == 1
-    holder = await state.read(
+    holder = await services.read(
         lambda s: s.scalar(
             select(Appointment.patient_id).where(
                 Appointment.slot_id == full.slot_id, Appointment.status == "booked"
@@ -142,7 +142,7 @@ async def test_a_patient_joins_gets_the_cancelled_place_by_message_and_books_it(
 async def test_an_unanswered_offer_runs_out_and_goes_to_the_next_patient(
     client: Client, clinic_day: Clinic, clock: Clock
 ) -> None:
-    clinic, state = clinic_day, clinic_day.state
+    clinic, services = clinic_day, clinic_day.services
     full = await full_slot(clinic)
     first = await join(client, clinic, Role.PATIENT, doctor_id=full.doctor_id, day=str(T0.date()))
     second = await join(
@@ -166,14 +166,14 @@ async def test_an_unanswered_offer_runs_out_and_goes_to_the_next_patient(
         json={},
         headers=clinic.headers(Role.STAFF),
     )
-    await settle(state)
-    [to_first] = await offer_links(state, clinic.patient)
+    await settle(services)
+    [to_first] = await offer_links(services, clinic.patient)
 
     clock.now = T0 + timedelta(hours=2, minutes=1)  # the two-hour hold is over
-    await state.enqueue("offer_waitlist", key="offer_waitlist")  # the periodic run
-    await settle(state)
-    assert await offer_links(state, clinic.patient) == [to_first]  # not offered it again
-    [_to_second] = await offer_links(state, clinic.other_patient)
+    await services.enqueue("offer_waitlist", key="offer_waitlist")  # the periodic run
+    await settle(services)
+    assert await offer_links(services, clinic.patient) == [to_first]  # not offered it again
+    [_to_second] = await offer_links(services, clinic.other_patient)
 
     late = await client.post(to_first, form={"answer": "confirm"})
     assert late.status_code == 409
@@ -231,7 +231,7 @@ async def test_bad_requests_are_refused_with_a_code(client: Client, clinic_day: 
 async def test_no_offer_is_made_in_quiet_hours_the_place_waits_for_the_morning(
     client: Client, clinic_day: Clinic, clock: Clock
 ) -> None:
-    clinic, state = clinic_day, clinic_day.state
+    clinic, services = clinic_day, clinic_day.services
     full = await full_slot(clinic)
     clock.now = T0 - timedelta(hours=4)  # 05:00: quiet until 08:00
     await join(client, clinic, Role.PATIENT, doctor_id=full.doctor_id)
@@ -240,21 +240,21 @@ async def test_no_offer_is_made_in_quiet_hours_the_place_waits_for_the_morning(
         json={},
         headers=clinic.headers(Role.STAFF),
     )
-    await settle(state)
-    assert await offer_links(state, clinic.patient) == []
+    await settle(services)
+    assert await offer_links(services, clinic.patient) == []
 
     clock.now = T0 - timedelta(minutes=59)  # 08:01
-    await state.enqueue("offer_waitlist", key="offer_waitlist")
-    await settle(state)
-    assert len(await offer_links(state, clinic.patient)) == 1
+    await services.enqueue("offer_waitlist", key="offer_waitlist")
+    await settle(services)
+    assert len(await offer_links(services, clinic.patient)) == 1
 
 
 async def test_a_patient_who_cannot_be_told_is_passed_over(
     client: Client, clinic_day: Clinic
 ) -> None:
-    clinic, state = clinic_day, clinic_day.state
+    clinic, services = clinic_day, clinic_day.services
     full = await full_slot(clinic)
-    silent = await state.run(lambda s: make_patient(s, opted_out=True))
+    silent = await services.run(lambda s: make_patient(s, opted_out=True))
     await join(client, clinic, Role.STAFF, patient_id=silent.id, doctor_id=full.doctor_id)
     await join(client, clinic, Role.PATIENT, doctor_id=full.doctor_id)
     await client.post(
@@ -262,8 +262,8 @@ async def test_a_patient_who_cannot_be_told_is_passed_over(
         json={},
         headers=clinic.headers(Role.STAFF),
     )
-    await settle(state)
-    assert len(await offer_links(state, clinic.patient)) == 1
+    await settle(services)
+    assert len(await offer_links(services, clinic.patient)) == 1
     listed = await client.get(
         f"/api/waitlist?patient_id={silent.id}", headers=clinic.headers(Role.STAFF)
     )

@@ -19,7 +19,7 @@ from server.auth.addresses import client_address, parse_networks
 from server.auth.web import access
 from server.config import Settings
 from server.models import Role
-from server.state import clinic
+from server.services import clinic
 from tests.api.test_auth import add_login
 from tests.auth.redis_process import free_port
 
@@ -74,8 +74,8 @@ async def test_a_trusted_proxys_forwarded_address_is_used_and_the_account_is_lim
 ) -> None:
     app = create_app(settings.model_copy(update={"trusted_proxies": "10.0.0.1"}))
     async with app.test_app():
-        state = clinic(app)
-        await add_login(state, Role.STAFF)
+        services = clinic(app)
+        await add_login(services, Role.STAFF)
         client = app.test_client()
         # Each attempt comes through the proxy from another address: the addresses differ...
         codes = await attempts(client, "10.0.0.1", settings.login_account_max_failures + 1)

@@ -13,7 +13,7 @@ from server.auth.ratelimit import FallbackLimiter
 from server.auth.web import access
 from server.config import Settings
 from server.models import Role
-from server.state import clinic
+from server.services import clinic
 from tests.api.test_auth import add_login, login
 from tests.auth.redis_process import RedisProcess
 
@@ -38,11 +38,11 @@ async def test_logins_work_while_redis_is_down_and_limits_go_back_to_redis(
 ) -> None:
     app = create_app(settings.model_copy(update={"redis_url": redis_process.url}))
     async with app.test_app():
-        state = clinic(app)
+        services = clinic(app)
         limiter = access(app).limiter
         assert isinstance(limiter, FallbackLimiter)
         limiter.retry_s = 0.0  # try Redis on every call: no waiting in the test
-        await add_login(state, Role.STAFF)
+        await add_login(services, Role.STAFF)
         client = app.test_client()
         assert (await login(client, "login-staff", "wrong"))[0] == 401
         assert redis_process.client().keys("clinic:login:*")  # counted in Redis

@@ -13,12 +13,12 @@ from server.auth.actor import SYSTEM
 from server.background.registry import FUNCTIONS
 from server.background.rotas import until_next
 from server.models import DoctorSession
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import T0
 from tests.factories import make_doctor
 
 
-async def test_the_registered_job_fills_the_configured_weeks_once(state: ClinicState) -> None:
+async def test_the_registered_job_fills_the_configured_weeks_once(services: Services) -> None:
     async def setup(s: AsyncSession) -> None:
         doctor = await make_doctor(s)
         for weekday in (1, 3):  # Tuesdays and Thursdays
@@ -31,14 +31,14 @@ async def test_the_registered_job_fills_the_configured_weeks_once(state: ClinicS
                 end_time=time(12),
                 valid_from=T0.date(),
                 now=T0,
-                rules=rotas.rules_of(state.settings),
+                rules=rotas.rules_of(services.settings),
             )
 
-    await state.run(setup)
+    await services.run(setup)
     job = FUNCTIONS["create_rota_sessions"]
-    assert await job({"state": state}) == 8  # four weeks of two weekdays
-    assert await job({"state": state}) == 0
-    total = await state.read(lambda s: s.scalar(select(func.count(DoctorSession.id))))
+    assert await job({"services": services}) == 8  # four weeks of two weekdays
+    assert await job({"services": services}) == 0
+    total = await services.read(lambda s: s.scalar(select(func.count(DoctorSession.id))))
     assert total == 8
 
 

@@ -122,7 +122,7 @@ async def fhir_clinic(
             made["plain"] = {name: await make_token(s, u) for name, u in users.items()}
             made["department"], made["doctor"] = department, doctor
 
-        await server.state.run(seed)
+        await server.services.run(seed)
         plain = made["plain"]
         tokens = {
             "desk": await _scoped_token(server.url, plain["desk"], SYSTEM_SCOPES),

@@ -60,11 +60,11 @@ async def test_book_a_free_slot_see_it_busy_then_cancel_it(fhir_clinic: FhirClin
     slot = await client.resources("Slot").search(_id=first.id).first()
     assert slot["status"] == "free"
 
-    async def actions(session: Any) -> list[str]:
-        rows = await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id))
+    async def actions(db: Any) -> list[str]:
+        rows = await db.scalars(select(AuditEvent.action).order_by(AuditEvent.id))
         return list(rows)
 
-    assert (await fhir_clinic.server.state.read(actions))[-2:] == ["book", "cancel"]
+    assert (await fhir_clinic.server.services.read(actions))[-2:] == ["book", "cancel"]
 
 
 async def test_a_full_slot_is_refused_with_an_operation_outcome(fhir_clinic: FhirClinic) -> None:
@@ -118,14 +118,14 @@ async def test_a_conditional_create_twice_makes_one_patient(fhir_clinic: FhirCli
     assert header.status_code == 200 and header.json()["id"] == first.id
     assert await client.resources("Patient").search(identifier=identifier).count() == 1
 
-    async def count(session: Any) -> int:
+    async def count(db: Any) -> int:
         return int(
-            await session.scalar(
+            await db.scalar(
                 select(func.count(Patient.id)).where(Patient.record_number == "EHR-4711")
             )
         )
 
-    assert await fhir_clinic.server.state.read(count) == 1
+    assert await fhir_clinic.server.services.read(count) == 1
 
 
 async def test_arrival_makes_the_encounter_arrived_with_the_token(fhir_clinic: FhirClinic) -> None:

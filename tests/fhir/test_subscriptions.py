@@ -30,7 +30,7 @@ def subscription(criteria: str, endpoint: str) -> dict[str, Any]:
 
 
 async def drain(fhir_clinic: FhirClinic) -> None:
-    jobs = fhir_clinic.server.state.jobs
+    jobs = fhir_clinic.server.services.jobs
     assert isinstance(jobs, InProcessJobs)
     await jobs.drain()
 
@@ -60,7 +60,7 @@ async def test_status_changes_are_posted_and_a_refused_post_is_retried(
         assert [e["status"] for e in ehr.resources("Encounter")] == ["arrived"]
 
         clock.advance(minutes=2)  # past the first backoff (30 s)
-        await deliver_fhir({"state": fhir_clinic.server.state})
+        await deliver_fhir({"services": fhir_clinic.server.services})
         assert [e["status"] for e in ehr.resources("Encounter")] == ["arrived", "planned"]
         for headers, body in ehr.received:
             valid(body)

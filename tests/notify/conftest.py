@@ -25,8 +25,8 @@ from server.notify.runtime import Notifications
 from server.notify.scheduler import deliver_outbox, job_context
 from server.notify.settings import NotifySettings
 from server.runtime import runtime_of
-from server.state import ClinicState
-from server.state import clinic as clinic_state
+from server.services import Services
+from server.services import clinic as clinic_state
 from tests.conftest import T0, Clock
 from tests.factories import make_department, make_doctor, make_patient, make_session
 from tests.notify.fake_twilio import FakeTwilio
@@ -101,12 +101,12 @@ async def notify(app: Quart) -> Notifications:
 class Clinic:
     """One doctor working today, helpers to book and to run delivery."""
 
-    state: ClinicState
+    services: Services
     doctor: Doctor
     notify: Notifications
 
     async def run(self, work: Any) -> Any:
-        return await self.state.run(work)
+        return await self.services.run(work)
 
     async def patient(self, **overrides: Any) -> Patient:
         patient: Patient = await self.run(lambda s: make_patient(s, **overrides))
@@ -134,8 +134,8 @@ class Clinic:
 
     async def settle(self) -> None:
         """Wait for the delivery jobs the actions started."""
-        assert isinstance(self.state.jobs, InProcessJobs)
-        await self.state.jobs.drain()
+        assert isinstance(self.services.jobs, InProcessJobs)
+        await self.services.jobs.drain()
 
     async def deliver(self) -> Report:
         return await deliver_outbox(job_context(self.notify))
@@ -155,7 +155,7 @@ class Clinic:
 
 
 @pytest.fixture
-async def clinic(state: ClinicState, notify: Notifications) -> Clinic:
+async def clinic(services: Services, notify: Notifications) -> Clinic:
     """A department with one doctor in a room, working 09:00-13:00 on T0's day."""
 
     async def work(s: AsyncSession) -> Doctor:
@@ -164,4 +164,4 @@ async def clinic(state: ClinicState, notify: Notifications) -> Clinic:
         await make_session(s, doctor)
         return doctor
 
-    return Clinic(state, await state.run(work), notify)
+    return Clinic(services, await services.run(work), notify)

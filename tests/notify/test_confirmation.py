@@ -74,11 +74,9 @@ async def test_a_booking_that_rolls_back_leaves_no_message(
 ) -> None:
     patient = await clinic.patient()
 
-    async def book_then_fail(session):  # type: ignore[no-untyped-def]
-        slot = await session.scalar(select(Slot).where(Slot.doctor_id == clinic.doctor.id).limit(1))
-        await booking.book(
-            session, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=T0
-        )
+    async def book_then_fail(db):  # type: ignore[no-untyped-def]
+        slot = await db.scalar(select(Slot).where(Slot.doctor_id == clinic.doctor.id).limit(1))
+        await booking.book(db, SYSTEM, patient_id=patient.id, choice=SlotChoice(slot.id), now=T0)
         raise RuntimeError("the desk PC crashed")
 
     with pytest.raises(RuntimeError):

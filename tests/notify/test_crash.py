@@ -54,7 +54,7 @@ async def start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
 
 
 async def queue_messages(clinic: Clinic) -> None:
-    async def work(session: AsyncSession) -> None:
+    async def work(db: AsyncSession) -> None:
         for n in range(MESSAGES):
             draft = outbox.Draft(
                 idem_key=f"crash:{n}",
@@ -65,7 +65,7 @@ async def queue_messages(clinic: Clinic) -> None:
                 subject="",
                 body=f"message {n}",
             )
-            await outbox.add(session, draft, datetime.now(UTC))  # the worker's real clock
+            await outbox.add(db, draft, datetime.now(UTC))  # the worker's real clock
 
     await clinic.run(work)
 

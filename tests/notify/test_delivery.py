@@ -28,7 +28,7 @@ async def test_a_500_is_retried_after_backoff_and_delivered_once(
     assert fake_twilio.messages == []
 
     assert (await clinic.deliver()).sent == 0  # not before the backoff has passed
-    clinic.state.clock.advance(seconds=10)  # type: ignore[attr-defined]
+    clinic.services.clock.advance(seconds=10)  # type: ignore[attr-defined]
     assert (await clinic.deliver()).sent == 1
 
     assert len(fake_twilio.messages) == 1
@@ -47,7 +47,7 @@ async def test_a_hanging_provider_times_out_and_the_message_goes_later_once(
     assert row.status is OutboxStatus.PENDING
     assert "no answer within 2 s" in row.last_error
 
-    clinic.state.clock.advance(seconds=10)  # type: ignore[attr-defined]
+    clinic.services.clock.advance(seconds=10)  # type: ignore[attr-defined]
     await clinic.deliver()
     assert len(fake_twilio.messages) == 1
     assert await clinic.statuses() == [OutboxStatus.SENT]
@@ -60,7 +60,7 @@ async def test_after_the_last_attempt_the_message_fails_for_an_admin_to_see(
     await clinic.book(await clinic.patient())
     await clinic.settle()
     for _ in range(5):
-        clinic.state.clock.advance(hours=1)  # type: ignore[attr-defined]
+        clinic.services.clock.advance(hours=1)  # type: ignore[attr-defined]
         await clinic.deliver()
 
     [row] = await clinic.outbox()
@@ -116,10 +116,10 @@ async def test_a_lease_left_by_a_dead_worker_is_taken_over(
     fake_twilio.fail_next = 1  # keep the message pending after the booking's own delivery
     await clinic.book(await clinic.patient())
     await clinic.settle()
-    now = clinic.state.clock()
+    now = clinic.services.clock()
 
-    async def claim_and_die(session: AsyncSession) -> None:
-        await session.execute(
+    async def claim_and_die(db: AsyncSession) -> None:
+        await db.execute(
             update(OutboxMessage).values(
                 status=OutboxStatus.SENDING,
                 claim="dead-worker",
@@ -130,7 +130,7 @@ async def test_a_lease_left_by_a_dead_worker_is_taken_over(
 
     await clinic.run(claim_and_die)
     assert (await clinic.deliver()).sent == 0  # the lease still holds
-    clinic.state.clock.advance(seconds=31)  # type: ignore[attr-defined]
+    clinic.services.clock.advance(seconds=31)  # type: ignore[attr-defined]
     assert (await clinic.deliver()).sent == 1
     assert len(fake_twilio.messages) == 1
 
@@ -140,11 +140,11 @@ async def test_a_sender_slower_than_its_lease_keeps_its_claim_by_renewing_it(
 ) -> None:
     clinic.notify.configure(notify_config.model_copy(update={"lease_s": 0.6}))
     draft = outbox.Draft("renew:1", None, "test", "sms", "+15550001111", "", "slow provider")
-    await clinic.run(lambda s: outbox.add(s, draft, clinic.state.clock()))
+    await clinic.run(lambda s: outbox.add(s, draft, clinic.services.clock()))
     fake_twilio.delay_s = 1.5
     first = asyncio.create_task(clinic.deliver())
     await asyncio.sleep(0.1)
-    clinic.state.clock.advance(seconds=5)  # type: ignore[attr-defined]  # far past the lease
+    clinic.services.clock.advance(seconds=5)  # type: ignore[attr-defined]  # far past the lease
     await asyncio.sleep(0.5)  # the sender renews every 0.2 s
 
     assert (await clinic.deliver()).sent == 0  # a second worker finds the claim still held

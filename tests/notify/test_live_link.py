@@ -32,7 +32,7 @@ async def test_each_patients_link_opens_their_own_ticket_only(
     mine = await clinic.book(await clinic.patient(phone="+15558880001"))
     theirs = await clinic.book(await clinic.patient(phone="+15558880002"), at_minutes=15)
     await clinic.settle()
-    hours = clinic.state.settings.ticket_link_hours * 3600
+    hours = clinic.services.settings.ticket_link_hours * 3600
 
     link = await link_in_sms(clinic, fake_twilio, "+15558880001")
     assert read_ticket_link(TEST_SECRET, link, hours) == mine.id
@@ -51,7 +51,7 @@ async def test_the_link_expires(
     await clinic.book(await clinic.patient(phone="+15558880003"))
     await clinic.settle()
     link = await link_in_sms(clinic, fake_twilio, "+15558880003")
-    hours = clinic.state.settings.ticket_link_hours * 3600
+    hours = clinic.services.settings.ticket_link_hours * 3600
 
     later = time.time() + hours + 60
     monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: later))

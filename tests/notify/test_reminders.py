@@ -15,7 +15,7 @@ from tests.notify.fake_twilio import FakeTwilio
 
 
 async def remind(clinic: Clinic, at: datetime) -> int:
-    clinic.state.clock.now = at  # type: ignore[attr-defined]
+    clinic.services.clock.now = at  # type: ignore[attr-defined]
     count = await send_due_reminders(job_context(clinic.notify))
     await clinic.settle()
     return count
@@ -50,7 +50,7 @@ async def test_reminders_wait_for_the_end_of_quiet_hours(
     [reminder] = await clinic.outbox(kind="reminder")
     assert reminder.next_attempt_at == T0 - timedelta(hours=1)
 
-    clinic.state.clock.now = T0 - timedelta(hours=1)  # type: ignore[attr-defined]
+    clinic.services.clock.now = T0 - timedelta(hours=1)  # type: ignore[attr-defined]
     await clinic.deliver()
     assert len(fake_twilio.messages) == 1
     assert await clinic.statuses() == [OutboxStatus.SENT, OutboxStatus.SENT]

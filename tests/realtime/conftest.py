@@ -18,7 +18,7 @@ from server.asgi import add_sockets
 from server.config import Settings
 from server.jobs import InProcessJobs
 from server.runtime import Runtime, runtime_of
-from server.state import ClinicState, clinic
+from server.services import Services, clinic
 from tests.conftest import Clock
 
 WAIT_S = 5.0
@@ -29,7 +29,7 @@ class LiveServer:
     """A running server: its base URL, its shared state and the rest of its runtime."""
 
     url: str
-    state: ClinicState
+    services: Services
     runtime: Runtime
 
 
@@ -171,58 +171,58 @@ class ClinicDay:
     patient_tokens: list[str]
 
 
-async def open_clinic(state: ClinicState, waiting: int = 2) -> ClinicDay:
+async def open_clinic(services: Services, waiting: int = 2) -> ClinicDay:
     """Open a department with a doctor in session and `waiting` walk-ins with patient logins."""
     from server.actions import admin, booking
     from server.auth.actor import SYSTEM
     from server.models import Role
     from tests import factories
 
-    async def work(session: Any) -> ClinicDay:
-        department = await factories.make_department(session)
-        user = await factories.make_user(session, Role.DOCTOR)
-        doctor = await factories.make_doctor(session, department, user_id=user.id)
-        await factories.make_session(session, doctor)
+    async def work(db: Any) -> ClinicDay:
+        department = await factories.make_department(db)
+        user = await factories.make_user(db, Role.DOCTOR)
+        doctor = await factories.make_doctor(db, department, user_id=user.id)
+        await factories.make_session(db, doctor)
         _display, key = await admin.create_display(
-            session,
+            db,
             SYSTEM,
             name=f"Board {department.code}",
             department_id=department.id,
-            now=state.clock(),
+            now=services.clock(),
         )
         tickets, tokens = [], []
         for _ in range(waiting):
-            patient_user = await factories.make_user(session, Role.PATIENT)
-            patient = await factories.make_patient(session, user_id=patient_user.id)
+            patient_user = await factories.make_user(db, Role.PATIENT)
+            patient = await factories.make_patient(db, user_id=patient_user.id)
             ticket = await booking.register_walk_in(
-                session,
+                db,
                 SYSTEM,
                 patient_id=patient.id,
                 department_id=department.id,
-                now=state.clock(),
+                now=services.clock(),
             )
             tickets.append(ticket.id)
-            tokens.append(await factories.make_token(session, patient_user))
+            tokens.append(await factories.make_token(db, patient_user))
         return ClinicDay(
             department.id,
             doctor.id,
-            await factories.make_token(session, user),
+            await factories.make_token(db, user),
             key,
             tickets,
             tokens,
         )
 
-    day = await state.run(work)
-    await settled(state)
+    day = await services.run(work)
+    await settled(services)
     return day
 
 
-async def settled(state: ClinicState) -> None:
+async def settled(services: Services) -> None:
     """Wait until follow-up jobs (re-planning, ...) ran and every change reached the screens."""
     for _ in range(3):  # a job's commit publishes; a publication may enqueue another job
-        if isinstance(state.jobs, InProcessJobs):
-            await state.jobs.drain()
-        runtime = SERVED.get(id(state))
+        if isinstance(services.jobs, InProcessJobs):
+            await services.jobs.drain()
+        runtime = SERVED.get(id(services))
         realtime = runtime.realtime if runtime is not None else None
         if realtime is not None and realtime.fanout is not None:  # a server with Socket.IO
             await realtime.fanout.wait_idle()
@@ -231,4 +231,4 @@ async def settled(state: ClinicState) -> None:
 @pytest.fixture
 async def clinic_day(live_server: LiveServer) -> ClinicDay:
     """Open a small clinic on the live server."""
-    return await open_clinic(live_server.state)
+    return await open_clinic(live_server.services)

@@ -39,10 +39,10 @@ def watch_disconnect(screen: Screen) -> asyncio.Event:
 
 
 async def admin_token(server: LiveServer) -> str:
-    async def work(session: Any) -> str:
-        return await factories.make_token(session, await factories.make_user(session, Role.ADMIN))
+    async def work(db: Any) -> str:
+        return await factories.make_token(db, await factories.make_user(db, Role.ADMIN))
 
-    return await server.state.run(work)
+    return await server.services.run(work)
 
 
 async def post(server: LiveServer, token: str, path: str, body: Any = None) -> httpx.Response:
@@ -78,7 +78,7 @@ def test_only_access_ended_events_name_holders() -> None:
 async def test_a_revoked_key_disconnects_its_board_and_it_cannot_come_back(
     live_server: LiveServer, screens: MakeScreen
 ) -> None:
-    day: ClinicDay = await open_clinic(live_server.state)
+    day: ClinicDay = await open_clinic(live_server.services)
     _board, gone = await board_on(live_server, screens, day.display_key)
     _other_board, other_gone = await board_on(live_server, screens, day.display_key)
     token = await admin_token(live_server)
@@ -102,7 +102,7 @@ async def test_a_revoked_key_disconnects_its_board_and_it_cannot_come_back(
 
 
 async def _display_id(server: LiveServer) -> int:
-    found = await server.state.read(lambda s: s.scalar(select(Display.id)))
+    found = await server.services.read(lambda s: s.scalar(select(Display.id)))
     assert found is not None
     return int(found)
 
@@ -110,7 +110,7 @@ async def _display_id(server: LiveServer) -> int:
 async def test_an_edited_board_reconnects_with_its_new_settings(
     live_server: LiveServer, screens: MakeScreen
 ) -> None:
-    day = await open_clinic(live_server.state)
+    day = await open_clinic(live_server.services)
     _board, gone = await board_on(live_server, screens, day.display_key)
     token = await admin_token(live_server)
     display_id = await _display_id(live_server)
@@ -128,7 +128,7 @@ async def test_an_edited_board_reconnects_with_its_new_settings(
 async def test_a_deactivated_doctors_console_is_disconnected(
     live_server: LiveServer, screens: MakeScreen
 ) -> None:
-    day = await open_clinic(live_server.state)
+    day = await open_clinic(live_server.services)
     console = screens("/console")
     await console.connect(live_server.url, {"token": day.doctor_token})
     hello, _ = await console.join()

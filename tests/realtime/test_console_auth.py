@@ -20,11 +20,11 @@ MakeScreen = Callable[[str], Screen]
 async def test_an_admin_opens_the_console_of_a_department_they_ask_for(
     live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
 ) -> None:
-    async def work(session: object) -> str:
-        admin = await factories.make_user(session, Role.ADMIN)  # type: ignore[arg-type]
-        return await factories.make_token(session, admin)  # type: ignore[arg-type]
+    async def work(db: object) -> str:
+        admin = await factories.make_user(db, Role.ADMIN)  # type: ignore[arg-type]
+        return await factories.make_token(db, admin)  # type: ignore[arg-type]
 
-    token = await live_server.state.run(work)  # type: ignore[arg-type]
+    token = await live_server.services.run(work)  # type: ignore[arg-type]
     console = screens("/console")
     await console.connect(
         live_server.url, {"token": token, "department_id": clinic_day.department_id}
@@ -38,8 +38,8 @@ async def test_a_socket_is_refused_with_a_cookie_whose_login_ended(
     live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
 ) -> None:
     hashed = await hash_password("correct horse battery")
-    async with live_server.state.sessions() as session, session.begin():
-        session.add(
+    async with live_server.services.database() as db, db.begin():
+        db.add(
             User(
                 username="desk-login",
                 password_hash=hashed,

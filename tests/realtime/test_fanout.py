@@ -17,7 +17,7 @@ from server.realtime.fanout import Fanout
 from server.realtime.rooms import BOARD, PATIENT, department_room, ticket_room
 from server.realtime.sequence import MemorySequencer
 from server.realtime.snapshots import Data, SnapshotCache
-from server.state import ClinicState
+from server.services import Services
 from tests.factories import make_doctor, make_patient, make_session
 
 
@@ -35,18 +35,18 @@ class Recorder:
         self.emitted.append((namespace, room))
 
 
-async def deliver_all(state: ClinicState, seen: Recorder) -> None:
-    fanout = Fanout(state, seen.emit, MemorySequencer(), SnapshotCache())
+async def deliver_all(services: Services, seen: Recorder) -> None:
+    fanout = Fanout(services, seen.emit, MemorySequencer(), SnapshotCache())
     for batch in seen.batches:
         await fanout.deliver(batch, 0.0)
 
 
 async def test_a_booking_for_another_day_updates_no_screen_until_it_changes(
-    state: ClinicState,
+    services: Services,
 ) -> None:
     seen = Recorder()
-    state.hub.subscribe(seen.take)
-    tomorrow = state.clock() + timedelta(days=1)
+    services.hub.subscribe(seen.take)
+    tomorrow = services.clock() + timedelta(days=1)
 
     async def setup(s: AsyncSession) -> tuple[int, int]:
         doctor = await make_doctor(s)
@@ -55,24 +55,26 @@ async def test_a_booking_for_another_day_updates_no_screen_until_it_changes(
         slot_id = await s.scalar(select(Slot.id).limit(1))
         return patient.id, int(slot_id)
 
-    patient_id, slot_id = await state.run(setup)
-    ticket = await state.run(
+    patient_id, slot_id = await services.run(setup)
+    ticket = await services.run(
         lambda s: booking.book(
-            s, SYSTEM, patient_id=patient_id, choice=SlotChoice(slot_id), now=state.clock()
+            s, SYSTEM, patient_id=patient_id, choice=SlotChoice(slot_id), now=services.clock()
         )
     )
-    await deliver_all(state, seen)
+    await deliver_all(services, seen)
     assert seen.emitted == []  # nobody holds the new ticket's link yet
 
     seen.batches.clear()
-    await state.run(lambda s: booking.cancel(s, SYSTEM, ticket_id=ticket.id, now=state.clock()))
-    await deliver_all(state, seen)
+    await services.run(
+        lambda s: booking.cancel(s, SYSTEM, ticket_id=ticket.id, now=services.clock())
+    )
+    await deliver_all(services, seen)
     assert seen.emitted == [(PATIENT, ticket_room(ticket.id))]
 
 
-async def test_a_walk_in_today_updates_its_department_screens(state: ClinicState) -> None:
+async def test_a_walk_in_today_updates_its_department_screens(services: Services) -> None:
     seen = Recorder()
-    state.hub.subscribe(seen.take)
+    services.hub.subscribe(seen.take)
 
     async def setup(s: AsyncSession) -> tuple[int, int]:
         doctor = await make_doctor(s)
@@ -80,11 +82,11 @@ async def test_a_walk_in_today_updates_its_department_screens(state: ClinicState
         patient = await make_patient(s)
         return patient.id, doctor.department_id
 
-    patient_id, department_id = await state.run(setup)
-    await state.run(
+    patient_id, department_id = await services.run(setup)
+    await services.run(
         lambda s: booking.register_walk_in(
-            s, SYSTEM, patient_id=patient_id, department_id=department_id, now=state.clock()
+            s, SYSTEM, patient_id=patient_id, department_id=department_id, now=services.clock()
         )
     )
-    await deliver_all(state, seen)
+    await deliver_all(services, seen)
     assert (BOARD, department_room(department_id)) in seen.emitted

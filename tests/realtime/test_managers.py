@@ -26,11 +26,11 @@ async def test_every_board_of_a_department_gets_each_update_once(
     for board in boards:
         await board.connect(live_server.url, {"key": clinic_day.display_key})
         await board.join()
-    state = live_server.state
-    await state.run(
-        lambda s: queue.call_next(s, SYSTEM, doctor_id=clinic_day.doctor_id, now=state.clock())
+    services = live_server.services
+    await services.run(
+        lambda s: queue.call_next(s, SYSTEM, doctor_id=clinic_day.doctor_id, now=services.clock())
     )
-    await settled(state)
+    await settled(services)
     seen = [await board.drain() for board in boards]
     assert all(len(updates) == 1 for updates in seen)
     assert seen[0] == seen[1] == seen[2]
@@ -45,11 +45,11 @@ async def test_a_phone_gets_its_own_ticket_and_no_one_elses(
     for phone, ticket, token in zip(phones, (first, second), tokens, strict=True):
         await phone.connect(live_server.url, {"token": token, "ticket_id": ticket})
         await phone.join()
-    state = live_server.state
-    await state.run(
-        lambda s: queue.call_next(s, SYSTEM, doctor_id=clinic_day.doctor_id, now=state.clock())
+    services = live_server.services
+    await services.run(
+        lambda s: queue.call_next(s, SYSTEM, doctor_id=clinic_day.doctor_id, now=services.clock())
     )
-    await settled(state)
+    await settled(services)
     mine, theirs = [await phone.drain() for phone in phones]
     assert [u["room"] for u in mine] == [f"ticket:{first}"]
     assert mine[0]["data"]["ticket"]["status"] == "called"

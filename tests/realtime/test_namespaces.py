@@ -154,18 +154,18 @@ async def test_a_guardian_follows_a_dependants_ticket(
 ) -> None:
     mine, childs = clinic_day.tickets
 
-    async def hold(session: AsyncSession) -> None:
-        own = await session.get_one(Ticket, mine)
-        child = await session.get_one(Ticket, childs)
-        parent = await session.get_one(Patient, own.appointment.patient_id)
+    async def hold(db: AsyncSession) -> None:
+        own = await db.get_one(Ticket, mine)
+        child = await db.get_one(Ticket, childs)
+        parent = await db.get_one(Patient, own.appointment.patient_id)
         assert parent.user_id is not None
-        session.add(
+        db.add(
             Guardianship(
                 user_id=parent.user_id, patient_id=child.appointment.patient_id, created_at=T0
             )
         )
 
-    await live_server.state.run(hold)
+    await live_server.services.run(hold)
     phone = screens("/patient")
     await phone.connect(
         live_server.url, {"token": clinic_day.patient_tokens[0], "ticket_id": childs}

@@ -73,33 +73,33 @@ class Day:
 
 
 async def open_day(server: LiveServer, clock: Clock, http: httpx.AsyncClient, screens: Any) -> Day:
-    async def work(session: AsyncSession) -> dict[str, Any]:
-        department = await factories.make_department(session, name="General Medicine")
-        doctor_user = await factories.make_user(session, Role.DOCTOR)
-        working = await factories.make_doctor(session, department, user_id=doctor_user.id)
-        absent = await factories.make_doctor(session, department)
+    async def work(db: AsyncSession) -> dict[str, Any]:
+        department = await factories.make_department(db, name="General Medicine")
+        doctor_user = await factories.make_user(db, Role.DOCTOR)
+        working = await factories.make_doctor(db, department, user_id=doctor_user.id)
+        absent = await factories.make_doctor(db, department)
         for doctor in (working, absent):
-            await factories.make_session(session, doctor)
+            await factories.make_session(db, doctor)
         _display, key = await admin.create_display(
-            session, SYSTEM, name="Board", department_id=department.id, now=T0
+            db, SYSTEM, name="Board", department_id=department.id, now=T0
         )
-        staff = await factories.make_user(session, Role.STAFF)
+        staff = await factories.make_user(db, Role.STAFF)
         patients = []
         for _ in range(10):
-            user = await factories.make_user(session, Role.PATIENT)
-            patient = await factories.make_patient(session, user_id=user.id)
-            patients.append((patient.id, await factories.make_token(session, user)))
+            user = await factories.make_user(db, Role.PATIENT)
+            patient = await factories.make_patient(db, user_id=user.id)
+            patients.append((patient.id, await factories.make_token(db, user)))
         return {
             "department": department.id,
             "working": working.id,
             "absent": absent.id,
-            "doctor": await factories.make_token(session, doctor_user),
-            "staff": await factories.make_token(session, staff),
+            "doctor": await factories.make_token(db, doctor_user),
+            "staff": await factories.make_token(db, staff),
             "key": key,
             "patients": patients,
         }
 
-    made = await server.state.run(work)
+    made = await server.services.run(work)
     day = Day(
         server=server,
         clock=clock,
@@ -158,7 +158,7 @@ def observe(day: Day, ticket_id: int, data: dict[str, Any]) -> None:
 
 async def step(day: Day, expect_update: bool = True) -> dict[str, Any]:
     """Let the action settle; read every screen; check they all show one order."""
-    await settled(day.server.state)
+    await settled(day.server.services)
     views: dict[str, Any] = {}
     staff = (("board", day.board), ("desk", day.desk), ("console", day.console))
     phones = list(day.phones.items())

@@ -16,7 +16,7 @@ from server.realtime.managers import DirectSendRedis
 from server.realtime.ordering import Emission, InOrder
 from server.realtime.server import channel, sequencer_for
 from server.realtime.snapshots import SnapshotCache
-from server.state import make_state
+from server.services import make_services
 from tests.realtime.conftest import LiveServer, Screen, open_clinic, settled
 from tests.realtime.test_scale_out import (  # noqa: F401 (fixtures)
     REDIS_URL,
@@ -89,13 +89,13 @@ async def test_a_workers_late_update_does_not_make_screens_resync(
     scope: str,  # noqa: F811
 ) -> None:
     server = redis_server
-    day = await open_clinic(server.state, waiting=3)
+    day = await open_clinic(server.services, waiting=3)
     board = screens("/board")
     await board.connect(server.url, {"key": day.display_key})
     _hello, [snapshot] = await board.join()
 
     redis = Redis.from_url(REDIS_URL)
-    worker = make_state(server.state.settings, redis=redis, clock=server.state.clock)
+    worker = make_services(server.services.settings, redis=redis, clock=server.services.clock)
     engine = worker.engine
     link = Link(probe=redis.ping)
     manager = DirectSendRedis(REDIS_URL, channel=channel(scope), write_only=True, link=link)
@@ -114,13 +114,15 @@ async def test_a_workers_late_update_does_not_make_screens_resync(
     fanout = Fanout(worker, unused, sequencer, SnapshotCache(), emit_many=slow_publish)
     worker.hub.subscribe(fanout)
 
-    state = server.state
+    services = server.services
     # A worker's action, then (while its publish is on the way) the server's own.
     await worker.run(
-        lambda s: queue.call_next(s, SYSTEM, doctor_id=day.doctor_id, now=state.clock())
+        lambda s: queue.call_next(s, SYSTEM, doctor_id=day.doctor_id, now=services.clock())
     )
     await took_number.wait()
-    await state.run(lambda s: queue.recall(s, SYSTEM, ticket_id=day.tickets[0], now=state.clock()))
+    await services.run(
+        lambda s: queue.recall(s, SYSTEM, ticket_id=day.tickets[0], now=services.clock())
+    )
     # The server's own update (the next number) is out, or held here waiting for the worker's.
     here = server.runtime.realtime.refresher.manager
     for _ in range(200):
@@ -128,7 +130,7 @@ async def test_a_workers_late_update_does_not_make_screens_resync(
             break
         await asyncio.sleep(0.01)
     server_went_first.set()
-    await settled(state)
+    await settled(services)
     await fanout.wait_idle()
     updates = await board.drain(seconds=0.8)
     assert numbered_from(updates, snapshot["seq"])  # no gap: nobody resyncs

@@ -15,7 +15,7 @@ import pytest
 import socketio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.db import make_sessionmaker, transaction
+from server.db import make_database, transaction
 from tests.auth.redis_process import RedisProcess
 from tests.realtime.served import SCOPE_VARIABLE
 from tests.realtime.test_scale_out import (  # noqa: F401 (fixtures)
@@ -173,32 +173,30 @@ async def open_day(engine: AsyncEngine) -> dict[str, Any]:
     from tests import factories
 
     now = datetime.now(UTC)
-    async with transaction(make_sessionmaker(engine)) as session:
-        department = await factories.make_department(session)
+    async with transaction(make_database(engine)) as db:
+        department = await factories.make_department(db)
         doctors, tokens = [], []
         for _ in range(2):
-            user = await factories.make_user(session, Role.DOCTOR)
-            doctor = await factories.make_doctor(session, department, user_id=user.id)
+            user = await factories.make_user(db, Role.DOCTOR)
+            doctor = await factories.make_doctor(db, department, user_id=user.id)
             await factories.make_session(
-                session,
+                db,
                 doctor,
                 starts_at=now - timedelta(minutes=5),
                 ends_at=now + timedelta(hours=2),
             )
             doctors.append(doctor.id)
-            tokens.append(
-                await factories.make_token(session, user, expires=now + timedelta(hours=1))
-            )
+            tokens.append(await factories.make_token(db, user, expires=now + timedelta(hours=1)))
         _display, key = await admin.create_display(
-            session, SYSTEM, name="Hall", department_id=department.id, now=now
+            db, SYSTEM, name="Hall", department_id=department.id, now=now
         )
         for _ in range(5):
-            patient = await factories.make_patient(session)
+            patient = await factories.make_patient(db)
             await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient.id, department_id=department.id, now=now
+                db, SYSTEM, patient_id=patient.id, department_id=department.id, now=now
             )
         nurse = await factories.make_user(
-            session, Role.NURSE, password_hash=await hash_password(PASSWORD)
+            db, Role.NURSE, password_hash=await hash_password(PASSWORD)
         )
     return {"doctors": doctors, "tokens": tokens, "key": key, "nurse": nurse.username}
 

@@ -32,7 +32,7 @@ def attempts(
 ) -> list[tuple[str, dict[str, object] | None, str]]:
     """(namespace, auth, the code it is refused with): one or more per final refusal."""
     patient = day.patient_tokens[0]
-    secret = server.state.settings.secret_key
+    secret = server.services.settings.secret_key
     return [
         ("/board", None, "AUTH_REQUIRED"),
         ("/board", {"key": "dk_wrong"}, "DISPLAY_KEY_INVALID"),

@@ -20,9 +20,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.config import Settings
-from server.db import make_sessionmaker, transaction
+from server.db import make_database, transaction
 from server.realtime.server import attach_worker_emitter
-from server.state import make_state
+from server.services import make_services
 from tests.conftest import TEST_SECRET, Clock
 from tests.realtime.conftest import LiveServer, Screen, open_clinic, serve
 from tests.realtime.served import SCOPE_VARIABLE
@@ -165,22 +165,22 @@ async def open_clinic_now(engine: AsyncEngine) -> RealDay:
     from tests import factories
 
     now = datetime.now(UTC)
-    async with transaction(make_sessionmaker(engine)) as session:
-        department = await factories.make_department(session)
-        user = await factories.make_user(session, Role.DOCTOR)
-        doctor = await factories.make_doctor(session, department, user_id=user.id)
+    async with transaction(make_database(engine)) as db:
+        department = await factories.make_department(db)
+        user = await factories.make_user(db, Role.DOCTOR)
+        doctor = await factories.make_doctor(db, department, user_id=user.id)
         await factories.make_session(
-            session, doctor, starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=2)
+            db, doctor, starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=2)
         )
         _display, key = await admin.create_display(
-            session, SYSTEM, name="Hall", department_id=department.id, now=now
+            db, SYSTEM, name="Hall", department_id=department.id, now=now
         )
         for _ in range(2):
-            patient = await factories.make_patient(session)
+            patient = await factories.make_patient(db)
             await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient.id, department_id=department.id, now=now
+                db, SYSTEM, patient_id=patient.id, department_id=department.id, now=now
             )
-        token = await factories.make_token(session, user, expires=now + timedelta(hours=1))
+        token = await factories.make_token(db, user, expires=now + timedelta(hours=1))
     return RealDay(doctor.id, token, key)
 
 
@@ -218,12 +218,12 @@ async def test_a_worker_emits_to_screens_through_redis(
     redis_server: LiveServer, screens: MakeScreen, scope: str
 ) -> None:
     server = redis_server
-    day = await open_clinic(server.state)
+    day = await open_clinic(server.services)
     phone = screens("/patient")
     await phone.connect(server.url, {"token": day.patient_tokens[0], "ticket_id": day.tickets[0]})
     _hello, [snapshot] = await phone.join()
     redis = Redis.from_url(REDIS_URL)
-    worker = make_state(server.state.settings, redis=redis, clock=server.state.clock)
+    worker = make_services(server.services.settings, redis=redis, clock=server.services.clock)
     engine = worker.engine
     emitter = await attach_worker_emitter(worker, scope=scope)
     await call_next(worker, day)

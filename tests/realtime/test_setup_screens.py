@@ -18,25 +18,25 @@ async def test_a_renamed_doctor_reaches_the_desk_at_once(
     live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
 ) -> None:
     desk = screens("/desk")
-    state = live_server.state
+    services = live_server.services
 
-    async def staff_token(session: Any) -> str:
-        user = await factories.make_user(session, Role.STAFF)
-        return await factories.make_token(session, user)
+    async def staff_token(db: Any) -> str:
+        user = await factories.make_user(db, Role.STAFF)
+        return await factories.make_token(db, user)
 
-    token = await state.run(staff_token)
+    token = await services.run(staff_token)
     await desk.connect(live_server.url, {"token": token, "department_id": clinic_day.department_id})
     await desk.join()
-    await state.run(
+    await services.run(
         lambda s: setup.update_doctor(
             s,
             SYSTEM,
             doctor_id=clinic_day.doctor_id,
             changes={"name": "Dr. Renamed"},
-            now=state.clock(),
+            now=services.clock(),
         )
     )
-    await settled(state)
+    await settled(services)
     updates = await desk.drain()
     assert [e["kind"] for e in updates[-1]["events"]] == ["setup_changed"]
     assert [d["name"] for d in updates[-1]["data"]["doctors"]] == ["Dr. Renamed"]
@@ -45,20 +45,20 @@ async def test_a_renamed_doctor_reaches_the_desk_at_once(
 async def test_a_hall_board_leaves_out_a_deactivated_department(
     live_server: LiveServer, screens: MakeScreen
 ) -> None:
-    state = live_server.state
+    services = live_server.services
 
-    async def work(session: Any) -> tuple[int, int, str]:
-        shown = await factories.make_department(session)
-        closed = await factories.make_department(session)
+    async def work(db: Any) -> tuple[int, int, str]:
+        shown = await factories.make_department(db)
+        closed = await factories.make_department(db)
         _display, key = await admin.create_display(
-            session, SYSTEM, name="Hall", department_id=None, now=state.clock()
+            db, SYSTEM, name="Hall", department_id=None, now=services.clock()
         )
         return shown.id, closed.id, key
 
-    shown, closed, key = await state.run(work)
-    await state.run(
+    shown, closed, key = await services.run(work)
+    await services.run(
         lambda s: setup.update_department(
-            s, SYSTEM, department_id=closed, changes={"active": False}, now=state.clock()
+            s, SYSTEM, department_id=closed, changes={"active": False}, now=services.clock()
         )
     )
     board = screens("/board")

@@ -15,7 +15,7 @@ from server.config import Settings
 from server.models import DoctorSession, Role
 from server.realtime.direct import TALLY
 from server.scheduling import versions
-from server.state import ClinicState
+from server.services import Services
 from tests import factories
 from tests.conftest import Clock
 from tests.realtime.conftest import ClinicDay, LiveServer, Screen, open_clinic, serve, settled
@@ -23,12 +23,12 @@ from tests.realtime.conftest import ClinicDay, LiveServer, Screen, open_clinic, 
 MakeScreen = Callable[[str], Screen]
 
 
-async def call_next(state: ClinicState, day: ClinicDay) -> int:
+async def call_next(services: Services, day: ClinicDay) -> int:
     """Call the doctor's next patient; return the ticket id."""
-    ticket = await state.run(
-        lambda s: queue.call_next(s, SYSTEM, doctor_id=day.doctor_id, now=state.clock())
+    ticket = await services.run(
+        lambda s: queue.call_next(s, SYSTEM, doctor_id=day.doctor_id, now=services.clock())
     )
-    await settled(state)
+    await settled(services)
     return ticket.id
 
 
@@ -49,7 +49,7 @@ async def test_a_call_reaches_the_board_with_the_room_and_the_next_number(
     await board.connect(live_server.url, {"key": clinic_day.display_key})
     _hello, [snapshot] = await board.join()
     direct_before = TALLY.direct
-    await call_next(live_server.state, clinic_day)
+    await call_next(live_server.services, clinic_day)
     updates = await board.drain()
     assert numbered_from(updates, snapshot["seq"])
     # An idle board gets the update by a direct write: the queue would also deliver it, so
@@ -65,15 +65,15 @@ async def test_a_call_reaches_the_board_with_the_room_and_the_next_number(
 async def test_updates_come_in_order_and_end_where_a_fresh_screen_starts(
     live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
 ) -> None:
-    state = live_server.state
+    services = live_server.services
     console = screens("/console")
     await console.connect(live_server.url, {"token": clinic_day.doctor_token})
     _hello, [snapshot] = await console.join()
-    first = await call_next(state, clinic_day)
-    await state.run(lambda s: queue.start(s, SYSTEM, ticket_id=first, now=state.clock()))
-    await state.run(lambda s: queue.complete(s, SYSTEM, ticket_id=first, now=state.clock()))
-    await call_next(state, clinic_day)
-    await settled(state)
+    first = await call_next(services, clinic_day)
+    await services.run(lambda s: queue.start(s, SYSTEM, ticket_id=first, now=services.clock()))
+    await services.run(lambda s: queue.complete(s, SYSTEM, ticket_id=first, now=services.clock()))
+    await call_next(services, clinic_day)
+    await settled(services)
     updates = await console.drain()
     # Batches that commit while one is going out are merged, so there may be fewer than four.
     assert numbered_from(updates, snapshot["seq"])
@@ -96,7 +96,7 @@ async def test_a_screen_that_saw_a_gap_gets_a_snapshot_on_resync(
     board = screens("/board")
     await board.connect(live_server.url, {"key": clinic_day.display_key})
     _hello, [old] = await board.join()
-    await call_next(live_server.state, clinic_day)
+    await call_next(live_server.services, clinic_day)
     missed = (await board.drain())[-1]  # say these were lost: the next would show a gap
     await board.client.emit("resync", {"room": old["room"]}, namespace="/board")
     snapshot = await board.next("snapshot")
@@ -124,22 +124,22 @@ async def test_the_patient_sees_their_turn_come_and_the_room_to_go_to(
     )
     _hello, [snapshot] = await phone.join()
     assert snapshot["data"]["ticket"]["position"] == 2
-    await call_next(live_server.state, clinic_day)  # the first patient goes in
+    await call_next(live_server.services, clinic_day)  # the first patient goes in
     moved = (await phone.drain())[-1]
     assert moved["data"]["ticket"]["position"] == 1 and kinds([moved]) == []
-    await call_next_after_first(live_server.state, clinic_day, first)
-    await settled(live_server.state)
+    await call_next_after_first(live_server.services, clinic_day, first)
+    await settled(live_server.services)
     updates = await phone.drain()
     assert updates[-1]["data"]["ticket"]["status"] == "called"
     assert updates[-1]["data"]["ticket"]["room"]
     assert kinds(updates) == ["called"]
 
 
-async def call_next_after_first(state: ClinicState, day: ClinicDay, first: int) -> None:
+async def call_next_after_first(services: Services, day: ClinicDay, first: int) -> None:
     """Finish the first patient and call the next."""
-    await state.run(lambda s: queue.start(s, SYSTEM, ticket_id=first, now=state.clock()))
-    await state.run(lambda s: queue.complete(s, SYSTEM, ticket_id=first, now=state.clock()))
-    await call_next(state, day)
+    await services.run(lambda s: queue.start(s, SYSTEM, ticket_id=first, now=services.clock()))
+    await services.run(lambda s: queue.complete(s, SYSTEM, ticket_id=first, now=services.clock()))
+    await call_next(services, day)
 
 
 async def test_a_restarted_server_numbers_under_a_new_epoch_and_higher(
@@ -149,7 +149,7 @@ async def test_a_restarted_server_numbers_under_a_new_epoch_and_higher(
     day: ClinicDay | None = None
     for _boot in range(2):
         async with serve(settings, clock) as server:
-            day = day or await open_clinic(server.state, waiting=1)
+            day = day or await open_clinic(server.services, waiting=1)
             board = screens("/board")
             await board.connect(server.url, {"key": day.display_key})
             _hello, [snapshot] = await board.join()
@@ -163,17 +163,17 @@ async def test_a_restarted_server_numbers_under_a_new_epoch_and_higher(
 async def test_a_late_doctor_moves_the_waits_on_every_screen_of_the_department(
     live_server: LiveServer, clinic_day: ClinicDay, screens: MakeScreen
 ) -> None:
-    state = live_server.state
+    services = live_server.services
 
-    async def desk_login(session: AsyncSession) -> tuple[str, int]:
-        user = await factories.make_user(session, Role.STAFF)
-        block = await session.scalar(
+    async def desk_login(db: AsyncSession) -> tuple[str, int]:
+        user = await factories.make_user(db, Role.STAFF)
+        block = await db.scalar(
             select(DoctorSession.id).where(DoctorSession.doctor_id == clinic_day.doctor_id)
         )
         assert block is not None
-        return await factories.make_token(session, user), block
+        return await factories.make_token(db, user), block
 
-    token, session_id = await state.run(desk_login)
+    token, session_id = await services.run(desk_login)
     console = screens("/console")
     await console.connect(live_server.url, {"token": clinic_day.doctor_token})
     _hello, [snapshot] = await console.join()
@@ -186,7 +186,7 @@ async def test_a_late_doctor_moves_the_waits_on_every_screen_of_the_department(
             headers={"Authorization": f"Bearer {token}"},
         )
     assert delayed.status_code == 200
-    await settled(state)
+    await settled(services)
     updates = await console.drain()
     assert numbered_from(updates, snapshot["seq"])
     assert "session_delayed" in kinds(updates)
@@ -194,7 +194,7 @@ async def test_a_late_doctor_moves_the_waits_on_every_screen_of_the_department(
     assert after.keys() == before.keys() == set(clinic_day.tickets)
     # Nobody is seen before the doctor arrives, 40 minutes from now.
     assert all(after[t] >= 40 > before[t] for t in clinic_day.tickets)
-    plan = await state.read(
-        lambda s: versions.current(s, clinic_day.department_id, state.clock().date())
+    plan = await services.read(
+        lambda s: versions.current(s, clinic_day.department_id, services.clock().date())
     )
     assert plan is not None and plan.plan_version == plan.version  # re-planned since

@@ -17,6 +17,7 @@ from server.demo import DEMO_DISPLAY_KEY, seed
 from server.models import Appointment, AuditEvent, Doctor, Ticket
 from server.queue.order import Urgency
 from server.queue.state import TicketStatus
+from server.services import Services
 from server.simulation.live import (
     LiveDay,
     Player,
@@ -27,12 +28,11 @@ from server.simulation.live import (
     live_day,
 )
 from server.simulation.scenario import synthetic_scenario
-from server.state import ClinicState
 from tests.conftest import Clock
 from tests.realtime.conftest import LiveServer, Screen, serve, settled
 
 SPEED = 60.0
-Intervention = Callable[[ClinicState], Awaitable[None]]
+Intervention = Callable[[Services], Awaitable[None]]
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ async def live_server(
 ) -> AsyncIterator[LiveServer]:
     """Yield a live server holding the demo clinic without today's day (the player plays it)."""
     async with serve(settings, clock) as server:
-        await server.state.run(lambda s: seed(s, clock(), day=False))
+        await server.services.run(lambda s: seed(s, clock(), day=False))
         yield server
 
 
@@ -56,7 +56,7 @@ async def board(live_server: LiveServer) -> AsyncIterator[Screen]:
 
 
 def fast_clock(
-    state: ClinicState, clock: Clock, timeline: Timeline, people: dict[float, Intervention]
+    services: Services, clock: Clock, timeline: Timeline, people: dict[float, Intervention]
 ) -> Callable[[datetime], Awaitable[None]]:
     """Jump the clock to each step's moment; let people act at their clinic minute first."""
 
@@ -64,10 +64,10 @@ def fast_clock(
         for minute in sorted(people):
             if timeline.at(minute) <= moment:
                 clock.now = max(clock.now, timeline.at(minute))
-                await people.pop(minute)(state)
-                await settled(state)
+                await people.pop(minute)(services)
+                await settled(services)
         clock.now = max(clock.now, moment)
-        await settled(state)
+        await settled(services)
 
     return sleep_until
 
@@ -82,14 +82,14 @@ def walk_in(at: float, consult: float = 10.0) -> Visit:
     return Visit(VisitKind.WALK_IN, 0, consult_min=consult, arrives_min=at)
 
 
-async def statuses(state: ClinicState) -> dict[str, int]:
+async def statuses(services: Services) -> dict[str, int]:
     async def work(s: AsyncSession) -> dict[str, int]:
         rows = await s.execute(
             select(Appointment.status, func.count(Appointment.id)).group_by(Appointment.status)
         )
         return {status.value: count for status, count in rows.tuples()}
 
-    return await state.read(work)
+    return await services.read(work)
 
 
 def tokens_called(updates: list[dict[str, Any]]) -> list[str]:
@@ -99,7 +99,7 @@ def tokens_called(updates: list[dict[str, Any]]) -> list[str]:
 async def test_a_day_plays_as_real_actions_and_the_board_follows(
     live_server: LiveServer, board: Screen, clock: Clock
 ) -> None:
-    state = live_server.state
+    services = live_server.services
     day = small_day(
         Visit(VisitKind.BOOKED, 0, 12.0, arrives_min=25.0, doctor=0, slot_min=30.0),
         Visit(VisitKind.BOOKED, 0, 12.0, arrives_min=None, doctor=1, slot_min=45.0),  # no-show
@@ -108,7 +108,7 @@ async def test_a_day_plays_as_real_actions_and_the_board_follows(
         Visit(VisitKind.EMERGENCY, 0, 20.0, arrives_min=15.0, urgency=Urgency.EMERGENCY),
     )
     timeline = Timeline(clock(), SPEED)
-    player = Player(state, lambda _n, _d: day, SPEED, fast_clock(state, clock, timeline, {}))
+    player = Player(services, lambda _n, _d: day, SPEED, fast_clock(services, clock, timeline, {}))
 
     record = await player.play(day, timeline)
 
@@ -122,7 +122,7 @@ async def test_a_day_plays_as_real_actions_and_the_board_follows(
         "complete": 4,
     }
     assert record.refused == {}
-    assert await statuses(state) == {"completed": 4, "booked": 1}
+    assert await statuses(services) == {"completed": 4, "booked": 1}
 
     async def audited(s: AsyncSession) -> dict[str, int]:
         rows = await s.execute(
@@ -130,10 +130,10 @@ async def test_a_day_plays_as_real_actions_and_the_board_follows(
         )
         return dict(rows.tuples().all())
 
-    counts = await state.read(audited)
+    counts = await services.read(audited)
     assert counts["call"] == 4  # each call its own action with its audit row
     assert counts["desk.open"] == counts["desk.close"] == 2  # both doctors came and went
-    completed = await state.read(
+    completed = await services.read(
         lambda s: s.scalars(
             select(Ticket.token)
             .join(Appointment, Ticket.appointment_id == Appointment.id)
@@ -147,35 +147,39 @@ async def test_a_day_plays_as_real_actions_and_the_board_follows(
 async def test_a_person_acting_in_between_does_not_stop_the_player(
     live_server: LiveServer, board: Screen, clock: Clock
 ) -> None:
-    state = live_server.state
+    services = live_server.services
     day = small_day(*(walk_in(at, consult=15.0) for at in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)))
     timeline = Timeline(clock(), SPEED)
     general = select(func.min(Doctor.department_id)).scalar_subquery()  # the first department
-    doctors = await state.read(
+    doctors = await services.read(
         lambda s: s.scalars(
             select(Doctor.id).where(Doctor.department_id == general).order_by(Doctor.id)
         )
     )
     first, second = list(doctors)
 
-    async def finish_what_the_player_called(state: ClinicState) -> None:
-        [ticket_id] = await state.read(lambda s: s.scalars(called_tickets()))
+    async def finish_what_the_player_called(services: Services) -> None:
+        [ticket_id] = await services.read(lambda s: s.scalars(called_tickets()))
         for step in (queue.start, queue.complete):
-            await state.run(lambda s, step=step: step(s, SYSTEM, ticket_id=ticket_id, now=clock()))
+            await services.run(
+                lambda s, step=step: step(s, SYSTEM, ticket_id=ticket_id, now=clock())
+            )
 
-    async def call_for_the_late_doctor(state: ClinicState) -> None:
-        await state.run(lambda s: queue.call_next(s, SYSTEM, doctor_id=second, now=clock()))
+    async def call_for_the_late_doctor(services: Services) -> None:
+        await services.run(lambda s: queue.call_next(s, SYSTEM, doctor_id=second, now=clock()))
 
     people = {1.5: finish_what_the_player_called, 20.0: call_for_the_late_doctor}
-    player = Player(state, lambda _n, _d: day, SPEED, fast_clock(state, clock, timeline, people))
+    player = Player(
+        services, lambda _n, _d: day, SPEED, fast_clock(services, clock, timeline, people)
+    )
 
     record = await player.play(day, timeline)
 
     assert people == {}  # both people acted
     assert record.refused == {"start": 1}  # the patient a person had seen already
     assert record.human_doctors == {second}  # left to the person who called for them
-    assert await statuses(state) == {"completed": 5, "called": 1}
-    done_by_player = await state.read(
+    assert await statuses(services) == {"completed": 5, "called": 1}
+    done_by_player = await services.read(
         lambda s: s.scalar(
             select(func.count(Ticket.id))
             .join(Appointment, Ticket.appointment_id == Appointment.id)
@@ -221,7 +225,7 @@ async def test_the_player_starts_and_stops_with_the_app(
 ) -> None:
     from server.app import create_app
     from server.runtime import runtime_of
-    from server.state import clinic
+    from server.services import clinic
 
     app = create_app(settings.model_copy(update={"demo_speed": 60.0}))
     clinic(app).clock = clock
@@ -230,7 +234,7 @@ async def test_the_player_starts_and_stops_with_the_app(
         demo = runtime_of(app).live_demo
         assert demo is not None and demo.task is not None
         assert not demo.task.done()
-    assert demo.task.cancelled()  # stopped before the job queue and the database close
+    assert demo.task.cancelled()  # stopped before the jobs and the database close
     assert demo.speed == 60.0
 
 
@@ -257,16 +261,19 @@ def test_a_shift_at_speed_is_cut_into_whole_slots_of_five_minutes_or_more(
 async def test_days_follow_one_another_without_overlapping_sessions(
     live_server: LiveServer, clock: Clock
 ) -> None:
-    state = live_server.state
+    services = live_server.services
     day = small_day(walk_in(5.0), walk_in(50.0))
     player = Player(
-        state, lambda _n, _d: day, SPEED, fast_clock(state, clock, Timeline(clock(), SPEED), {})
+        services,
+        lambda _n, _d: day,
+        SPEED,
+        fast_clock(services, clock, Timeline(clock(), SPEED), {}),
     )
 
     await player.run(days=2)
 
     assert [r.actions.get("complete") for r in player.records] == [2, 2]
-    created = await state.read(
+    created = await services.read(
         lambda s: s.scalar(
             select(func.count(AuditEvent.id)).where(AuditEvent.action == "session.create")
         )

@@ -55,7 +55,7 @@ def make_doctor(**overrides: Any) -> DoctorAvailability:
     return DoctorAvailability(**(values | overrides))
 
 
-def make_state(
+def make_services(
     tickets: list[WaitingTicket],
     doctors: list[DoctorAvailability] | None = None,
     **overrides: Any,
@@ -93,4 +93,4 @@ def random_queue(seed: int, tickets: int = 30, doctors: int = 3) -> QueueState:
                 expected_duration_min=rng.randint(5, 20),
             )
         )
-    return make_state(out, docs)
+    return make_services(out, docs)

@@ -3,11 +3,11 @@
 from dataclasses import replace
 
 from server.solver import apply_plan_if_current, choose_plan, diff_plans, greedy_plan, with_previous
-from tests.solver.factories import make_state, make_ticket
+from tests.solver.factories import make_services, make_ticket
 
 
 def _plan(version: int, objective: float = 100.0):  # type: ignore[no-untyped-def]
-    plan = greedy_plan(make_state([make_ticket(ticket_id=1)], state_version=version))
+    plan = greedy_plan(make_services([make_ticket(ticket_id=1)], state_version=version))
     return replace(plan, stats=replace(plan.stats, objective=objective))
 
 
@@ -36,9 +36,9 @@ def test_plan_for_an_older_state_never_replaces_a_newer_one() -> None:
 
 def test_diff_lists_who_moved_and_by_how_many_places() -> None:
     a, b, c = (make_ticket(ticket_id=i) for i in (1, 2, 3))
-    old = greedy_plan(make_state([a, b, c]))
+    old = greedy_plan(make_services([a, b, c]))
     urgent = make_ticket(ticket_id=4, urgency="urgent")
-    new = greedy_plan(make_state([*with_previous([a, b, c], old), urgent], state_version=2))
+    new = greedy_plan(make_services([*with_previous([a, b, c], old), urgent], state_version=2))
 
     moves = {m.ticket_id: m for m in diff_plans(old, new)}
 

@@ -14,7 +14,7 @@ from server.solver.plans import jumpers_ahead
 from server.solver.sequencing import overtakers, prepare
 from server.solver.types import Plan, QueueState, WaitingTicket
 from tests.solver import baseline_plans
-from tests.solver.factories import fast_policy, make_state, make_ticket, random_queue
+from tests.solver.factories import fast_policy, make_services, make_ticket, random_queue
 
 STABLE = fast_policy(max_moveback=0, max_doctor_options=2)
 PRIORITY = {"priority_weight": 2}
@@ -31,14 +31,14 @@ def line(plan: Plan, doctor_id: int = 1) -> list[int]:
 def placed_line(*ids: int) -> tuple[list[WaitingTicket], Plan]:
     """Routine walk-ins who arrived 10 minutes apart, planned in that order."""
     tickets = [make_ticket(ticket_id=i, arrived_at=-60 + 10 * i) for i in ids]
-    return tickets, greedy_plan(make_state(tickets), STABLE)
+    return tickets, greedy_plan(make_services(tickets), STABLE)
 
 
 def test_a_weight_puts_a_later_patient_first_where_without_it_they_wait_their_turn() -> None:
     tickets = [make_ticket(ticket_id=i, arrived_at=-30 + i) for i in (1, 2, 3)]
     later = make_ticket(ticket_id=4, arrived_at=-25)
-    assert line(greedy_plan(make_state([*tickets, later]), fast_policy())) == [1, 2, 3, 4]
-    weighted = make_state([*tickets, replace(later, priority_weight=3)])
+    assert line(greedy_plan(make_services([*tickets, later]), fast_policy())) == [1, 2, 3, 4]
+    weighted = make_services([*tickets, replace(later, priority_weight=3)])
     assert line(greedy_plan(weighted, fast_policy())) == [4, 1, 2, 3]
     # CP-SAT: each of their minutes weighs three, so they go first (the rest tie).
     assert line(resequence(weighted, fast_policy()))[0] == 4
@@ -47,30 +47,30 @@ def test_a_weight_puts_a_later_patient_first_where_without_it_they_wait_their_tu
 def test_priority_newcomers_pass_a_placed_patient_at_most_p_times() -> None:
     placed, first = placed_line(1, 2, 3, 4, 5)
     newcomers = [make_ticket(ticket_id=10 + k, arrived_at=k, **PRIORITY) for k in range(4)]
-    state = make_state(with_previous([*placed, *newcomers], first))
+    services = make_services(with_previous([*placed, *newcomers], first))
     # K = 0: nobody moves back but for these passes; P = 3: the fourth waits behind them all.
-    assert line(greedy_plan(state, STABLE)) == [10, 11, 12, 1, 2, 3, 4, 5, 13]
-    cpsat = resequence(state, STABLE)
-    assert max(passes(state, cpsat).values()) <= STABLE.max_priority_passes
+    assert line(greedy_plan(services, STABLE)) == [10, 11, 12, 1, 2, 3, 4, 5, 13]
+    cpsat = resequence(services, STABLE)
+    assert max(passes(services, cpsat).values()) <= STABLE.max_priority_passes
     assert set(line(cpsat)[:3]) < {10, 11, 12, 13}
 
 
 def test_once_one_is_called_the_priority_patient_held_back_rises() -> None:
     placed, first = placed_line(1, 2, 3, 4, 5)
     newcomers = [make_ticket(ticket_id=10 + k, arrived_at=k, **PRIORITY) for k in range(4)]
-    state = make_state(with_previous([*placed, *newcomers], first))
-    planned = greedy_plan(state, STABLE)
-    still = [t for t in state.tickets if t.ticket_id != 10]
-    after = make_state(with_previous(still, planned), now_min=10)
+    services = make_services(with_previous([*placed, *newcomers], first))
+    planned = greedy_plan(services, STABLE)
+    still = [t for t in services.tickets if t.ticket_id != 10]
+    after = make_services(with_previous(still, planned), now_min=10)
     assert line(greedy_plan(after, STABLE)) == [11, 12, 13, 1, 2, 3, 4, 5]
 
 
 def test_with_p_zero_a_priority_newcomer_passes_nobody() -> None:
     placed, first = placed_line(1, 2, 3)
-    state = make_state(with_previous([*placed, make_ticket(ticket_id=9, **PRIORITY)], first))
+    services = make_services(with_previous([*placed, make_ticket(ticket_id=9, **PRIORITY)], first))
     strict = replace(STABLE, max_priority_passes=0)
-    assert line(greedy_plan(state, strict)) == [1, 2, 3, 9]
-    assert line(resequence(state, strict)) == [1, 2, 3, 9]
+    assert line(greedy_plan(services, strict)) == [1, 2, 3, 9]
+    assert line(resequence(services, strict)) == [1, 2, 3, 9]
 
 
 def test_a_patient_near_their_maximum_wait_rises() -> None:
@@ -78,16 +78,16 @@ def test_a_patient_near_their_maximum_wait_rises() -> None:
     # Came last, weight 1, but must be seen within 15 minutes of arriving (minute 0).
     limited = make_ticket(ticket_id=9, arrived_at=0, max_wait_min=15)
     plain = make_ticket(ticket_id=9, arrived_at=0)
-    assert line(greedy_plan(make_state(with_previous([*placed, plain], first)), STABLE)) == [
+    assert line(greedy_plan(make_services(with_previous([*placed, plain], first)), STABLE)) == [
         1,
         2,
         3,
         9,
     ]
-    state = make_state(with_previous([*placed, limited], first))
+    services = make_services(with_previous([*placed, limited], first))
     # Behind ticket 1 they start at 10; behind ticket 2 they would start at 20, past 15.
-    assert line(greedy_plan(state, STABLE)) == [1, 9, 2, 3]
-    cpsat = resequence(state, STABLE)
+    assert line(greedy_plan(services, STABLE)) == [1, 9, 2, 3]
+    cpsat = resequence(services, STABLE)
     entry = cpsat.entry(9)
     assert entry is not None and entry.start_min <= 15
     assert line(cpsat).index(9) < line(cpsat).index(2)
@@ -97,8 +97,8 @@ def test_an_emergency_stays_ahead_of_every_priority_patient() -> None:
     placed, first = placed_line(1, 2)
     heavy = make_ticket(ticket_id=8, arrived_at=-90, priority_weight=10, max_wait_min=1)
     emergency = make_ticket(ticket_id=9, urgency="emergency", arrived_at=0)
-    state = make_state(with_previous([*placed, heavy, emergency], first))
-    for plan in (greedy_plan(state, STABLE), resequence(state, STABLE)):
+    services = make_services(with_previous([*placed, heavy, emergency], first))
+    for plan in (greedy_plan(services, STABLE), resequence(services, STABLE)):
         assert line(plan)[0] == 9
 
 

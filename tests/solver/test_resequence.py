@@ -20,7 +20,7 @@ from server.solver.sequencing import prepare
 from tests.solver.factories import (
     fast_policy,
     make_doctor,
-    make_state,
+    make_services,
     make_ticket,
     random_queue,
 )
@@ -31,7 +31,7 @@ def test_short_consultation_goes_first_when_both_are_equally_late() -> None:
     long_one = make_ticket(ticket_id=1, expected_duration_min=30)
     short_one = make_ticket(ticket_id=2, expected_duration_min=10)
 
-    plan = resequence(make_state([long_one, short_one]), fast_policy())
+    plan = resequence(make_services([long_one, short_one]), fast_policy())
 
     assert [e.ticket_id for e in plan.entries] == [2, 1]
     assert plan.source == "cpsat" and plan.stats.status == "optimal"
@@ -43,7 +43,7 @@ def test_urgent_minute_counts_three_times() -> None:
     routine = make_ticket(ticket_id=1, expected_duration_min=10, arrived_at=-30)
     urgent = make_ticket(ticket_id=2, urgency="urgent", expected_duration_min=20)
 
-    plan = resequence(make_state([routine, urgent]), fast_policy())
+    plan = resequence(make_services([routine, urgent]), fast_policy())
 
     assert [e.ticket_id for e in plan.entries] == [2, 1]
     assert plan.stats.objective == 30 + 20
@@ -53,7 +53,7 @@ def test_patient_with_a_later_appointment_waits_for_the_one_due_now() -> None:
     later = make_ticket(ticket_id=1, appointment_at=40, arrived_at=-10)
     now_due = make_ticket(ticket_id=2, appointment_at=0, arrived_at=-5)
 
-    plan = resequence(make_state([later, now_due]), fast_policy())
+    plan = resequence(make_services([later, now_due]), fast_policy())
 
     assert [e.ticket_id for e in plan.entries] == [2, 1]
     assert plan.stats.objective == 0
@@ -88,11 +88,11 @@ def test_nobody_is_moved_back_more_than_k_places_except_by_new_emergencies(seed:
     ]
     arrivals.append(make_ticket(ticket_id=200, urgency="emergency", eligible_doctor_ids=(0,)))
     tickets = [*with_previous(first.tickets, previous), *arrivals]
-    state = make_state(tickets, list(first.doctors), state_version=2)
+    services = make_services(tickets, list(first.doctors), state_version=2)
 
-    plan = resequence(state, policy, seed=seed)
+    plan = resequence(services, policy, seed=seed)
 
-    prep = prepare(state)
+    prep = prepare(services)
     for t in prep.others:
         e = plan.entry(t.ticket_id)
         assert e is not None
@@ -138,7 +138,7 @@ def small_queue(seed: int) -> QueueState:
                 previous_doctor_id=eligible[0] if before else None,
             )
         )
-    return make_state(tickets, doctors)
+    return make_services(tickets, doctors)
 
 
 def line_cost(
@@ -235,11 +235,11 @@ def test_same_seed_gives_the_same_plan() -> None:
 
 def test_plan_carries_the_state_version_and_etas() -> None:
     doctor = make_doctor(free_at=15)
-    state = make_state(
+    services = make_services(
         [make_ticket(ticket_id=1, expected_duration_min=12)], [doctor], now_min=5, state_version=42
     )
 
-    plan = resequence(state, fast_policy())
+    plan = resequence(services, fast_policy())
 
     (entry,) = plan.entries
     assert plan.state_version == 42
@@ -252,10 +252,10 @@ def test_walk_in_moves_to_an_idle_doctor_when_offered_more_than_one() -> None:
     walk_in = make_ticket(
         ticket_id=9, eligible_doctor_ids=(1, 2), previous_position=3, previous_doctor_id=1
     )
-    state = make_state([*queue, walk_in], [busy, idle])
+    services = make_services([*queue, walk_in], [busy, idle])
 
-    kept = resequence(state, fast_policy())
-    freed = resequence(state, fast_policy(max_doctor_options=2))
+    kept = resequence(services, fast_policy())
+    freed = resequence(services, fast_policy(max_doctor_options=2))
 
     assert kept.entry(9).doctor_id == 1  # type: ignore[union-attr]
     assert freed.entry(9).doctor_id == 2  # type: ignore[union-attr]

@@ -8,7 +8,7 @@ from server.solver import greedy_plan, improves, resequence, with_previous
 from server.solver.plans import plan_cost
 from server.solver.sequencing import prepare
 from server.solver.types import Plan, QueueState
-from tests.solver.factories import fast_policy, make_state, make_ticket, random_queue
+from tests.solver.factories import fast_policy, make_services, make_ticket, random_queue
 
 STABLE = fast_policy(max_moveback=0, max_doctor_options=2)
 
@@ -23,37 +23,37 @@ def line(plan: Plan, doctor_id: int = 1) -> list[int]:
 
 def test_a_newcomer_due_earlier_goes_behind_the_patients_already_placed() -> None:
     placed = [make_ticket(ticket_id=i, arrived_at=i) for i in (1, 2)]
-    first = greedy_plan(make_state(placed), STABLE)
+    first = greedy_plan(make_services(placed), STABLE)
     # A booked patient checks in, due before both: under K = 0 nobody already told a
     # place moves back for them.
     booked = make_ticket(ticket_id=3, appointment_at=-30, arrived_at=5)
-    state = make_state(with_previous([*placed, booked], first))
-    assert line(greedy_plan(state, STABLE)) == [1, 2, 3]
-    assert line(resequence(state, STABLE)) == [1, 2, 3]
+    services = make_services(with_previous([*placed, booked], first))
+    assert line(greedy_plan(services, STABLE)) == [1, 2, 3]
+    assert line(resequence(services, STABLE)) == [1, 2, 3]
 
 
 def test_a_returning_patient_jumps_ahead_by_their_first_arrival() -> None:
     placed = [make_ticket(ticket_id=i, arrived_at=i * 10) for i in (1, 2, 3)]
-    first = greedy_plan(make_state(placed), STABLE)
+    first = greedy_plan(make_services(placed), STABLE)
     back = make_ticket(ticket_id=4, arrived_at=15, jumps=True)
-    state = make_state(with_previous([*placed, back], first))
-    greedy = greedy_plan(state, STABLE)
+    services = make_services(with_previous([*placed, back], first))
+    greedy = greedy_plan(services, STABLE)
     assert line(greedy) == [1, 4, 2, 3]
     # The jump explains the place the others lose: no disruption is charged for it.
-    prep = prepare(state)
+    prep = prepare(services)
     assert prep.jumpers == {4}
     assert all(
         prep.moved_back(t, 1, e.position, 1) == 0 for t, e in [(placed[1], greedy.entries[2])]
     )
-    assert line(resequence(state, STABLE)) == [1, 4, 2, 3]
+    assert line(resequence(services, STABLE)) == [1, 4, 2, 3]
 
 
 def test_a_jumper_with_no_better_claim_waits_its_turn() -> None:
     placed = [make_ticket(ticket_id=i, arrived_at=i) for i in (1, 2)]
-    first = greedy_plan(make_state(placed), STABLE)
+    first = greedy_plan(make_services(placed), STABLE)
     back = make_ticket(ticket_id=3, arrived_at=50, jumps=True)
-    state = make_state(with_previous([*placed, back], first))
-    assert line(greedy_plan(state, STABLE)) == [1, 2, 3]
+    services = make_services(with_previous([*placed, back], first))
+    assert line(greedy_plan(services, STABLE)) == [1, 2, 3]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -87,7 +87,7 @@ def test_with_k_zero_nobody_moves_back_but_for_new_emergencies_and_jumpers(seed:
 
 
 def test_cp_sat_replaces_the_greedy_plan_only_past_the_margin() -> None:
-    greedy = greedy_plan(make_state([make_ticket(ticket_id=1)]), STABLE)
+    greedy = greedy_plan(make_services([make_ticket(ticket_id=1)]), STABLE)
     cheaper = replace(greedy, source="cpsat", stats=replace(greedy.stats, objective=90.0))
     base = replace(greedy, stats=replace(greedy.stats, objective=100.0))
     assert improves(base, cheaper, fast_policy())

@@ -27,7 +27,7 @@ from server.notify.settings import NotifySettings
 from server.runtime import ProcessRole, build_runtime
 from server.scheduling import versions
 from server.scheduling.triggers import job_key
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import TEST_SECRET
 from tests.factories import make_department, make_doctor, make_patient, make_session
 from tests.notify.fake_twilio import FakeTwilio
@@ -76,11 +76,11 @@ async def server(
     engine: AsyncEngine,
     redis_server: RedisServer,
     notify_config: NotifySettings,
-) -> AsyncIterator[ClinicState]:
+) -> AsyncIterator[Services]:
     """The server side: actions commit, then queue re-plans and deliveries in the test's Redis."""
     scaled = settings.model_copy(update={"redis_url": redis_server.url, "notifier": "twilio"})
     async with build_runtime(scaled, ProcessRole.SERVER, notify=notify_config) as runtime:
-        yield runtime.state
+        yield runtime.services
 
 
 @pytest.fixture
@@ -117,52 +117,52 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def open_department(state: ClinicState, doctors: int, waiting: int) -> int:
+async def open_department(services: Services, doctors: int, waiting: int) -> int:
     """Open a department today with doctors in session and `waiting` walk-ins."""
     start = now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 
-    async def work(session: AsyncSession) -> int:
-        department = await make_department(session)
+    async def work(db: AsyncSession) -> int:
+        department = await make_department(db)
         for _ in range(doctors):
-            doctor = await make_doctor(session, department)
-            await make_session(session, doctor, starts_at=start, ends_at=start + timedelta(hours=8))
+            doctor = await make_doctor(db, department)
+            await make_session(db, doctor, starts_at=start, ends_at=start + timedelta(hours=8))
         for _ in range(waiting):
-            patient = await make_patient(session)
+            patient = await make_patient(db)
             await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient.id, department_id=department.id, now=now()
+                db, SYSTEM, patient_id=patient.id, department_id=department.id, now=now()
             )
         return department.id
 
-    department_id: int = await state.run(work)
+    department_id: int = await services.run(work)
     return department_id
 
 
-async def walk_in(state: ClinicState, department_id: int) -> None:
-    async def work(session: AsyncSession) -> None:
-        patient = await make_patient(session)
+async def walk_in(services: Services, department_id: int) -> None:
+    async def work(db: AsyncSession) -> None:
+        patient = await make_patient(db)
         await booking.register_walk_in(
-            session, SYSTEM, patient_id=patient.id, department_id=department_id, now=now()
+            db, SYSTEM, patient_id=patient.id, department_id=department_id, now=now()
         )
 
-    await state.run(work)
+    await services.run(work)
 
 
-def caught_up(state: ClinicState, department_id: int, day: date):  # type: ignore[no-untyped-def]
+def caught_up(services: Services, department_id: int, day: date):  # type: ignore[no-untyped-def]
     """Return a check: the department-day's plan is for its latest version."""
 
     async def check() -> bool:
-        row = await state.read(lambda s: versions.current(s, department_id, day))
+        row = await services.read(lambda s: versions.current(s, department_id, day))
         return row is not None and row.plan_version == row.version
 
     return check
 
 
-async def queue_message(state: ClinicState, body: str, kick: bool = True) -> None:
+async def queue_message(services: Services, body: str, kick: bool = True) -> None:
     """Write one SMS to the outbox and, like an action's commit, ask for a delivery run."""
     draft = outbox.Draft(body, None, "test", "sms", "+15550001234", "", body)
-    await state.run(lambda s: outbox.add(s, draft, now()))
+    await services.run(lambda s: outbox.add(s, draft, now()))
     if kick:
-        await request_delivery(state)
+        await request_delivery(services)
 
 
 def delivered(fake: FakeTwilio, body: str):  # type: ignore[no-untyped-def]
@@ -177,7 +177,7 @@ def figures(test: str, **measured: float) -> None:
 
 
 async def test_a_worker_killed_mid_re_plan_blocks_no_re_plan_after_its_restart(
-    server: ClinicState, worker: WorkerProcess
+    server: Services, worker: WorkerProcess
 ) -> None:
     await worker.start()
     redis = server.redis
@@ -203,7 +203,7 @@ async def test_a_worker_killed_mid_re_plan_blocks_no_re_plan_after_its_restart(
 
 
 async def test_a_worker_killed_mid_delivery_blocks_no_delivery_after_its_restart(
-    server: ClinicState, worker: WorkerProcess, fake_twilio: FakeTwilio
+    server: Services, worker: WorkerProcess, fake_twilio: FakeTwilio
 ) -> None:
     await worker.start()
     redis = server.redis
@@ -242,7 +242,7 @@ async def test_a_worker_killed_mid_delivery_blocks_no_delivery_after_its_restart
 
 
 async def test_the_worker_rides_out_a_redis_restart_and_keeps_its_cron(
-    server: ClinicState,
+    server: Services,
     worker: WorkerProcess,
     redis_server: RedisServer,
     fake_twilio: FakeTwilio,

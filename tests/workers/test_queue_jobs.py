@@ -20,13 +20,13 @@ from server.background.registry import FUNCTIONS
 from server.background.replan import resequence_queue
 from server.coalescing import generation_key
 from server.config import Settings
-from server.jobs import LIVE_QUEUE, InProcessJobs
+from server.jobs import LIVE_JOBS, InProcessJobs
 from server.models import DoctorSession, Role
 from server.runtime import ProcessRole, Runtime, build_runtime
 from server.scheduling import versions
 from server.scheduling.reading import plan_from_json
 from server.scheduling.triggers import job_key
-from server.state import ClinicState
+from server.services import Services
 from tests.conftest import T0, Clock
 from tests.factories import (
     make_department,
@@ -78,7 +78,7 @@ async def run_burst(runtime: Runtime, runs: list[tuple[int, str]]) -> None:
     jobs = {**FUNCTIONS, "resequence": counted}
     worker = Worker(
         functions=[
-            arq_function(name, job, queue=LIVE_QUEUE, timeout_s=60, lease_s=5)
+            arq_function(name, job, queue=LIVE_JOBS, timeout_s=60, lease_s=5)
             for name, job in jobs.items()
         ],
         redis_settings=RedisSettings.from_dsn(REDIS_URL),
@@ -93,19 +93,19 @@ async def run_burst(runtime: Runtime, runs: list[tuple[int, str]]) -> None:
     finally:
         await worker.close()
     assert worker.jobs_failed == 0
-    await settled(runtime.state)
+    await settled(runtime.services)
     assert runtime.emitter is not None
     await runtime.emitter.wait_idle()
 
 
-async def walk_in(state: ClinicState, department_id: int) -> None:
-    async def work(session: AsyncSession) -> None:
-        patient = await make_patient(session)
+async def walk_in(services: Services, department_id: int) -> None:
+    async def work(db: AsyncSession) -> None:
+        patient = await make_patient(db)
         await booking.register_walk_in(
-            session, SYSTEM, patient_id=patient.id, department_id=department_id, now=T0
+            db, SYSTEM, patient_id=patient.id, department_id=department_id, now=T0
         )
 
-    await state.run(work)
+    await services.run(work)
 
 
 @pytest.mark.redis
@@ -119,9 +119,9 @@ async def test_a_burst_of_triggers_is_solved_at_most_twice_and_reaches_the_board
 ) -> None:
     shared = settings.model_copy(update={"redis_url": redis_url})
     async with serve(shared, clock, scope) as server:
-        day = await open_clinic(server.state, waiting=2)
+        day = await open_clinic(server.services, waiting=2)
         worker = await worker_runtime(shared, clock, scope)
-        redis = worker.state.redis
+        redis = worker.services.redis
         assert redis is not None
         await run_burst(worker, [])  # the opening's own re-plan
         board = screens("/board")
@@ -131,8 +131,8 @@ async def test_a_burst_of_triggers_is_solved_at_most_twice_and_reaches_the_board
         before = int(await redis.get(generation_key(key)) or 0)
 
         for _ in range(BURST):
-            await walk_in(server.state, day.department_id)
-        await settled(server.state)
+            await walk_in(server.services, day.department_id)
+        await settled(server.services)
         runs: list[tuple[int, str]] = []
         await run_burst(worker, runs)
 
@@ -150,22 +150,22 @@ async def test_a_burst_of_triggers_is_solved_at_most_twice_and_reaches_the_board
         await redis.aclose()  # arq's, in production: the runtime leaves it open
 
 
-async def test_a_session_delay_re_plans_its_queue_later(app: Quart, state: ClinicState) -> None:
-    async def open_day(session: AsyncSession) -> tuple[int, int, str]:
-        department = await make_department(session)
-        block = await make_session(session, await make_doctor(session, department))
+async def test_a_session_delay_re_plans_its_queue_later(app: Quart, services: Services) -> None:
+    async def open_day(db: AsyncSession) -> tuple[int, int, str]:
+        department = await make_department(db)
+        block = await make_session(db, await make_doctor(db, department))
         for _ in range(3):
-            patient = await make_patient(session)
+            patient = await make_patient(db)
             await booking.register_walk_in(
-                session, SYSTEM, patient_id=patient.id, department_id=department.id, now=T0
+                db, SYSTEM, patient_id=patient.id, department_id=department.id, now=T0
             )
-        admin = await make_user(session, Role.ADMIN)
-        return department.id, block.id, await make_token(session, admin)
+        admin = await make_user(db, Role.ADMIN)
+        return department.id, block.id, await make_token(db, admin)
 
-    department_id, session_id, token = await state.run(open_day)
-    assert isinstance(state.jobs, InProcessJobs)
-    await state.jobs.drain()
-    before = await first_start(state, department_id, T0.date())
+    department_id, session_id, token = await services.run(open_day)
+    assert isinstance(services.jobs, InProcessJobs)
+    await services.jobs.drain()
+    before = await first_start(services, department_id, T0.date())
 
     response = await app.test_client().post(
         f"/api/admin/sessions/{session_id}/delay",
@@ -173,15 +173,15 @@ async def test_a_session_delay_re_plans_its_queue_later(app: Quart, state: Clini
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200
-    await state.jobs.drain()
-    assert await first_start(state, department_id, T0.date()) == before + 30
-    delayed = await state.read(lambda s: s.get(DoctorSession, session_id))
+    await services.jobs.drain()
+    assert await first_start(services, department_id, T0.date()) == before + 30
+    delayed = await services.read(lambda s: s.get(DoctorSession, session_id))
     assert delayed is not None and delayed.delay_minutes == 30
 
 
-async def first_start(state: ClinicState, department_id: int, day: date) -> int:
+async def first_start(services: Services, department_id: int, day: date) -> int:
     """Return the planned start minute of the queue's first patient."""
-    row = await state.read(lambda s: versions.current(s, department_id, day))
+    row = await services.read(lambda s: versions.current(s, department_id, day))
     plan = plan_from_json(row.plan if row else None)
     assert plan is not None and plan.entries
     return min(e.start_min for e in plan.entries)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from server.background.registry import FUNCTIONS
-from server.jobs import LIVE_QUEUE
+from server.jobs import LIVE_JOBS
 from server.tuning import SolverSettings
-from workers.settings import NIGHTLY_QUEUE, functions, timeouts
+from workers.settings import NIGHTLY_JOBS, functions, timeouts
 
 
 def test_every_registered_job_has_a_timeout() -> None:
@@ -15,7 +15,7 @@ def test_every_registered_job_has_a_timeout() -> None:
 def test_the_two_queues_together_run_every_registered_job_once() -> None:
     names = [
         f.name
-        for queue in (LIVE_QUEUE, NIGHTLY_QUEUE)
+        for queue in (LIVE_JOBS, NIGHTLY_JOBS)
         for f in functions(queue, SolverSettings(), lease_s=30)
     ]
     assert sorted(names) == sorted(FUNCTIONS)

@@ -1,7 +1,7 @@
-"""The process state every request, socket and job shares: database, events, jobs, clock.
+"""The services every request, socket and job of a process shares: database, events, jobs, clock.
 
 Built by the composition root (`server/runtime.py`), which also owns its lifecycle; this
-module sits low (config, database, events, job queue, tuning) so that scheduling,
+module sits low (config, database, events, jobs, tuning) so that scheduling,
 notifications, sockets and routes may all import it without cycles.
 """
 
@@ -17,9 +17,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.config import Settings
-from server.db import SessionMaker, make_engine, make_sessionmaker, run_transaction
+from server.db import Database, make_database, make_engine, run_transaction
 from server.events import EventHub
-from server.jobs import JobQueue
+from server.jobs import Jobs
 from server.tuning import OverbookPolicy, Scorer, SolverSettings, base_rate_scorer
 
 if TYPE_CHECKING:
@@ -35,15 +35,15 @@ def utc_clock() -> datetime:
 
 
 @dataclass
-class ClinicState:
+class Services:
     """What every request, socket and job of one process shares."""
 
     settings: Settings
     engine: AsyncEngine
-    sessions: SessionMaker
+    database: Database
     hub: EventHub
     redis: Redis | None = None
-    jobs: JobQueue | None = None
+    jobs: Jobs | None = None
     clock: Clock = utc_clock
     scorer: Scorer = base_rate_scorer
     # The scheduler's settings, read from the environment once per process.
@@ -51,7 +51,7 @@ class ClinicState:
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction whose events reach the hub after commit."""
-        return await run_transaction(self.sessions, work, hub=self.hub, state=self)
+        return await run_transaction(self.database, work, hub=self.hub, services=self)
 
     @property
     def overbooking(self) -> OverbookPolicy:
@@ -61,32 +61,32 @@ class ClinicState:
     async def enqueue(self, function: str, *args: Any, key: str | None = None) -> None:
         """Send a job to the worker (or run it in-process when embedded)."""
         if self.jobs is None:
-            raise RuntimeError("the job queue starts with the runtime; use app.test_app() in tests")
+            raise RuntimeError("the jobs start with the runtime; use app.test_app() in tests")
         await self.jobs.enqueue(function, *args, key=key)
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run a read-only `work` in its own short transaction."""
-        return await run_transaction(self.sessions, work, state=self)
+        return await run_transaction(self.database, work, services=self)
 
 
-def make_state(
+def make_services(
     settings: Settings,
     *,
     clock: Clock = utc_clock,
-    jobs: JobQueue | None = None,
+    jobs: Jobs | None = None,
     redis: Redis | None = None,
     solver_settings: SolverSettings | None = None,
-) -> ClinicState:
-    """Make a state on a new engine (whoever makes one disposes of its engine).
+) -> Services:
+    """Make the services on a new engine (whoever makes them disposes of its engine).
 
     The composition root (server/runtime.py) calls this; so do stand-alone tools that need
     only the database (the delivery runner).
     """
     engine = make_engine(settings)
-    return ClinicState(
+    return Services(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
+        database=make_database(engine),
         hub=EventHub(),
         redis=redis,
         jobs=jobs,
@@ -95,8 +95,8 @@ def make_state(
     )
 
 
-def clinic(app: Quart | None = None) -> ClinicState:
-    """Return the clinic state of `app` (default: the current app)."""
+def clinic(app: Quart | None = None) -> Services:
+    """Return the services of `app` (default: the current app)."""
     target = app if app is not None else current_app
-    state: ClinicState = target.extensions["clinic"]
-    return state
+    services: Services = target.extensions["clinic"]
+    return services
