@@ -177,7 +177,7 @@ async def test_a_key_revoked_on_one_server_disconnects_the_board_on_another(
     two_servers: tuple[LiveServer, LiveServer], screens: MakeScreen
 ) -> None:
     first, second = two_servers
-    day = await open_clinic(first.state)
+    day = await open_clinic(first.services)
     _board, gone = await board_on(second, screens, day.display_key)
     token = await admin_token(first)
     # The second server remembers the admin's token too: it must forget it when told.
@@ -199,7 +199,7 @@ async def test_a_user_deactivated_on_one_server_is_forgotten_by_another(
     two_servers: tuple[LiveServer, LiveServer], screens: MakeScreen
 ) -> None:
     first, second = two_servers
-    day = await open_clinic(first.state)
+    day = await open_clinic(first.services)
     console = screens("/console")
     await console.connect(second.url, {"token": day.doctor_token})
     hello, _ = await console.join()
