@@ -155,3 +155,54 @@ async def test_leave_on_a_full_day_cancels_only(clinic_day: Clinic, client: Clie
     assert "is away" in body
     actions = await audit_actions(client, c)
     assert {"rota.leave.create", "cancel", "rota.move_none"} <= set(actions), actions
+
+
+async def test_leave_offers_a_colleague_the_same_day_and_a_decline_releases_it(
+    clinic_day: Clinic, client: Client
+) -> None:
+    c = clinic_day
+    assert (await call(client, c, "POST", "/templates", tuesdays(c)))[0] == 201
+    assert (await call(client, c, "POST", "/generate"))[1]["created"] == 4
+    appointment_id = await book(client, c, c.doctor.id, f"{HOLIDAY.isoformat()}T10:30:00+00:00")
+
+    async def colleague(s: AsyncSession) -> int:
+        # Another doctor of the department works that afternoon and the next morning.
+        doctor = await make_doctor(s, c.department)
+        day = c.services.clock().replace(year=HOLIDAY.year, month=HOLIDAY.month, day=HOLIDAY.day)
+        for starts in (day.replace(hour=14, minute=0), day.replace(hour=8) + timedelta(days=1)):
+            await make_session(
+                s, doctor, starts_at=starts, ends_at=starts + timedelta(hours=1), overbook_cap=0
+            )
+        return doctor.id
+
+    colleague_id = await c.services.run(colleague)
+    leave = {
+        "doctor_id": c.doctor.id,
+        "starts_on": HOLIDAY.isoformat(),
+        "ends_on": HOLIDAY.isoformat(),
+        "reason": "Conference",
+        "confirm_appointment_ids": [appointment_id],
+        "offer_moves": True,
+    }
+    status, done = await call(client, c, "POST", "/leave", leave)
+    assert status == 201, done
+    [offer_id] = done["move_offer_ids"]
+    offer = await c.services.read(lambda s: s.get(WaitlistOffer, offer_id))
+    assert offer is not None
+    slot = await c.services.read(lambda s: s.get(Slot, offer.slot_id))
+    # The same day first, at the nearest time, with a colleague: 14:00 beats tomorrow's 08:00.
+    assert slot is not None and slot.doctor_id == colleague_id
+    assert slot.starts_at.isoformat().startswith(f"{HOLIDAY.isoformat()}T14:00")
+
+    [body] = await messages(c, "rota_moved")
+    assert "is away" in body
+    match = LINK.search(body)
+    assert match is not None, body
+    declined = await client.post(match.group(1), form={"answer": "decline"})
+    assert declined.status_code == 200, await declined.get_data(as_text=True)
+    offer = await c.services.read(lambda s: s.get(WaitlistOffer, offer_id))
+    assert offer is not None and offer.status == "declined"
+    slot = await c.services.read(lambda s: s.get(Slot, slot.id))
+    assert slot is not None and slot.booked == 0  # released, nothing booked
+    actions = await audit_actions(client, c)
+    assert {"rota.leave.create", "rota.move_offer", "waitlist.decline"} <= set(actions), actions
