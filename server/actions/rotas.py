@@ -354,15 +354,11 @@ async def _withdraw(
     cause: str,
     reason: str,
     now: datetime,
-    rules: Rules,
-    offer_moves: bool = False,
-) -> tuple[list[int], list[int], list[int]]:
-    """Cancel the sessions' live bookings (each patient is messaged) and remove the sessions.
+) -> tuple[list[int], list[_Cancelled]]:
+    """Cancel the sessions' live bookings and remove the sessions; `_tell` tells the patients.
 
     A session no booking ever used is deleted (the rota may make it again once the cause is
-    lifted); one with any history is kept, closed from its start, as a record. With
-    `offer_moves`, each cancelled patient is offered (and held) the nearest free place, once
-    every session is withdrawn; their message carries the offer's link.
+    lifted); one with any history is kept, closed from its start, as a record.
     """
     withdrawn: list[int] = []
     done: list[_Cancelled] = []
@@ -413,6 +409,25 @@ async def _withdraw(
         withdrawn.append(row.id)
         await versions.bump(db, department_id, day)
     await db.flush()
+    return withdrawn, done
+
+
+async def _tell(
+    db: AsyncSession,
+    actor: Actor,
+    done: Sequence[_Cancelled],
+    *,
+    cause: str,
+    now: datetime,
+    rules: Rules,
+    offer_moves: bool,
+) -> list[int]:
+    """Record each cancellation's event (its patient's message); return the offers made.
+
+    With `offer_moves`, each patient is first offered (and held) the nearest free place, once
+    every session is withdrawn (and a template edit's new sessions made); their message then
+    carries the offer's link.
+    """
     offers: list[int] = []
     for gone in done:
         offer_id = await _offer_move(db, actor, gone, now, rules) if offer_moves else None
@@ -422,7 +437,7 @@ async def _withdraw(
         # `rota` picks the patient's message: the clinic withdrew the session, not them.
         ticket = await load_ticket(db, gone.ticket_id)
         await publish(db, KIND_OF[TicketEvent.CANCEL], ticket, now, rota=cause, **extra)
-    return withdrawn, [g.appointment_id for g in done], offers
+    return offers
 
 
 # How many free slots are weighed for one moved booking (the earliest first).
@@ -755,16 +770,15 @@ async def update_template(
     before = {k: _plain(getattr(row, k)) for k in changes}
     for key, value in changes.items():
         setattr(row, key, value)
-    withdrawn, cancelled, offers = await _withdraw(
-        db,
-        actor,
-        victims,
-        cause="rota",
-        reason="the doctor's rota changed",
-        now=now,
-        rules=rules,
-        offer_moves=offer_moves,
+    withdrawn, done = await _withdraw(
+        db, actor, victims, cause="rota", reason="the doctor's rota changed", now=now
     )
+    # The edited template's sessions first: a moved patient may be offered its new hours.
+    created = await generate(db, actor, now=now, rules=rules) if edited else []
+    offers = await _tell(
+        db, actor, done, cause="rota", now=now, rules=rules, offer_moves=offer_moves
+    )
+    cancelled = [g.appointment_id for g in done]
     audit(
         db,
         actor,
@@ -780,7 +794,6 @@ async def update_template(
         },
         now=now,
     )
-    created = await generate(db, actor, now=now, rules=rules) if edited else []
     return Outcome(
         row, tuple(withdrawn), tuple(cancelled), tuple(b.id for b in created), offers=tuple(offers)
     )
@@ -858,16 +871,13 @@ async def add_away(
         cause, action = "leave", "rota.leave.create"
     db.add(row)
     await db.flush()
-    withdrawn, cancelled, offers = await _withdraw(
-        db,
-        actor,
-        victims,
-        cause=cause,
-        reason=reason or cause,
-        now=now,
-        rules=rules,
-        offer_moves=offer_moves,
+    withdrawn, done = await _withdraw(
+        db, actor, victims, cause=cause, reason=reason or cause, now=now
     )
+    offers = await _tell(
+        db, actor, done, cause=cause, now=now, rules=rules, offer_moves=offer_moves
+    )
+    cancelled = [g.appointment_id for g in done]
     audit(
         db,
         actor,

@@ -206,3 +206,34 @@ async def test_leave_offers_a_colleague_the_same_day_and_a_decline_releases_it(
     assert slot is not None and slot.booked == 0  # released, nothing booked
     actions = await audit_actions(client, c)
     assert {"rota.leave.create", "rota.move_offer", "waitlist.decline"} <= set(actions), actions
+
+
+async def test_a_template_edit_offers_the_new_hours_of_the_same_day(
+    clinic_day: Clinic, client: Client
+) -> None:
+    c = clinic_day
+    status, template = await call(client, c, "POST", "/templates", tuesdays(c))
+    assert status == 201, template
+    assert (await call(client, c, "POST", "/generate"))[1]["created"] == 4
+    appointment_id = await book(client, c, c.doctor.id, f"{HOLIDAY.isoformat()}T10:00:00+00:00")
+
+    edit = {
+        "start_time": "14:00",
+        "end_time": "16:00",
+        "confirm_appointment_ids": [appointment_id],
+        "offer_moves": True,
+    }
+    status, done = await call(client, c, "PATCH", f"/templates/{template['id']}", edit)
+    assert status == 200, done
+    assert done["cancelled_appointment_ids"] == [appointment_id]
+    [offer_id] = done["move_offer_ids"]
+    offer = await c.services.read(lambda s: s.get(WaitlistOffer, offer_id))
+    assert offer is not None
+    slot = await c.services.read(lambda s: s.get(Slot, offer.slot_id))
+    # The sessions of the new hours are made before the offer: the same day at 14:00.
+    assert slot is not None and slot.doctor_id == c.doctor.id
+    assert slot.starts_at.isoformat().startswith(f"{HOLIDAY.isoformat()}T14:00")
+    [body] = await messages(c, "rota_moved")
+    assert "hours changed" in body and LINK.search(body) is not None
+    actions = await audit_actions(client, c)
+    assert {"rota.template.update", "rota.move_offer"} <= set(actions), actions
