@@ -237,3 +237,43 @@ async def test_a_template_edit_offers_the_new_hours_of_the_same_day(
     assert "hours changed" in body and LINK.search(body) is not None
     actions = await audit_actions(client, c)
     assert {"rota.template.update", "rota.move_offer"} <= set(actions), actions
+
+
+async def test_two_patients_are_never_offered_the_same_place(
+    clinic_day: Clinic, client: Client
+) -> None:
+    c = clinic_day
+    assert (await call(client, c, "POST", "/templates", tuesdays(c)))[0] == 201
+    assert (await call(client, c, "POST", "/generate"))[1]["created"] == 4
+    first = await book(client, c, c.doctor.id, f"{HOLIDAY.isoformat()}T10:00:00+00:00")
+    # One place per slot (capacity 1, no overbooking): the second patient has 10:15.
+    booked = await client.post(
+        "/api/appointments",
+        json={
+            "patient_id": c.other_patient.id,
+            "doctor_id": c.doctor.id,
+            "starts_at": f"{HOLIDAY.isoformat()}T10:15:00+00:00",
+        },
+        headers=c.headers(Role.STAFF),
+    )
+    assert booked.status_code == 201, await booked.get_json()
+    second = (await booked.get_json())["appointment_id"]
+
+    closure = {
+        "starts_on": HOLIDAY.isoformat(),
+        "ends_on": HOLIDAY.isoformat(),
+        "confirm_appointment_ids": [first, second],
+        "offer_moves": True,
+    }
+    status, done = await call(client, c, "POST", "/closures", closure)
+    assert status == 201, done
+    assert len(done["move_offer_ids"]) == 2
+
+    async def slots(s: AsyncSession) -> list[int]:
+        rows = await s.scalars(
+            select(WaitlistOffer.slot_id).where(WaitlistOffer.id.in_(done["move_offer_ids"]))
+        )
+        return list(rows)
+
+    offered = await c.services.read(slots)
+    assert len(set(offered)) == 2  # capacity 1 each: one held place per patient
