@@ -453,40 +453,30 @@ async def _offer_move(
     else the next days within the horizon. Accepting books it through the booking action.
     """
     last = (now + rules.horizon).astimezone(rules.zone).date()
-    found = list(
-        await db.scalars(
-            select(Slot)
-            .join(DoctorSession, Slot.session_id == DoctorSession.id)
-            .join(Doctor, Slot.doctor_id == Doctor.id)
-            .where(
-                Doctor.department_id == gone.department_id,
-                Doctor.active.is_(True),
-                OPEN,
-                DoctorSession.day >= gone.day,
-                DoctorSession.day <= last,
-                Slot.starts_at > now + rules.offers.notice + MIN_ANSWER,
-                Slot.capacity > 0,
-                Slot.booked < Slot.capacity + Slot.overbook_cap,
-            )
-            .order_by(Slot.starts_at, Slot.id)
-            .limit(MOVE_CANDIDATES)
+    rows = await db.execute(
+        select(Slot, DoctorSession.day)
+        .join(DoctorSession, Slot.session_id == DoctorSession.id)
+        .join(Doctor, Slot.doctor_id == Doctor.id)
+        .where(
+            Doctor.department_id == gone.department_id,
+            Doctor.active.is_(True),
+            OPEN,
+            DoctorSession.day >= gone.day,
+            DoctorSession.day <= last,
+            Slot.starts_at > now + rules.offers.notice + MIN_ANSWER,
+            Slot.capacity > 0,
+            Slot.booked < Slot.capacity + Slot.overbook_cap,
         )
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(MOVE_CANDIDATES)
     )
-    days = {
-        s.id: day
-        for s, day in (
-            await db.execute(
-                select(Slot, DoctorSession.day)
-                .join(DoctorSession, Slot.session_id == DoctorSession.id)
-                .where(Slot.id.in_([s.id for s in found]))
-            )
-        ).tuples()
-    }
-    found.sort(
-        key=lambda s: (days[s.id], s.doctor_id != gone.doctor_id, abs(s.starts_at - gone.at), s.id)
+    # The booking's day first; on a day, its own doctor first, then the nearest time.
+    found = sorted(
+        rows.tuples(),
+        key=lambda r: (r[1], r[0].doctor_id != gone.doctor_id, abs(r[0].starts_at - gone.at)),
     )
     held = await held_places(db, now)
-    for slot in found:
+    for slot, day in found:
         until = rules.offers.expiry(slot.starts_at, now)
         if until is None or not has_room(slot, held.get(slot.id, 0), gone.shows, OverbookPolicy()):
             continue
@@ -494,8 +484,8 @@ async def _offer_move(
             patient_id=gone.patient_id,
             department_id=gone.department_id,
             doctor_id=None,
-            first_day=days[slot.id],
-            last_day=days[slot.id],
+            first_day=day,
+            last_day=day,
             status=EntryStatus.OFFERED,
             created_by_id=actor.user_id,
             created_at=now,
