@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.actions.admin import check_room, create_session
 from server.actions.booking import release_place
 from server.actions.common import audit, change_status, load_ticket, publish
+from server.actions.waitlist import MIN_ANSWER, OfferRules, has_room, held_places
 from server.auth.actor import Actor
 from server.config import Settings
 from server.errors import Conflict, Invalid, not_found
@@ -34,9 +35,11 @@ from server.models import (
     Slot,
     Ticket,
 )
+from server.models.waitlist import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
 from server.queue.state import TicketEvent, TicketStatus
 from server.rota.generate import Away, Existing, Template, at, overlapping, plan, still_planned
 from server.scheduling import versions
+from server.tuning import OverbookPolicy
 
 LIVE = (TicketStatus.BOOKED, TicketStatus.WAITING)
 # A session not yet withdrawn (one closed from its start is the record of a withdrawn one).
@@ -55,6 +58,8 @@ class Rules:
     zone: ZoneInfo
     weeks_ahead: int = 4
     horizon: timedelta = timedelta(days=180)
+    # How long a moved patient's offer of a new time holds (the waitlist's rules).
+    offers: OfferRules = field(default_factory=OfferRules)
 
     def today(self, now: datetime) -> date:
         """Return the clinic's local day at `now`."""
@@ -100,6 +105,7 @@ class Outcome:
     cancelled: tuple[int, ...] = ()
     created: tuple[int, ...] = ()
     affected: tuple[AffectedSession, ...] = field(default=())
+    offers: tuple[int, ...] = ()
 
 
 def template_of(row: SessionTemplate) -> Template:
@@ -326,6 +332,20 @@ async def describe(db: AsyncSession, rows: Sequence[DoctorSession]) -> list[Affe
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Cancelled:
+    """A booking a withdrawal cancelled: what finding it a new time needs."""
+
+    ticket_id: int
+    appointment_id: int
+    patient_id: int
+    department_id: int
+    doctor_id: int
+    day: date
+    at: datetime
+    shows: float
+
+
 async def _withdraw(
     db: AsyncSession,
     actor: Actor,
@@ -334,13 +354,14 @@ async def _withdraw(
     cause: str,
     reason: str,
     now: datetime,
-) -> tuple[list[int], list[int]]:
-    """Cancel the sessions' live bookings (each patient is messaged) and remove the sessions.
+) -> tuple[list[int], list[_Cancelled]]:
+    """Cancel the sessions' live bookings and remove the sessions; `_tell` tells the patients.
 
     A session no booking ever used is deleted (the rota may make it again once the cause is
     lifted); one with any history is kept, closed from its start, as a record.
     """
-    withdrawn, cancelled = [], []
+    withdrawn: list[int] = []
+    done: list[_Cancelled] = []
     for row in rows:
         live = await db.scalars(
             select(Ticket.id)
@@ -353,12 +374,21 @@ async def _withdraw(
             ticket = await load_ticket(db, ticket_id)
             appointment = ticket.appointment
             change_status(db, actor, ticket, TicketEvent.CANCEL, now, reason=reason)
+            shows = 1.0 - (appointment.no_show_probability or 0.0)
             if appointment.slot_id is not None:
-                shows = 1.0 - (appointment.no_show_probability or 0.0)
                 await release_place(db, appointment.slot_id, shows)
-            # `rota` picks the patient's message: the clinic withdrew the session, not them.
-            await publish(db, KIND_OF[TicketEvent.CANCEL], ticket, now, rota=cause)
-            cancelled.append(appointment.id)
+            done.append(
+                _Cancelled(
+                    ticket_id=ticket.id,
+                    appointment_id=appointment.id,
+                    patient_id=appointment.patient_id,
+                    department_id=row.doctor.department_id,
+                    doctor_id=row.doctor_id,
+                    day=row.day,
+                    at=appointment.scheduled_at or row.starts_at,
+                    shows=shows,
+                )
+            )
         used = await db.scalar(
             select(func.count(Appointment.id))
             .join(Slot, Appointment.slot_id == Slot.id)
@@ -379,7 +409,124 @@ async def _withdraw(
         withdrawn.append(row.id)
         await versions.bump(db, department_id, day)
     await db.flush()
-    return withdrawn, cancelled
+    return withdrawn, done
+
+
+async def _tell(
+    db: AsyncSession,
+    actor: Actor,
+    done: Sequence[_Cancelled],
+    *,
+    cause: str,
+    now: datetime,
+    rules: Rules,
+    offer_moves: bool,
+) -> list[int]:
+    """Record each cancellation's event (its patient's message); return the offers made.
+
+    With `offer_moves`, each patient is first offered (and held) the nearest free place, once
+    every session is withdrawn (and a template edit's new sessions made); their message then
+    carries the offer's link.
+    """
+    offers: list[int] = []
+    for gone in done:
+        offer_id = await _offer_move(db, actor, gone, now, rules) if offer_moves else None
+        extra: dict[str, Any] = {"offer_id": offer_id} if offer_id is not None else {}
+        if offer_id is not None:
+            offers.append(offer_id)
+        # `rota` picks the patient's message: the clinic withdrew the session, not them.
+        ticket = await load_ticket(db, gone.ticket_id)
+        await publish(db, KIND_OF[TicketEvent.CANCEL], ticket, now, rota=cause, **extra)
+    return offers
+
+
+# How many free slots are weighed for one moved booking (the earliest first).
+MOVE_CANDIDATES = 400
+
+
+async def _offer_move(
+    db: AsyncSession, actor: Actor, gone: _Cancelled, now: datetime, rules: Rules
+) -> int | None:
+    """Hold the nearest free place for a cancelled booking as a waitlist offer; None if none.
+
+    Same department; on the booking's day first (its doctor first, then the nearest time),
+    else the next days within the horizon. Accepting books it through the booking action.
+    """
+    last = (now + rules.horizon).astimezone(rules.zone).date()
+    rows = await db.execute(
+        select(Slot, DoctorSession.day)
+        .join(DoctorSession, Slot.session_id == DoctorSession.id)
+        .join(Doctor, Slot.doctor_id == Doctor.id)
+        .where(
+            Doctor.department_id == gone.department_id,
+            Doctor.active.is_(True),
+            OPEN,
+            DoctorSession.day >= gone.day,
+            DoctorSession.day <= last,
+            Slot.starts_at > now + rules.offers.notice + MIN_ANSWER,
+            Slot.capacity > 0,
+            Slot.booked < Slot.capacity + Slot.overbook_cap,
+        )
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(MOVE_CANDIDATES)
+    )
+    # The booking's day first; on a day, its own doctor first, then the nearest time.
+    found = sorted(
+        rows.tuples(),
+        key=lambda r: (r[1], r[0].doctor_id != gone.doctor_id, abs(r[0].starts_at - gone.at)),
+    )
+    held = await held_places(db, now)
+    for slot, day in found:
+        until = rules.offers.expiry(slot.starts_at, now)
+        if until is None or not has_room(slot, held.get(slot.id, 0), gone.shows, OverbookPolicy()):
+            continue
+        entry = WaitlistEntry(
+            patient_id=gone.patient_id,
+            department_id=gone.department_id,
+            doctor_id=None,
+            first_day=day,
+            last_day=day,
+            status=EntryStatus.OFFERED,
+            created_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(entry)
+        await db.flush()
+        offer = WaitlistOffer(
+            entry_id=entry.id,
+            slot_id=slot.id,
+            status=OfferStatus.OPEN,
+            offered_at=now,
+            expires_at=until,
+        )
+        db.add(offer)
+        await db.flush()
+        audit(
+            db,
+            actor,
+            "rota.move_offer",
+            None,
+            details={
+                "appointment_id": gone.appointment_id,
+                "offer_id": offer.id,
+                "entry_id": entry.id,
+                "slot_id": slot.id,
+                "starts_at": slot.starts_at.isoformat(),
+                "expires_at": until.isoformat(),
+            },
+            now=now,
+        )
+        return offer.id
+    audit(
+        db,
+        actor,
+        "rota.move_none",
+        None,
+        details={"appointment_id": gone.appointment_id},
+        now=now,
+    )
+    return None
 
 
 # Creating sessions -----------------------------------------------------------------------
@@ -600,6 +747,7 @@ async def update_template(
     confirmed: Collection[int],
     now: datetime,
     rules: Rules,
+    offer_moves: bool = False,
 ) -> Outcome:
     """Edit (or end, `active` false) a template; sessions it no longer makes are withdrawn.
 
@@ -612,9 +760,15 @@ async def update_template(
     before = {k: _plain(getattr(row, k)) for k in changes}
     for key, value in changes.items():
         setattr(row, key, value)
-    withdrawn, cancelled = await _withdraw(
+    withdrawn, done = await _withdraw(
         db, actor, victims, cause="rota", reason="the doctor's rota changed", now=now
     )
+    # The edited template's sessions first: a moved patient may be offered its new hours.
+    created = await generate(db, actor, now=now, rules=rules) if edited else []
+    offers = await _tell(
+        db, actor, done, cause="rota", now=now, rules=rules, offer_moves=offer_moves
+    )
+    cancelled = [g.appointment_id for g in done]
     audit(
         db,
         actor,
@@ -626,11 +780,13 @@ async def update_template(
             "to": {k: _plain(v) for k, v in changes.items()},
             "withdrawn_session_ids": withdrawn,
             "cancelled_appointment_ids": cancelled,
+            "move_offer_ids": offers,
         },
         now=now,
     )
-    created = await generate(db, actor, now=now, rules=rules) if edited else []
-    return Outcome(row, tuple(withdrawn), tuple(cancelled), tuple(b.id for b in created))
+    return Outcome(
+        row, tuple(withdrawn), tuple(cancelled), tuple(b.id for b in created), offers=tuple(offers)
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -682,6 +838,7 @@ async def add_away(
     now: datetime,
     rules: Rules,
     doctor_id: int | None = None,
+    offer_moves: bool = False,
 ) -> Outcome:
     """Close the clinic (`doctor_id` None) or record a doctor's leave over a range of days.
 
@@ -704,9 +861,13 @@ async def add_away(
         cause, action = "leave", "rota.leave.create"
     db.add(row)
     await db.flush()
-    withdrawn, cancelled = await _withdraw(
+    withdrawn, done = await _withdraw(
         db, actor, victims, cause=cause, reason=reason or cause, now=now
     )
+    offers = await _tell(
+        db, actor, done, cause=cause, now=now, rules=rules, offer_moves=offer_moves
+    )
+    cancelled = [g.appointment_id for g in done]
     audit(
         db,
         actor,
@@ -720,10 +881,13 @@ async def add_away(
             "to": ends_on.isoformat(),
             "withdrawn_session_ids": withdrawn,
             "cancelled_appointment_ids": cancelled,
+            "move_offer_ids": offers,
         },
         now=now,
     )
-    return Outcome(row, tuple(withdrawn), tuple(cancelled), affected=tuple(affected))
+    return Outcome(
+        row, tuple(withdrawn), tuple(cancelled), affected=tuple(affected), offers=tuple(offers)
+    )
 
 
 async def lift_away(
@@ -762,4 +926,10 @@ async def lift_away(
 
 def rules_of(settings: Settings) -> Rules:
     """Return the rota's rules from the clinic's settings."""
-    return Rules(ZoneInfo(settings.timezone), settings.rota_weeks_ahead, settings.booking_horizon)
+    offers = OfferRules(
+        hold=timedelta(minutes=settings.waitlist_hold_min),
+        notice=timedelta(minutes=settings.waitlist_notice_min),
+    )
+    return Rules(
+        ZoneInfo(settings.timezone), settings.rota_weeks_ahead, settings.booking_horizon, offers
+    )

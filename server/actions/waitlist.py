@@ -260,6 +260,11 @@ def has_room(slot: Slot, held: int, shows: float, policy: OverbookPolicy) -> boo
     )
 
 
+async def held_places(db: AsyncSession, now: datetime) -> dict[int, int]:
+    """Return each slot's count of open offers still holding a place."""
+    return await _held(db, now)
+
+
 async def _held(db: AsyncSession, now: datetime) -> dict[int, int]:
     rows = await db.execute(
         select(WaitlistOffer.slot_id, func.count(WaitlistOffer.id))

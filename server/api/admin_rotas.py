@@ -103,6 +103,7 @@ def change_out(outcome: Outcome) -> dict[str, Any]:
         "withdrawn_session_ids": list(outcome.withdrawn),
         "cancelled_appointment_ids": list(outcome.cancelled),
         "created_session_ids": list(outcome.created),
+        "move_offer_ids": list(outcome.offers),
     }
 
 
@@ -184,6 +185,7 @@ async def template_update(template_id: int, data: r.TemplateChangeIn) -> dict[st
             confirmed=data.confirm_appointment_ids,
             now=services.clock(),
             rules=rules,
+            offer_moves=data.offer_moves,
         )
     )
     return change_out(outcome)
@@ -217,6 +219,7 @@ async def _add_away(data: r.ClosureIn, doctor_id: int | None) -> tuple[dict[str,
             reason=data.reason,
             confirmed=data.confirm_appointment_ids,
             doctor_id=doctor_id,
+            offer_moves=data.offer_moves,
             now=services.clock(),
             rules=rules,
         )

@@ -69,6 +69,7 @@ class TemplateChangeIn(Strict):
     room_id: Id | None = None
     active: StrictBool | None = None
     confirm_appointment_ids: Confirmed = []
+    offer_moves: StrictBool = False
 
     @model_validator(mode="after")
     def _nulls(self) -> TemplateChangeIn:
@@ -82,7 +83,9 @@ class TemplateChangeIn(Strict):
 
     def changes(self) -> dict[str, Any]:
         """Return the fields sent, without the confirmation."""
-        return self.model_dump(exclude_unset=True, exclude={"confirm_appointment_ids"})
+        return self.model_dump(
+            exclude_unset=True, exclude={"confirm_appointment_ids", "offer_moves"}
+        )
 
 
 class ClosureIn(Strict):
@@ -90,6 +93,8 @@ class ClosureIn(Strict):
     ends_on: Day
     reason: Line = Field("", max_length=200)
     confirm_appointment_ids: Confirmed = []
+    # Offer each cancelled patient the nearest free place, held for them (docs/rotas.md).
+    offer_moves: StrictBool = False
 
 
 class LeaveIn(ClosureIn):
@@ -169,6 +174,9 @@ class ChangeOut(BaseModel):
     withdrawn_session_ids: list[int]
     cancelled_appointment_ids: list[int]
     created_session_ids: list[int]
+    move_offer_ids: list[int] = Field(
+        description="the waitlist offers of a new time held for the cancelled patients"
+    )
 
 
 class GeneratedOut(BaseModel):

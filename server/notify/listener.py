@@ -15,6 +15,7 @@ from server.models import Appointment, Ticket
 from server.models.appointments import CheckinMethod
 from server.notify.compose import Composer
 from server.notify.moves import moves_in_transaction
+from server.notify.waitlist import move_facts
 from server.notify.waits import grown_waits
 from server.queries.queues import department_snapshot
 
@@ -71,6 +72,12 @@ class NotifyListener:
         if event.kind is K.CANCELLED and event.extra.get("rota"):
             # The clinic withdrew the session (closure, leave, a rota change), not the patient.
             template, extra = "rota_cancelled", {"cause": str(event.extra["rota"])}
+            offer_id = event.extra.get("offer_id")
+            if offer_id is not None:
+                # A new time is held for them: the same news, with the offer's link.
+                moved = await move_facts(db, self.composer, int(offer_id), event.ticket_id)
+                if moved is not None:
+                    template, extra = "rota_moved", extra | moved
         if template is not None:
             occasion = await self.occasion(db, event, template)
             wrote = await self.composer.to_ticket(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.secrets import sign_offer
-from server.models import Department, Doctor, Patient, Slot
+from server.models import Department, Doctor, Patient, Slot, Ticket
 from server.models.waitlist import WaitlistEntry, WaitlistOffer
 from server.notify import outbox
 from server.notify.compose import Composer, recipient
@@ -62,3 +62,23 @@ async def tell_offer(
     )
     await outbox.add(db, draft, now, None)
     return True
+
+
+async def move_facts(
+    db: AsyncSession, composer: Composer, offer_id: int, ticket_id: int
+) -> dict[str, str | None] | None:
+    """Return what a rota cancellation's message says of the new time held (`rota_moved`)."""
+    offer = await db.get(WaitlistOffer, offer_id)
+    slot = await db.get(Slot, offer.slot_id) if offer is not None else None
+    ticket = await db.get(Ticket, ticket_id)
+    if offer is None or slot is None or ticket is None:
+        return None
+    language = ticket.appointment.patient.language
+    doctor = await db.get(Doctor, slot.doctor_id)
+    renderer = composer.renderer
+    return {
+        "new_when": renderer.when(slot.starts_at, language),
+        "new_doctor": doctor.name if doctor else None,
+        "until": renderer.when(offer.expires_at, language),
+        "offer_link": offer_link(composer, offer.id),
+    }

@@ -71,12 +71,19 @@ def test_a_template_fills_four_weeks_and_a_holiday_cancels_its_booking_once_conf
     # Nothing changed yet: the booking stands until the admin confirms.
     assert staff.get(f"/api/appointments/{ticket['appointment_id']}").json()["status"] == "booked"
 
+    # The admin has the patient offered the nearest free time: the same evening a week on.
+    offer = admin.locator("#rota-offer-moves")
+    expect(offer).to_be_visible()
+    expect(offer).not_to_be_checked()
+    admin.check("#rota-offer-moves")
     admin.click("#rota-confirm")
-    expect(admin.locator("#toasts")).to_contain_text("Clinic closed: 1 booking(s) cancelled")
+    expect(admin.locator("#toasts")).to_contain_text(
+        "Clinic closed: 1 booking(s) cancelled, 1 new time(s) offered"
+    )
     expect(preview).to_be_hidden()
     expect(admin.locator("#rota-closures li")).to_have_count(1)
     expect(admin.locator("#rota-closures")).to_contain_text("Town holiday")
     cancelled = staff.get(f"/api/appointments/{ticket['appointment_id']}").json()
     assert cancelled["status"] == "cancelled"
     outbox = api_as("admin").get("/api/admin/outbox").json()
-    assert any(m["kind"] == "rota_cancelled" for m in outbox["messages"])
+    assert any(m["kind"] == "rota_moved" for m in outbox["messages"])

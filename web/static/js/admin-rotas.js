@@ -96,6 +96,9 @@ async function preview(change) {
     : t("{sessions} session(s) will be removed; no booking is affected.", { sessions: found.sessions.length });
   $("rota-preview-rows").replaceChildren(...previewRows(found.sessions));
   $("rota-confirm").textContent = count ? t("Confirm and cancel {n} booking(s)", { n: count }) : t("Confirm");
+  // With bookings to cancel, the admin may have each patient offered (and held) a new time.
+  $("rota-offer-moves-row").hidden = !count;
+  $("rota-offer-moves").checked = false;
   $("rota-preview").hidden = false;
   $("rota-preview").focus();
 }
@@ -103,10 +106,17 @@ async function preview(change) {
 async function confirm() {
   if (!pending) return;
   const change = pending;
-  const result = await api(change.path, { method: change.method, body: { ...change.body, confirm_appointment_ids: change.ids } });
+  const offerMoves = change.ids.length > 0 && $("rota-offer-moves").checked;
+  const result = await api(change.path, {
+    method: change.method,
+    body: { ...change.body, confirm_appointment_ids: change.ids, offer_moves: offerMoves },
+  });
   pending = null;
   $("rota-preview").hidden = true;
-  toast(t("{done}: {n} booking(s) cancelled", { done: change.done, n: result.cancelled_appointment_ids.length }));
+  const cancelled = result.cancelled_appointment_ids.length;
+  toast(offerMoves
+    ? t("{done}: {n} booking(s) cancelled, {offers} new time(s) offered", { done: change.done, n: cancelled, offers: result.move_offer_ids.length })
+    : t("{done}: {n} booking(s) cancelled", { done: change.done, n: cancelled }));
   await load();
 }
 
