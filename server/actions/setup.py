@@ -448,37 +448,33 @@ async def reset_password(
 
 async def end_logins(db: AsyncSession, actor: Actor, *, user_id: int, now: datetime) -> int:
     """End every browser login of a user (their bearer tokens stay); return how many ended."""
-    user = await _locked_user(db, user_id)
-    _not_own(actor, user, "log out")
-    result = await db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
-    count = int(cast(CursorResult[Any], result).rowcount or 0)
-    await _access_ended(db, now, user_id=user.id)
-    audit(
-        db,
-        actor,
-        "user.logins_end",
-        None,
-        details={"user_id": user.id, "ended": count},
-        now=now,
-    )
-    return count
+    return await _delete_access(db, actor, LoginSession, user_id, now, "log out", "logins_end")
 
 
 async def revoke_tokens(db: AsyncSession, actor: Actor, *, user_id: int, now: datetime) -> int:
     """Revoke every bearer token of a user; return how many were revoked."""
+    return await _delete_access(
+        db, actor, ApiToken, user_id, now, "revoke the tokens of", "tokens_revoke"
+    )
+
+
+async def _delete_access(
+    db: AsyncSession,
+    actor: Actor,
+    model: type[LoginSession] | type[ApiToken],
+    user_id: int,
+    now: datetime,
+    verb: str,
+    action: str,
+) -> int:
+    """Delete a user's login sessions or tokens, end their sockets, audit how many went."""
     user = await _locked_user(db, user_id)
-    _not_own(actor, user, "revoke the tokens of")
-    result = await db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    _not_own(actor, user, verb)
+    result = await db.execute(delete(model).where(model.user_id == user.id))
     count = int(cast(CursorResult[Any], result).rowcount or 0)
     await _access_ended(db, now, user_id=user.id)
-    audit(
-        db,
-        actor,
-        "user.tokens_revoke",
-        None,
-        details={"user_id": user.id, "revoked": count},
-        now=now,
-    )
+    key = "ended" if model is LoginSession else "revoked"
+    audit(db, actor, f"user.{action}", None, details={"user_id": user.id, key: count}, now=now)
     return count
 
 
