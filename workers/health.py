@@ -22,6 +22,7 @@ class Health:
     redis_up: bool = False
     redis_down_since: float | None = None
     outages: int = 0
+    failed_rounds: int = 0  # rounds of the loop that met a Redis error, over the process's life
     last_error: str = ""
 
     def round_done(self) -> None:
@@ -39,6 +40,7 @@ class Health:
             self.outages += 1
             self.redis_down_since = now
         self.redis_up = False
+        self.failed_rounds += 1
         self.last_error = f"{type(error).__name__}: {error}"
 
     def alive(self) -> bool:
@@ -57,6 +59,7 @@ class Health:
             "redis": "up" if self.redis_up else "down",
             "redis_down_for_s": None if down is None else round(now - down, 1),
             "redis_outages": self.outages,
+            "failed_rounds": self.failed_rounds,
             "last_error": self.last_error,
         }
 

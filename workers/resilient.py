@@ -19,7 +19,9 @@ from arq.connections import create_pool, log_redis_info
 from arq.constants import in_progress_key_prefix
 from arq.utils import poll, timestamp_ms
 from arq.worker import Worker
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError, WatchError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from workers import systemd
 from workers.config import WorkerConfig
@@ -28,6 +30,8 @@ from workers.health import Health
 log = logging.getLogger(__name__)
 # What a lost, refused or restarting Redis raises.
 OUTAGE = (RedisError, OSError)
+# Of those, the ones that mean the connection itself is gone.
+LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class ClinicWorker(Worker):
@@ -70,6 +74,7 @@ class ClinicWorker(Worker):
 
     async def _poll_iteration(self) -> None:
         """One round of arq's loop; a Redis error waits and tries again, it never ends the loop."""
+        self._forget_jobs_failed_on_redis()
         try:
             await super()._poll_iteration()
         except OUTAGE as error:
@@ -80,6 +85,18 @@ class ClinicWorker(Worker):
         self._backoff_s = self.config.reconnect_min_s
         self.health.round_done()
         self._watchdog()
+
+    def _forget_jobs_failed_on_redis(self) -> None:
+        """Drop finished jobs that failed on Redis itself (recording their end), logging each.
+
+        arq's round re-raises one such failure per round: after an outage, every job that ended
+        during it would cost the loop one more failed round and a full wait after Redis is back.
+        Such a job stays queued in Redis and runs again once its in-progress mark expires.
+        """
+        for job_id, task in list(self.tasks.items()):
+            if task.done() and not task.cancelled() and isinstance(task.exception(), OUTAGE):
+                del self.tasks[job_id]
+                log.warning("job %s could not record its end: %s", job_id, task.exception())
 
     def _watchdog(self) -> None:
         """Tell systemd's watchdog the loop lives, at most once a second."""
@@ -95,8 +112,21 @@ class ClinicWorker(Worker):
             log.info("Redis still unreachable (%s); retrying in %.1f s", error, self._backoff_s)
         self.health.redis_lost(error)
         self._watchdog()  # the loop lives: a Redis outage is no reason to restart
+        if isinstance(error, LOST):
+            await self._drop_idle_connections()
         await asyncio.sleep(self._backoff_s)
         self._backoff_s = min(self._backoff_s * 2, self.config.reconnect_max_s)
+
+    async def _drop_idle_connections(self) -> None:
+        """Close the pooled connections, so that none opened before an outage is used after it.
+
+        A restarted Redis has reset them all, but redis-py finds that out only by using one:
+        each would fail once after Redis is back (in a job, a cron, the next round), and every
+        failure costs this loop a full wait. Connections in use fail and close by themselves.
+        """
+        if self._pool is not None:
+            with contextlib.suppress(*OUTAGE):
+                await self._pool.connection_pool.disconnect(inuse_connections=False)
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """arq's `start_jobs`, giving back its job slot when Redis fails mid-way.
