@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 import uvicorn
 
+from server import diagnostics
 from server.config import Settings
 
 if TYPE_CHECKING:  # scikit-learn takes seconds to import: `clinic worker --check` must not wait
@@ -82,6 +83,7 @@ def serve(host: str | None, port: int | None) -> None:
         if value is not None:  # the app reads its settings, and so its public URL, from these
             os.environ[name] = str(value)
     settings = Settings()
+    diagnostics.install()  # kill -USR1 / -USR2: thread and task stacks in the log
     uvicorn.run(
         "server.asgi:create_asgi",
         factory=True,

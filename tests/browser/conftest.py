@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import httpx
@@ -50,13 +50,32 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seeder.database
 
 
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember whether the test itself failed, for the server's teardown."""
+    report: pytest.TestReport = yield
+    if report.when == "call" and report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
 @pytest.fixture
-def server(tmp_path: Path, demo_database: Path) -> Iterator[ServerProcess]:
+def server(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_database: Path
+) -> Iterator[ServerProcess]:
     """Yield a running `clinic serve` on a fresh copy of the demo clinic."""
     process = ServerProcess(tmp_path)
     process.copy_database(demo_database)
     process.start()
     yield process
+    if request.node.stash.get(FAILED, False):
+        # What the server was doing when the test gave up: shown with the failure.
+        print(process.diagnose())
     process.stop()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -80,6 +81,15 @@ class ServerProcess:
             time.sleep(0.1)
         self.stop()  # a late server would otherwise outlive the test and load the machine
         raise RuntimeError(f"the server did not answer within {timeout} s: see {self.log}")
+
+    def diagnose(self) -> str:
+        """Have the server dump its threads' and tasks' stacks; return the end of its log."""
+        if self.process is not None and self.process.poll() is None:
+            for dump in (signal.SIGUSR1, signal.SIGUSR2):
+                self.process.send_signal(dump)
+            time.sleep(1)
+        lines = self.log.read_text(errors="replace").splitlines()
+        return "\n".join([f"--- the last lines of {self.log} ---", *lines[-400:]])
 
     def stop(self) -> None:
         """Stop the server the way a deploy or a crash would (SIGTERM, then SIGKILL)."""

@@ -1,0 +1,30 @@
+"""Stack dumps on a signal: what a stalled server process is doing, for its operator."""
+
+from __future__ import annotations
+
+import asyncio
+import faulthandler
+import io
+import signal
+import sys
+from types import FrameType
+
+
+def install() -> None:
+    """Dump every thread's stack on SIGUSR1 and every asyncio task's stack on SIGUSR2 (stderr)."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    signal.signal(signal.SIGUSR2, _dump_tasks)
+
+
+def _dump_tasks(_signal: int, _frame: FrameType | None) -> None:
+    try:
+        loop = asyncio.get_running_loop()  # the handler runs in the loop's (main) thread
+    except RuntimeError:
+        return
+    out = io.StringIO()
+    tasks = asyncio.all_tasks(loop)
+    out.write(f"--- {len(tasks)} asyncio tasks ---\n")
+    for task in tasks:
+        task.print_stack(limit=15, file=out)
+    sys.stderr.write(out.getvalue())
+    sys.stderr.flush()
