@@ -7,7 +7,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 from tests.browser.server import ServerProcess
 
@@ -87,12 +95,34 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
+def watch(page: Page, seen: list[str]) -> None:
+    """Note what went wrong in `page`: failed API answers, failed requests, script errors."""
+
+    def answered(response: Response) -> None:
+        if response.status >= 400:
+            request = response.request
+            seen.append(f"{request.method} {response.url} -> {response.status}")
+
+    def logged(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            seen.append(f"{page.url}: console error: {message.text}")
+
+    page.on("response", answered)
+    page.on("requestfailed", lambda r: seen.append(f"{r.method} {r.url} failed: {r.failure}"))
+    page.on("pageerror", lambda error: seen.append(f"{page.url}: script error {error}"))
+    page.on("console", logged)
+
+
 @pytest.fixture
 def open_page(
-    playwright: Playwright, server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    playwright: Playwright,
+    server: ServerProcess,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[OpenPage]:
     """Yield open_page(path, user=None): a page in its own fresh profile, logged in as `user`."""
     contexts: list[BrowserContext] = []
+    seen: list[str] = []
 
     def open_(path: str, user: str | None = None, width: int = 1600, height: int = 900) -> Page:
         profile = tmp_path_factory.mktemp("chromium-profile")
@@ -106,6 +136,7 @@ def open_page(
         contexts.append(context)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.pages[0] if context.pages else context.new_page()
+        watch(page, seen)
         if user is not None:
             login(page, server.url, user, path)
         else:
@@ -113,6 +144,8 @@ def open_page(
         return page
 
     yield open_
+    if request.node.stash.get(FAILED, False):
+        print("--- what the pages met ---", *seen, sep="\n")
     for context in contexts:
         context.close()
 
