@@ -132,7 +132,34 @@ async def run_transaction(
     attempts: int = 4,
     **info: Any,
 ) -> T:
-    """Run `work` in one transaction; start again if the database picked it as deadlock victim."""
+    """Run `work` in one transaction; start again if the database picked it as deadlock victim.
+
+    A caller that is cancelled (a browser that left mid-request, a timeout) stops waiting at
+    once, but the transaction runs on to its commit or rollback. Cancelling a driver call
+    midway makes SQLAlchemy drop the connection while aiosqlite's thread may still be taking
+    SQLite's write lock for it: a connection nobody holds then keeps that lock, and every later
+    transaction of the process waits for it in vain.
+    """
+    running = asyncio.ensure_future(_attempts(database, work, attempts, info))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        running.add_done_callback(_caller_gone)
+        raise
+
+
+def _caller_gone(task: asyncio.Future[Any]) -> None:
+    """Note how a transaction whose caller had left ended (its error has nobody else to see)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.info("a transaction whose caller had left failed: %r", task.exception())
+
+
+async def _attempts(
+    database: Database,
+    work: Callable[[AsyncSession], Awaitable[T]],
+    attempts: int,
+    info: dict[str, Any],
+) -> T:
     for attempt in range(1, attempts + 1):
         try:
             async with transaction(database, **info) as db:

@@ -25,6 +25,20 @@ def _dump_tasks(_signal: int, _frame: FrameType | None) -> None:
     tasks = asyncio.all_tasks(loop)
     out.write(f"--- {len(tasks)} asyncio tasks ---\n")
     for task in tasks:
-        task.print_stack(limit=15, file=out)
+        out.write(f"{task!r}\n")
+        out.writelines(f"  {line}\n" for line in _awaiting(task))
     sys.stderr.write(out.getvalue())
     sys.stderr.flush()
+
+
+def _awaiting(task: asyncio.Task[object]) -> list[str]:
+    """Return the task's whole chain of awaits, outermost first (`print_stack` shows one)."""
+    lines: list[str] = []
+    awaited: object = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            code = frame.f_code
+            lines.append(f"{code.co_filename}:{frame.f_lineno} in {code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return lines

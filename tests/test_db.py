@@ -1,16 +1,17 @@
-"""Pooled connections: no stale reads, and a dead connection is replaced before anyone sees it."""
+"""Pooled connections: no stale reads, dead ones replaced unseen, cancelled callers harmless."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.config import Settings
-from server.db import make_database, make_engine, transaction
+from server.db import make_database, make_engine, run_transaction, transaction
 from server.models import Patient
 from tests.factories import make_patient
 
@@ -64,3 +65,38 @@ async def test_without_the_idle_ping_the_dropped_connection_fails_the_request(
             await count_patients(lazy)
     finally:
         await lazy.dispose()
+
+
+async def test_callers_cancelled_while_waiting_for_the_database_leave_it_usable(
+    engine: AsyncEngine,
+) -> None:
+    # Browsers that leave pages mid-request cancel the requests' transactions; on SQLite those
+    # wait for the write lock, and cancelling that wait used to leave the lock with a connection
+    # nobody held: every later request of the process hung.
+    database = make_database(engine)
+    release = asyncio.Event()
+
+    async def hold(db: AsyncSession) -> None:
+        await make_patient(db)
+        await release.wait()
+
+    async def read(db: AsyncSession) -> int:
+        return int(await db.scalar(select(func.count(Patient.id))) or 0)
+
+    holder = asyncio.create_task(run_transaction(database, hold))
+    await asyncio.sleep(0.2)
+    waiting = [asyncio.create_task(run_transaction(database, read)) for _ in range(6)]
+    await asyncio.sleep(0.5)  # SQLite: each is inside BEGIN IMMEDIATE, waiting for the lock
+    for caller in waiting:
+        caller.cancel()
+
+    async def add(db: AsyncSession) -> None:
+        await make_patient(db)
+
+    # A hang here is the bug (SQLite waits up to 30 s for a lock; the database is idle now).
+    async with asyncio.timeout(20):
+        await asyncio.gather(*waiting, return_exceptions=True)
+        release.set()
+        await holder
+        await run_transaction(database, add)
+        assert await run_transaction(database, read) >= 2
