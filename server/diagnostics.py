@@ -12,7 +12,13 @@ from types import FrameType
 
 def install() -> None:
     """Dump every thread's stack on SIGUSR1 and every asyncio task's stack on SIGUSR2 (stderr)."""
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # The process's own stderr (its log), even where a runner has replaced sys.stderr.
+    if sys.__stderr__ is None:
+        return
+    try:
+        faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
+    except (io.UnsupportedOperation, ValueError, AttributeError):
+        return  # no file descriptor to write to: nowhere to dump
     signal.signal(signal.SIGUSR2, _dump_tasks)
 
 
@@ -27,8 +33,9 @@ def _dump_tasks(_signal: int, _frame: FrameType | None) -> None:
     for task in tasks:
         out.write(f"{task!r}\n")
         out.writelines(f"  {line}\n" for line in _awaiting(task))
-    sys.stderr.write(out.getvalue())
-    sys.stderr.flush()
+    if sys.__stderr__ is not None:
+        sys.__stderr__.write(out.getvalue())
+        sys.__stderr__.flush()
 
 
 def _awaiting(task: asyncio.Task[object]) -> list[str]:

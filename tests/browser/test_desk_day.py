@@ -41,6 +41,21 @@ def booked_today(client: httpx.Client, patient_id: int) -> dict[str, object]:
     return next(v for v in visits if v["status"] == "booked")
 
 
+def test_another_departments_arrivals_never_show_while_the_chosen_one_loads(
+    open_page: OpenPage,
+) -> None:
+    desk = open_page("/desk", user="staff")
+    show_department(desk)
+    arrivals = desk.locator("#arrival-rows tr")
+    expect(arrivals.first).to_be_attached()
+
+    # Cardiology's day does not come: the desk must not go on listing General Medicine's.
+    desk.route("**/api/departments/*/day", lambda route: route.abort())
+    show_department(desk, "Cardiology")
+    expect(arrivals).to_have_count(0)
+    expect(desk.locator("#arrivals-empty")).to_be_hidden()
+
+
 def test_expected_arrivals_are_listed_by_time_and_checked_in_with_one_click(
     open_page: OpenPage, api_as: Api
 ) -> None:

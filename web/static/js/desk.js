@@ -39,6 +39,7 @@ $("queue-department").addEventListener("change", (event) => {
   $("visit-department").value = String(shownDepartment);
   fillVisitDoctors();
   day = null;
+  renderDay();
   renderQueues();
   loadDay();
 });
@@ -91,7 +92,15 @@ function returningRow(row) {
 }
 
 function renderDay() {
-  if (!day) return;
+  if (!day) {
+    // Another department's day is loading: never show this one's rows under its name.
+    $("arrival-rows").replaceChildren();
+    $("arrivals-empty").hidden = true;
+    $("arrivals-count").textContent = "…";
+    $("returning-rows").replaceChildren();
+    $("returning-card").hidden = true;
+    return;
+  }
   $("arrival-rows").replaceChildren(...day.arrivals.map(arrivalRow));
   $("arrivals-empty").hidden = day.arrivals.length > 0;
   $("arrivals-count").textContent = String(day.arrivals.length);
