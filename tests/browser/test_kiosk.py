@@ -127,8 +127,8 @@ def test_the_kiosk_checks_in_and_gives_walk_in_tickets_that_print_with_the_live_
     booking = book(staff, booked_patient, slot)
 
     kiosk = open_page(f"/kiosk?key={kiosk_key}", width=1080, height=1400)
-    # Reload only once the first load's calls are answered: leaving a page while its calls run
-    # has been seen to stall the embedded server (docs/operations.md, known problems).
+    # Reload only once the first load's calls are answered: this test is about the kiosk, not
+    # about pages left mid-call (that once stalled the embedded server; fixed, operations.md).
     expect(kiosk.locator("body")).to_have_attribute("data-ready", "true")
     kiosk.context.add_init_script(COUNT_PRINTS)
     kiosk.reload()
